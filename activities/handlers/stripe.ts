@@ -1,0 +1,58 @@
+/**
+ * Stripe event handlers. Each is idempotent on its own key, so a retried attempt or a redelivered
+ * event applies its side effect once.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { withAttempt } from '../attempts';
+import { nonRetryableErrors } from '../../workflows/policies';
+import type { HandlerResult, WebhookEvent } from '../../workflows/webhook-types';
+
+const paymentIntentEvent = z.object({
+  data: z.object({
+    object: z.object({
+      id: z.string().min(1),
+      amount_received: z.number().int().nonnegative().optional(),
+      amount: z.number().int().nonnegative(),
+      currency: z.string().min(3),
+      status: z.string().optional(),
+      customer: z.string().nullable().optional(),
+    }),
+  }),
+});
+
+export function createStripeHandlers(pool: Pool) {
+  return {
+    /** payment_intent.succeeded → one row in `payments` per payment intent. */
+    async recordStripePayment(event: WebhookEvent): Promise<HandlerResult> {
+      return withAttempt(async () => {
+        const parsed = paymentIntentEvent.safeParse(event.payload);
+        if (!parsed.success) {
+          throw ApplicationFailure.nonRetryable(
+            `stripe ${event.eventType} ${event.eventId}: ${parsed.error.issues
+              .map((i) => `${i.path.join('.')}: ${i.message}`)
+              .join('; ')}`,
+            nonRetryableErrors.invalidEvent,
+          );
+        }
+        const intent = parsed.data.data.object;
+        const result = await pool.query(
+          `INSERT INTO payments (tenant, provider, payment_id, amount, currency, status, customer, source_event_id)
+           VALUES ($1, 'stripe', $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (tenant, provider, payment_id) DO NOTHING`,
+          [
+            event.tenant,
+            intent.id,
+            intent.amount_received ?? intent.amount,
+            intent.currency.toLowerCase(),
+            intent.status ?? 'succeeded',
+            intent.customer ?? null,
+            event.eventId,
+          ],
+        );
+        return { applied: result.rowCount === 1 };
+      });
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/** One JSON shape for every error answer: `{ error, reason, fields? }`. */
+import type { Response } from 'express';
+import type { z } from 'zod';
+
+export function sendError(
+  res: Response,
+  status: number,
+  error: string,
+  reason: string,
+  fields?: Record<string, string>,
+): void {
+  res.status(status).json(fields ? { error, reason, fields } : { error, reason });
+}
+
+/** Field path → message, for a 400 that says exactly which field is wrong. */
+export function zodFieldErrors(error: z.ZodError): Record<string, string> {
+  return Object.fromEntries(error.issues.map((i) => [i.path.join('.') || '(root)', i.message]));
+}

@@ -1,0 +1,41 @@
+/**
+ * The API's Prometheus metrics, on a registry of its own so several apps (tests) can coexist.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export type WebhookOutcome =
+  | 'accepted'
+  | 'duplicate'
+  | 'invalid_signature'
+  | 'malformed'
+  | 'too_large'
+  | 'not_configured'
+  | 'unavailable'
+  | 'error';
+
+export interface ApiMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  webhooksReceived: Counter<'provider' | 'outcome'>;
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    webhooksReceived: new Counter({
+      name: 'webhooks_received_total',
+      help: 'Provider webhooks received, by provider and outcome',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Starting a workflow by its idempotency id and learning whether this call started it.
+ *
+ * The SDK's `start()` with the USE_EXISTING conflict policy returns a handle either way and drops
+ * the server's `started` flag; the API needs that flag to answer 202 (first delivery) or 200
+ * (duplicate). This subclass sends the very request the SDK builds (same data converter, search
+ * attribute encoding and policies) and keeps the flag.
+ */
+import {
+  compileWorkflowOptions,
+  type CompiledWorkflowOptions,
+  isGrpcServiceError,
+  WorkflowClient,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+
+/** gRPC status codes (google.rpc.Code) the API distinguishes. */
+export const grpcCode = { DEADLINE_EXCEEDED: 4, ALREADY_EXISTS: 6, UNAVAILABLE: 14 } as const;
+
+export interface StartOutcome {
+  workflowId: string;
+  /** Run id of the new or existing run; undefined only for a closed run refused by the reuse policy. */
+  runId: string | undefined;
+  /** true when this call created the run. */
+  started: boolean;
+}
+
+export class WorkflowStarter extends WorkflowClient {
+  async startOrAttach<T extends Workflow>(workflowType: string, options: WorkflowStartOptions<T>): Promise<StartOutcome> {
+    const request = await this.createStartWorkflowRequest({
+      workflowType,
+      headers: {},
+      options: compileWorkflowOptions({ ...options, args: options.args ?? [] }) as CompiledWorkflowOptions,
+    });
+    try {
+      const response = await this.workflowService.startWorkflowExecution(request);
+      // Servers before 1.25 leave `started` unset; they only return a run id for a new start.
+      return { workflowId: options.workflowId, runId: response.runId, started: response.started !== false };
+    } catch (err) {
+      // A closed run with the same id under the REJECT_DUPLICATE reuse policy: a duplicate.
+      if (isGrpcServiceError(err) && (err.code as number) === grpcCode.ALREADY_EXISTS) {
+        return { workflowId: options.workflowId, runId: undefined, started: false };
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Process configuration from the environment, validated once at start so a bad value fails
+ * loudly with the variable's name instead of surfacing later as a confusing runtime error.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const secretList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+const configSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard-webhooks'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard'),
+  PORT: port.default(3000),
+  WORKER_METRICS_PORT: port.default(9464),
+  /** The Temporal SDK's own worker metrics (Prometheus); 0 turns them off. */
+  TEMPORAL_SDK_METRICS_PORT: port.default(9465),
+  DEFAULT_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-" only')
+    .default('default'),
+  /** Comma-separated: during a rotation both the old and the new signing secret verify. */
+  STRIPE_WEBHOOK_SECRETS: secretList,
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024),
+  /** How long the API waits for the server to acknowledge a workflow start before answering 503. */
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return { ...parsed.data, ...overrides };
+}

@@ -1,0 +1,20 @@
+/**
+ * One JSON logger for every process. Secrets never reach it: request headers and bodies are not
+ * logged, and the redact list below catches the field names that could carry credentials anyway.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name,
+    level,
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['secret', '*.secret', 'secrets', '*.secrets', 'authorization', '*.authorization', 'signature', '*.signature'],
+      censor: '[redacted]',
+    },
+  });
+}

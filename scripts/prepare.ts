@@ -1,0 +1,47 @@
+/**
+ * The Node half of the set-up (scripts/setup.sh does the installs): apply the PostgreSQL
+ * migrations (creating the database when missing) and, when a Temporal server answers at
+ * TEMPORAL_ADDRESS, register the custom search attributes on the namespace.
+ *   node dist/scripts/prepare.js [--database-only]
+ */
+import { Connection } from '@temporalio/client';
+import { migrate } from '../db/migrate';
+import { loadConfig } from '../lib/config';
+import { ensureSearchAttributes, isTemporalReachable } from '../lib/temporal';
+
+export async function prepareDatabase(databaseUrl: string): Promise<void> {
+  const applied = await migrate(databaseUrl, (line) => console.log(`[setup] ${line}`));
+  if (applied.length === 0) console.log('[setup] database schema is up to date');
+}
+
+export async function prepareNamespace(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const added = await ensureSearchAttributes(connection, namespace);
+    console.log(
+      added.length > 0
+        ? `[setup] registered search attributes ${added.join(', ')} on namespace ${namespace}`
+        : `[setup] search attributes already registered on namespace ${namespace}`,
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await prepareDatabase(config.DATABASE_URL);
+  if (process.argv.includes('--database-only')) return;
+  if (await isTemporalReachable(config.TEMPORAL_ADDRESS)) {
+    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  } else {
+    console.log(`[setup] no Temporal server at ${config.TEMPORAL_ADDRESS} yet; search attributes are registered when one starts`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`[setup] failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

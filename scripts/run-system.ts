@@ -1,0 +1,93 @@
+/**
+ * README command 1 (after scripts/setup.sh): the whole system on one machine. Uses the Temporal
+ * server at TEMPORAL_ADDRESS when one answers, otherwise starts the pinned dev server with a
+ * persistent SQLite file in .data/; then the worker and the API as child processes. Ctrl-C or
+ * SIGTERM stops the API, then the worker, then the dev server (if it started one).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../lib/config';
+import { startDevServer, type DevServer } from '../lib/dev-server';
+import { dataDir, projectRoot } from '../lib/paths';
+import { isTemporalReachable } from '../lib/temporal';
+import { prepareNamespace } from './prepare';
+
+const say = (line: string): void => console.log(`[switchyard] ${line}`);
+
+function startNode(name: string, entry: string): ChildProcess {
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', entry)], { stdio: 'inherit', env: process.env });
+  child.on('exit', (code, signal) => say(`${name} exited (${signal ?? `code ${code}`})`));
+  return child;
+}
+
+function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  let devServer: DevServer | undefined;
+
+  if (await isTemporalReachable(config.TEMPORAL_ADDRESS)) {
+    say(`using the Temporal server already answering at ${config.TEMPORAL_ADDRESS}`);
+  } else {
+    const [host, port] = config.TEMPORAL_ADDRESS.split(':');
+    const dbFile = path.join(dataDir, 'temporal.db');
+    say(`starting temporal server start-dev on ${config.TEMPORAL_ADDRESS} (state in ${path.relative(projectRoot, dbFile)})`);
+    devServer = await startDevServer({
+      ip: host,
+      port: Number(port),
+      uiPort,
+      metricsPort: Number(process.env.TEMPORAL_SERVER_METRICS_PORT ?? 9233),
+      dbFile,
+      logFile: path.join(dataDir, 'temporal-server.log'),
+    });
+  }
+  try {
+    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  } catch (err) {
+    await devServer?.stop();
+    throw err;
+  }
+
+  const worker = startNode('worker', 'workers/main.js');
+  const api = startNode('api', 'api/server.js');
+
+  say('running:');
+  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe)`);
+  say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
+  say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
+  if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
+  say('Ctrl-C stops everything.');
+
+  let stopping = false;
+  const stopAll = async (reason: string, exitCode: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping (${reason})`);
+    await stopChild(api);
+    await stopChild(worker);
+    if (devServer) await devServer.stop();
+    say('stopped');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll('SIGINT', 0));
+  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+  for (const [name, child] of [['worker', worker], ['api', api]] as const) {
+    child.on('exit', () => void stopAll(`${name} exited unexpectedly`, 1));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`[switchyard] failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up, used by `npm start`, `npm test` and .ci/run. Each step is skipped when done:
+#   1. npm dependencies (npm ci)            3. TypeScript build (dist/)
+#   2. pinned Temporal CLI in .tools/bin    4. PostgreSQL migrations (database created if missing) and,
+#                                              when a Temporal server answers, search attributes
+# Arguments are passed to step 4 (--database-only skips the search attributes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_CLI_VERSION=v1.5.1
+TOOLS_BIN="$PWD/.tools/bin"
+say() { echo "[setup] $*"; }
+
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+else
+  say "npm dependencies up to date"
+fi
+
+if [ -x "$TOOLS_BIN/temporal" ] && [ "$(cat "$TOOLS_BIN/temporal.version" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then
+  say "Temporal CLI $TEMPORAL_CLI_VERSION already in .tools/bin"
+else
+  command -v go >/dev/null || { say "Go is needed to build the Temporal CLI (go install); install Go 1.23+ and retry"; exit 1; }
+  say "building Temporal CLI $TEMPORAL_CLI_VERSION with go install; the first build takes several minutes..."
+  mkdir -p "$TOOLS_BIN"
+  started=$(date +%s)
+  ( while sleep 30; do say "  still building the Temporal CLI ($(( $(date +%s) - started ))s)"; done ) &
+  ticker=$!
+  trap 'kill $ticker 2>/dev/null || true' EXIT
+  GOBIN="$TOOLS_BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+  kill $ticker 2>/dev/null || true
+  trap - EXIT
+  echo "$TEMPORAL_CLI_VERSION" > "$TOOLS_BIN/temporal.version"
+  say "Temporal CLI built in $(( $(date +%s) - started ))s"
+fi
+
+say "compiling TypeScript"
+npx tsc -p tsconfig.json
+
+node dist/scripts/prepare.js "$@"

@@ -1,0 +1,169 @@
+/**
+ * Test harness for integration tests: the real worker wiring and the real API app against the dev
+ * server and test database set up by global-setup.ts. Each test file gets its own task queue.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import Stripe from 'stripe';
+import { createApp } from '../../api/app';
+import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
+import { WorkflowStarter } from '../../api/workflow-starter';
+import { loadConfig, type Config } from '../../lib/config';
+import { createPool } from '../../lib/db';
+import { createLogger } from '../../lib/logger';
+import { PinoSdkLogger } from '../../workers/sdk-logger';
+import { createWorker, workflowsPath, type CreateWorkerOptions } from '../../workers/worker';
+
+// Worker state chatter off; warnings and errors (e.g. a failing workflow task) still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export const TEST_STRIPE_SECRET = 'whsec_test_switchyard_primary';
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig(process.env, {
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    STRIPE_WEBHOOK_SECRETS: [TEST_STRIPE_SECRET],
+    DEFAULT_TENANT: `t${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+export function testPool(): Pool {
+  return createPool(process.env.DATABASE_URL!);
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+/** One workflow bundle per test file (bundling takes seconds). */
+function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
+  return bundle;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(
+  config: Config,
+  pool: Pool,
+  activities?: CreateWorkerOptions['activities'],
+): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export interface RunningApi {
+  url: string;
+  workflows: WorkflowStarter;
+  metrics: ApiMetrics;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, pool: Pool): Promise<RunningApi> {
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const metrics = createApiMetrics();
+  const app = createApp({ config, workflows, pool, metrics, logger: createLogger('api-test', 'silent') });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    workflows,
+    metrics,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await connection.close();
+    },
+  };
+}
+
+/** A Stripe event body as Stripe sends it (the fields Switchyard reads, plus the envelope). */
+export function stripeEvent(
+  type = 'payment_intent.succeeded',
+  overrides: { id?: string; object?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  const id = overrides.id ?? `evt_${randomUUID().replace(/-/g, '')}`;
+  return {
+    id,
+    object: 'event',
+    api_version: '2025-01-27',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type,
+    data: {
+      object: overrides.object ?? {
+        id: `pi_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+        object: 'payment_intent',
+        amount: 2000,
+        amount_received: 2000,
+        currency: 'usd',
+        status: 'succeeded',
+        customer: 'cus_test',
+      },
+    },
+  };
+}
+
+/** A Stripe-Signature header made by the official library. */
+export function signStripe(payload: string, secret = TEST_STRIPE_SECRET, timestamp?: number): string {
+  return Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+}
+
+export async function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+export async function postStripe(url: string, event: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> {
+  const body = JSON.stringify(event);
+  return postWebhook(url, body, { 'stripe-signature': signStripe(body) });
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
+}

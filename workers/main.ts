@@ -1,0 +1,55 @@
+/**
+ * The worker process: JSON logs through pino, Temporal SDK metrics and our own on Prometheus
+ * ports, graceful shutdown on SIGINT/SIGTERM (in-flight tasks finish, then the process exits).
+ */
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../lib/config';
+import { createPool } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { createWorkerMetrics, serveMetrics } from './metrics';
+import { PinoSdkLogger } from './sdk-logger';
+import { createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('switchyard-worker', config.LOG_LEVEL);
+  Runtime.install({
+    logger: new PinoSdkLogger(logger),
+    telemetryOptions: config.TEMPORAL_SDK_METRICS_PORT
+      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_SDK_METRICS_PORT}` } } }
+      : undefined,
+  });
+  const pool = createPool(config.DATABASE_URL, {}, logger);
+  const metrics = createWorkerMetrics();
+  const metricsServer = await serveMetrics(metrics.registry, config.WORKER_METRICS_PORT);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    metrics,
+  });
+  logger.info(
+    {
+      temporal: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      metrics: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`,
+    },
+    'worker started',
+  );
+  try {
+    await worker.run(); // resolves after a shutdown signal once in-flight tasks are done
+  } finally {
+    await connection.close();
+    await pool.end();
+    metricsServer.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  createLogger('switchyard-worker').fatal({ err }, 'worker failed');
+  process.exit(1);
+});
