@@ -20,8 +20,8 @@ export const grpcCode = { DEADLINE_EXCEEDED: 4, ALREADY_EXISTS: 6, UNAVAILABLE: 
 
 export interface StartOutcome {
   workflowId: string;
-  /** Run id of the new or existing run; undefined only for a closed run refused by the reuse policy. */
-  runId: string | undefined;
+  /** Run id of the new run, or of the existing (open or closed) one. */
+  runId: string;
   /** true when this call created the run. */
   started: boolean;
 }
@@ -40,7 +40,8 @@ export class WorkflowStarter extends WorkflowClient {
     } catch (err) {
       // A closed run with the same id under the REJECT_DUPLICATE reuse policy: a duplicate.
       if (isGrpcServiceError(err) && (err.code as number) === grpcCode.ALREADY_EXISTS) {
-        return { workflowId: options.workflowId, runId: undefined, started: false };
+        const { runId } = await this.getHandle(options.workflowId).describe();
+        return { workflowId: options.workflowId, runId, started: false };
       }
       throw err;
     }

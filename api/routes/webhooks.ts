@@ -62,7 +62,7 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
         res.status(202).json({ workflowId, runId: outcome.runId });
       } else {
         count(event.provider, 'duplicate');
-        res.status(200).json({ workflowId, runId: outcome.runId ?? null, duplicate: true });
+        res.status(200).json({ workflowId, runId: outcome.runId, duplicate: true });
       }
     } catch (err) {
       const code = (err as { code?: number }).code;

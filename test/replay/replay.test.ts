@@ -1,0 +1,21 @@
+/**
+ * Replays every recorded history in test/replay/histories against the current workflow code. A
+ * change that would break running workflows (non-determinism) fails here. Record a new history
+ * with `npm run record-history -- <workflowId> <file-name>` against a running system.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowsPath } from '../../workers/worker';
+
+const dir = path.join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+test('there are recorded histories to replay', () => {
+  expect(files.length).toBeGreaterThan(0);
+});
+
+test.each(files)('%s replays without non-determinism', async (file) => {
+  const history: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  await Worker.runReplayHistory({ workflowsPath }, history, file.replace(/\.json$/, ''));
+});
