@@ -3,16 +3,24 @@
  * (`ReturnType<typeof createActivities>`); the worker calls it with real dependencies.
  */
 import type { Pool } from 'pg';
+import type { ProviderRegistry } from '../lib/registry';
 import { createStripeHandlers } from './handlers/stripe';
 import { createLedgerActivities } from './ledger';
+import { createProviderCallActivities } from './provider-call';
 
 export interface ActivityDeps {
   pool: Pool;
+  registry: ProviderRegistry;
+  /** Where provider credentials are read from (process.env in production). */
+  env: NodeJS.ProcessEnv;
+  /** Provider task queues are `${prefix}${provider}`. */
+  providerTaskQueuePrefix: string;
 }
 
-export function createActivities({ pool }: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
   return {
-    ...createLedgerActivities(pool),
-    ...createStripeHandlers(pool),
+    ...createLedgerActivities(deps.pool),
+    ...createStripeHandlers(deps.pool),
+    ...createProviderCallActivities(deps),
   };
 }

@@ -5,9 +5,12 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import type { ProviderRegistry } from '../lib/registry';
 import { sendError } from './errors';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { callRoutes } from './routes/calls';
+import { providerRoutes } from './routes/providers';
 import { webhookRoutes } from './routes/webhooks';
 import type { WorkflowStarter } from './workflow-starter';
 
@@ -15,6 +18,7 @@ export interface AppDeps {
   config: Config;
   workflows: WorkflowStarter;
   pool: Pool;
+  registry: ProviderRegistry;
   metrics: ApiMetrics;
   logger: Logger;
 }
@@ -53,6 +57,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestObserver(deps));
   app.use(healthRoutes(deps));
   app.use(webhookRoutes(deps));
+  app.use(callRoutes(deps));
+  app.use(providerRoutes(deps));
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     deps.logger.error({ err }, 'unhandled error');

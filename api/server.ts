@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
+import { loadRegistry } from '../lib/registry';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createApp } from './app';
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, workflows, pool, metrics: createApiMetrics(), logger });
+  const registry = loadRegistry();
+  const app = createApp({ config, workflows, pool, registry, metrics: createApiMetrics(), logger });
   if (config.STRIPE_WEBHOOK_SECRETS.length === 0) {
     logger.warn('STRIPE_WEBHOOK_SECRETS is not set: POST /webhooks/stripe answers 503 until it is');
   }

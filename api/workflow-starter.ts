@@ -26,7 +26,33 @@ export interface StartOutcome {
   started: boolean;
 }
 
+export interface IdempotentStart {
+  taskQueue: string;
+  workflowId: string;
+  args: unknown[];
+  typedSearchAttributes?: WorkflowStartOptions['typedSearchAttributes'];
+  /** ms to wait for the server's acknowledgement. */
+  timeoutMs: number;
+}
+
 export class WorkflowStarter extends WorkflowClient {
+  /**
+   * Switchyard's one way to start a workflow by its idempotency id (ARCHITECTURE.md "Duplicates"):
+   * an open run with the id is returned as is, a closed one is never run again.
+   */
+  async startIdempotent(workflowType: string, start: IdempotentStart): Promise<StartOutcome> {
+    return this.withDeadline(Date.now() + start.timeoutMs, () =>
+      this.startOrAttach(workflowType, {
+        taskQueue: start.taskQueue,
+        workflowId: start.workflowId,
+        args: start.args,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: start.typedSearchAttributes,
+      }),
+    );
+  }
+
   async startOrAttach<T extends Workflow>(workflowType: string, options: WorkflowStartOptions<T>): Promise<StartOutcome> {
     const request = await this.createStartWorkflowRequest({
       workflowType,

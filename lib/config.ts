@@ -18,7 +18,10 @@ const secretList = z
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard-webhooks'),
+  /** Main task queue: every workflow and its local activities. */
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard'),
+  /** Provider calls run on `${prefix}${provider}`, one rate-limited queue per provider. */
+  PROVIDER_TASK_QUEUE_PREFIX: z.string().min(1).default('provider-'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard'),
   PORT: port.default(3000),
   WORKER_METRICS_PORT: port.default(9464),
@@ -34,6 +37,8 @@ const configSchema = z.object({
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024),
   /** How long the API waits for the server to acknowledge a workflow start before answering 503. */
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** How long POST /calls waits for a result before answering 202 with the workflow id. */
+  CALL_WAIT_MS: z.coerce.number().int().nonnegative().default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

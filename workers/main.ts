@@ -4,14 +4,19 @@
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
+import { loadRegistry } from '../lib/registry';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { Registry } from 'prom-client';
+import { cacheMetricsRegistry } from '../activities/cache';
+import { providerMetricsRegistry } from '../activities/providers/metrics';
 import { createWorkerMetrics, serveMetrics } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
-import { createWorker } from './worker';
+import { createWorkers } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const registry = loadRegistry();
   const logger = createLogger('switchyard-worker', config.LOG_LEVEL);
   Runtime.install({
     logger: new PinoSdkLogger(logger),
@@ -21,13 +26,18 @@ async function main(): Promise<void> {
   });
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const metrics = createWorkerMetrics();
-  const metricsServer = await serveMetrics(metrics.registry, config.WORKER_METRICS_PORT);
+  const metricsServer = await serveMetrics(
+    Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry]),
+    config.WORKER_METRICS_PORT,
+  );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await createWorker({
+  const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
+    registry,
+    providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX,
     metrics,
   });
   logger.info(
@@ -35,12 +45,13 @@ async function main(): Promise<void> {
       temporal: config.TEMPORAL_ADDRESS,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      providerQueues: Object.values(registry).map((p) => `${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name} (${p.rateLimitPerSecond}/s)`),
       metrics: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`,
     },
     'worker started',
   );
   try {
-    await worker.run(); // resolves after a shutdown signal once in-flight tasks are done
+    await workers.run(); // resolves after a shutdown signal once in-flight tasks are done
   } finally {
     await connection.close();
     await pool.end();

@@ -1,27 +1,40 @@
 /**
  * Per-activity policies, declared once (ARCHITECTURE.md "Per-activity policies"). Workflows build
  * their activity proxies from this table and never from inline numbers. Pure data: importable by
- * workflow code.
+ * workflow code and by activities (which read the retry policy for jittered backoff).
  *
- * Webhook-path database steps are local activities (they are short, and a local activity costs no
- * extra round trip through the server). Steps that must never give up on an accepted event (ledger
- * writes) retry without an attempt limit; a PostgreSQL outage only delays them.
+ * Webhook-path and bookkeeping database steps are local activities (short; a local activity costs
+ * no extra round trip through the server). Provider calls are regular activities on the
+ * provider's own task queue, where the server enforces its rate limit across all workers. Steps
+ * that must never give up (ledger writes, compensations) retry without an attempt limit.
  */
-import type { LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { callErrorTypes, providerErrorTypes, webhookErrorTypes } from './error-types';
 
-export type ActivityPolicy = LocalActivityOptions & { kind: 'local' };
-
-/** Error type names thrown by activities that retrying cannot fix. */
-export const nonRetryableErrors = {
-  invalidEvent: 'InvalidWebhookEvent',
-} as const;
+export type ActivityPolicy = (LocalActivityOptions & { kind: 'local' }) | (ActivityOptions & { kind: 'remote' });
 
 const databaseRetry: RetryPolicy = {
   initialInterval: '200 ms',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
-  nonRetryableErrorTypes: [nonRetryableErrors.invalidEvent],
+  nonRetryableErrorTypes: [
+    webhookErrorTypes.invalidEvent,
+    callErrorTypes.budgetExceeded,
+    callErrorTypes.unknownProvider,
+    callErrorTypes.unknownOperation,
+  ],
 };
+
+/** Failures that say the request itself is wrong (another attempt, or provider, would fail too). */
+export const requestErrorTypes: readonly string[] = [
+  providerErrorTypes.rejected,
+  providerErrorTypes.invalidRequest,
+  callErrorTypes.invalidParams,
+  callErrorTypes.unknownProvider,
+  callErrorTypes.unknownOperation,
+];
+
+const providerCallNonRetryable = [...requestErrorTypes, providerErrorTypes.misconfigured];
 
 export const activityPolicies = {
   /** Insert the event into the ledger once; never given up on, an accepted event must be recorded. */
@@ -42,12 +55,62 @@ export const activityPolicies = {
     startToCloseTimeout: '10 seconds',
     retry: { ...databaseRetry, maximumAttempts: 10 },
   },
+  /** Candidates, order, task queues and costs for a provider call (reads registry and circuits). */
+  planProviderCall: {
+    kind: 'local',
+    startToCloseTimeout: '10 seconds',
+    retry: { ...databaseRetry, maximumAttempts: 20 },
+  },
+  /** Cost reservation; BudgetExceeded is final. */
+  reserveBudget: {
+    kind: 'local',
+    startToCloseTimeout: '10 seconds',
+    retry: { ...databaseRetry, maximumAttempts: 20 },
+  },
+  settleBudget: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  releaseBudget: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /**
+   * One provider operation. startToClose a little over the providers' 10 s request timeout, so an
+   * attempt whose worker died is retried (with the same idempotency key) soon after.
+   * Retry-After and an open circuit set the next delay exactly; otherwise jittered backoff.
+   */
+  callProvider: {
+    kind: 'remote',
+    startToCloseTimeout: '15 seconds',
+    scheduleToCloseTimeout: '10 minutes',
+    retry: {
+      initialInterval: '500 ms',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: providerCallNonRetryable,
+    },
+  },
+  /** Undo of a completed step (refund, delete): durable and patient, never given up on. */
+  compensateProviderCall: {
+    kind: 'remote',
+    startToCloseTimeout: '15 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      nonRetryableErrorTypes: [callErrorTypes.invalidParams, callErrorTypes.unknownProvider, callErrorTypes.unknownOperation],
+    },
+  },
 } satisfies Record<string, ActivityPolicy>;
 
 export type PolicedActivity = keyof typeof activityPolicies;
+type LocalPolicies = { [K in PolicedActivity]: (typeof activityPolicies)[K] extends { kind: 'local' } ? K : never }[PolicedActivity];
+type RemotePolicies = Exclude<PolicedActivity, LocalPolicies>;
 
-/** The options to hand to `proxyLocalActivities` for one activity. */
-export function localActivityOptions(name: PolicedActivity): LocalActivityOptions {
+/** The options to hand to `proxyLocalActivities` for one local activity. */
+export function localActivityOptions(name: LocalPolicies): LocalActivityOptions {
   const { kind: _kind, ...options } = activityPolicies[name];
   return options;
+}
+
+/** The options to hand to `proxyActivities` for one activity on a given task queue. */
+export function remoteActivityOptions(name: RemotePolicies, taskQueue: string): ActivityOptions {
+  const { kind: _kind, ...options } = activityPolicies[name];
+  return { ...options, taskQueue };
 }

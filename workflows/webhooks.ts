@@ -4,7 +4,6 @@
  * throughout. Deterministic: all I/O is in activities, imported here as types only.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   log,
   proxyLocalActivities,
@@ -16,13 +15,8 @@ import type { createActivities } from '../activities';
 import { localActivityOptions } from './policies';
 import { webhookStatusKey } from './search-attributes';
 import { routeWebhook } from './webhook-routes';
-import {
-  webhookStatusQuery,
-  type AttemptInfo,
-  type StepStatus,
-  type WebhookEvent,
-  type WebhookStatus,
-} from './webhook-types';
+import { pendingStep, runStep } from './steps';
+import { webhookStatusQuery, type WebhookEvent, type WebhookStatus } from './webhook-types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -31,41 +25,6 @@ const { markWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptio
 const handlers = {
   recordStripePayment: proxyLocalActivities<Activities>(localActivityOptions('recordStripePayment')).recordStripePayment,
 };
-
-function pendingStep(): StepStatus {
-  return { state: 'pending', attempts: 0, lastError: null };
-}
-
-/** Runs one step, keeping its state, attempt count and last error in the queryable status. */
-async function runStep<T extends AttemptInfo>(step: StepStatus, run: () => Promise<T>): Promise<T> {
-  step.state = 'running';
-  try {
-    const result = await run();
-    step.state = 'done';
-    step.attempts = result.attempt;
-    return result;
-  } catch (err) {
-    step.state = 'failed';
-    step.attempts = attemptOf(err) ?? step.attempts;
-    step.lastError = describeFailure(err);
-    throw err;
-  }
-}
-
-/** Activities attach their attempt number to the failure they throw (see activities/attempts.ts). */
-function attemptOf(err: unknown): number | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const detail = cause.details?.[0] as Partial<AttemptInfo> | undefined;
-    if (typeof detail?.attempt === 'number') return detail.attempt;
-  }
-  return undefined;
-}
-
-function describeFailure(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus> {
   const handler = routeWebhook(event.provider, event.eventType);

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { withAttempt } from '../attempts';
-import { nonRetryableErrors } from '../../workflows/policies';
+import { webhookErrorTypes } from '../../workflows/error-types';
 import type { HandlerResult, WebhookEvent } from '../../workflows/webhook-types';
 
 const paymentIntentEvent = z.object({
@@ -33,7 +33,7 @@ export function createStripeHandlers(pool: Pool) {
             `stripe ${event.eventType} ${event.eventId}: ${parsed.error.issues
               .map((i) => `${i.path.join('.')}: ${i.message}`)
               .join('; ')}`,
-            nonRetryableErrors.invalidEvent,
+            webhookErrorTypes.invalidEvent,
           );
         }
         const intent = parsed.data.data.object;

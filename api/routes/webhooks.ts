@@ -12,7 +12,9 @@ import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-att
 import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { verifyStripeSignature } from '../verifiers/stripe';
-import { grpcCode, type WorkflowStarter } from '../workflow-starter';
+import { sendStartFailure } from '../start-failure';
+import { sendViewFailure, viewWorkflow } from '../workflow-view';
+import type { WorkflowStarter } from '../workflow-starter';
 import { sendError, zodFieldErrors } from '../errors';
 
 export interface WebhookRouteDeps {
@@ -42,20 +44,17 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
     const workflowId = webhookWorkflowId(event.tenant, event.provider, event.eventId);
     res.locals.workflowId = workflowId;
     try {
-      const outcome = await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () =>
-        workflows.startOrAttach('processWebhook', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId,
-          args: [event],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: providerKey, value: event.provider },
-            { key: tenantKey, value: event.tenant },
-            { key: eventTypeKey, value: event.eventType },
-          ],
-        }),
-      );
+      const outcome = await workflows.startIdempotent('processWebhook', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [event],
+        typedSearchAttributes: [
+          { key: providerKey, value: event.provider },
+          { key: tenantKey, value: event.tenant },
+          { key: eventTypeKey, value: event.eventType },
+        ],
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      });
       res.locals.runId = outcome.runId;
       if (outcome.started) {
         count(event.provider, 'accepted');
@@ -65,16 +64,7 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
         res.status(200).json({ workflowId, runId: outcome.runId, duplicate: true });
       }
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      const unreachable = code === undefined || code === grpcCode.UNAVAILABLE || code === grpcCode.DEADLINE_EXCEEDED;
-      count(event.provider, unreachable ? 'unavailable' : 'error');
-      logger.error({ err, workflowId, grpcCode: code }, 'workflow start not acknowledged');
-      if (unreachable) {
-        res.setHeader('Retry-After', '5');
-        sendError(res, 503, 'temporal_unavailable', 'the event could not be durably accepted; retry later');
-      } else {
-        sendError(res, 500, 'start_failed', 'the workflow server refused the start; retry later');
-      }
+      count(event.provider, sendStartFailure(res, err, logger, workflowId));
     }
   }
 
@@ -128,34 +118,10 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
 
   router.get('/webhooks/events/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
     const { workflowId } = req.params;
-    const handle = workflows.getHandle(workflowId);
     try {
-      const description = await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () =>
-        handle.describe(),
-      );
-      const status = await workflows
-        .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => handle.query(webhookStatusQuery))
-        .catch((err: unknown) => {
-          logger.warn({ err, workflowId }, 'status query failed');
-          return null;
-        });
-      res.json({
-        workflowId,
-        runId: description.runId,
-        executionStatus: description.status.name,
-        startTime: description.startTime.toISOString(),
-        closeTime: description.closeTime?.toISOString() ?? null,
-        // null while no worker has answered the query yet (e.g. all workers down)
-        ...(status ?? { status: null }),
-      });
+      res.json(await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
     } catch (err) {
-      if ((err as { name?: string }).name === 'WorkflowNotFoundError') {
-        sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
-        return;
-      }
-      logger.error({ err, workflowId }, 'describe failed');
-      res.setHeader('Retry-After', '5');
-      sendError(res, 503, 'temporal_unavailable', 'could not read the workflow from Temporal');
+      sendViewFailure(res, err, logger, workflowId);
     }
   });
 

@@ -184,8 +184,8 @@ describe('with a handler that fails transiently', () => {
 
   beforeAll(async () => {
     flakyConfig = testConfig();
-    const real = createActivities({ pool });
-    flakyWorker = await startWorker(flakyConfig, pool, {
+    const real = createActivities({ pool, registry: {}, env: {}, providerTaskQueuePrefix: flakyConfig.PROVIDER_TASK_QUEUE_PREFIX });
+    flakyWorker = await startWorker(flakyConfig, pool, { activities: {
       async recordStripePayment(event: WebhookEvent) {
         const { attempt } = Context.current().info;
         attemptsSeen.push(attempt);
@@ -194,7 +194,7 @@ describe('with a handler that fails transiently', () => {
         }
         return real.recordStripePayment(event);
       },
-    });
+    } });
     flakyApi = await startApi(flakyConfig, pool);
   });
   afterAll(async () => {

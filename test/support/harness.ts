@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createApp } from '../../api/app';
@@ -15,8 +15,9 @@ import { WorkflowStarter } from '../../api/workflow-starter';
 import { loadConfig, type Config } from '../../lib/config';
 import { createPool } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
+import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
-import { createWorker, workflowsPath, type CreateWorkerOptions } from '../../workers/worker';
+import { createWorkers, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
 
 // Worker state chatter off; warnings and errors (e.g. a failing workflow task) still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -24,8 +25,10 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 export const TEST_STRIPE_SECRET = 'whsec_test_switchyard_primary';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const id = randomUUID();
   return loadConfig(process.env, {
-    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    TEMPORAL_TASK_QUEUE: `test-${id}`,
+    PROVIDER_TASK_QUEUE_PREFIX: `test-${id}-provider-`,
     STRIPE_WEBHOOK_SECRETS: [TEST_STRIPE_SECRET],
     DEFAULT_TENANT: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: 'silent',
@@ -44,30 +47,57 @@ function workflowBundle(): Promise<{ code: string }> {
   return bundle;
 }
 
+/** Credentials the fake providers accept (never real ones). */
+export const fakeCredentials: NodeJS.ProcessEnv = {
+  STRIPE_API_KEY: 'sk_test_switchyard_fake',
+  TWILIO_ACCOUNT_SID: 'ACfake00000000000000000000000000',
+  TWILIO_AUTH_TOKEN: 'fake-twilio-token',
+  TWILIO_FROM_NUMBER: '+15005550006',
+  VONAGE_API_KEY: 'fakekey',
+  VONAGE_API_SECRET: 'fakesecret',
+  VONAGE_FROM: 'Switchyard',
+  SENDGRID_API_KEY: 'SG.fake-key',
+  GOOGLE_ACCESS_TOKEN: 'ya29.fake-token',
+  HTTPBIN_TOKEN: 'fake-bearer',
+};
+
+/** The real registry with every base URL pointed at a fake server (and optional changes). */
+export function registryAt(url: string, change: (registry: Record<string, ProviderConfig>) => void = () => undefined): ProviderRegistry {
+  const env = Object.fromEntries(Object.keys(loadRegistry()).map((name) => [baseUrlOverrideVariable(name), url]));
+  const registry = structuredClone(loadRegistry(env)) as Record<string, ProviderConfig>;
+  change(registry);
+  return registry;
+}
+
 export interface RunningWorker {
-  worker: Worker;
+  workers: WorkerGroup;
   stop(): Promise<void>;
 }
 
-export async function startWorker(
-  config: Config,
-  pool: Pool,
-  activities?: CreateWorkerOptions['activities'],
-): Promise<RunningWorker> {
+export interface WorkerSetup {
+  registry?: ProviderRegistry;
+  env?: NodeJS.ProcessEnv;
+  activities?: CreateWorkerOptions['activities'];
+}
+
+export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup = {}): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await createWorker({
+  const workers = await createWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
+    registry: setup.registry ?? {},
+    env: setup.env ?? fakeCredentials,
+    providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX,
     workflowBundle: await workflowBundle(),
-    activities,
+    activities: setup.activities,
   });
-  const running = worker.run();
+  const running = workers.run();
   return {
-    worker,
+    workers,
     async stop() {
-      worker.shutdown();
+      workers.shutdown();
       await running;
       await connection.close();
     },
@@ -81,11 +111,11 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, pool: Pool): Promise<RunningApi> {
+export async function startApi(config: Config, pool: Pool, registry: ProviderRegistry = {}): Promise<RunningApi> {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const metrics = createApiMetrics();
-  const app = createApp({ config, workflows, pool, metrics, logger: createLogger('api-test', 'silent') });
+  const app = createApp({ config, workflows, pool, registry, metrics, logger: createLogger('api-test', 'silent') });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,60 @@
+/**
+ * Read-through cache for idempotent provider reads (operations with `cacheTtlSeconds` in the
+ * registry). Keys are readable and tenant-scoped, `{tenant}:{provider}:{operation}:{params}`, so
+ * an operator (or a write that changes the thing read) can invalidate by prefix. Stored in
+ * PostgreSQL so every worker shares it; hits and misses are counted for /metrics.
+ */
+import type { Pool } from 'pg';
+import { Counter, Registry } from 'prom-client';
+
+export const cacheMetricsRegistry = new Registry();
+const cacheRequests = new Counter({
+  name: 'provider_cache_requests_total',
+  help: 'Read-through cache look-ups for provider reads, by provider, operation and result (hit/miss)',
+  labelNames: ['provider', 'operation', 'result'],
+  registers: [cacheMetricsRegistry],
+});
+
+/** Stable text for params: keys sorted, so the same read always has the same key. */
+function stableParams(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableParams).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? stableParams(v) : String(v)}`).join('&');
+}
+
+export function cacheKey(tenant: string, provider: string, operation: string, params: unknown): string {
+  return `${tenant}:${provider}:${operation}:${stableParams(params)}`;
+}
+
+export function createProviderCache(pool: Pool) {
+  return {
+    async get(key: string, provider: string, operation: string): Promise<Record<string, unknown> | undefined> {
+      const { rows } = await pool.query<{ value: Record<string, unknown> }>(
+        'SELECT value FROM provider_cache WHERE key = $1 AND expires_at > now()',
+        [key],
+      );
+      cacheRequests.inc({ provider, operation, result: rows.length === 1 ? 'hit' : 'miss' });
+      return rows[0]?.value;
+    },
+
+    async set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {
+      await pool.query(
+        `INSERT INTO provider_cache (key, value, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+        [key, value, ttlSeconds],
+      );
+    },
+
+    /** Removes every entry whose key starts with `prefix`; returns how many. */
+    async invalidatePrefix(prefix: string): Promise<number> {
+      const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+      const result = await pool.query('DELETE FROM provider_cache WHERE key LIKE $1', [`${escaped}%`]);
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+export type ProviderCache = ReturnType<typeof createProviderCache>;

@@ -1,0 +1,216 @@
+/**
+ * The provider-call activities: `planProviderCall` (which providers, in which order, on which
+ * task queues, at what cost) and `callProvider` (one operation on one provider, under its circuit
+ * breaker, through its adapter, with a read-through cache for reads). The provider idempotency key
+ * is derived from workflow id + activity id, so every retry of one activity sends the same key and
+ * a provider that already acted answers with its first result instead of acting twice.
+ */
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Pool } from 'pg';
+import type { ProviderRegistry } from '../lib/registry';
+import { resolveCredentials } from '../lib/registry';
+import { activityPolicies } from '../workflows/policies';
+import type {
+  CallCandidate,
+  CallPlan,
+  ProviderActivityRequest,
+  ProviderActivityResult,
+} from '../workflows/call-types';
+import { withAttempt } from './attempts';
+import { createBudgets, type Reservation } from './budgets';
+import { cacheKey, createProviderCache } from './cache';
+import { createCircuitBreaker } from './circuit-breaker';
+import { adapterFor } from './providers';
+import { callErrorTypes, providerErrorTypes } from '../workflows/error-types';
+
+export interface ProviderCallDeps {
+  pool: Pool;
+  registry: ProviderRegistry;
+  /** Where credentials are read from (process.env in production). */
+  env: NodeJS.ProcessEnv;
+  /** Provider task queues are `${prefix}${provider}`; tests use a unique prefix. */
+  providerTaskQueuePrefix: string;
+}
+
+export function idempotencyKeyFor(workflowId: string, activityId: string): string {
+  return createHash('sha256').update(`${workflowId}:${activityId}`).digest('hex');
+}
+
+/** Exponential backoff with equal jitter, from the declared callProvider retry policy. */
+export function jitteredBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const retry = activityPolicies.callProvider.retry;
+  const initial = msToNumber(retry.initialInterval ?? '1 second');
+  const maximum = msToNumber(retry.maximumInterval ?? '1 minute');
+  const delay = Math.min(maximum, initial * (retry.backoffCoefficient ?? 2) ** Math.max(0, attempt - 1));
+  return Math.round(delay / 2 + random() * (delay / 2));
+}
+
+/** Health score 0..1 from the success rate over the circuit window (1 with no data). */
+async function healthScores(pool: Pool, providers: string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ provider: string; total: string; ok: string }>(
+    `SELECT provider, count(*) AS total, count(*) FILTER (WHERE success) AS ok
+       FROM provider_call_outcomes WHERE provider = ANY($1) AND at > now() - interval '10 minutes'
+      GROUP BY provider`,
+    [providers],
+  );
+  const scores = new Map(providers.map((p) => [p, 1]));
+  for (const row of rows) scores.set(row.provider, Number(row.total) === 0 ? 1 : Number(row.ok) / Number(row.total));
+  return scores;
+}
+
+/** Weighted order without replacement: healthier providers tend to come first. */
+function weightedOrder<T>(items: T[], weight: (item: T) => number, random: () => number = Math.random): T[] {
+  const pool = [...items];
+  const ordered: T[] = [];
+  while (pool.length > 0) {
+    const total = pool.reduce((sum, item) => sum + weight(item), 0);
+    let pick = random() * total;
+    let index = 0;
+    for (; index < pool.length - 1; index++) {
+      pick -= weight(pool[index]!);
+      if (pick <= 0) break;
+    }
+    ordered.push(pool.splice(index, 1)[0]!);
+  }
+  return ordered;
+}
+
+function providerOf(registry: ProviderRegistry, name: string) {
+  const config = registry[name];
+  if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${name}"`, callErrorTypes.unknownProvider);
+  return config;
+}
+
+export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix }: ProviderCallDeps) {
+  const breaker = createCircuitBreaker(pool, registry);
+  const cache = createProviderCache(pool);
+  const budgets = createBudgets(pool, registry);
+
+  async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
+    return withAttempt(async () => {
+      const info = Context.current().info;
+      const config = providerOf(registry, request.provider);
+      const adapter = adapterFor(config, request.operation);
+      const operation = config.operations[request.operation];
+      if (!adapter || !operation) {
+        throw ApplicationFailure.nonRetryable(
+          `${request.provider} has no operation "${request.operation}"`,
+          callErrorTypes.unknownOperation,
+        );
+      }
+      const parsed = adapter.params.safeParse(request.params);
+      if (!parsed.success) {
+        throw ApplicationFailure.create({
+          message: `${request.provider} ${request.operation}: invalid params: ${parsed.error.issues
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ')}`,
+          type: callErrorTypes.invalidParams,
+          nonRetryable: true,
+        });
+      }
+
+      const key = operation.cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, parsed.data) : null;
+      if (key) {
+        const cached = await cache.get(key, request.provider, request.operation);
+        if (cached) return { provider: request.provider, operation: request.operation, data: cached, cached: true };
+      }
+
+      const circuit = await breaker.admit(request.provider);
+      if (circuit.state === 'open') {
+        throw ApplicationFailure.create({
+          message: `${request.provider} circuit is open for another ${circuit.remainingOpenMs} ms`,
+          type: callErrorTypes.circuitOpen,
+          // With a backup to go to, waiting out the cool-down would only delay the call.
+          nonRetryable: request.failFastWhenOpen === true,
+          nextRetryDelay: Math.max(circuit.remainingOpenMs, 100),
+          details: [{ provider: request.provider, operation: request.operation, status: null, code: 'circuit_open', retryable: true }],
+        });
+      }
+
+      const started = Date.now();
+      try {
+        const result = await adapter.run(parsed.data, {
+          provider: config,
+          operation: request.operation,
+          credentials: resolveCredentials(config, env),
+          idempotencyKey: idempotencyKeyFor(info.workflowExecution?.workflowId ?? 'standalone', info.activityId),
+          signal: Context.current().cancellationSignal,
+        });
+        await breaker.recordOutcome(request.provider, {
+          operation: request.operation,
+          success: true,
+          status: null,
+          durationMs: Date.now() - started,
+        });
+        if (key && operation.cacheTtlSeconds) await cache.set(key, result.data, operation.cacheTtlSeconds);
+        return { provider: request.provider, operation: request.operation, data: result.data, cached: false };
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure)) throw err;
+        const detail = (err.details?.[0] ?? {}) as { status?: number | null };
+        if (err.type === providerErrorTypes.unavailable) {
+          await breaker.recordOutcome(request.provider, {
+            operation: request.operation,
+            success: false,
+            status: detail.status ?? null,
+            durationMs: Date.now() - started,
+          });
+        }
+        if (!err.nonRetryable && !err.nextRetryDelay) {
+          // Temporal's own backoff has no jitter; many callers retrying in step would hit a
+          // recovering provider together.
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: err.type ?? undefined,
+            details: err.details ?? undefined,
+            nextRetryDelay: jitteredBackoffMs(info.attempt),
+            cause: err.cause,
+          });
+        }
+        throw err;
+      }
+    });
+  }
+
+  return {
+    callProvider,
+    /** The same call, under the compensation policy (more patient: an undo must not be given up on). */
+    compensateProviderCall: callProvider,
+
+    async planProviderCall(request: { provider: string; operation: string }): Promise<CallPlan> {
+      const primary = providerOf(registry, request.provider);
+      const operation = primary.operations[request.operation];
+      if (!operation) {
+        throw ApplicationFailure.nonRetryable(
+          `${request.provider} has no operation "${request.operation}"`,
+          callErrorTypes.unknownOperation,
+        );
+      }
+      const failoverCapable = operation.failoverCapable && primary.failover !== null;
+      const names = [primary.name, ...(failoverCapable ? primary.failover!.backups : [])];
+      const circuits = new Map((await breaker.list()).map((c) => [c.provider, c]));
+      const toCandidate = (name: string): CallCandidate => {
+        const circuit = circuits.get(name);
+        return {
+          provider: name,
+          taskQueue: `${providerTaskQueuePrefix}${name}`,
+          costUsd: registry[name]?.operations[request.operation]?.costUsd ?? 0,
+          circuit: circuit?.state ?? 'closed',
+          remainingOpenMs: circuit?.remainingOpenMs ?? 0,
+        };
+      };
+      let candidates = names.map(toCandidate);
+      const strategy = failoverCapable ? primary.failover!.strategy : 'none';
+      if (strategy === 'weighted') {
+        const scores = await healthScores(pool, names);
+        candidates = weightedOrder(candidates, (c) => (c.circuit === 'open' ? 0.01 : Math.max(scores.get(c.provider) ?? 1, 0.01)));
+      }
+      return { candidates, failoverCapable, strategy };
+    },
+
+    reserveBudget: (reservation: Reservation) => budgets.reserveBudget(reservation),
+    settleBudget: (reservation: string) => budgets.settleBudget(reservation),
+    releaseBudget: (reservation: string) => budgets.releaseBudget(reservation),
+  };
+}

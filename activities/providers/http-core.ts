@@ -1,0 +1,204 @@
+/**
+ * The one HTTP path every non-SDK provider adapter takes, so that connection reuse, timeouts,
+ * idempotency keys, error classification and metrics are done once and identically:
+ * - keep-alive pooling over one undici `Agent` per process (a worker makes many small calls to
+ *   few hosts; a fresh TLS handshake per call would dominate their latency);
+ * - the provider's `timeoutMs` bounds the whole exchange (headers and body), and the activity's
+ *   cancellation signal aborts it as well;
+ * - every POST carries `Idempotency-Key` = the call's key, stable across retries, so a retried
+ *   attempt whose first answer was lost never acts twice;
+ * - any non-2xx answer (unless the adapter expects it) and any transport failure is thrown as a
+ *   classified `ApplicationFailure` (classify.ts).
+ * Nothing here logs; credentials only travel in the headers/body the adapter hands over.
+ */
+import { CancelledFailure } from '@temporalio/common';
+import { Agent, request } from 'undici';
+import { classifyProviderError, providerErrorTypes, providerSetupFailure, type ProviderErrorInput } from './classify';
+import { measureProviderRequest } from './metrics';
+import type { ProviderCallContext } from './types';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface ProviderRequestOptions {
+  ctx: ProviderCallContext;
+  method: HttpMethod;
+  /** Appended to `ctx.provider.baseUrl`; starts with "/" and is already URL-encoded. */
+  path: string;
+  query?: Readonly<Record<string, QueryValue>>;
+  headers?: Readonly<Record<string, string>>;
+  /** Sent as `application/json`. */
+  json?: unknown;
+  /** Sent as `application/x-www-form-urlencoded`; undefined fields are left out. */
+  form?: Readonly<Record<string, string | number | undefined>>;
+  /** Non-2xx statuses the adapter handles itself (e.g. 409 duplicate, 410 gone): returned, counted as success. */
+  expect?: readonly number[];
+  /**
+   * For failures inside an accepted answer (Vonage's in-200 statuses, a 409 that is not ours):
+   * returns null for a success, else what to classify (`{}` = classify by status as usual).
+   * Checked inside the measured request so metrics count it right.
+   */
+  failureIn?: (response: ProviderResponse) => Pick<ProviderErrorInput, 'outcome' | 'code' | 'message'> | null;
+}
+
+export interface ProviderResponse {
+  status: number;
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Readonly<Record<string, string>>;
+  /** Parsed JSON when the answer says JSON, its text otherwise; null when empty. */
+  body: unknown;
+}
+
+let agent: Agent | null = null;
+
+function pool(): Agent {
+  agent ??= new Agent({
+    // Idle sockets are kept a little under the usual 15–60 s server-side idle limits, so we
+    // rarely reuse a socket the server is closing (a reset the next attempt would absorb anyway).
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 30_000,
+    connections: 64,
+  });
+  return agent;
+}
+
+/** Closes pooled connections (worker shutdown, end of tests); the next request opens a new pool. */
+export async function closeProviderConnections(): Promise<void> {
+  const current = agent;
+  agent = null;
+  await current?.close();
+}
+
+/** Sends one provider request; resolves with 2xx (or expected) answers, throws classified failures otherwise. */
+export function providerRequest(options: ProviderRequestOptions): Promise<ProviderResponse> {
+  const { ctx } = options;
+  return measureProviderRequest(
+    { provider: ctx.provider.name, operation: ctx.operation },
+    (error) => error instanceof CancelledFailure || ctx.signal?.aborted === true,
+    () => send(options),
+  );
+}
+
+export function buildProviderUrl(baseUrl: string, path: string, query?: Readonly<Record<string, QueryValue>>): URL {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}${path}`);
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value !== undefined) url.searchParams.append(name, String(value));
+  }
+  return url;
+}
+
+async function send(options: ProviderRequestOptions): Promise<ProviderResponse> {
+  const { ctx } = options;
+  if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+  const url = buildProviderUrl(ctx.provider.baseUrl, options.path, options.query);
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'switchyard' };
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] = 'application/json';
+  } else if (options.form !== undefined) {
+    body = formEncode(options.form);
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  if (options.method === 'POST') headers['idempotency-key'] = ctx.idempotencyKey;
+
+  const timeoutMs = ctx.provider.timeoutMs;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onCancel = () => controller.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener('abort', onCancel, { once: true });
+
+  const failure = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
+  let response: ProviderResponse;
+  try {
+    const answer = await request(url, { method: options.method, headers, body, signal: controller.signal, dispatcher: pool() });
+    // The body is read under the same timeout: a provider that stalls mid-body is as unavailable as one that never answers.
+    const raw = await answer.body.text();
+    const responseHeaders = flattenHeaders(answer.headers);
+    response = { status: answer.statusCode, headers: responseHeaders, body: parseBody(raw, responseHeaders['content-type']) };
+  } catch (error) {
+    if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+    throw classifyProviderError(timedOut ? { ...failure, timedOutAfterMs: timeoutMs } : { ...failure, error });
+  } finally {
+    clearTimeout(timer);
+    ctx.signal?.removeEventListener('abort', onCancel);
+  }
+
+  const ok = (response.status >= 200 && response.status < 300) || (options.expect?.includes(response.status) ?? false);
+  const answered = { ...failure, status: response.status, headers: response.headers, body: response.body };
+  if (!ok) throw classifyProviderError(answered);
+  const reported = options.failureIn?.(response);
+  if (reported) throw classifyProviderError({ ...answered, ...reported });
+  return response;
+}
+
+function formEncode(form: Readonly<Record<string, string | number | undefined>>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) {
+    if (value !== undefined) params.append(name, String(value));
+  }
+  return params.toString();
+}
+
+function flattenHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (raw === '') return null;
+  if (contentType !== undefined && /\bjson\b/i.test(contentType)) {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      // A provider that labels a broken body as JSON: keep the text so the error message shows it.
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** The activity was cancelled: surface Temporal's own cancellation, not a provider failure. */
+export function cancellation(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new CancelledFailure('provider request cancelled');
+}
+
+/** A credential the adapter cannot work without; its absence is configuration, not a provider failure. */
+export function requireCredential(ctx: ProviderCallContext, field: string): string {
+  const value = ctx.credentials[field];
+  if (value) return value;
+  const variable = ctx.provider.credentials[field];
+  throw providerSetupFailure({
+    provider: ctx.provider.name,
+    operation: ctx.operation,
+    type: providerErrorTypes.misconfigured,
+    code: 'missing_credential',
+    message: `credential "${field}" is not set${variable ? ` (environment variable ${variable})` : ''}`,
+  });
+}
+
+/**
+ * Reads one string (or number, as a string) from an answer's body, or null. Adapters read
+ * answers leniently: once a provider has acted, an unexpected shape must not fail the call (a
+ * retry could act twice); the caller gets what could be read.
+ */
+export function answerField(body: unknown, ...path: readonly (string | number)[]): string | null {
+  let current: unknown = body;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return null;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  if (typeof current === 'string') return current;
+  if (typeof current === 'number' && Number.isFinite(current)) return String(current);
+  return null;
+}

@@ -1,0 +1,169 @@
+/**
+ * Stripe adapter over the official `stripe` package rather than the shared HTTP core: the SDK
+ * owns Stripe's form encoding of nested params, API versioning and typed errors. It is held to the
+ * same contract as the core: no SDK retries (Temporal retries), the registry's base URL and
+ * timeout, the call's idempotency key on every POST, the same error classification and metrics.
+ */
+import { createHash } from 'node:crypto';
+import Stripe from 'stripe';
+import { z } from 'zod';
+import { classifyProviderError } from './classify';
+import { cancellation, requireCredential } from './http-core';
+import { measureProviderRequest } from './metrics';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
+
+const createPaymentIntentParams = z.object({
+  amount: z.number().int().positive(),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'a three-letter ISO currency code')
+    .toLowerCase(),
+  customer: z.string().min(1).optional(),
+  description: z.string().optional(),
+  paymentMethod: z.string().min(1).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type CreatePaymentIntentParams = z.infer<typeof createPaymentIntentParams>;
+
+const refundParams = z.object({
+  paymentIntentId: z.string().min(1),
+  amount: z.number().int().positive().optional(),
+});
+export type RefundParams = z.infer<typeof refundParams>;
+
+const getPaymentIntentParams = z.object({ id: z.string().min(1) });
+export type GetPaymentIntentParams = z.infer<typeof getPaymentIntentParams>;
+
+// One client per (base URL, key): the SDK keeps its own keep-alive agent, so reusing the client
+// reuses connections. The key is hashed so the map holds no second copy of it.
+const clients = new Map<string, Stripe>();
+
+function clientFor(ctx: ProviderCallContext): Stripe {
+  const apiKey = requireCredential(ctx, 'apiKey');
+  const cacheKey = `${ctx.provider.baseUrl}\n${createHash('sha256').update(apiKey).digest('hex')}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    const url = new URL(ctx.provider.baseUrl);
+    const protocol = url.protocol === 'http:' ? 'http' : 'https';
+    client = new Stripe(apiKey, {
+      host: url.hostname,
+      port: url.port || (protocol === 'http' ? 80 : 443),
+      protocol,
+      maxNetworkRetries: 0,
+      timeout: ctx.provider.timeoutMs,
+      telemetry: false,
+      appInfo: { name: 'switchyard' },
+    });
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+/** Runs one SDK call with the contract's options, metrics and error classification. */
+function callStripe<T>(ctx: ProviderCallContext, method: 'GET' | 'POST', run: (client: Stripe, options: Stripe.RequestOptions) => Promise<T>): Promise<T> {
+  const client = clientFor(ctx);
+  const options: Stripe.RequestOptions = {
+    timeout: ctx.provider.timeoutMs,
+    maxNetworkRetries: 0,
+    ...(method === 'POST' ? { idempotencyKey: ctx.idempotencyKey } : {}),
+  };
+  return measureProviderRequest(
+    { provider: ctx.provider.name, operation: ctx.operation },
+    () => ctx.signal?.aborted === true,
+    async () => {
+      if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+      try {
+        return await untilCancelled(run(client, options), ctx.signal);
+      } catch (error) {
+        if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+        throw classifyStripeError(ctx, error);
+      }
+    },
+  );
+}
+
+/**
+ * The SDK takes no abort signal, so a cancelled activity stops waiting and lets the request end
+ * on its own timeout (the idempotency key makes a later retry safe either way).
+ */
+function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancellation(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+export function classifyStripeError(ctx: ProviderCallContext, error: unknown) {
+  const base = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
+  if (!(error instanceof Stripe.errors.StripeError)) return classifyProviderError({ ...base, error });
+  if (error.statusCode === undefined) {
+    // No answer (StripeConnectionError) or an unreadable one: the transport failed.
+    const detail = error.detail;
+    const timedOut = typeof detail === 'object' && 'code' in detail && detail.code === 'ETIMEDOUT';
+    return timedOut
+      ? classifyProviderError({ ...base, timedOutAfterMs: ctx.provider.timeoutMs })
+      : classifyProviderError({ ...base, error: detail instanceof Error ? detail : error });
+  }
+  return classifyProviderError({
+    ...base,
+    status: error.statusCode,
+    headers: error.headers,
+    code: error.code ?? error.decline_code ?? error.rawType ?? null,
+    message: error.message,
+  });
+}
+
+function paymentIntentData(intent: Stripe.PaymentIntent): ProviderResult {
+  return { data: { id: intent.id, status: intent.status, amount: intent.amount, currency: intent.currency } };
+}
+
+const createPaymentIntent: OperationAdapter<CreatePaymentIntentParams> = {
+  params: createPaymentIntentParams,
+  async run(params, ctx) {
+    const intent = await callStripe(ctx, 'POST', (client, options) =>
+      client.paymentIntents.create(
+        {
+          amount: params.amount,
+          currency: params.currency,
+          customer: params.customer,
+          description: params.description,
+          metadata: params.metadata,
+          // A payment method given means "charge now"; without one the intent waits for the customer.
+          ...(params.paymentMethod ? { payment_method: params.paymentMethod, confirm: true } : {}),
+        },
+        options,
+      ),
+    );
+    return paymentIntentData(intent);
+  },
+};
+
+const refund: OperationAdapter<RefundParams> = {
+  params: refundParams,
+  async run(params, ctx) {
+    const created = await callStripe(ctx, 'POST', (client, options) =>
+      client.refunds.create({ payment_intent: params.paymentIntentId, amount: params.amount }, options),
+    );
+    const paymentIntent = created.payment_intent;
+    return {
+      data: {
+        id: created.id,
+        status: created.status,
+        paymentIntentId: typeof paymentIntent === 'string' ? paymentIntent : (paymentIntent?.id ?? params.paymentIntentId),
+        amount: created.amount,
+      },
+    };
+  },
+};
+
+const getPaymentIntent: OperationAdapter<GetPaymentIntentParams> = {
+  params: getPaymentIntentParams,
+  async run(params, ctx) {
+    const intent = await callStripe(ctx, 'GET', (client, options) => client.paymentIntents.retrieve(params.id, {}, options));
+    return paymentIntentData(intent);
+  },
+};
+
+export const stripeAdapter: ProviderAdapter = { createPaymentIntent, refund, getPaymentIntent };

@@ -1,0 +1,35 @@
+/**
+ * The contract between the provider-call activity and the per-provider adapters. An adapter turns
+ * validated params into one provider request over the shared HTTP core (or the provider's
+ * official SDK) and either returns the provider's answer or throws a classified
+ * `ApplicationFailure` (see classify.ts).
+ */
+import type { z } from 'zod';
+import type { ProviderConfig, ProviderKind } from '../../lib/registry';
+
+export interface ProviderCallContext {
+  provider: ProviderConfig;
+  operation: string;
+  /** Credentials resolved from the environment for this provider (field → value). Never logged. */
+  credentials: Readonly<Record<string, string>>;
+  /** Stable across retries of the same activity: workflow id + activity id, hashed. */
+  idempotencyKey: string;
+  /** Aborted when the activity is cancelled or times out. */
+  signal?: AbortSignal;
+}
+
+export interface ProviderResult {
+  /** The provider's answer, reduced to what callers need (ids, status). Never contains credentials. */
+  data: Record<string, unknown>;
+}
+
+export interface OperationAdapter<Params> {
+  params: z.ZodType<Params>;
+  run(params: Params, ctx: ProviderCallContext): Promise<ProviderResult>;
+}
+
+// Each adapter module exports one of these; the params type differs per operation.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry validates its own params with its zod schema before run()
+export type ProviderAdapter = Readonly<Record<string, OperationAdapter<any>>>;
+
+export type AdapterTable = Readonly<Record<ProviderKind, ProviderAdapter>>;

@@ -1,0 +1,212 @@
+/**
+ * Outbound provider calls and sagas, started by services: validate (provider, operation, params,
+ * Idempotency-Key, budget) so bad input starts nothing, start the workflow by its idempotency id,
+ * then wait a bounded time for the result. A repeated Idempotency-Key returns the existing
+ * workflow and its result, never a second call.
+ *   200 {status: completed|failed, result|error} · 202 {status: running} + Location ·
+ *   400 bad input · 404 unknown provider/operation · 429 budget · 503 Temporal unreachable
+ */
+import express, { type Request, type Response, Router } from 'express';
+import { WorkflowFailedError } from '@temporalio/client';
+import { z } from 'zod';
+import type { Pool } from 'pg';
+import { createBudgets, refusalReason } from '../../activities/budgets';
+import { adapterFor } from '../../activities/providers';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import type { ProviderRegistry } from '../../lib/registry';
+import {
+  bookingStatusQuery,
+  bookingWorkflowId,
+  callPriorities,
+  providerCallStatusQuery,
+  providerCallWorkflowId,
+  type BookingRequest,
+  type ProviderCallInput,
+} from '../../workflows/call-types';
+import { providerKey, tenantKey } from '../../workflows/search-attributes';
+import { sendError, zodFieldErrors } from '../errors';
+import { sendStartFailure } from '../start-failure';
+import { sendViewFailure, viewWorkflow } from '../workflow-view';
+import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
+
+export interface CallRouteDeps {
+  config: Config;
+  workflows: WorkflowStarter;
+  pool: Pool;
+  registry: ProviderRegistry;
+  logger: Logger;
+}
+
+const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
+
+const callBody = z.object({
+  params: z.record(z.string(), z.unknown()).default({}),
+  priority: z.enum(callPriorities).default('normal'),
+});
+
+const isoDateTime = z.string().datetime({ offset: true });
+const bookingBody = z.object({
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[a-z]{3}$/, 'three lowercase letters (ISO 4217)'),
+  customer: z.string().min(1).optional(),
+  calendarId: z.string().min(1),
+  summary: z.string().min(1).max(500),
+  start: isoDateTime,
+  end: isoDateTime,
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
+  email: z.string().email(),
+});
+
+const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
+
+export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
+  const router = Router();
+  const budgets = createBudgets(pool, registry);
+  const json = express.json({ limit: '256kb' });
+
+  function keyFrom(req: Request, res: Response): string | undefined {
+    const parsed = idempotencyKey.safeParse(req.get('idempotency-key'));
+    if (!parsed.success) {
+      sendError(res, 400, 'idempotency_key_required', 'an Idempotency-Key header is required', {
+        'Idempotency-Key': parsed.error.issues[0]?.message ?? 'required',
+      });
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  /** Waits up to `?wait=` ms (capped by CALL_WAIT_MS) for the result, then answers. */
+  async function answer(req: Request, res: Response, started: StartOutcome): Promise<void> {
+    const requested = waitQuery.safeParse(req.query);
+    const waitMs = Math.min(requested.success ? (requested.data.wait ?? config.CALL_WAIT_MS) : config.CALL_WAIT_MS, config.CALL_WAIT_MS);
+    const base = { workflowId: started.workflowId, runId: started.runId, duplicate: !started.started };
+    const handle = workflows.getHandle(started.workflowId);
+    try {
+      const result: unknown = await workflows.withDeadline(Date.now() + Math.max(waitMs, 1), () => handle.result());
+      res.status(200).json({ ...base, status: 'completed', result });
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause as { message?: string; type?: string } | undefined;
+        res.status(200).json({ ...base, status: 'failed', error: { message: cause?.message ?? err.message, type: cause?.type ?? null } });
+        return;
+      }
+      // Still running after the wait (deadline exceeded): the caller polls the Location.
+      res.setHeader('Location', `${req.baseUrl}/${req.path.startsWith('/bookings') ? 'bookings' : 'calls'}/${encodeURIComponent(started.workflowId)}`);
+      res.status(202).json({ ...base, status: 'running' });
+    }
+  }
+
+  router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
+    const { provider, operation } = req.params;
+    const providerConfig = registry[provider];
+    const operationConfig = providerConfig?.operations[operation];
+    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
+    if (!providerConfig || !adapter || !operationConfig) {
+      sendError(
+        res,
+        404,
+        'unknown_operation',
+        providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`,
+      );
+      return;
+    }
+    const key = keyFrom(req, res);
+    if (!key) return;
+    const body = callBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'the body must be {params, priority?}', zodFieldErrors(body.error));
+      return;
+    }
+    const params = adapter.params.safeParse(body.data.params);
+    if (!params.success) {
+      sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+      return;
+    }
+    const tenant = config.DEFAULT_TENANT;
+    const workflowId = providerCallWorkflowId(tenant, provider, key);
+    res.locals.workflowId = workflowId;
+    const critical = body.data.priority === 'critical';
+    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, critical);
+    if (refusal) {
+      sendError(res, 429, 'budget_exceeded', refusal);
+      return;
+    }
+    const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
+    let started: StartOutcome;
+    try {
+      started = await workflows.startIdempotent('providerCall', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [
+          { key: providerKey, value: provider },
+          { key: tenantKey, value: tenant },
+        ],
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      });
+    } catch (err) {
+      sendStartFailure(res, err, logger, workflowId);
+      return;
+    }
+    res.locals.runId = started.runId;
+    await answer(req, res, started);
+  });
+
+  router.get('/calls/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
+    try {
+      res.json(await viewWorkflow(workflows, req.params.workflowId, providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
+    } catch (err) {
+      sendViewFailure(res, err, logger, req.params.workflowId);
+    }
+  });
+
+  router.post('/bookings', json, async (req: Request, res: Response) => {
+    const key = keyFrom(req, res);
+    if (!key) return;
+    const body = bookingBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'invalid booking', zodFieldErrors(body.error));
+      return;
+    }
+    if (Date.parse(body.data.end) <= Date.parse(body.data.start)) {
+      sendError(res, 400, 'invalid_request', 'invalid booking', { end: 'must be after start' });
+      return;
+    }
+    const tenant = config.DEFAULT_TENANT;
+    const workflowId = bookingWorkflowId(tenant, key);
+    res.locals.workflowId = workflowId;
+    const chargeCost = registry.stripe?.operations.createPaymentIntent?.costUsd ?? 0;
+    const refusal = refusalReason('stripe', await budgets.useOf('stripe'), chargeCost, false);
+    if (refusal) {
+      sendError(res, 429, 'budget_exceeded', refusal);
+      return;
+    }
+    const booking: BookingRequest = { tenant, ...body.data };
+    let started: StartOutcome;
+    try {
+      started = await workflows.startIdempotent('bookingSaga', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [booking],
+        typedSearchAttributes: [{ key: tenantKey, value: tenant }],
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      });
+    } catch (err) {
+      sendStartFailure(res, err, logger, workflowId);
+      return;
+    }
+    res.locals.runId = started.runId;
+    await answer(req, res, started);
+  });
+
+  router.get('/bookings/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
+    try {
+      res.json(await viewWorkflow(workflows, req.params.workflowId, bookingStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
+    } catch (err) {
+      sendViewFailure(res, err, logger, req.params.workflowId);
+    }
+  });
+
+  return router;
+}

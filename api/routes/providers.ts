@@ -1,0 +1,49 @@
+/**
+ * Provider state for services and operators: budget use per provider and period, circuit breaker
+ * states, and cache invalidation by key prefix (scoped to the caller's tenant).
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { createBudgets } from '../../activities/budgets';
+import { createProviderCache } from '../../activities/cache';
+import { createCircuitBreaker } from '../../activities/circuit-breaker';
+import type { Config } from '../../lib/config';
+import type { ProviderRegistry } from '../../lib/registry';
+import { sendError } from '../errors';
+
+export interface ProviderRouteDeps {
+  config: Config;
+  pool: Pool;
+  registry: ProviderRegistry;
+}
+
+const prefixQuery = z.object({ prefix: z.string().min(1).max(500) });
+
+export function providerRoutes({ config, pool, registry }: ProviderRouteDeps): Router {
+  const router = Router();
+  const budgets = createBudgets(pool, registry);
+  const breaker = createCircuitBreaker(pool, registry);
+  const cache = createProviderCache(pool);
+
+  router.get('/budgets', async (_req: Request, res: Response) => {
+    res.json({ budgets: await budgets.usage() });
+  });
+
+  router.get('/circuits', async (_req: Request, res: Response) => {
+    res.json({ circuits: await breaker.list() });
+  });
+
+  router.delete('/cache', async (req: Request, res: Response) => {
+    const parsed = prefixQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', '?prefix= is required', { prefix: 'required' });
+      return;
+    }
+    // Keys are `{tenant}:{provider}:{operation}:{params}`; a caller only ever reaches its own tenant.
+    const prefix = `${config.DEFAULT_TENANT}:${parsed.data.prefix}`;
+    res.json({ prefix, removed: await cache.invalidatePrefix(prefix) });
+  });
+
+  return router;
+}

@@ -1,0 +1,21 @@
+/**
+ * The answer when a workflow start was not acknowledged: 503 + Retry-After when Temporal could not
+ * be reached (the caller retries; nothing was accepted), 500 when the server refused the start.
+ */
+import type { Response } from 'express';
+import type { Logger } from '../lib/logger';
+import { sendError } from './errors';
+import { grpcCode } from './workflow-starter';
+
+export function sendStartFailure(res: Response, err: unknown, logger: Logger, workflowId: string): 'unavailable' | 'error' {
+  const code = (err as { code?: number }).code;
+  const unreachable = code === undefined || code === grpcCode.UNAVAILABLE || code === grpcCode.DEADLINE_EXCEEDED;
+  logger.error({ err, workflowId, grpcCode: code }, 'workflow start not acknowledged');
+  if (unreachable) {
+    res.setHeader('Retry-After', '5');
+    sendError(res, 503, 'temporal_unavailable', 'the request could not be durably accepted; retry later');
+    return 'unavailable';
+  }
+  sendError(res, 500, 'start_failed', 'the workflow server refused the start; retry later');
+  return 'error';
+}

@@ -1,0 +1,56 @@
+/**
+ * What the API shows of one workflow: its execution status from `describe` merged with the
+ * workflow's own `status` query (and, for the status routes, its result once closed). One place
+ * for the 404 / 503 answers of every "GET a workflow" route.
+ */
+import type { Response } from 'express';
+import type { QueryDefinition } from '@temporalio/common';
+import type { Logger } from '../lib/logger';
+import { sendError } from './errors';
+import type { WorkflowStarter } from './workflow-starter';
+
+export interface WorkflowView {
+  workflowId: string;
+  runId: string;
+  executionStatus: string;
+  startTime: string;
+  closeTime: string | null;
+  [field: string]: unknown;
+}
+
+export async function viewWorkflow<S extends object>(
+  workflows: WorkflowStarter,
+  workflowId: string,
+  query: QueryDefinition<S>,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<WorkflowView> {
+  const handle = workflows.getHandle(workflowId);
+  const description = await workflows.withDeadline(Date.now() + timeoutMs, () => handle.describe());
+  const status = await workflows
+    .withDeadline(Date.now() + timeoutMs, () => handle.query(query))
+    .catch((err: unknown) => {
+      logger.warn({ err, workflowId }, 'status query failed');
+      return null;
+    });
+  return {
+    workflowId,
+    runId: description.runId,
+    executionStatus: description.status.name,
+    startTime: description.startTime.toISOString(),
+    closeTime: description.closeTime?.toISOString() ?? null,
+    // null while no worker has answered the query yet (e.g. all workers down)
+    ...(status ?? { status: null }),
+  };
+}
+
+/** Answers a failed read of a workflow: 404 when it does not exist, else 503 (Temporal unreachable). */
+export function sendViewFailure(res: Response, err: unknown, logger: Logger, workflowId: string): void {
+  if ((err as { name?: string }).name === 'WorkflowNotFoundError') {
+    sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
+    return;
+  }
+  logger.error({ err, workflowId }, 'describe failed');
+  res.setHeader('Retry-After', '5');
+  sendError(res, 503, 'temporal_unavailable', 'could not read the workflow from Temporal');
+}

@@ -1,0 +1,142 @@
+/**
+ * The provider registry: one typed description of every provider Switchyard calls (base URL,
+ * credentials by env-var name, timeout, rate limit, circuit breaker, budget, operations with their
+ * cost, cache TTL and failover). Loaded from config/providers.json (or PROVIDERS_FILE), with
+ * PROVIDER_<NAME>_BASE_URL overrides, and validated at start with errors that name the field.
+ * Pure data once loaded; credentials are resolved from the environment only inside activities.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './paths';
+
+export const providerKinds = ['stripe', 'twilio', 'vonage-sms', 'sendgrid', 'google-calendar', 'http'] as const;
+export type ProviderKind = (typeof providerKinds)[number];
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-"');
+
+const operationSchema = z.object({
+  costUsd: z.number().nonnegative().default(0),
+  /** Reads only: results cached per tenant for this long. */
+  cacheTtlSeconds: z.number().int().positive().optional(),
+  /** The call may go to the provider's failover backups (which must offer the same operation). */
+  failoverCapable: z.boolean().default(false),
+  /** `http` providers only: the request to make; `{field}` in the path is filled from params. */
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  path: z.string().startsWith('/').optional(),
+});
+
+const circuitSchema = z.object({
+  /** Opens after this many consecutive failures … */
+  failureThreshold: z.number().int().positive().default(5),
+  /** … or when the error rate over the window reaches this (with at least minimumRequests calls). */
+  errorRateThreshold: z.number().gt(0).max(1).default(0.5),
+  windowSeconds: z.number().int().positive().default(60),
+  minimumRequests: z.number().int().positive().default(20),
+  /** Open → half-open after this long. */
+  coolDownSeconds: z.number().positive().default(30),
+  /** Half-open → closed after this many successes. */
+  successThreshold: z.number().int().positive().default(2),
+});
+
+const providerSchema = z.object({
+  kind: z.enum(providerKinds),
+  baseUrl: z.string().url(),
+  /** Credential field → name of the environment variable holding it. */
+  credentials: z.record(z.string(), z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name')).default({}),
+  timeoutMs: z.number().int().positive().default(10_000),
+  rateLimitPerSecond: z.number().positive().default(10),
+  circuit: circuitSchema.default(circuitSchema.parse({})),
+  budget: z.object({ dailyUsd: z.number().positive(), monthlyUsd: z.number().positive() }).nullable().default(null),
+  failover: z
+    .object({
+      strategy: z.enum(['primary-secondary', 'weighted']),
+      backups: z.array(name).min(1),
+    })
+    .nullable()
+    .default(null),
+  operations: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), operationSchema),
+});
+
+const registrySchema = z.object({
+  providers: z.record(name, providerSchema),
+});
+
+export type OperationConfig = z.infer<typeof operationSchema>;
+export type CircuitConfig = z.infer<typeof circuitSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema> & { name: string };
+export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
+
+export class RegistryError extends Error {
+  constructor(source: string, issues: string[]) {
+    super(`invalid provider registry (${source}):\n  ${issues.join('\n  ')}`);
+    this.name = 'RegistryError';
+  }
+}
+
+export function baseUrlOverrideVariable(provider: string): string {
+  return `PROVIDER_${provider.toUpperCase().replace(/-/g, '_')}_BASE_URL`;
+}
+
+/** Parses and cross-checks a registry document (failover backups exist and offer the operation). */
+export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, source = 'registry'): ProviderRegistry {
+  const parsed = registrySchema.safeParse(document);
+  if (!parsed.success) {
+    throw new RegistryError(source, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const issues: string[] = [];
+  const registry: Record<string, ProviderConfig> = {};
+  for (const [providerName, config] of Object.entries(parsed.data.providers)) {
+    const override = env[baseUrlOverrideVariable(providerName)];
+    if (override !== undefined && !z.string().url().safeParse(override).success) {
+      issues.push(`${baseUrlOverrideVariable(providerName)}: not a URL`);
+    }
+    registry[providerName] = { ...config, name: providerName, baseUrl: override ?? config.baseUrl };
+    for (const [operation, op] of Object.entries(config.operations)) {
+      if (config.kind === 'http' && (!op.method || !op.path)) {
+        issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
+      }
+    }
+  }
+  for (const config of Object.values(registry)) {
+    for (const backup of config.failover?.backups ?? []) {
+      const target = registry[backup];
+      if (!target) {
+        issues.push(`providers.${config.name}.failover.backups: unknown provider "${backup}"`);
+        continue;
+      }
+      for (const [operation, op] of Object.entries(config.operations)) {
+        if (op.failoverCapable && !target.operations[operation]) {
+          issues.push(`providers.${config.name}.operations.${operation}: backup "${backup}" has no such operation`);
+        }
+      }
+    }
+  }
+  if (issues.length > 0) throw new RegistryError(source, issues);
+  return registry;
+}
+
+export function loadRegistry(env: NodeJS.ProcessEnv = process.env): ProviderRegistry {
+  const file = env.PROVIDERS_FILE ?? path.join(projectRoot, 'config', 'providers.json');
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new RegistryError(file, [`cannot read: ${(err as Error).message}`]);
+  }
+  return parseRegistry(document, env, file);
+}
+
+export function providerTaskQueue(provider: string): string {
+  return `provider-${provider}`;
+}
+
+/** Resolves a provider's credentials from the environment; missing ones are reported by field. */
+export function resolveCredentials(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [field, variable] of Object.entries(config.credentials)) {
+    const value = env[variable];
+    if (value) resolved[field] = value;
+  }
+  return resolved;
+}

@@ -1,0 +1,98 @@
+/**
+ * The plumbing between node:http and the fake's handlers: read and parse a request the way the
+ * real providers accept it (form-encoded or JSON), pull credentials and fields out of it, and
+ * write a FakeResponse back. Kept apart so the provider modules only deal with wire semantics.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { FakeResponse, ParsedRequest } from './types';
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/**
+ * Form bodies become a flat object with the keys as sent (stripe-node's `metadata[order]` stays one
+ * key; a repeated key keeps its last value). JSON that does not parse is kept as the raw string,
+ * like any other body, so the record still shows what arrived.
+ */
+function parseBody(text: string, contentType: string): Pick<ParsedRequest, 'body' | 'bodyFormat'> {
+  if (text === '') return { body: null, bodyFormat: 'empty' };
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType === 'application/x-www-form-urlencoded') {
+    return { body: Object.fromEntries(new URLSearchParams(text)), bodyFormat: 'form' };
+  }
+  if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+    try {
+      return { body: JSON.parse(text) as unknown, bodyFormat: 'json' };
+    } catch {
+      return { body: text, bodyFormat: 'raw' };
+    }
+  }
+  return { body: text, bodyFormat: 'raw' };
+}
+
+export function parseRequest(req: IncomingMessage, text: string): ParsedRequest {
+  const url = req.url ?? '/';
+  // Only the path and query matter; the base just satisfies the URL parser.
+  const parsed = new URL(url, 'http://fake.invalid');
+  const headers = flattenHeaders(req.headers);
+  return {
+    method: req.method ?? 'GET',
+    path: parsed.pathname,
+    url,
+    query: Object.fromEntries(parsed.searchParams),
+    headers,
+    ...parseBody(text, headers['content-type'] ?? ''),
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A body field as a string (numbers too, since JSON callers may send them unquoted); else undefined. */
+export function stringField(body: unknown, name: string): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const value = body[name];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+export function bearerToken(req: ParsedRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+export function basicCredentials(req: ParsedRequest): { user: string; password: string } | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function sendResponse(res: ServerResponse, response: FakeResponse): void {
+  // A client that gave up during a latency fault has closed the socket; nothing left to answer.
+  if (res.destroyed || res.writableEnded) return;
+  const headers: Record<string, string> = { ...response.headers };
+  if (response.body === undefined) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  headers['content-type'] = 'application/json; charset=utf-8';
+  res.writeHead(response.status, headers);
+  res.end(JSON.stringify(response.body));
+}

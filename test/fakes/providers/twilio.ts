@@ -1,0 +1,69 @@
+/**
+ * Fake Twilio Programmable Messaging: the Messages.json resource with HTTP Basic auth and
+ * Twilio's numbered error bodies (20003, 21211, …), the primary SMS provider.
+ */
+import { basicCredentials, stringField } from '../http-io';
+import { randomHex } from '../random-ids';
+import type { FakeResponse } from '../types';
+import { json, type ProviderModule } from './provider-module';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+function twilioError(status: number, code: number, message: string): FakeResponse {
+  return json(status, twilioErrorBody(status, code, message));
+}
+
+function twilioErrorBody(status: number, code: number, message: string): Record<string, unknown> {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+function invalidToBody(to: string | undefined): Record<string, unknown> {
+  return twilioErrorBody(400, 21211, `The 'To' number ${to ?? ''} is not a valid phone number.`);
+}
+
+/** Twilio's date format (RFC 2822 with a numeric zone). */
+function twilioDate(date: Date): string {
+  return date.toUTCString().replace('GMT', '+0000');
+}
+
+export const twilio: ProviderModule = {
+  id: 'twilio',
+  routes: [
+    {
+      method: 'POST',
+      path: /^\/2010-04-01\/Accounts\/(?<accountSid>[^/]+)\/Messages\.json$/,
+      operation: 'sendSms',
+      handle(req, params, state) {
+        const credentials = basicCredentials(req);
+        if (!credentials || credentials.user !== params.accountSid || credentials.password === '') {
+          return twilioError(401, 20003, 'Authenticate');
+        }
+        const to = stringField(req.body, 'To');
+        const from = stringField(req.body, 'From');
+        const text = stringField(req.body, 'Body');
+        if (!to) return twilioError(400, 21604, "A 'To' phone number is required.");
+        if (!E164.test(to)) return json(400, invalidToBody(to));
+        if (!from) return twilioError(400, 21603, "A 'From' phone number is required.");
+        if (!text) return twilioError(400, 21602, 'Message body is required.');
+        state.sms.twilio++;
+        return json(201, {
+          sid: `SM${randomHex(16)}`,
+          account_sid: params.accountSid,
+          to,
+          from,
+          body: text,
+          status: 'queued',
+          num_segments: '1',
+          price: null,
+          date_created: twilioDate(new Date()),
+        });
+      },
+    },
+  ],
+  faultBodies: {
+    // Twilio's REST error codes mirror the HTTP status (20429, 20500, 20503, …).
+    status: (status) => twilioErrorBody(status, 20000 + status, `The fake Twilio answered ${status} (injected fault).`),
+    rateLimit: () => ({ code: 20429, message: 'Too Many Requests', status: 429 }),
+    validation: (req) => invalidToBody(stringField(req.body, 'To')),
+  },
+};

@@ -1,0 +1,285 @@
+/**
+ * Outbound provider calls on the real Temporal dev server and PostgreSQL, against the local fake
+ * providers: idempotency, error classification, Retry-After, retries exhausted, circuit breaker
+ * and failover, rate limits, budgets, the read-through cache and the booking saga's compensation.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { Config } from '../../lib/config';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import {
+  registryAt,
+  startApi,
+  startWorker,
+  testConfig,
+  testPool,
+  type RunningApi,
+  type RunningWorker,
+} from '../support/harness';
+
+/** Unique provider names per run: circuits, outcomes and budgets are shared state in PostgreSQL. */
+const run = randomUUID().slice(0, 8);
+const names = {
+  sms: `sms-${run}`,
+  backupSms: `backup-sms-${run}`,
+  budgeted: `budgeted-${run}`,
+  limited: `limited-${run}`,
+  flakyCalendar: `calendar-${run}`,
+};
+
+let pool: Pool;
+let fakes: FakeProviders;
+let config: Config;
+let registry: ProviderRegistry;
+let worker: RunningWorker;
+let api: RunningApi;
+
+beforeAll(async () => {
+  pool = testPool();
+  fakes = await startFakeProviders();
+  config = testConfig({ CALL_WAIT_MS: 45_000 });
+  registry = registryAt(fakes.url, (r) => {
+    const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
+      r[name] = { ...structuredClone(base), name, ...change };
+    };
+    clone(r['backup-sms']!, names.backupSms);
+    clone(r.twilio!, names.sms, {
+      circuit: { ...r.twilio!.circuit, failureThreshold: 2, coolDownSeconds: 60 },
+      failover: { strategy: 'primary-secondary', backups: [names.backupSms] },
+    });
+    clone(r.stripe!, names.budgeted, {
+      budget: { dailyUsd: 1, monthlyUsd: 100 },
+      operations: { ...r.stripe!.operations, createPaymentIntent: { ...r.stripe!.operations.createPaymentIntent!, costUsd: 0.5 } },
+    });
+    clone(r.httpbin!, names.limited, { rateLimitPerSecond: 2 });
+    clone(r['google-calendar']!, names.flakyCalendar);
+  });
+  worker = await startWorker(config, pool, { registry });
+  api = await startApi(config, pool, registry);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await fakes?.close();
+  await pool?.end();
+});
+
+beforeEach(() => {
+  fakes.clearFaults();
+});
+
+interface CallAnswer {
+  status: number;
+  json: {
+    workflowId?: string;
+    duplicate?: boolean;
+    status?: string;
+    result?: { servedBy: string; failedOver: boolean; data: Record<string, unknown> };
+    error?: { message: string; type: string | null };
+    reason?: string;
+    fields?: Record<string, string>;
+  };
+}
+
+async function call(provider: string, operation: string, body: unknown, key: string | null = randomUUID()): Promise<CallAnswer> {
+  const res = await fetch(`${api.url}/calls/${provider}/${operation}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as CallAnswer['json'] };
+}
+
+const payment = { params: { amount: 2500, currency: 'usd', customer: 'cus_1' } };
+
+test('a call runs once; the same Idempotency-Key returns the same workflow and result without a second charge', async () => {
+  const before = fakes.state().charges;
+  const key = randomUUID();
+  const first = await call('stripe', 'createPaymentIntent', payment, key);
+  expect(first.status).toBe(200);
+  expect(first.json).toMatchObject({ status: 'completed', duplicate: false, result: { servedBy: 'stripe', failedOver: false } });
+  expect(first.json.result!.data.id).toMatch(/^pi_/);
+
+  const again = await call('stripe', 'createPaymentIntent', payment, key);
+  expect(again.status).toBe(200);
+  expect(again.json).toMatchObject({ workflowId: first.json.workflowId, duplicate: true, status: 'completed', result: first.json.result });
+  expect(fakes.state().charges).toBe(before + 1);
+
+  const view = await (await fetch(`${api.url}/calls/${encodeURIComponent(first.json.workflowId!)}`)).json();
+  expect(view).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', servedBy: 'stripe' });
+});
+
+test('bad input gets a 4xx with a reason and starts nothing', async () => {
+  const seen = fakes.requests().length;
+  expect((await call('stripe', 'createPaymentIntent', payment, null)).status).toBe(400);
+  expect((await call('nosuch', 'createPaymentIntent', payment)).status).toBe(404);
+  expect((await call('stripe', 'nosuch', payment)).status).toBe(404);
+  const invalid = await call('stripe', 'createPaymentIntent', { params: { currency: 'usd' } });
+  expect(invalid.status).toBe(400);
+  expect(invalid.json.fields).toHaveProperty('amount');
+  expect(fakes.requests().length).toBe(seen);
+});
+
+test('a permanent provider error fails at once, non-retryable, with the provider code', async () => {
+  const seen = fakes.requests({ provider: 'stripe' }).length;
+  const declined = await call('stripe', 'createPaymentIntent', { params: { ...payment.params, paymentMethod: 'pm_card_chargeDeclined' } });
+  expect(declined.json).toMatchObject({ status: 'failed', error: { type: 'ProviderRejected' } });
+  expect(declined.json.error!.message).toMatch(/card_declined/);
+  expect(fakes.requests({ provider: 'stripe' }).length).toBe(seen + 1);
+});
+
+test('429 with Retry-After is retried after exactly that delay', async () => {
+  fakes.addFault({ provider: 'sendgrid', kind: 'rate-limit', retryAfterSeconds: 2, times: 1 });
+  const seen = fakes.requests({ provider: 'sendgrid' }).length;
+  const sent = await call('sendgrid', 'sendMail', { params: { to: 'a@example.com', subject: 'hi', text: 'hello' } });
+  expect(sent.json).toMatchObject({ status: 'completed' });
+  const [throttled, retried] = fakes.requests({ provider: 'sendgrid' }).slice(seen);
+  expect(throttled!.status).toBe(429);
+  expect(retried!.status).toBe(202);
+  expect(Date.parse(retried!.at) - Date.parse(throttled!.at)).toBeGreaterThanOrEqual(1900);
+});
+
+test('5xx is retried with backoff until the policy gives up; the call fails with the last error', async () => {
+  fakes.addFault({ provider: 'google-calendar', kind: 'status', status: 500 });
+  const seen = fakes.requests({ provider: 'google-calendar' }).length;
+  const failed = await call(names.flakyCalendar, 'insertEvent', {
+    params: { calendarId: 'primary', summary: 'x', start: '2026-12-01T10:00:00Z', end: '2026-12-01T11:00:00Z' },
+  });
+  expect(failed.json).toMatchObject({ status: 'failed', error: { type: 'ProviderUnavailable' } });
+  const attempts = fakes.requests({ provider: 'google-calendar' }).slice(seen);
+  expect(attempts).toHaveLength(5); // maximumAttempts of the callProvider policy
+  expect(new Set(attempts.map((a) => a.idempotencyKey)).size).toBe(1);
+});
+
+test('failures open the circuit; the call fails over to the backup, and the next one skips the open circuit', async () => {
+  fakes.addFault({ provider: 'twilio', kind: 'status', status: 503 });
+  const sms = { params: { to: '+14155550100', body: 'hello' } };
+  const first = await call(names.sms, 'sendSms', sms);
+  expect(first.json).toMatchObject({ status: 'completed', result: { servedBy: names.backupSms, failedOver: true } });
+
+  const circuits = (await (await fetch(`${api.url}/circuits`)).json()) as { circuits: Array<{ provider: string; state: string; remainingOpenMs: number }> };
+  const circuit = circuits.circuits.find((c) => c.provider === names.sms);
+  expect(circuit).toMatchObject({ state: 'open' });
+  expect(circuit!.remainingOpenMs).toBeGreaterThan(0);
+
+  const twilioBefore = fakes.requests({ provider: 'twilio' }).length;
+  const second = await call(names.sms, 'sendSms', sms);
+  expect(second.json).toMatchObject({ status: 'completed', result: { servedBy: names.backupSms, failedOver: true } });
+  expect(fakes.requests({ provider: 'twilio' }).length).toBe(twilioBefore); // open circuit: not even tried
+  const view = (await (await fetch(`${api.url}/calls/${encodeURIComponent(second.json.workflowId!)}`)).json()) as {
+    candidates: Array<{ provider: string; state: string; skippedBecause?: string }>;
+  };
+  expect(view.candidates[0]).toMatchObject({ provider: names.sms, state: 'skipped' });
+});
+
+test('a burst is spread out by the provider rate limit, not rejected', async () => {
+  const seen = fakes.requests({ provider: 'http' }).length;
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => call(names.limited, 'postAnything', { params: { body: { i } } })),
+  );
+  expect(answers.map((a) => a.json.status)).toEqual(Array(8).fill('completed'));
+  const times = fakes
+    .requests({ provider: 'http' })
+    .slice(seen)
+    .map((r) => Date.parse(r.at))
+    .sort((a, b) => a - b);
+  expect(times).toHaveLength(8);
+  // 8 requests at 2/s cannot all start within 2 s
+  expect(times[7]! - times[0]!).toBeGreaterThanOrEqual(2000);
+});
+
+test('budgets: reserve before, refuse non-critical past 90% with 429, critical proceeds, alerts recorded', async () => {
+  const first = await call(names.budgeted, 'createPaymentIntent', payment);
+  expect(first.json).toMatchObject({ status: 'completed' });
+  const refused = await call(names.budgeted, 'createPaymentIntent', payment);
+  expect(refused.status).toBe(429);
+  expect(refused.json.reason).toMatch(/daily budget/);
+  const critical = await call(names.budgeted, 'createPaymentIntent', { ...payment, priority: 'critical' });
+  expect(critical.json).toMatchObject({ status: 'completed' });
+
+  const budgets = (await (await fetch(`${api.url}/budgets`)).json()) as {
+    budgets: Array<{ provider: string; daily: { usedUsd: number; percent: number }; alerts: Array<{ threshold: number }> }>;
+  };
+  const use = budgets.budgets.find((b) => b.provider === names.budgeted)!;
+  expect(use.daily).toMatchObject({ usedUsd: 1, percent: 100 });
+  expect(use.alerts.map((a) => a.threshold).sort()).toEqual([70, 85, 95]);
+});
+
+test('idempotent reads are cached per tenant and invalidated by prefix', async () => {
+  const inserted = await call('google-calendar', 'insertEvent', {
+    params: { calendarId: 'primary', summary: 'cached', start: '2026-12-01T10:00:00Z', end: '2026-12-01T11:00:00Z' },
+  });
+  const eventId = String(inserted.json.result!.data.id);
+  const get = () => call('google-calendar', 'getEvent', { params: { calendarId: 'primary', eventId } });
+  const reads = () => fakes.requests({ provider: 'google-calendar', operation: 'getEvent' }).length;
+  const before = reads();
+  expect((await get()).json.result!.data.id).toBe(eventId);
+  expect((await get()).json.result!.data.id).toBe(eventId);
+  expect(reads()).toBe(before + 1);
+
+  const removed = (await (await fetch(`${api.url}/cache?prefix=google-calendar:getEvent:`, { method: 'DELETE' })).json()) as { removed: number };
+  expect(removed.removed).toBe(1);
+  await get();
+  expect(reads()).toBe(before + 2);
+});
+
+describe('booking saga', () => {
+  const booking = {
+    amount: 4200,
+    currency: 'usd',
+    calendarId: 'primary',
+    summary: 'Haircut',
+    start: '2026-12-02T10:00:00Z',
+    end: '2026-12-02T10:30:00Z',
+    phone: '+14155550100',
+    email: 'guest@example.com',
+  };
+  const book = async (key = randomUUID()) => {
+    const res = await fetch(`${api.url}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(booking),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  test('charges, books the calendar, and confirms by SMS and email', async () => {
+    const answer = await book();
+    expect(answer.json).toMatchObject({ status: 'completed' });
+    expect(answer.json.result).toMatchObject({ paymentIntentId: expect.stringMatching(/^pi_/) as unknown, smsSentBy: 'twilio' });
+  });
+
+  test('a failed confirmation undoes the calendar event and refunds the payment, in reverse order', async () => {
+    fakes.addFault({ provider: 'sendgrid', kind: 'validation' });
+    const before = fakes.state();
+    const answer = await book();
+    expect(answer.json).toMatchObject({ status: 'failed', error: { type: 'BookingFailed' } });
+    const message = (answer.json.error as { message: string }).message;
+    expect(message).toMatch(/booking failed at email/);
+    expect(message).toMatch(/undone: delete calendar event .*, refund payment pi_/);
+
+    const view = (await (await fetch(`${api.url}/bookings/${encodeURIComponent(String(answer.json.workflowId))}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ status: 'failed', failedStep: 'email' });
+    expect((view.undone as Array<{ step: string; ok: boolean }>).map((u) => [u.step, u.ok])).toEqual([
+      ['calendar', true],
+      ['charge', true],
+    ]);
+    const after = fakes.state();
+    expect(after.refunds).toBe(before.refunds + 1);
+    expect(after.calendarEvents.deleted).toBe(before.calendarEvents.deleted + 1);
+  });
+
+  test('invalid booking → 400 naming the fields, nothing charged', async () => {
+    const before = fakes.state().charges;
+    const res = await fetch(`${api.url}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ ...booking, phone: '555', email: 'nope' }),
+    });
+    expect(res.status).toBe(400);
+    expect(Object.keys(((await res.json()) as { fields: object }).fields).sort()).toEqual(['email', 'phone']);
+    expect(fakes.state().charges).toBe(before);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Shapes shared by the provider-call workflows (providerCall, bookingSaga), their activities and
+ * the API.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { AttemptInfo, StepStatus } from './webhook-types';
+
+export const callPriorities = ['critical', 'high', 'normal', 'low'] as const;
+export type CallPriority = (typeof callPriorities)[number];
+
+export interface ProviderCallInput {
+  tenant: string;
+  provider: string;
+  operation: string;
+  params: Record<string, unknown>;
+  /** critical calls are never refused by a budget. */
+  priority: CallPriority;
+}
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
+
+export interface CallCandidate {
+  provider: string;
+  /** `provider-{name}` (with the worker's prefix): where this provider's activities run, rate-limited. */
+  taskQueue: string;
+  costUsd: number;
+  circuit: CircuitStateName;
+  remainingOpenMs: number;
+}
+
+export interface CallPlan {
+  /** Primary first, then backups in the order the failover strategy chose. */
+  candidates: CallCandidate[];
+  failoverCapable: boolean;
+  strategy: 'none' | 'primary-secondary' | 'weighted';
+}
+
+export interface ProviderActivityRequest {
+  tenant: string;
+  provider: string;
+  operation: string;
+  params: Record<string, unknown>;
+  /** An open circuit fails the call at once (non-retryable) so the workflow can fail over. */
+  failFastWhenOpen?: boolean;
+}
+
+export interface ProviderActivityResult extends AttemptInfo {
+  provider: string;
+  operation: string;
+  data: Record<string, unknown>;
+  cached: boolean;
+}
+
+export interface CandidateStatus extends StepStatus {
+  provider: string;
+  /** Why this candidate was passed over, when it was. */
+  skippedBecause?: string;
+}
+
+export interface ProviderCallStatus {
+  status: 'running' | 'completed' | 'failed';
+  tenant: string;
+  provider: string;
+  operation: string;
+  /** The provider that answered (differs from `provider` after a failover). */
+  servedBy: string | null;
+  failedOver: boolean;
+  candidates: CandidateStatus[];
+  result: Record<string, unknown> | null;
+  error: string | null;
+  errorType: string | null;
+}
+
+export interface ProviderCallResult {
+  provider: string;
+  operation: string;
+  servedBy: string;
+  failedOver: boolean;
+  data: Record<string, unknown>;
+}
+
+export const providerCallStatusQuery = defineQuery<ProviderCallStatus>('status');
+
+export function providerCallWorkflowId(tenant: string, provider: string, idempotencyKey: string): string {
+  return `call:${tenant}:${provider}:${idempotencyKey}`;
+}
+
+export interface BookingRequest {
+  tenant: string;
+  amount: number;
+  currency: string;
+  customer?: string;
+  calendarId: string;
+  summary: string;
+  start: string;
+  end: string;
+  phone: string;
+  email: string;
+}
+
+export type BookingStep = 'charge' | 'calendar' | 'sms' | 'email';
+
+export interface BookingStatus {
+  status: 'running' | 'completed' | 'compensating' | 'failed';
+  completedSteps: BookingStep[];
+  failedStep: BookingStep | null;
+  error: string | null;
+  /** Compensations run, in the order they ran (reverse of the steps). */
+  undone: Array<{ step: BookingStep; action: string; ok: boolean; error?: string }>;
+  paymentIntentId: string | null;
+  calendarEventId: string | null;
+}
+
+export const bookingStatusQuery = defineQuery<BookingStatus>('status');
+
+export function bookingWorkflowId(tenant: string, idempotencyKey: string): string {
+  return `booking:${tenant}:${idempotencyKey}`;
+}
