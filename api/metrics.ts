@@ -1,7 +1,8 @@
 /**
  * The API's Prometheus metrics, on a registry of its own so several apps (tests) can coexist.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CircuitView } from '../activities/circuit-breaker';
 
 export type WebhookOutcome =
   | 'accepted'
@@ -38,4 +39,20 @@ export function createApiMetrics(): ApiMetrics {
       registers: [registry],
     }),
   };
+}
+
+const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** Exports every provider's circuit state (0 closed, 1 half-open, 2 open), read from PostgreSQL at scrape time. */
+export function exportCircuitStates(metrics: ApiMetrics, readCircuits: () => Promise<CircuitView[]>): void {
+  new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
+    labelNames: ['provider'],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const circuit of await readCircuits()) this.set({ provider: circuit.provider }, circuitStateValue[circuit.state]);
+    },
+  });
 }

@@ -10,6 +10,9 @@ import { loadConfig } from '../lib/config';
 import { startDevServer, type DevServer } from '../lib/dev-server';
 import { dataDir, projectRoot } from '../lib/paths';
 import { isTemporalReachable } from '../lib/temporal';
+import { baseUrlOverrideVariable, loadRegistry, type ProviderRegistry } from '../lib/registry';
+import { fakeCredentials } from '../test/fakes/credentials';
+import { startFakeProviders, type FakeProviders } from '../test/fakes/provider-server';
 import { prepareNamespace } from './prepare';
 
 const say = (line: string): void => console.log(`[switchyard] ${line}`);
@@ -30,6 +33,26 @@ function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * Points every provider with none of its credentials in the environment at the local fake
+ * providers (with fake credentials), so the system is usable out of the box. The worker and the
+ * API inherit the environment set here.
+ */
+async function useFakesForUnconfiguredProviders(
+  registry: ProviderRegistry,
+): Promise<{ server: FakeProviders; providers: string[] } | undefined> {
+  const unconfigured = Object.values(registry).filter(
+    (p) => process.env[baseUrlOverrideVariable(p.name)] === undefined && Object.values(p.credentials).every((v) => !process.env[v]),
+  );
+  if (unconfigured.length === 0) return undefined;
+  const server = await startFakeProviders({ port: Number(process.env.FAKE_PROVIDERS_PORT ?? 4010) });
+  for (const provider of unconfigured) {
+    process.env[baseUrlOverrideVariable(provider.name)] = server.url;
+    for (const variable of Object.values(provider.credentials)) process.env[variable] = fakeCredentials[variable] ?? 'fake';
+  }
+  return { server, providers: unconfigured.map((p) => p.name) };
 }
 
 async function main(): Promise<void> {
@@ -59,6 +82,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  const fakes = await useFakesForUnconfiguredProviders(loadRegistry());
+
   const worker = startNode('worker', 'workers/main.js');
   const api = startNode('api', 'api/server.js');
 
@@ -67,6 +92,7 @@ async function main(): Promise<void> {
   say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
+  if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
   say('Ctrl-C stops everything.');
 
   let stopping = false;
@@ -76,6 +102,7 @@ async function main(): Promise<void> {
     say(`stopping (${reason})`);
     await stopChild(api);
     await stopChild(worker);
+    await fakes?.server.close();
     if (devServer) await devServer.stop();
     say('stopped');
     process.exit(exitCode);

@@ -11,20 +11,23 @@ import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { sendError } from '../errors';
+import { exportCircuitStates, type ApiMetrics } from '../metrics';
 
 export interface ProviderRouteDeps {
   config: Config;
   pool: Pool;
   registry: ProviderRegistry;
+  metrics: ApiMetrics;
 }
 
 const prefixQuery = z.object({ prefix: z.string().min(1).max(500) });
 
-export function providerRoutes({ config, pool, registry }: ProviderRouteDeps): Router {
+export function providerRoutes({ config, pool, registry, metrics }: ProviderRouteDeps): Router {
   const router = Router();
   const budgets = createBudgets(pool, registry);
   const breaker = createCircuitBreaker(pool, registry);
   const cache = createProviderCache(pool);
+  exportCircuitStates(metrics, () => breaker.list());
 
   router.get('/budgets', async (_req: Request, res: Response) => {
     res.json({ budgets: await budgets.usage() });

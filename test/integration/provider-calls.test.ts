@@ -163,6 +163,8 @@ test('failures open the circuit; the call fails over to the backup, and the next
   const circuit = circuits.circuits.find((c) => c.provider === names.sms);
   expect(circuit).toMatchObject({ state: 'open' });
   expect(circuit!.remainingOpenMs).toBeGreaterThan(0);
+  const exported = await (await fetch(`${api.url}/metrics`)).text();
+  expect(exported).toContain(`circuit_breaker_state{provider="${names.sms}"} 2`);
 
   const twilioBefore = fakes.requests({ provider: 'twilio' }).length;
   const second = await call(names.sms, 'sendSms', sms);

@@ -15,6 +15,7 @@ import { WorkflowStarter } from '../../api/workflow-starter';
 import { loadConfig, type Config } from '../../lib/config';
 import { createPool } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
+import { fakeCredentials } from '../fakes/credentials';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
 import { createWorkers, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
@@ -47,19 +48,7 @@ function workflowBundle(): Promise<{ code: string }> {
   return bundle;
 }
 
-/** Credentials the fake providers accept (never real ones). */
-export const fakeCredentials: NodeJS.ProcessEnv = {
-  STRIPE_API_KEY: 'sk_test_switchyard_fake',
-  TWILIO_ACCOUNT_SID: 'ACfake00000000000000000000000000',
-  TWILIO_AUTH_TOKEN: 'fake-twilio-token',
-  TWILIO_FROM_NUMBER: '+15005550006',
-  VONAGE_API_KEY: 'fakekey',
-  VONAGE_API_SECRET: 'fakesecret',
-  VONAGE_FROM: 'Switchyard',
-  SENDGRID_API_KEY: 'SG.fake-key',
-  GOOGLE_ACCESS_TOKEN: 'ya29.fake-token',
-  HTTPBIN_TOKEN: 'fake-bearer',
-};
+export { fakeCredentials };
 
 /** The real registry with every base URL pointed at a fake server (and optional changes). */
 export function registryAt(url: string, change: (registry: Record<string, ProviderConfig>) => void = () => undefined): ProviderRegistry {

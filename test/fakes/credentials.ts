@@ -1,0 +1,16 @@
+/**
+ * Credentials the fake providers accept: used by the tests and by `npm start` for every provider
+ * that has no real credentials configured. Never real values.
+ */
+export const fakeCredentials: Readonly<Record<string, string>> = {
+  STRIPE_API_KEY: 'sk_test_switchyard_fake',
+  TWILIO_ACCOUNT_SID: 'ACfake00000000000000000000000000',
+  TWILIO_AUTH_TOKEN: 'fake-twilio-token',
+  TWILIO_FROM_NUMBER: '+15005550006',
+  VONAGE_API_KEY: 'fakekey',
+  VONAGE_API_SECRET: 'fakesecret',
+  VONAGE_FROM: 'Switchyard',
+  SENDGRID_API_KEY: 'SG.fake-key',
+  GOOGLE_ACCESS_TOKEN: 'ya29.fake-token',
+  HTTPBIN_TOKEN: 'fake-bearer',
+};

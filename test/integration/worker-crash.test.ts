@@ -1,0 +1,109 @@
+/**
+ * A real worker process is SIGKILLed after the provider charged but before the activity
+ * completed; a new worker process picks the call up when the attempt times out and retries with
+ * the same idempotency key, so the provider charges exactly once. Runs the compiled worker
+ * (dist/, built by `npm test`'s set-up), exactly as production runs it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { Config } from '../../lib/config';
+import { baseUrlOverrideVariable, type ProviderRegistry } from '../../lib/registry';
+import { projectRoot } from '../../lib/paths';
+import { fakeCredentials } from '../fakes/credentials';
+import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { eventually, registryAt, startApi, testConfig, testPool, type RunningApi } from '../support/harness';
+
+const workerEntry = path.join(projectRoot, 'dist', 'workers', 'main.js');
+
+let pool: Pool;
+let fakes: FakeProviders;
+let config: Config;
+let registry: ProviderRegistry;
+let api: RunningApi;
+const processes: ChildProcess[] = [];
+
+/** Starts `node dist/workers/main.js` against this test's queues and fakes; resolves once it polls. */
+function startWorkerProcess(): Promise<ChildProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...fakeCredentials,
+    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+    PROVIDER_TASK_QUEUE_PREFIX: config.PROVIDER_TASK_QUEUE_PREFIX,
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_SDK_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...Object.fromEntries(Object.keys(registry).map((name) => [baseUrlOverrideVariable(name), fakes.url])),
+  };
+  const child = spawn(process.execPath, [workerEntry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  processes.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"msg":"worker started"')) resolve(child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before starting:\n${output}`)));
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(workerEntry)) throw new Error(`${workerEntry} is missing: run npm test (its set-up builds dist/)`);
+  pool = testPool();
+  fakes = await startFakeProviders();
+  config = testConfig();
+  registry = registryAt(fakes.url);
+  api = await startApi(config, pool, registry);
+});
+
+afterAll(async () => {
+  for (const child of processes) child.kill('SIGKILL');
+  await Promise.all(processes.map(killed));
+  await api?.close();
+  await fakes?.close();
+  await pool?.end();
+});
+
+test('worker killed after the provider charged, before the activity completed → exactly one charge', async () => {
+  // The provider processes the charge at once but answers only after 8 s: time to kill the worker.
+  fakes.addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'latency', latencyMs: 8000, times: 1 });
+  const first = await startWorkerProcess();
+
+  const res = await fetch(`${api.url}/calls/stripe/createPaymentIntent?wait=0`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ params: { amount: 1999, currency: 'usd', customer: 'cus_crash' } }),
+  });
+  expect(res.status).toBe(202);
+  const { workflowId } = (await res.json()) as { workflowId: string };
+
+  await eventually(() => Promise.resolve(fakes.state().charges === 1 ? true : undefined));
+  first.kill('SIGKILL');
+  await killed(first);
+
+  await startWorkerProcess();
+  const result = (await api.workflows.getHandle(workflowId).result()) as { data: { id: string } };
+
+  const attempts = fakes.requests({ provider: 'stripe', operation: 'createPaymentIntent' });
+  expect(attempts).toHaveLength(2);
+  expect(attempts[1]!.idempotencyKey).toBe(attempts[0]!.idempotencyKey);
+  expect(attempts[1]!.replayed).toBe(true);
+  expect(fakes.state().charges).toBe(1);
+  expect(result.data.id).toMatch(/^pi_/);
+
+  // Credentials live only in the worker's environment: never in the workflow's history.
+  const history = JSON.stringify(await api.workflows.getHandle(workflowId).fetchHistory());
+  for (const secret of Object.values(fakeCredentials)) expect(history).not.toContain(secret);
+});
