@@ -61,7 +61,7 @@ async function healthScores(pool: Pool, providers: string[]): Promise<Map<string
 }
 
 /** Weighted order without replacement: healthier providers tend to come first. */
-function weightedOrder<T>(items: T[], weight: (item: T) => number, random: () => number = Math.random): T[] {
+export function weightedOrder<T>(items: T[], weight: (item: T) => number, random: () => number = Math.random): T[] {
   const pool = [...items];
   const ordered: T[] = [];
   while (pool.length > 0) {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const api = startNode('api', 'api/server.js');
 
   say('running:');
-  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe)`);
+  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe, /calls, /bookings)`);
   say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { cacheMetricsRegistry } from '../../activities/cache';
 import type { Config } from '../../lib/config';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
@@ -225,6 +226,9 @@ test('idempotent reads are cached per tenant and invalidated by prefix', async (
   expect(removed.removed).toBe(1);
   await get();
   expect(reads()).toBe(before + 2);
+  const counters = await cacheMetricsRegistry.getSingleMetricAsString('provider_cache_requests_total');
+  expect(counters).toMatch(/provider_cache_requests_total\{provider="google-calendar",operation="getEvent",result="hit"\} [1-9]/);
+  expect(counters).toMatch(/provider_cache_requests_total\{provider="google-calendar",operation="getEvent",result="miss"\} [2-9]/);
 });
 
 describe('booking saga', () => {
