@@ -3,7 +3,7 @@
  * workflow's own `status` query (and, for the status routes, its result once closed). One place
  * for the 404 / 503 answers of every "GET a workflow" route.
  */
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
 import { sendError } from './errors';
@@ -53,4 +53,20 @@ export function sendViewFailure(res: Response, err: unknown, logger: Logger, wor
   logger.error({ err, workflowId }, 'describe failed');
   res.setHeader('Retry-After', '5');
   sendError(res, 503, 'temporal_unavailable', 'could not read the workflow from Temporal');
+}
+
+/** An Express handler for `GET .../:workflowId` answering `viewWorkflow` (or 404 / 503). */
+export function workflowViewHandler<S extends object>(
+  workflows: WorkflowStarter,
+  query: QueryDefinition<S>,
+  timeoutMs: number,
+  logger: Logger,
+) {
+  return async (req: Request<{ workflowId: string }>, res: Response): Promise<void> => {
+    try {
+      res.json(await viewWorkflow(workflows, req.params.workflowId, query, timeoutMs, logger));
+    } catch (err) {
+      sendViewFailure(res, err, logger, req.params.workflowId);
+    }
+  };
 }

@@ -8,6 +8,7 @@
  */
 import express, { type Request, type Response, Router } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../activities/budgets';
@@ -27,8 +28,8 @@ import {
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
-import { sendViewFailure, viewWorkflow } from '../workflow-view';
-import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
+import { workflowViewHandler } from '../workflow-view';
+import type { IdempotentStart, StartOutcome, WorkflowStarter } from '../workflow-starter';
 
 export interface CallRouteDeps {
   config: Config;
@@ -97,6 +98,35 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
   }
 
+  /** Starts the workflow by its idempotency id (503 when not acknowledged), then answers as `answer` does. */
+  async function startAndAnswer(
+    req: Request,
+    res: Response,
+    workflowType: 'providerCall' | 'bookingSaga',
+    workflowId: string,
+    input: ProviderCallInput | BookingRequest,
+    typedSearchAttributes: IdempotentStart['typedSearchAttributes'],
+  ): Promise<void> {
+    let started: StartOutcome;
+    try {
+      started = await workflows.startIdempotent(workflowType, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [input],
+        typedSearchAttributes,
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      });
+    } catch (err) {
+      sendStartFailure(res, err, logger, workflowId);
+      return;
+    }
+    res.locals.runId = started.runId;
+    await answer(req, res, started);
+  }
+
+  const viewRoute = <S extends object>(query: QueryDefinition<S>) =>
+    workflowViewHandler(workflows, query, config.TEMPORAL_START_TIMEOUT_MS, logger);
+
   router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
     const { provider, operation } = req.params;
     const providerConfig = registry[provider];
@@ -133,33 +163,13 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       return;
     }
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
-    let started: StartOutcome;
-    try {
-      started = await workflows.startIdempotent('providerCall', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        typedSearchAttributes: [
-          { key: providerKey, value: provider },
-          { key: tenantKey, value: tenant },
-        ],
-        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      });
-    } catch (err) {
-      sendStartFailure(res, err, logger, workflowId);
-      return;
-    }
-    res.locals.runId = started.runId;
-    await answer(req, res, started);
+    await startAndAnswer(req, res, 'providerCall', workflowId, input, [
+      { key: providerKey, value: provider },
+      { key: tenantKey, value: tenant },
+    ]);
   });
 
-  router.get('/calls/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
-    try {
-      res.json(await viewWorkflow(workflows, req.params.workflowId, providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
-    } catch (err) {
-      sendViewFailure(res, err, logger, req.params.workflowId);
-    }
-  });
+  router.get('/calls/:workflowId', viewRoute(providerCallStatusQuery));
 
   router.post('/bookings', json, async (req: Request, res: Response) => {
     const key = keyFrom(req, res);
@@ -183,30 +193,10 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       return;
     }
     const booking: BookingRequest = { tenant, ...body.data };
-    let started: StartOutcome;
-    try {
-      started = await workflows.startIdempotent('bookingSaga', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [booking],
-        typedSearchAttributes: [{ key: tenantKey, value: tenant }],
-        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      });
-    } catch (err) {
-      sendStartFailure(res, err, logger, workflowId);
-      return;
-    }
-    res.locals.runId = started.runId;
-    await answer(req, res, started);
+    await startAndAnswer(req, res, 'bookingSaga', workflowId, booking, [{ key: tenantKey, value: tenant }]);
   });
 
-  router.get('/bookings/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
-    try {
-      res.json(await viewWorkflow(workflows, req.params.workflowId, bookingStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
-    } catch (err) {
-      sendViewFailure(res, err, logger, req.params.workflowId);
-    }
-  });
+  router.get('/bookings/:workflowId', viewRoute(bookingStatusQuery));
 
   return router;
 }

@@ -13,7 +13,7 @@ import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { verifyStripeSignature } from '../verifiers/stripe';
 import { sendStartFailure } from '../start-failure';
-import { sendViewFailure, viewWorkflow } from '../workflow-view';
+import { workflowViewHandler } from '../workflow-view';
 import type { WorkflowStarter } from '../workflow-starter';
 import { sendError, zodFieldErrors } from '../errors';
 
@@ -116,14 +116,10 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
     },
   );
 
-  router.get('/webhooks/events/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
-    const { workflowId } = req.params;
-    try {
-      res.json(await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger));
-    } catch (err) {
-      sendViewFailure(res, err, logger, workflowId);
-    }
-  });
+  router.get(
+    '/webhooks/events/:workflowId',
+    workflowViewHandler(workflows, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger),
+  );
 
   /** Body parser failures on these routes: size limit and unreadable bodies, counted per provider. */
   const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
