@@ -2,8 +2,10 @@
  * All activities, built over their dependencies. Workflows import this module as a type only
  * (`ReturnType<typeof createActivities>`); the worker calls it with real dependencies.
  */
+import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { ProviderRegistry } from '../lib/registry';
+import { createDeliveryActivities } from './deliveries';
 import { createStripeHandlers } from './handlers/stripe';
 import { createLedgerActivities } from './ledger';
 import { createProviderCallActivities } from './provider-call';
@@ -15,6 +17,8 @@ export interface ActivityDeps {
   env: NodeJS.ProcessEnv;
   /** Provider task queues are `${prefix}${provider}`. */
   providerTaskQueuePrefix: string;
+  /** Overrides the policy table's delivery retry schedule (tests). */
+  deliveryRetrySchedule?: readonly Duration[];
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -22,5 +26,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps.pool),
     ...createStripeHandlers(deps.pool),
     ...createProviderCallActivities(deps),
+    ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule }),
   };
 }

@@ -11,6 +11,7 @@ import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { callRoutes } from './routes/calls';
 import { providerRoutes } from './routes/providers';
+import { subscriberRoutes } from './routes/subscribers';
 import { webhookRoutes } from './routes/webhooks';
 import type { WorkflowStarter } from './workflow-starter';
 
@@ -59,6 +60,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(webhookRoutes(deps));
   app.use(callRoutes(deps));
   app.use(providerRoutes(deps));
+  const subscribers = subscriberRoutes(deps);
+  app.use(subscribers);
+  app.use('/tenants/:tenant', subscribers);
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     deps.logger.error({ err }, 'unhandled error');

@@ -33,6 +33,11 @@ export interface IdempotentStart {
   typedSearchAttributes?: WorkflowStartOptions['typedSearchAttributes'];
   /** ms to wait for the server's acknowledgement. */
   timeoutMs: number;
+  /**
+   * An operator's explicit re-run (replay, retry): a closed run with the id may run again
+   * (`failedOnly`: only when it failed). Never used for provider redeliveries.
+   */
+  rerun?: 'closed' | 'failedOnly';
 }
 
 export class WorkflowStarter extends WorkflowClient {
@@ -47,7 +52,8 @@ export class WorkflowStarter extends WorkflowClient {
         workflowId: start.workflowId,
         args: start.args,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdReusePolicy:
+          start.rerun === 'closed' ? 'ALLOW_DUPLICATE' : start.rerun === 'failedOnly' ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
         typedSearchAttributes: start.typedSearchAttributes,
       }),
     );

@@ -39,6 +39,12 @@ const configSchema = z.object({
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   /** How long POST /calls waits for a result before answering 202 with the workflow id. */
   CALL_WAIT_MS: z.coerce.number().int().nonnegative().default(10_000),
+  /** Overrides the waits between subscriber delivery attempts, e.g. "1s,1s,2s" (default: the policy table's). */
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+\s*(ms|s|m|h|d)(\s*,\s*\d+\s*(ms|s|m|h|d))*\s*$/, 'comma-separated durations such as 5s,1m,2h')
+    .optional()
+    .transform((value) => value?.split(',').map((d) => d.trim().replace(/^(\d+)(ms|s|m|h|d)$/, '$1 $2') as `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

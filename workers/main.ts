@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     pool,
     registry,
     providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX,
+    deliveryRetrySchedule: config.DELIVERY_RETRY_SCHEDULE,
     metrics,
   });
   logger.info(

@@ -5,6 +5,7 @@
  * across all workers. Used by the worker process and by the integration tests (same wiring).
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { ProviderRegistry } from '../lib/registry';
@@ -20,6 +21,8 @@ export interface CreateWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** Provider task queues are `${prefix}${provider}`. */
   providerTaskQueuePrefix: string;
+  /** Overrides the policy table's delivery retry schedule. */
+  deliveryRetrySchedule?: readonly Duration[];
   metrics?: WorkerMetrics;
   /** A pre-built bundle (tests build one per file); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -43,6 +46,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
       registry: options.registry,
       env: options.env ?? process.env,
       providerTaskQueuePrefix: options.providerTaskQueuePrefix,
+      deliveryRetrySchedule: options.deliveryRetrySchedule,
     }),
     ...options.activities,
   };

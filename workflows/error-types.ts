@@ -30,3 +30,13 @@ export const callErrorTypes = {
 export const webhookErrorTypes = {
   invalidEvent: 'InvalidWebhookEvent',
 } as const;
+
+/** Failure types of subscriber deliveries. */
+export const deliveryErrorTypes = {
+  /** Non-2xx answer or no answer: tried again on the delivery schedule. */
+  failed: 'DeliveryFailed',
+  /** 410 Gone: the subscriber is disabled, the delivery dead-lettered. */
+  subscriberGone: 'SubscriberGone',
+  /** The subscriber or the event no longer exists. */
+  notDeliverable: 'NotDeliverable',
+} as const;

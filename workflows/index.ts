@@ -2,3 +2,4 @@
 export { processWebhook } from './webhooks';
 export { providerCall } from './provider-calls';
 export { bookingSaga } from './booking';
+export { deliverEvent } from './deliveries';

@@ -86,6 +86,20 @@ export const activityPolicies = {
       nonRetryableErrorTypes: providerCallNonRetryable,
     },
   },
+  /** Subscriber fan-out: which subscribers want this event. */
+  matchSubscribers: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /** Delivery row and subscriber state before the first attempt. */
+  planDelivery: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  finishDelivery: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /**
+   * One signed POST to a subscriber. A single attempt per activity: the waits between attempts
+   * are `deliveryRetrySchedule`, as durable timers in the workflow (they reach days).
+   */
+  deliverToSubscriber: {
+    kind: 'remote',
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 1 },
+  },
   /** Undo of a completed step (refund, delete): durable and patient, never given up on. */
   compensateProviderCall: {
     kind: 'remote',
@@ -110,7 +124,26 @@ export function localActivityOptions(name: LocalPolicies): LocalActivityOptions 
 }
 
 /** The options to hand to `proxyActivities` for one activity on a given task queue. */
-export function remoteActivityOptions(name: RemotePolicies, taskQueue: string): ActivityOptions {
+export function remoteActivityOptions(name: RemotePolicies, taskQueue?: string): ActivityOptions {
   const { kind: _kind, ...options } = activityPolicies[name];
   return { ...options, taskQueue };
 }
+
+/**
+ * Waits between subscriber delivery attempts: seconds, then minutes, then hours, up to days;
+ * after the last one the delivery is dead-lettered (replayable through the API).
+ */
+export const deliveryRetrySchedule = [
+  '5 seconds',
+  '30 seconds',
+  '2 minutes',
+  '10 minutes',
+  '30 minutes',
+  '1 hour',
+  '3 hours',
+  '6 hours',
+  '12 hours',
+  '1 day',
+  '1 day',
+  '1 day',
+] as const;

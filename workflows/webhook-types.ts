@@ -37,6 +37,8 @@ export interface WebhookStatus {
   outcome: 'handled' | 'unhandled' | 'duplicate' | null;
   steps: { ledger: StepStatus; handler: StepStatus; finalize: StepStatus };
   lastError: string | null;
+  /** deliverEvent workflow ids started for subscribers (absent in runs from before the fan-out). */
+  deliveries?: string[];
 }
 
 /** What every activity on the webhook path returns besides its own result. */

@@ -6,12 +6,17 @@
 import {
   ApplicationFailure,
   log,
+  patched,
+  startChild,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { deliveryWorkflowId } from './delivery-types';
+import { deliverEvent } from './deliveries';
 import { localActivityOptions } from './policies';
 import { webhookStatusKey } from './search-attributes';
 import { routeWebhook } from './webhook-routes';
@@ -22,6 +27,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const { recordWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('recordWebhookEvent'));
 const { markWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('markWebhookEvent'));
+const { matchSubscribers } = proxyLocalActivities<Activities>(localActivityOptions('matchSubscribers'));
 const handlers = {
   recordStripePayment: proxyLocalActivities<Activities>(localActivityOptions('recordStripePayment')).recordStripePayment,
 };
@@ -87,6 +93,32 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
       );
     }
   }
+  // Added after the first histories were recorded: old runs replay without the fan-out.
+  if (patched('subscriber-fan-out')) {
+    status.deliveries = await fanOut(event);
+  }
   await finish('completed');
   return status;
+}
+
+/** Starts one deliverEvent child per matching subscriber; they outlive this workflow. */
+async function fanOut(event: WebhookEvent): Promise<string[]> {
+  const { subscriberIds } = await matchSubscribers({ tenant: event.tenant, provider: event.provider, eventType: event.eventType });
+  const started: string[] = [];
+  for (const subscriberId of subscriberIds) {
+    const deliveryId = deliveryWorkflowId(subscriberId, event.provider, event.eventId);
+    try {
+      await startChild(deliverEvent, {
+        workflowId: deliveryId,
+        args: [{ deliveryId, tenant: event.tenant, subscriberId, provider: event.provider, eventId: event.eventId, eventType: event.eventType }],
+        parentClosePolicy: 'ABANDON',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      // Already delivered or delivering (e.g. this workflow's task was retried): nothing to add.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    started.push(deliveryId);
+  }
+  return started;
 }

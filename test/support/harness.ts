@@ -67,6 +67,7 @@ export interface WorkerSetup {
   registry?: ProviderRegistry;
   env?: NodeJS.ProcessEnv;
   activities?: CreateWorkerOptions['activities'];
+  deliveryRetrySchedule?: CreateWorkerOptions['deliveryRetrySchedule'];
 }
 
 export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup = {}): Promise<RunningWorker> {
@@ -79,6 +80,7 @@ export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup
     registry: setup.registry ?? {},
     env: setup.env ?? fakeCredentials,
     providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX,
+    deliveryRetrySchedule: setup.deliveryRetrySchedule,
     workflowBundle: await workflowBundle(),
     activities: setup.activities,
   });

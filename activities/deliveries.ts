@@ -1,0 +1,151 @@
+/**
+ * Subscriber deliveries: which subscribers want an event, and one signed POST of it per attempt.
+ * The body is read from the webhook ledger (not carried in workflow histories) and signed with
+ * Standard Webhooks using the subscriber's secret; the message id is the delivery id, so a
+ * subscriber can drop a redelivery it already processed. One attempt per activity: the workflow
+ * owns the (long) retry schedule with durable timers.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Pool } from 'pg';
+import { Webhook } from 'standardwebhooks';
+import { deliveryErrorTypes } from '../workflows/error-types';
+import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../workflows/delivery-types';
+import { deliveryRetrySchedule } from '../workflows/policies';
+
+export interface DeliveryDeps {
+  pool: Pool;
+  /** Overrides the policy table's schedule (tests). */
+  retrySchedule?: readonly Duration[];
+  timeoutMs?: number;
+}
+
+interface SubscriberRow {
+  id: string;
+  url: string;
+  signing_secret: string;
+  enabled: boolean;
+  providers: string[];
+  event_types: string[];
+}
+
+/** `payment_intent.*` matches `payment_intent.succeeded`; an empty list matches everything. */
+export function matchesFilter(patterns: readonly string[], value: string): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => p === '*' || p === value || (p.endsWith('.*') && value.startsWith(p.slice(0, -1))));
+}
+
+export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000 }: DeliveryDeps) {
+  return {
+    async matchSubscribers(event: { tenant: string; provider: string; eventType: string }): Promise<{ subscriberIds: string[] }> {
+      const { rows } = await pool.query<SubscriberRow>(
+        'SELECT id, providers, event_types FROM subscribers WHERE tenant = $1 AND enabled ORDER BY id',
+        [event.tenant],
+      );
+      return {
+        subscriberIds: rows
+          .filter((s) => matchesFilter(s.providers, event.provider) && matchesFilter(s.event_types, event.eventType))
+          .map((s) => s.id),
+      };
+    },
+
+    async planDelivery(input: DeliveryInput): Promise<DeliveryPlan> {
+      await pool.query(
+        `INSERT INTO deliveries (id, tenant, subscriber_id, provider, event_id, event_type, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending')
+         ON CONFLICT (id) DO UPDATE SET status = 'pending', updated_at = now()`,
+        [input.deliveryId, input.tenant, input.subscriberId, input.provider, input.eventId, input.eventType],
+      );
+      const { rows } = await pool.query<SubscriberRow>('SELECT enabled FROM subscribers WHERE id = $1 AND tenant = $2', [
+        input.subscriberId,
+        input.tenant,
+      ]);
+      const subscriber = rows[0];
+      const reason = !subscriber ? 'subscriber deleted' : subscriber.enabled ? null : 'subscriber disabled';
+      return { active: reason === null, reason, retryScheduleMs: (retrySchedule ?? deliveryRetrySchedule).map((d) => msToNumber(d)) };
+    },
+
+    async deliverToSubscriber(input: DeliveryInput): Promise<DeliveryAttempt> {
+      const { attempt } = Context.current().info;
+      const subscriber = (
+        await pool.query<SubscriberRow>('SELECT id, url, signing_secret FROM subscribers WHERE id = $1 AND tenant = $2', [
+          input.subscriberId,
+          input.tenant,
+        ])
+      ).rows[0];
+      const event = (
+        await pool.query<{ payload: unknown; received_at: Date }>(
+          'SELECT payload, received_at FROM webhook_events WHERE tenant = $1 AND provider = $2 AND event_id = $3',
+          [input.tenant, input.provider, input.eventId],
+        )
+      ).rows[0];
+      if (!subscriber || !event) {
+        throw ApplicationFailure.create({
+          message: !subscriber ? 'subscriber deleted' : `event ${input.provider}:${input.eventId} is not in the ledger`,
+          type: deliveryErrorTypes.notDeliverable,
+          nonRetryable: true,
+        });
+      }
+      const body = JSON.stringify({
+        id: input.eventId,
+        type: input.eventType,
+        provider: input.provider,
+        tenant: input.tenant,
+        receivedAt: event.received_at.toISOString(),
+        data: event.payload,
+      });
+      const sentAt = new Date();
+      const signature = new Webhook(subscriber.signing_secret).sign(input.deliveryId, sentAt, body);
+      let status = 0;
+      let error: string | null = null;
+      try {
+        const res = await fetch(subscriber.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': input.deliveryId,
+            'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+            'webhook-signature': signature,
+            'user-agent': 'switchyard-delivery',
+          },
+          body,
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
+          redirect: 'manual',
+        });
+        status = res.status;
+        await res.arrayBuffer().catch(() => undefined);
+        if (status < 200 || status >= 300) error = `subscriber answered ${status}`;
+      } catch (err) {
+        error = `subscriber unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      await pool.query(
+        `UPDATE deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3, updated_at = now() WHERE id = $1`,
+        [input.deliveryId, status || null, error],
+      );
+      if (error === null) return { status, attempt };
+      throw ApplicationFailure.create({
+        message: error,
+        type: status === 410 ? deliveryErrorTypes.subscriberGone : deliveryErrorTypes.failed,
+        nonRetryable: status === 410,
+        details: [{ attempt, status }],
+      });
+    },
+
+    async finishDelivery(outcome: DeliveryOutcome): Promise<void> {
+      await pool.query(
+        `UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
+                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+          WHERE id = $1`,
+        [outcome.deliveryId, outcome.status, outcome.lastError],
+      );
+      if (outcome.disableSubscriber) {
+        await pool.query(
+          `UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
+            WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = $1)`,
+          [outcome.deliveryId],
+        );
+      }
+    },
+  };
+}

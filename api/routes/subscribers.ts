@@ -1,0 +1,218 @@
+/**
+ * Subscribers and their deliveries: internal services register a URL (with optional provider and
+ * event-type filters) and receive every matching event signed with Standard Webhooks. The
+ * signing secret is shown once, at creation. Replays re-run deliverEvent under the same id.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { matchesFilter } from '../../activities/deliveries';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import { deliveryWorkflowId, type DeliveryInput } from '../../workflows/delivery-types';
+import { tenantKey } from '../../workflows/search-attributes';
+import { sendError, zodFieldErrors } from '../errors';
+import { sendStartFailure } from '../start-failure';
+import { tenantOf } from '../tenant';
+import type { WorkflowStarter } from '../workflow-starter';
+
+export interface SubscriberRouteDeps {
+  config: Config;
+  workflows: WorkflowStarter;
+  pool: Pool;
+  logger: Logger;
+}
+
+const filterList = z.array(z.string().regex(/^[A-Za-z0-9_.:*-]{1,200}$/)).max(100);
+const subscriberBody = z.object({
+  url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'http or https URL'),
+  providers: filterList.default([]),
+  eventTypes: filterList.default([]),
+});
+const subscriberPatch = subscriberBody.partial().extend({ enabled: z.boolean().optional() });
+const sinceQuery = z.object({ since: z.string().datetime({ offset: true }) });
+
+interface SubscriberRow {
+  id: string;
+  tenant: string;
+  url: string;
+  providers: string[];
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  created_at: Date;
+}
+
+function publicSubscriber(row: SubscriberRow) {
+  return {
+    id: row.id,
+    url: row.url,
+    providers: row.providers,
+    eventTypes: row.event_types,
+    enabled: row.enabled,
+    disabledReason: row.disabled_reason,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+const SUBSCRIBER_COLUMNS = 'id, tenant, url, providers, event_types, enabled, disabled_reason, created_at';
+
+export function subscriberRoutes({ config, workflows, pool, logger }: SubscriberRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  const json = express.json({ limit: '64kb' });
+
+  const tenantOrFail = (req: Request, res: Response): string | undefined => {
+    const tenant = tenantOf(req, config);
+    if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+    return tenant;
+  };
+
+  async function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
+    const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 AND id = $2`, [tenant, id]);
+    return rows[0];
+  }
+
+  /** Starts (or re-runs) one delivery; answers nothing itself. */
+  function startDelivery(input: DeliveryInput) {
+    return workflows.startIdempotent('deliverEvent', {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId: input.deliveryId,
+      args: [input],
+      typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
+      timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+      rerun: 'closed',
+    });
+  }
+
+  router.post('/subscribers', json, async (req: Request, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const body = subscriberBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'invalid subscriber', zodFieldErrors(body.error));
+      return;
+    }
+    const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    const { rows } = await pool.query<SubscriberRow>(
+      `INSERT INTO subscribers (id, tenant, url, providers, event_types, signing_secret)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIBER_COLUMNS}`,
+      [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, signingSecret],
+    );
+    // The only time the secret leaves the database: the subscriber needs it to verify deliveries.
+    res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
+  });
+
+  router.get('/subscribers', async (req: Request, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 ORDER BY created_at`, [tenant]);
+    res.json({ subscribers: rows.map(publicSubscriber) });
+  });
+
+  router.get('/subscribers/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const row = await findSubscriber(tenant, req.params.id);
+    if (!row) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    res.json(publicSubscriber(row));
+  });
+
+  router.patch('/subscribers/:id', json, async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const body = subscriberPatch.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid subscriber change', zodFieldErrors(body.error));
+    const { rows } = await pool.query<SubscriberRow>(
+      `UPDATE subscribers SET url = COALESCE($3, url), providers = COALESCE($4, providers), event_types = COALESCE($5, event_types),
+              enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END, updated_at = now()
+        WHERE tenant = $1 AND id = $2 RETURNING ${SUBSCRIBER_COLUMNS}`,
+      [tenant, req.params.id, body.data.url ?? null, body.data.providers ?? null, body.data.eventTypes ?? null, body.data.enabled ?? null],
+    );
+    if (!rows[0]) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    res.json(publicSubscriber(rows[0]));
+  });
+
+  router.delete('/subscribers/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const result = await pool.query('DELETE FROM subscribers WHERE tenant = $1 AND id = $2', [tenant, req.params.id]);
+    if (result.rowCount === 0) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    res.status(204).end();
+  });
+
+  router.post('/subscribers/:id/replay', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const since = sinceQuery.safeParse(req.query);
+    if (!since.success) return sendError(res, 400, 'invalid_request', '?since= must be an ISO-8601 time', { since: 'required' });
+    const subscriber = await findSubscriber(tenant, req.params.id);
+    if (!subscriber) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    if (!subscriber.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
+    const { rows } = await pool.query<{ provider: string; event_id: string; event_type: string }>(
+      `SELECT provider, event_id, event_type FROM webhook_events
+        WHERE tenant = $1 AND received_at >= $2 AND status = 'completed' ORDER BY received_at`,
+      [tenant, since.data.since],
+    );
+    const events = rows.filter((e) => matchesFilter(subscriber.providers, e.provider) && matchesFilter(subscriber.event_types, e.event_type));
+    const deliveries: string[] = [];
+    for (const event of events) {
+      const deliveryId = deliveryWorkflowId(subscriber.id, event.provider, event.event_id);
+      try {
+        await startDelivery({ deliveryId, tenant, subscriberId: subscriber.id, provider: event.provider, eventId: event.event_id, eventType: event.event_type });
+      } catch (err) {
+        sendStartFailure(res, err, logger, deliveryId);
+        return;
+      }
+      deliveries.push(deliveryId);
+    }
+    res.status(202).json({ replayed: deliveries.length, deliveries });
+  });
+
+  router.get('/deliveries', async (req: Request, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const filters = z
+      .object({ subscriber: z.string().optional(), status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped']).optional() })
+      .safeParse(req.query);
+    if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
+    const { rows } = await pool.query(
+      `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
+              last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"
+         FROM deliveries
+        WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text IS NULL OR status = $3)
+        ORDER BY created_at DESC LIMIT 500`,
+      [tenant, filters.data.subscriber ?? null, filters.data.status ?? null],
+    );
+    res.json({ deliveries: rows });
+  });
+
+  router.post('/deliveries/:id/replay', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { rows } = await pool.query<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean }>(
+      `SELECT d.subscriber_id, d.provider, d.event_id, d.event_type, s.enabled
+         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.tenant = $1 AND d.id = $2`,
+      [tenant, req.params.id],
+    );
+    const delivery = rows[0];
+    if (!delivery) return sendError(res, 404, 'not_found', `no delivery ${req.params.id}`);
+    if (!delivery.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
+    try {
+      const started = await startDelivery({
+        deliveryId: req.params.id,
+        tenant,
+        subscriberId: delivery.subscriber_id,
+        provider: delivery.provider,
+        eventId: delivery.event_id,
+        eventType: delivery.event_type,
+      });
+      res.status(202).json({ deliveryId: req.params.id, runId: started.runId, rerun: started.started });
+    } catch (err) {
+      sendStartFailure(res, err, logger, req.params.id);
+    }
+  });
+
+  return router;
+}

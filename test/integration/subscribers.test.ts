@@ -1,0 +1,188 @@
+/**
+ * Fan-out to subscribers on the real server: each matching event reaches each subscriber once in
+ * effect, signed with Standard Webhooks, through outages (retry schedule), 410 Gone (disabled),
+ * exhaustion (dead letter) and replays; tenants never see each other's subscribers.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../../lib/config';
+import {
+  eventually,
+  postStripe,
+  startApi,
+  startWorker,
+  stripeEvent,
+  testConfig,
+  testPool,
+  type RunningApi,
+  type RunningWorker,
+} from '../support/harness';
+
+/** A subscriber endpoint: answers from a script of statuses, verifies every signature. */
+class Receiver {
+  server = http.createServer((req, res) => this.handle(req, res));
+  url = '';
+  secret = '';
+  script: number[] = [];
+  fallback = 200;
+  received: Array<{ id: string; status: number; verified: boolean; type: string }> = [];
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+  }
+
+  delivered(): string[] {
+    return [...new Set(this.received.filter((r) => r.status === 200 && r.verified).map((r) => r.id))];
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      let verified = false;
+      let type = '';
+      try {
+        const event = new Webhook(this.secret).verify(body, req.headers as Record<string, string>) as { type: string };
+        verified = true;
+        type = event.type;
+      } catch {
+        verified = false;
+      }
+      const status = this.script.shift() ?? this.fallback;
+      this.received.push({ id: String(req.headers['webhook-id']), status, verified, type });
+      res.writeHead(status).end();
+    });
+  }
+}
+
+let pool: Pool;
+let config: Config;
+let worker: RunningWorker;
+let api: RunningApi;
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+  pool = testPool();
+  config = testConfig();
+  worker = await startWorker(config, pool, { deliveryRetrySchedule: ['500 ms', '500 ms', '500 ms'] });
+  api = await startApi(config, pool);
+});
+
+afterAll(async () => {
+  for (const r of receivers) r.server.close();
+  await api?.close();
+  await worker?.stop();
+  await pool?.end();
+});
+
+async function subscribe(body: Record<string, unknown>, prefix = ''): Promise<{ receiver: Receiver; id: string }> {
+  const receiver = new Receiver();
+  await receiver.start();
+  receivers.push(receiver);
+  const res = await fetch(`${api.url}${prefix}/subscribers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url, ...body }),
+  });
+  expect(res.status).toBe(201);
+  const created = (await res.json()) as { id: string; signingSecret: string };
+  expect(created.signingSecret).toMatch(/^whsec_/);
+  receiver.secret = created.signingSecret;
+  return { receiver, id: created.id };
+}
+
+async function deliveryOf(subscriberId: string, eventId: string): Promise<{ id: string; status: string; attempts: number }> {
+  return eventually(async () => {
+    const res = await fetch(`${api.url}/deliveries?subscriber=${subscriberId}`);
+    const { deliveries } = (await res.json()) as { deliveries: Array<{ id: string; eventId: string; status: string; attempts: number }> };
+    const found = deliveries.find((d) => d.eventId === eventId);
+    return found && found.status !== 'pending' ? found : undefined;
+  }, 30_000);
+}
+
+test('a subscriber that is down, then back, gets the event exactly once in effect, signed', async () => {
+  const { receiver, id } = await subscribe({ eventTypes: ['payment_intent.*'] });
+  receiver.script = [503, 503];
+  const event = stripeEvent();
+  expect((await postStripe(api.url, event)).status).toBe(202);
+  const delivery = await deliveryOf(id, String(event.id));
+  expect(delivery).toMatchObject({ status: 'delivered', attempts: 3 });
+  expect(receiver.received.map((r) => r.status)).toEqual([503, 503, 200]);
+  expect(new Set(receiver.received.map((r) => r.id)).size).toBe(1); // same webhook-id every attempt
+  expect(receiver.received.every((r) => r.verified)).toBe(true);
+  expect(receiver.delivered()).toEqual([delivery.id]);
+  expect(receiver.received[0]!.type).toBe('payment_intent.succeeded');
+});
+
+test('filters: a subscriber only gets the event types and providers it asked for', async () => {
+  const { receiver } = await subscribe({ eventTypes: ['customer.*'] });
+  const { receiver: all, id: allId } = await subscribe({ providers: ['stripe'] });
+  const event = stripeEvent();
+  await postStripe(api.url, event);
+  await deliveryOf(allId, String(event.id));
+  expect(all.delivered()).toHaveLength(1);
+  expect(receiver.received).toHaveLength(0);
+});
+
+test('exhausted retries dead-letter the delivery; a replay delivers it', async () => {
+  const { receiver, id } = await subscribe({});
+  receiver.fallback = 503;
+  const event = stripeEvent();
+  await postStripe(api.url, event);
+  const dead = await deliveryOf(id, String(event.id));
+  expect(dead).toMatchObject({ status: 'dead_lettered', attempts: 4 }); // first try + 3 scheduled retries
+
+  receiver.fallback = 200;
+  const replay = await fetch(`${api.url}/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
+  expect(replay.status).toBe(202);
+  await eventually(async () => ((await deliveryOf(id, String(event.id))).status === 'delivered' ? true : undefined));
+  expect(receiver.delivered()).toEqual([dead.id]);
+});
+
+test('410 Gone disables the subscriber; after re-enabling, a replay since a time redelivers', async () => {
+  const since = new Date(Date.now() - 1000).toISOString();
+  const { receiver, id } = await subscribe({});
+  receiver.script = [410];
+  const event = stripeEvent();
+  await postStripe(api.url, event);
+  expect(await deliveryOf(id, String(event.id))).toMatchObject({ status: 'dead_lettered', attempts: 1 });
+  const disabled = (await (await fetch(`${api.url}/subscribers/${id}`)).json()) as { enabled: boolean; disabledReason: string };
+  expect(disabled).toMatchObject({ enabled: false });
+  expect(disabled.disabledReason).toMatch(/410/);
+
+  const refused = await fetch(`${api.url}/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
+  expect(refused.status).toBe(409);
+  await fetch(`${api.url}/subscribers/${id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: true }),
+  });
+  const replay = await fetch(`${api.url}/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
+  expect(replay.status).toBe(202);
+  expect(((await replay.json()) as { replayed: number }).replayed).toBeGreaterThanOrEqual(1);
+  await eventually(() => Promise.resolve(receiver.delivered().length === 1 ? true : undefined), 30_000);
+});
+
+test("tenants never see or receive each other's subscribers", async () => {
+  const { id } = await subscribe({}, '/tenants/other-tenant');
+  const mine = (await (await fetch(`${api.url}/subscribers`)).json()) as { subscribers: Array<{ id: string }> };
+  expect(mine.subscribers.map((s) => s.id)).not.toContain(id);
+  expect((await fetch(`${api.url}/subscribers/${id}`)).status).toBe(404);
+  expect((await fetch(`${api.url}/tenants/other-tenant/subscribers/${id}`)).status).toBe(200);
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM deliveries WHERE subscriber_id = $1', [id]);
+  expect((rows[0] as { n: number }).n).toBe(0); // the default tenant's events above never reached it
+});
+
+test('bad subscriber input → 400 naming the field', async () => {
+  const res = await fetch(`${api.url}/subscribers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'ftp://nope', eventTypes: ['bad type with spaces'] }),
+  });
+  expect(res.status).toBe(400);
+  expect(Object.keys(((await res.json()) as { fields: object }).fields).sort()).toEqual(['eventTypes.0', 'url']);
+});
