@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health';
 import { callRoutes } from './routes/calls';
 import { providerRoutes } from './routes/providers';
 import { subscriberRoutes } from './routes/subscribers';
+import { webhookEventRoutes } from './routes/webhook-events';
 import { webhookRoutes } from './routes/webhooks';
 import type { WorkflowStarter } from './workflow-starter';
 
@@ -60,9 +61,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(webhookRoutes(deps));
   app.use(callRoutes(deps));
   app.use(providerRoutes(deps));
-  const subscribers = subscriberRoutes(deps);
-  app.use(subscribers);
-  app.use('/tenants/:tenant', subscribers);
+  for (const tenantScoped of [subscriberRoutes(deps), webhookEventRoutes(deps)]) {
+    app.use(tenantScoped);
+    app.use('/tenants/:tenant', tenantScoped);
+  }
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     deps.logger.error({ err }, 'unhandled error');

@@ -9,11 +9,10 @@ import { z } from 'zod';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
-import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
+import { webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { verifyStripeSignature } from '../verifiers/stripe';
 import { sendStartFailure } from '../start-failure';
-import { workflowViewHandler } from '../workflow-view';
 import type { WorkflowStarter } from '../workflow-starter';
 import { sendError, zodFieldErrors } from '../errors';
 
@@ -114,11 +113,6 @@ export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRou
         payload: body as Record<string, unknown>,
       });
     },
-  );
-
-  router.get(
-    '/webhooks/events/:workflowId',
-    workflowViewHandler(workflows, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger),
   );
 
   /** Body parser failures on these routes: size limit and unreadable bodies, counted per provider. */

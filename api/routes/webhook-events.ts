@@ -1,0 +1,194 @@
+/**
+ * Operator endpoints over webhook events, tenant-scoped: list (PostgreSQL ledger, plus events
+ * Temporal visibility shows in flight but not yet in the ledger), detail (workflow status, ledger
+ * summary, deliveries), and retry of a failed event (same workflow id, a new run).
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
+import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
+import { sendError, zodFieldErrors } from '../errors';
+import { sendStartFailure } from '../start-failure';
+import { tenantOf, workflowBelongsTo } from '../tenant';
+import { sendViewFailure, viewWorkflow } from '../workflow-view';
+import type { WorkflowStarter } from '../workflow-starter';
+
+export interface WebhookEventRouteDeps {
+  config: Config;
+  workflows: WorkflowStarter;
+  pool: Pool;
+  logger: Logger;
+}
+
+const listQuery = z.object({
+  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  type: z.string().max(255).optional(),
+  status: z.enum(['received', 'processing', 'completed', 'failed']).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+interface LedgerRow {
+  tenant: string;
+  provider: string;
+  event_id: string;
+  event_type: string;
+  workflow_id: string;
+  status: string;
+  outcome: string | null;
+  handler: string | null;
+  last_error: string | null;
+  payload: Record<string, unknown>;
+  received_at: Date;
+  completed_at: Date | null;
+}
+
+function eventSummary(row: LedgerRow) {
+  return {
+    workflowId: row.workflow_id,
+    provider: row.provider,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status,
+    outcome: row.outcome,
+    lastError: row.last_error,
+    receivedAt: row.received_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null,
+  };
+}
+
+/** Visibility queries take literal values: keep them to a safe alphabet. */
+function quoted(value: string): string {
+  return `'${value.replace(/[^A-Za-z0-9_.:-]/g, '')}'`;
+}
+
+export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookEventRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+
+  const tenantOrFail = (req: Request, res: Response): string | undefined => {
+    const tenant = tenantOf(req, config);
+    if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+    return tenant;
+  };
+
+  async function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
+    const { rows } = await pool.query<LedgerRow>('SELECT * FROM webhook_events WHERE tenant = $1 AND workflow_id = $2', [tenant, workflowId]);
+    return rows[0];
+  }
+
+  router.get('/webhooks/events', async (req: Request, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const parsed = listQuery.safeParse(req.query);
+    if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
+    const q = parsed.data;
+    const { rows } = await pool.query<LedgerRow>(
+      `SELECT * FROM webhook_events
+        WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
+          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR received_at >= $5)
+          AND ($6::timestamptz IS NULL OR received_at < $6)
+        ORDER BY received_at DESC LIMIT $7`,
+      [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
+    );
+    const events: Array<ReturnType<typeof eventSummary>> = rows.map(eventSummary);
+    // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these.
+    if (q.status === undefined || q.status === 'received') {
+      const known = new Set(rows.map((r) => r.workflow_id));
+      const filters = [
+        `WorkflowType = 'processWebhook'`,
+        `ExecutionStatus = 'Running'`,
+        `${tenantKey.name} = ${quoted(tenant)}`,
+        ...(q.provider ? [`${providerKey.name} = ${quoted(q.provider)}`] : []),
+        ...(q.type ? [`${eventTypeKey.name} = ${quoted(q.type)}`] : []),
+      ];
+      try {
+        await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, async () => {
+          for await (const wf of workflows.list({ query: filters.join(' AND '), pageSize: q.limit })) {
+            if (known.has(wf.workflowId)) continue;
+            const [, , provider = '', eventId = ''] = wf.workflowId.split(':');
+            events.push({
+              workflowId: wf.workflowId,
+              provider,
+              eventId,
+              eventType: String(wf.searchAttributes?.[eventTypeKey.name]?.[0] ?? ''),
+              status: 'received',
+              outcome: null,
+              lastError: null,
+              receivedAt: wf.startTime.toISOString(),
+              completedAt: null,
+            });
+            if (events.length >= q.limit) break;
+          }
+        });
+      } catch (err) {
+        logger.warn({ err }, 'visibility list failed; answering from the ledger only');
+      }
+    }
+    res.json({ events: events.slice(0, q.limit) });
+  });
+
+  router.get('/webhooks/events/:workflowId', async (req: Request<{ workflowId: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { workflowId } = req.params;
+    if (!workflowBelongsTo(workflowId, tenant)) return sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
+    try {
+      const view = await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
+      const row = await ledgerRow(tenant, workflowId);
+      const deliveries = await pool.query(
+        `SELECT id, subscriber_id AS "subscriberId", status, attempts, last_status AS "lastStatus", last_error AS "lastError"
+           FROM deliveries WHERE tenant = $1 AND provider = $2 AND event_id = $3 ORDER BY created_at`,
+        [tenant, row?.provider ?? '', row?.event_id ?? ''],
+      );
+      res.json({
+        ...view,
+        ledger: row
+          ? { ...eventSummary(row), payloadSummary: { fields: Object.keys(row.payload), bytes: JSON.stringify(row.payload).length } }
+          : null,
+        deliveries: deliveries.rows,
+      });
+    } catch (err) {
+      sendViewFailure(res, err, logger, workflowId);
+    }
+  });
+
+  router.post('/webhooks/events/:workflowId/retry', async (req: Request<{ workflowId: string }>, res: Response) => {
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { workflowId } = req.params;
+    const row = workflowBelongsTo(workflowId, tenant) ? await ledgerRow(tenant, workflowId) : undefined;
+    if (!row) return sendError(res, 404, 'not_found', `no webhook event with workflow id ${workflowId}`);
+    if (row.status !== 'failed') return sendError(res, 409, 'not_failed', `the event is ${row.status}; only failed events are retried`);
+    const event: WebhookEvent = {
+      tenant,
+      provider: row.provider,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      receivedAt: row.received_at.toISOString(),
+      payload: row.payload,
+    };
+    try {
+      const started = await workflows.startIdempotent('processWebhook', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: webhookWorkflowId(tenant, row.provider, row.event_id),
+        args: [event],
+        typedSearchAttributes: [
+          { key: providerKey, value: row.provider },
+          { key: tenantKey, value: tenant },
+          { key: eventTypeKey, value: row.event_type },
+        ],
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+        rerun: 'failedOnly',
+      });
+      res.status(202).json({ workflowId, runId: started.runId, rerun: started.started });
+    } catch (err) {
+      sendStartFailure(res, err, logger, workflowId);
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,117 @@
+/**
+ * Operator endpoints over webhook events on the real server: list with filters (ledger plus
+ * in-flight events from Temporal visibility), detail, retry of a failed event, tenant isolation.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { createActivities } from '../../activities';
+import type { Config } from '../../lib/config';
+import type { WebhookEvent } from '../../workflows/webhook-types';
+import {
+  eventually,
+  postStripe,
+  startApi,
+  startWorker,
+  stripeEvent,
+  testConfig,
+  testPool,
+  type RunningApi,
+  type RunningWorker,
+} from '../support/harness';
+
+let pool: Pool;
+let config: Config;
+let worker: RunningWorker;
+let api: RunningApi;
+let handlerBroken = false;
+
+beforeAll(async () => {
+  pool = testPool();
+  config = testConfig();
+  const real = createActivities({ pool, registry: {}, env: {}, providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX });
+  worker = await startWorker(config, pool, {
+    activities: {
+      async recordStripePayment(event: WebhookEvent) {
+        if (handlerBroken) throw ApplicationFailure.nonRetryable('payments table is being migrated', 'HandlerBroken');
+        return real.recordStripePayment(event);
+      },
+    },
+  });
+  api = await startApi(config, pool);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await pool?.end();
+});
+
+interface Listed {
+  workflowId: string;
+  eventType: string;
+  status: string;
+}
+
+async function list(query = '', prefix = ''): Promise<Listed[]> {
+  const res = await fetch(`${api.url}${prefix}/webhooks/events${query}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { events: Listed[] }).events;
+}
+
+async function deliver(type = 'payment_intent.succeeded', object?: Record<string, unknown>): Promise<string> {
+  const res = await postStripe(api.url, stripeEvent(type, object ? { object } : {}));
+  const workflowId = String(res.json.workflowId);
+  await api.workflows.getHandle(workflowId).result().catch(() => undefined);
+  return workflowId;
+}
+
+test('list filters by type and status; detail shows the ledger summary; a failed event is retried to completion', async () => {
+  const handled = await deliver();
+  const other = await deliver('customer.created', { id: 'cus_1', object: 'customer' });
+  handlerBroken = true;
+  const failed = await deliver();
+  handlerBroken = false;
+
+  expect((await list('?status=failed')).map((e) => e.workflowId)).toEqual([failed]);
+  expect((await list('?type=customer.created')).map((e) => e.workflowId)).toEqual([other]);
+  const all = (await list('?provider=stripe')).map((e) => e.workflowId);
+  expect(all).toEqual(expect.arrayContaining([handled, other, failed]));
+  expect((await list(`?to=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`))).toEqual([]);
+  expect((await fetch(`${api.url}/webhooks/events?status=nope`)).status).toBe(400);
+
+  const detail = (await (await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
+  expect(detail).toMatchObject({ executionStatus: 'FAILED', status: 'failed', ledger: { status: 'failed' }, deliveries: [] });
+  expect((detail.ledger as { payloadSummary: { fields: string[] } }).payloadSummary.fields).toContain('data');
+
+  expect((await fetch(`${api.url}/webhooks/events/${encodeURIComponent(handled)}/retry`, { method: 'POST' })).status).toBe(409);
+  const retry = await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}/retry`, { method: 'POST' });
+  expect(retry.status).toBe(202);
+  await api.workflows.getHandle(failed).result();
+  expect((await list('?status=failed')).map((e) => e.workflowId)).toEqual([]);
+  const after = (await (await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
+  expect(after).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', ledger: { status: 'completed' } });
+});
+
+test("another tenant sees none of these events, by list, detail or retry", async () => {
+  const mine = await deliver();
+  expect(await list('', '/tenants/someone-else')).toEqual([]);
+  expect((await fetch(`${api.url}/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}`)).status).toBe(404);
+  expect((await fetch(`${api.url}/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}/retry`, { method: 'POST' })).status).toBe(404);
+});
+
+test('an accepted event no worker has recorded yet is listed from Temporal visibility as received', async () => {
+  const idle = testConfig({ DEFAULT_TENANT: config.DEFAULT_TENANT }); // a task queue no worker polls
+  const idleApi = await startApi(idle, pool);
+  try {
+    const res = await postStripe(idleApi.url, stripeEvent());
+    expect(res.status).toBe(202);
+    const listed = await eventually(async () => {
+      const found = (await list('?status=received')).find((e) => e.workflowId === res.json.workflowId);
+      return found;
+    });
+    expect(listed).toMatchObject({ status: 'received', eventType: 'payment_intent.succeeded' });
+    await idleApi.workflows.getHandle(String(res.json.workflowId)).terminate('test cleanup');
+  } finally {
+    await idleApi.close();
+  }
+});
