@@ -6,6 +6,8 @@ import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { ProviderRegistry } from '../lib/registry';
+import type { WebhookSecrets } from './webhook-secrets';
+import type { WebhookSources } from './webhook-sources';
 import { sendError } from './errors';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
@@ -21,6 +23,8 @@ export interface AppDeps {
   workflows: WorkflowStarter;
   pool: Pool;
   registry: ProviderRegistry;
+  webhookSources: WebhookSources;
+  webhookSecrets: WebhookSecrets;
   metrics: ApiMetrics;
   logger: Logger;
 }
@@ -58,7 +62,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', false);
   app.use(requestObserver(deps));
   app.use(healthRoutes(deps));
-  app.use(webhookRoutes(deps));
+  const webhooks = webhookRoutes(deps);
+  app.use(webhooks);
+  app.use('/tenants/:tenant', webhooks);
   app.use(callRoutes(deps));
   app.use(providerRoutes(deps));
   for (const tenantScoped of [subscriberRoutes(deps), webhookEventRoutes(deps)]) {

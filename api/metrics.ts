@@ -10,6 +10,7 @@ export type WebhookOutcome =
   | 'invalid_signature'
   | 'malformed'
   | 'too_large'
+  | 'unsupported_media_type'
   | 'not_configured'
   | 'unavailable'
   | 'error';

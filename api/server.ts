@@ -7,6 +7,8 @@ import type { Server } from 'node:http';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { loadRegistry } from '../lib/registry';
+import { createWebhookSecrets } from './webhook-secrets';
+import { loadWebhookSources } from './webhook-sources';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createApp } from './app';
@@ -20,10 +22,15 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const registry = loadRegistry();
-  const app = createApp({ config, workflows, pool, registry, metrics: createApiMetrics(), logger });
-  if (config.STRIPE_WEBHOOK_SECRETS.length === 0) {
-    logger.warn('STRIPE_WEBHOOK_SECRETS is not set: POST /webhooks/stripe answers 503 until it is');
-  }
+  const webhookSources = loadWebhookSources();
+  const webhookSecrets = createWebhookSecrets({
+    file: config.WEBHOOK_SECRETS_FILE,
+    env: process.env,
+    defaultTenant: config.DEFAULT_TENANT,
+    // A bad secrets file keeps the last good secrets; the message never contains a secret.
+    onError: (err) => logger.error({ err: err.message }, 'webhook secrets file rejected'),
+  });
+  const app = createApp({ config, workflows, pool, registry, webhookSources, webhookSecrets, metrics: createApiMetrics(), logger });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));

@@ -5,16 +5,6 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const secretList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  );
-
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -31,9 +21,10 @@ const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-" only')
     .default('default'),
-  /** Comma-separated: during a rotation both the old and the new signing secret verify. */
-  STRIPE_WEBHOOK_SECRETS: secretList,
-  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see README. */
+  WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),
+  /** The public base URL providers call (Twilio signs the full URL); default: from the request's Host. */
+  PUBLIC_BASE_URL: z.string().url().optional().transform((u) => u?.replace(/\/+$/, '')),
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024),
   /** How long the API waits for the server to acknowledge a workflow start before answering 503. */
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),

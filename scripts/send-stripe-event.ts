@@ -9,7 +9,7 @@ import { loadConfig } from '../lib/config';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const secret = config.STRIPE_WEBHOOK_SECRETS[0];
+  const secret = (process.env.STRIPE_WEBHOOK_SECRETS ?? '').split(',')[0]?.trim();
   if (!secret) throw new Error('set STRIPE_WEBHOOK_SECRETS to the secret the API was started with');
   const [type = 'payment_intent.succeeded', id = `evt_${randomUUID().replace(/-/g, '')}`] = process.argv.slice(2);
   const payload = JSON.stringify({

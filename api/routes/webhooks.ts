@@ -1,123 +1,165 @@
 /**
- * Provider webhooks: keep the raw body, verify the provider's signature, validate, then start
- * `processWebhook` by its idempotency id and answer only once the server acknowledged the start.
- * 202 first delivery · 200 duplicate · 400 malformed · 401 bad signature · 413 too large ·
- * 503 Temporal unreachable (the provider retries). Never a 2xx without a durable start.
+ * Provider webhooks, every scheme through one path: keep the raw body, check the content type,
+ * verify the signature with the source's live secrets (rotation), extract the provider's events,
+ * then start one `processWebhook` per event by its idempotency id and answer only once the server
+ * acknowledged every start.
+ *   202 accepted · 200 duplicate · 400 malformed · 401 bad signature · 404 unknown source ·
+ *   413 too large · 415 wrong content type · 503 Temporal unreachable or no secret configured.
+ * Never a 2xx without a durable start; nothing refused starts a workflow or writes a ledger row.
  */
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
-import { z } from 'zod';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
 import { webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
+import { sendError } from '../errors';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
-import { verifyStripeSignature } from '../verifiers/stripe';
 import { sendStartFailure } from '../start-failure';
-import type { WorkflowStarter } from '../workflow-starter';
-import { sendError, zodFieldErrors } from '../errors';
+import { tenantOf } from '../tenant';
+import { schemes, type SignatureScheme } from '../verifiers';
+import type { WebhookSecrets } from '../webhook-secrets';
+import type { WebhookSource, WebhookSources } from '../webhook-sources';
+import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookRouteDeps {
   config: Config;
   workflows: WorkflowStarter;
   metrics: ApiMetrics;
   logger: Logger;
+  webhookSources: WebhookSources;
+  webhookSecrets: WebhookSecrets;
 }
 
-/** Ids become part of workflow ids and SQL keys: keep them printable and bounded. */
-const eventId = z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'must be 1-255 characters of A-Z a-z 0-9 _ . : -');
+interface Accepted {
+  eventId: string;
+  workflowId: string;
+  runId: string;
+  duplicate: boolean;
+}
 
-const stripeEvent = z.object({
-  id: eventId,
-  type: z.string().min(1).max(255),
-  data: z.object({ object: z.record(z.string(), z.unknown()) }),
-});
-
-export function webhookRoutes({ config, workflows, metrics, logger }: WebhookRouteDeps): Router {
-  const router = Router();
-  const count = (provider: string, outcome: WebhookOutcome): void => {
-    metrics.webhooksReceived.inc({ provider, outcome });
+export function webhookRoutes({ config, workflows, metrics, logger, webhookSources, webhookSecrets }: WebhookRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
+    metrics.webhooksReceived.inc({ provider, outcome }, n);
   };
 
-  /** Starts (or finds) the workflow for an accepted event and answers the provider. */
-  async function startWebhookWorkflow(res: Response, event: WebhookEvent): Promise<void> {
-    const workflowId = webhookWorkflowId(event.tenant, event.provider, event.eventId);
-    res.locals.workflowId = workflowId;
-    try {
-      const outcome = await workflows.startIdempotent('processWebhook', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [event],
-        typedSearchAttributes: [
-          { key: providerKey, value: event.provider },
-          { key: tenantKey, value: event.tenant },
-          { key: eventTypeKey, value: event.eventType },
-        ],
-        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      });
-      res.locals.runId = outcome.runId;
-      if (outcome.started) {
-        count(event.provider, 'accepted');
-        res.status(202).json({ workflowId, runId: outcome.runId });
-      } else {
-        count(event.provider, 'duplicate');
-        res.status(200).json({ workflowId, runId: outcome.runId, duplicate: true });
-      }
-    } catch (err) {
-      count(event.provider, sendStartFailure(res, err, logger, workflowId));
+  /** The source a path names, or a 404 answered. */
+  function sourceFor(req: Request<{ source: string }>, res: Response, generic: boolean): WebhookSource | undefined {
+    const name = generic ? `generic:${req.params.source}` : req.params.source;
+    const source = webhookSources.get(name);
+    if (!source || (!generic && name.startsWith('generic:'))) {
+      sendError(res, 404, 'unknown_source', `no webhook source "${name}" is configured`);
+      return undefined;
     }
+    return source;
   }
 
-  router.post(
-    '/webhooks/stripe',
-    express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT_BYTES }),
-    async (req: Request, res: Response) => {
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (config.STRIPE_WEBHOOK_SECRETS.length === 0) {
-        count('stripe', 'not_configured');
-        // 503, not 4xx: the provider keeps the event and retries once a secret is configured.
-        res.setHeader('Retry-After', '60');
-        sendError(res, 503, 'not_configured', 'no Stripe webhook signing secret is configured (STRIPE_WEBHOOK_SECRETS)');
-        return;
-      }
-      const verified = verifyStripeSignature(
-        raw,
-        req.get('stripe-signature'),
-        config.STRIPE_WEBHOOK_SECRETS,
-        config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
-      );
-      if (!verified.ok) {
-        count('stripe', 'invalid_signature');
-        sendError(res, 401, 'invalid_signature', verified.reason);
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch (err) {
-        count('stripe', 'malformed');
-        sendError(res, 400, 'malformed_body', `body is not valid JSON: ${(err as Error).message}`);
-        return;
-      }
-      const parsed = stripeEvent.safeParse(body);
-      if (!parsed.success) {
-        count('stripe', 'malformed');
-        sendError(res, 400, 'invalid_event', 'body is not a Stripe event', zodFieldErrors(parsed.error));
-        return;
-      }
-      await startWebhookWorkflow(res, {
-        tenant: config.DEFAULT_TENANT,
-        provider: 'stripe',
-        eventId: parsed.data.id,
-        eventType: parsed.data.type,
-        receivedAt: new Date().toISOString(),
-        payload: body as Record<string, unknown>,
-      });
-    },
-  );
+  /** 415 before the body is even read: the provider sends one content type per scheme. */
+  function contentTypeAllowed(req: Request, res: Response, source: WebhookSource): boolean {
+    const scheme = schemes[source.scheme] as SignatureScheme<unknown>;
+    if (scheme.contentTypes.length === 0) return true;
+    const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (scheme.contentTypes.includes(type)) return true;
+    count(source.provider, 'unsupported_media_type');
+    sendError(res, 415, 'unsupported_media_type', `${source.name} webhooks are ${scheme.contentTypes.join(' or ')}, not "${type || 'none'}"`);
+    return false;
+  }
+
+  async function startOne(event: WebhookEvent): Promise<StartOutcome> {
+    return workflows.startIdempotent('processWebhook', {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId: webhookWorkflowId(event.tenant, event.provider, event.eventId),
+      args: [event],
+      typedSearchAttributes: [
+        { key: providerKey, value: event.provider },
+        { key: tenantKey, value: event.tenant },
+        { key: eventTypeKey, value: event.eventType },
+      ],
+      timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+    });
+  }
+
+  function receive(generic: boolean) {
+    const raw = express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT_BYTES });
+    return [
+      (req: Request<{ source: string }>, res: Response, next: () => void) => {
+        const source = sourceFor(req, res, generic);
+        if (!source || !contentTypeAllowed(req, res, source)) return;
+        res.locals.source = source;
+        next();
+      },
+      raw,
+      async (req: Request<{ source: string }>, res: Response) => {
+        const source = res.locals.source as WebhookSource;
+        const tenant = (req.params as { tenant?: string }).tenant === undefined ? (source.tenant ?? config.DEFAULT_TENANT) : tenantOf(req, config);
+        if (!tenant) return sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+        const scheme = schemes[source.scheme] as SignatureScheme<unknown>;
+        const now = new Date();
+        const inbound = {
+          rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
+          url: `${config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`}${req.originalUrl}`,
+          nowSeconds: Math.floor(now.getTime() / 1000),
+        };
+        const secrets = webhookSecrets.secretsFor(tenant, source.name, now);
+        if (secrets.length === 0) {
+          count(source.provider, 'not_configured');
+          // 503, not 4xx: the provider keeps the event and retries once a secret is configured.
+          res.setHeader('Retry-After', '60');
+          return sendError(res, 503, 'not_configured', `no signing secret is configured for ${source.name} (tenant ${tenant})`);
+        }
+        const verified = scheme.verify(inbound, secrets, source.options);
+        if (!verified.ok) {
+          count(source.provider, 'invalid_signature');
+          return sendError(res, 401, 'invalid_signature', verified.reason);
+        }
+        const extracted = scheme.extract(inbound, source.options);
+        if (!extracted.ok) {
+          count(source.provider, 'malformed');
+          return sendError(res, 400, 'invalid_event', extracted.reason, extracted.fields);
+        }
+
+        const accepted: Accepted[] = [];
+        for (const event of extracted.events) {
+          const workflowId = webhookWorkflowId(tenant, source.provider, event.eventId);
+          res.locals.workflowId = workflowId;
+          try {
+            const outcome = await startOne({
+              tenant,
+              provider: source.provider,
+              eventId: event.eventId,
+              eventType: event.eventType,
+              receivedAt: now.toISOString(),
+              payload: event.payload,
+            });
+            res.locals.runId = outcome.runId;
+            accepted.push({ eventId: event.eventId, workflowId, runId: outcome.runId, duplicate: !outcome.started });
+          } catch (err) {
+            // Events started before this one stay started; the provider's retry finds them as duplicates.
+            count(source.provider, sendStartFailure(res, err, logger, workflowId));
+            return;
+          }
+        }
+        const fresh = accepted.filter((a) => !a.duplicate).length;
+        count(source.provider, 'accepted', fresh);
+        count(source.provider, 'duplicate', accepted.length - fresh);
+        const status = fresh > 0 ? 202 : 200;
+        if (accepted.length === 1 && extracted.events.length === 1) {
+          const [only] = accepted as [Accepted];
+          res.status(status).json(only.duplicate ? { workflowId: only.workflowId, runId: only.runId, duplicate: true } : { workflowId: only.workflowId, runId: only.runId });
+        } else {
+          res.status(status).json({ events: accepted });
+        }
+      },
+    ] as const;
+  }
+
+  router.post('/webhooks/generic/:source', ...receive(true));
+  router.post('/webhooks/:source', ...receive(false));
 
   /** Body parser failures on these routes: size limit and unreadable bodies, counted per provider. */
-  const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, req, res, next) => {
-    const provider = req.path.split('/')[2] ?? 'unknown';
+  const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {
+    const provider = (res.locals.source as WebhookSource | undefined)?.provider ?? 'unknown';
     if (err.type === 'entity.too.large') {
       count(provider, 'too_large');
       sendError(res, 413, 'body_too_large', `body exceeds ${config.WEBHOOK_BODY_LIMIT_BYTES} bytes`);

@@ -10,6 +10,8 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createApp } from '../../api/app';
+import { createWebhookSecrets } from '../../api/webhook-secrets';
+import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { WorkflowStarter } from '../../api/workflow-starter';
 import { loadConfig, type Config } from '../../lib/config';
@@ -30,7 +32,6 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return loadConfig(process.env, {
     TEMPORAL_TASK_QUEUE: `test-${id}`,
     PROVIDER_TASK_QUEUE_PREFIX: `test-${id}-provider-`,
-    STRIPE_WEBHOOK_SECRETS: [TEST_STRIPE_SECRET],
     DEFAULT_TENANT: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: 'silent',
     ...overrides,
@@ -102,11 +103,34 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, pool: Pool, registry: ProviderRegistry = {}): Promise<RunningApi> {
+export interface ApiSetup {
+  /** Environment the webhook secrets come from (default: the test Stripe secret for the default tenant). */
+  secretsEnv?: NodeJS.ProcessEnv;
+  secretsFile?: string;
+}
+
+export async function startApi(config: Config, pool: Pool, registry: ProviderRegistry = {}, setup: ApiSetup = {}): Promise<RunningApi> {
+  const webhookSecrets = createWebhookSecrets({
+    file: setup.secretsFile,
+    env: setup.secretsEnv ?? { STRIPE_WEBHOOK_SECRETS: TEST_STRIPE_SECRET },
+    defaultTenant: config.DEFAULT_TENANT,
+    onError: (err) => {
+      throw err;
+    },
+  });
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const metrics = createApiMetrics();
-  const app = createApp({ config, workflows, pool, registry, metrics, logger: createLogger('api-test', 'silent') });
+  const app = createApp({
+    config,
+    workflows,
+    pool,
+    registry,
+    webhookSources: loadWebhookSources(),
+    webhookSecrets,
+    metrics,
+    logger: createLogger('api-test', 'silent'),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -9,13 +9,14 @@ test('defaults match the README', () => {
     DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchyard',
     PORT: 3000,
     WORKER_METRICS_PORT: 9464,
-    STRIPE_WEBHOOK_SECRETS: [],
-    STRIPE_WEBHOOK_TOLERANCE_SECONDS: 300,
+    TEMPORAL_TASK_QUEUE: 'switchyard',
+    PROVIDER_TASK_QUEUE_PREFIX: 'provider-',
   });
 });
 
-test('a comma-separated secret list becomes the live secrets', () => {
-  expect(loadConfig({ STRIPE_WEBHOOK_SECRETS: 'whsec_new, whsec_old,' }).STRIPE_WEBHOOK_SECRETS).toEqual(['whsec_new', 'whsec_old']);
+test('a delivery retry schedule override becomes Temporal durations', () => {
+  expect(loadConfig({ DELIVERY_RETRY_SCHEDULE: '500ms, 2s,1m' }).DELIVERY_RETRY_SCHEDULE).toEqual(['500 ms', '2 s', '1 m']);
+  expect(() => loadConfig({ DELIVERY_RETRY_SCHEDULE: 'soon' })).toThrow(/DELIVERY_RETRY_SCHEDULE/);
 });
 
 test('bad values fail with the variable named', () => {

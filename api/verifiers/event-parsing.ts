@@ -1,0 +1,60 @@
+/**
+ * What every scheme's extraction shares: strict body decoding, the event id charset (ids become
+ * part of workflow ids and ledger keys) and 400 reasons that name the offending field.
+ */
+import { z } from 'zod';
+import type { ExtractResult, VerifyResult } from './types';
+
+/** Ids become part of workflow ids and SQL keys: keep them printable and bounded. */
+export const eventIdPattern = /^[A-Za-z0-9_.:-]{1,255}$/;
+export const eventIdSchema = z.string().regex(eventIdPattern, 'must be 1-255 characters of A-Z a-z 0-9 _ . : -');
+export const eventTypeSchema = z.string().min(1).max(255);
+
+/** Every scheme answers the same way when the source has no live secret. */
+export const noSecretConfigured: VerifyResult = { ok: false, reason: 'no signing secret configured' };
+
+/** Replaces every character outside the id charset with "_" and bounds the length. */
+export function sanitiseToIdCharset(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 255);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes the body as UTF-8, refusing invalid bytes. Libraries that verify over a decoded string
+ * replace invalid bytes with U+FFFD, so two different byte sequences would share one signature;
+ * refusing them keeps "verified" meaning "these exact bytes were signed".
+ */
+export function decodeUtf8(rawBody: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(rawBody);
+  } catch {
+    return undefined;
+  }
+}
+
+export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export function parseJsonBody(rawBody: Buffer): JsonBodyResult {
+  const text = decodeUtf8(rawBody);
+  if (text === undefined) return { ok: false, reason: 'body is not valid UTF-8' };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, reason: `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Field path → message, for a 400 that says exactly which field is wrong. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  return Object.fromEntries(error.issues.map((issue) => [issue.path.map(String).join('.') || '(root)', issue.message]));
+}
+
+/** A zod failure as the contract's 400 answer. */
+export function invalidBody(reason: string, error: z.ZodError): ExtractResult {
+  return { ok: false, reason, fields: fieldErrors(error) };
+}

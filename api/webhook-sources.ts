@@ -1,0 +1,66 @@
+/**
+ * Webhook sources: for each source (a provider, or a generic HMAC-signing system), the signature
+ * scheme that verifies it and that scheme's options, and optionally the tenant it belongs to.
+ * Loaded from config/webhook-sources.json (or WEBHOOK_SOURCES_FILE), validated at start with
+ * errors that name the field. Secrets are kept apart (api/webhook-secrets.ts).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { genericSourceOptions, isSchemeName, type SchemeName } from './verifiers';
+import { projectRoot } from '../lib/paths';
+
+const sourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'lowercase name, or "generic:<name>"');
+const toleranceOptions = z.strictObject({ toleranceSeconds: z.number().int().nonnegative().default(300) });
+const noOptions = z.strictObject({});
+
+const optionSchemas: Record<SchemeName, z.ZodType> = {
+  stripe: toleranceOptions,
+  sendgrid: toleranceOptions,
+  twilio: noOptions,
+  'standard-webhooks': noOptions,
+  github: noOptions,
+  'google-channel-token': noOptions,
+  hmac: genericSourceOptions,
+};
+
+const sourceSchema = z.object({
+  scheme: z.string().refine(isSchemeName, 'unknown scheme'),
+  options: z.unknown().optional(),
+  /** Requests to /webhooks/<name> (without /tenants/...) belong to this tenant (default: DEFAULT_TENANT). */
+  tenant: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).optional(),
+});
+
+export interface WebhookSource {
+  name: string;
+  /** The provider name in workflow ids, the ledger and metrics (`generic-<name>` for generic sources). */
+  provider: string;
+  scheme: SchemeName;
+  options: unknown;
+  tenant?: string;
+}
+
+export type WebhookSources = ReadonlyMap<string, WebhookSource>;
+
+export function parseWebhookSources(document: unknown, source = 'webhook sources'): WebhookSources {
+  const parsed = z.object({ sources: z.record(sourceName, sourceSchema) }).safeParse(document);
+  const issues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const sources = new Map<string, WebhookSource>();
+  for (const [name, entry] of Object.entries(parsed.success ? parsed.data.sources : {})) {
+    const scheme = entry.scheme;
+    const options = optionSchemas[scheme].safeParse(entry.options ?? {});
+    if (!options.success) {
+      issues.push(...options.error.issues.map((i) => `sources.${name}.options.${i.path.join('.')}: ${i.message}`));
+      continue;
+    }
+    const provider = name.startsWith('generic:') ? `generic-${name.slice('generic:'.length)}` : name;
+    sources.set(name, { name, provider, scheme, options: options.data, tenant: entry.tenant });
+  }
+  if (issues.length > 0) throw new Error(`invalid ${source}:\n  ${issues.join('\n  ')}`);
+  return sources;
+}
+
+export function loadWebhookSources(env: NodeJS.ProcessEnv = process.env): WebhookSources {
+  const file = env.WEBHOOK_SOURCES_FILE ?? path.join(projectRoot, 'config', 'webhook-sources.json');
+  return parseWebhookSources(JSON.parse(readFileSync(file, 'utf8')), file);
+}
