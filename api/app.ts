@@ -65,9 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
   app.use('/tenants/:tenant', webhooks);
-  app.use(callRoutes(deps));
-  app.use(providerRoutes(deps));
-  for (const tenantScoped of [subscriberRoutes(deps), webhookEventRoutes(deps)]) {
+  for (const tenantScoped of [callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps)]) {
     app.use(tenantScoped);
     app.use('/tenants/:tenant', tenantScoped);
   }

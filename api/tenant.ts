@@ -3,8 +3,9 @@
  * configured default tenant. Every query, workflow id and list is scoped by it. (When API
  * credentials arrive, the credential's tenant replaces the path's.)
  */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Config } from '../lib/config';
+import { sendError } from './errors';
 
 export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -18,4 +19,11 @@ export function tenantOf(req: Request, config: Pick<Config, 'DEFAULT_TENANT'>): 
 export function workflowBelongsTo(workflowId: string, tenant: string): boolean {
   const [, owner] = workflowId.split(':');
   return owner === tenant;
+}
+
+/** The request's tenant, or a 400 answered when the path names an invalid one. */
+export function requireTenant(req: Request, res: Response, config: Pick<Config, 'DEFAULT_TENANT'>): string | undefined {
+  const tenant = tenantOf(req, config);
+  if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+  return tenant;
 }

@@ -6,7 +6,9 @@
 import type { Request, Response } from 'express';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
+import type { Config } from '../lib/config';
 import { sendError } from './errors';
+import { requireTenant, workflowBelongsTo } from './tenant';
 import type { WorkflowStarter } from './workflow-starter';
 
 export interface WorkflowView {
@@ -59,10 +61,15 @@ export function sendViewFailure(res: Response, err: unknown, logger: Logger, wor
 export function workflowViewHandler<S extends object>(
   workflows: WorkflowStarter,
   query: QueryDefinition<S>,
-  timeoutMs: number,
+  config: Pick<Config, 'DEFAULT_TENANT' | 'TEMPORAL_START_TIMEOUT_MS'>,
   logger: Logger,
 ) {
+  const timeoutMs = config.TEMPORAL_START_TIMEOUT_MS;
   return async (req: Request<{ workflowId: string }>, res: Response): Promise<void> => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    // Another tenant's workflow is answered exactly like a missing one.
+    if (!workflowBelongsTo(req.params.workflowId, tenant)) return sendError(res, 404, 'not_found', `no workflow with id ${req.params.workflowId}`);
     try {
       res.json(await viewWorkflow(workflows, req.params.workflowId, query, timeoutMs, logger));
     } catch (err) {

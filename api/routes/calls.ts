@@ -28,6 +28,7 @@ import {
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
+import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
 import type { IdempotentStart, StartOutcome, WorkflowStarter } from '../workflow-starter';
 
@@ -62,7 +63,7 @@ const bookingBody = z.object({
 const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
 
 export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
-  const router = Router();
+  const router = Router({ mergeParams: true });
   const budgets = createBudgets(pool, registry);
   const json = express.json({ limit: '256kb' });
 
@@ -124,8 +125,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     await answer(req, res, started);
   }
 
-  const viewRoute = <S extends object>(query: QueryDefinition<S>) =>
-    workflowViewHandler(workflows, query, config.TEMPORAL_START_TIMEOUT_MS, logger);
+  const viewRoute = <S extends object>(query: QueryDefinition<S>) => workflowViewHandler(workflows, query, config, logger);
 
   router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
     const { provider, operation } = req.params;
@@ -153,7 +153,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
       return;
     }
-    const tenant = config.DEFAULT_TENANT;
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
     const workflowId = providerCallWorkflowId(tenant, provider, key);
     res.locals.workflowId = workflowId;
     const critical = body.data.priority === 'critical';
@@ -183,7 +184,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       sendError(res, 400, 'invalid_request', 'invalid booking', { end: 'must be after start' });
       return;
     }
-    const tenant = config.DEFAULT_TENANT;
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
     const workflowId = bookingWorkflowId(tenant, key);
     res.locals.workflowId = workflowId;
     const chargeCost = registry.stripe?.operations.createPaymentIntent?.costUsd ?? 0;

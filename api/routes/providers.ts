@@ -11,6 +11,7 @@ import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { sendError } from '../errors';
+import { requireTenant } from '../tenant';
 import { exportCircuitStates, type ApiMetrics } from '../metrics';
 
 export interface ProviderRouteDeps {
@@ -23,7 +24,7 @@ export interface ProviderRouteDeps {
 const prefixQuery = z.object({ prefix: z.string().min(1).max(500) });
 
 export function providerRoutes({ config, pool, registry, metrics }: ProviderRouteDeps): Router {
-  const router = Router();
+  const router = Router({ mergeParams: true });
   const budgets = createBudgets(pool, registry);
   const breaker = createCircuitBreaker(pool, registry);
   const cache = createProviderCache(pool);
@@ -43,8 +44,10 @@ export function providerRoutes({ config, pool, registry, metrics }: ProviderRout
       sendError(res, 400, 'invalid_request', '?prefix= is required', { prefix: 'required' });
       return;
     }
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
     // Keys are `{tenant}:{provider}:{operation}:{params}`; a caller only ever reaches its own tenant.
-    const prefix = `${config.DEFAULT_TENANT}:${parsed.data.prefix}`;
+    const prefix = `${tenant}:${parsed.data.prefix}`;
     res.json({ prefix, removed: await cache.invalidatePrefix(prefix) });
   });
 

@@ -14,7 +14,7 @@ import { deliveryWorkflowId, type DeliveryInput } from '../../workflows/delivery
 import { tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
-import { tenantOf } from '../tenant';
+import { requireTenant } from '../tenant';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface SubscriberRouteDeps {
@@ -62,11 +62,7 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
   const router = Router({ mergeParams: true });
   const json = express.json({ limit: '64kb' });
 
-  const tenantOrFail = (req: Request, res: Response): string | undefined => {
-    const tenant = tenantOf(req, config);
-    if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
-    return tenant;
-  };
+  const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
 
   async function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
     const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 AND id = $2`, [tenant, id]);

@@ -12,7 +12,7 @@ import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-att
 import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
-import { tenantOf, workflowBelongsTo } from '../tenant';
+import { requireTenant, workflowBelongsTo } from '../tenant';
 import { sendViewFailure, viewWorkflow } from '../workflow-view';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -69,11 +69,7 @@ function quoted(value: string): string {
 export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookEventRouteDeps): Router {
   const router = Router({ mergeParams: true });
 
-  const tenantOrFail = (req: Request, res: Response): string | undefined => {
-    const tenant = tenantOf(req, config);
-    if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
-    return tenant;
-  };
+  const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
 
   async function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
     const { rows } = await pool.query<LedgerRow>('SELECT * FROM webhook_events WHERE tenant = $1 AND workflow_id = $2', [tenant, workflowId]);

@@ -112,6 +112,21 @@ test('a call runs once; the same Idempotency-Key returns the same workflow and r
   expect(view).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', servedBy: 'stripe' });
 });
 
+test("calls are tenant-scoped: the tenant is in the workflow id and another tenant's id answers 404", async () => {
+  const res = await fetch(`${api.url}/tenants/tenant-b/calls/stripe/createPaymentIntent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify(payment),
+  });
+  const answer = (await res.json()) as { workflowId: string; status: string };
+  expect(answer).toMatchObject({ status: 'completed' });
+  expect(answer.workflowId).toMatch(/^call:tenant-b:stripe:/);
+  const id = encodeURIComponent(answer.workflowId);
+  expect((await fetch(`${api.url}/tenants/tenant-b/calls/${id}`)).status).toBe(200);
+  expect((await fetch(`${api.url}/calls/${id}`)).status).toBe(404);
+  expect((await fetch(`${api.url}/tenants/tenant-c/calls/${id}`)).status).toBe(404);
+});
+
 test('bad input gets a 4xx with a reason and starts nothing', async () => {
   const seen = fakes.requests().length;
   expect((await call('stripe', 'createPaymentIntent', payment, null)).status).toBe(400);
