@@ -5,9 +5,11 @@
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { ProviderRegistry } from '../lib/registry';
+import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
 import { createStripeHandlers } from './handlers/stripe';
 import { createLedgerActivities } from './ledger';
+import { createMonitoringActivities } from './monitoring';
 import { createProviderCallActivities } from './provider-call';
 
 export interface ActivityDeps {
@@ -26,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps.pool),
     ...createStripeHandlers(deps.pool),
     ...createProviderCallActivities(deps),
+    ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule }),
+    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env }), // monitoring (issue 6)
   };
 }

@@ -34,8 +34,13 @@ export interface ProviderCallDeps {
   providerTaskQueuePrefix: string;
 }
 
-export function idempotencyKeyFor(workflowId: string, activityId: string): string {
-  return createHash('sha256').update(`${workflowId}:${activityId}`).digest('hex');
+/**
+ * The run id is part of the key: activity ids restart at 1 in every run, and a workflow id runs
+ * again after continue-as-new (batches) or an operator's re-run, which must not replay the old
+ * run's answers. Retries of one activity (also on another worker) keep all three.
+ */
+export function idempotencyKeyFor(workflowId: string, runId: string, activityId: string): string {
+  return createHash('sha256').update(`${workflowId}:${runId}:${activityId}`).digest('hex');
 }
 
 /** Exponential backoff with equal jitter, from the declared callProvider retry policy. */
@@ -135,7 +140,11 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           provider: config,
           operation: request.operation,
           credentials: resolveCredentials(config, env),
-          idempotencyKey: idempotencyKeyFor(info.workflowExecution?.workflowId ?? 'standalone', info.activityId),
+          idempotencyKey: idempotencyKeyFor(
+            info.workflowExecution?.workflowId ?? 'standalone',
+            info.workflowExecution?.runId ?? 'standalone',
+            info.activityId,
+          ),
           signal: Context.current().cancellationSignal,
         });
         await breaker.recordOutcome(request.provider, {

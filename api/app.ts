@@ -11,6 +11,9 @@ import type { WebhookSources } from './webhook-sources';
 import { sendError } from './errors';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { monitoringRoutes } from './routes/monitoring'; // monitoring (issue 6)
+import { streamRoutes } from './routes/stream'; // monitoring (issue 6)
+import { batchRoutes } from './routes/batches';
 import { callRoutes } from './routes/calls';
 import { providerRoutes } from './routes/providers';
 import { subscriberRoutes } from './routes/subscribers';
@@ -65,10 +68,15 @@ export function createApp(deps: AppDeps): express.Express {
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
   app.use('/tenants/:tenant', webhooks);
-  for (const tenantScoped of [callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps)]) {
+  for (const tenantScoped of [batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps)]) {
     app.use(tenantScoped);
     app.use('/tenants/:tenant', tenantScoped);
   }
+  // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
+  app.use(monitoringRoutes(deps));
+  const stream = streamRoutes(deps);
+  app.use(stream);
+  app.use('/tenants/:tenant', stream);
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     deps.logger.error({ err }, 'unhandled error');

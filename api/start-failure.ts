@@ -9,13 +9,15 @@ import { grpcCode } from './workflow-starter';
 
 export function sendStartFailure(res: Response, err: unknown, logger: Logger, workflowId: string): 'unavailable' | 'error' {
   const code = (err as { code?: number }).code;
-  const unreachable = code === undefined || code === grpcCode.UNAVAILABLE || code === grpcCode.DEADLINE_EXCEEDED;
+  // Unreachable, too slow or overloaded (RESOURCE_EXHAUSTED): all transient, the caller retries.
+  const unreachable =
+    code === undefined || code === grpcCode.UNAVAILABLE || code === grpcCode.DEADLINE_EXCEEDED || code === grpcCode.RESOURCE_EXHAUSTED;
   logger.error({ err, workflowId, grpcCode: code }, 'workflow start not acknowledged');
   if (unreachable) {
     res.setHeader('Retry-After', '5');
     sendError(res, 503, 'temporal_unavailable', 'the request could not be durably accepted; retry later');
     return 'unavailable';
   }
-  sendError(res, 500, 'start_failed', 'the workflow server refused the start; retry later');
+  sendError(res, 500, 'start_failed', `the workflow server refused the start (gRPC code ${code}); retry later`);
   return 'error';
 }

@@ -14,6 +14,13 @@ export const temporalCliPath = path.join(toolsBinDir, 'temporal');
 /** SQLite pragmas that more than double the dev server's throughput (ARCHITECTURE.md, Scale). */
 const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
+/**
+ * Dynamic config: a batch workflow receives many concurrent addItem updates; the default cap of
+ * 10 in-flight updates per workflow would refuse bursts (RESOURCE_EXHAUSTED). Set the same on a
+ * production server (docker-compose.yml's dynamic config).
+ */
+const DYNAMIC_CONFIG = ['history.maxInFlightUpdates=500'];
+
 export interface DevServerOptions {
   ip?: string;
   port: number;
@@ -60,6 +67,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push('--db-filename', options.dbFile);
   }
   for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
+  for (const value of DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
 
   const out = options.logFile === undefined ? 'ignore' : openSync(options.logFile, 'a');

@@ -1,8 +1,9 @@
 /**
  * The provider registry: one typed description of every provider Switchyard calls (base URL,
  * credentials by env-var name, timeout, rate limit, circuit breaker, budget, operations with their
- * cost, cache TTL and failover). Loaded from config/providers.json (or PROVIDERS_FILE), with
- * PROVIDER_<NAME>_BASE_URL overrides, and validated at start with errors that name the field.
+ * cost, cache TTL and failover; probe endpoint and SLA thresholds). Loaded from
+ * config/providers.json (or PROVIDERS_FILE), with PROVIDER_<NAME>_BASE_URL overrides, and
+ * validated at start with errors that name the field.
  * Pure data once loaded; credentials are resolved from the environment only inside activities.
  */
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,46 @@ const circuitSchema = z.object({
   successThreshold: z.number().int().positive().default(2),
 });
 
+const batchSchema = z.object({
+  /** Items per provider request (SendGrid: up to 1000 personalizations). */
+  maxSize: z.number().int().positive().max(1000),
+  /** Longest an item waits for its batch to fill, per priority (critical items are never batched). */
+  maxWaitMs: z.object({
+    high: z.number().int().positive().default(500),
+    medium: z.number().int().positive().default(2000),
+    low: z.number().int().positive().default(10_000),
+  }),
+  /** A repeated item key within this window gets the first item's result. */
+  dedupWindowSeconds: z.number().int().nonnegative().default(60),
+  /**
+   * `personalizations`: one SendGrid request per distinct message with a personalization per
+   * recipient; `fan-out`: one call per item, `concurrency` at a time, under the rate limit.
+   */
+  mode: z.enum(['personalizations', 'fan-out']),
+  concurrency: z.number().int().positive().default(10),
+  /** The operation items are sent with in `personalizations` mode. */
+  batchOperation: z.string().optional(),
+});
+
+/** Health probe (healthProbe workflow): a request any answer below 500 (other than 429) counts as up. */
+const probeSchema = z.object({
+  method: z.enum(['GET', 'HEAD']).default('GET'),
+  path: z.string().startsWith('/').default('/'),
+  /** How often the provider's Schedule runs healthProbe. */
+  intervalSeconds: z.number().int().min(5).default(30),
+  timeoutMs: z.number().int().positive().default(5000),
+});
+
+/** SLA thresholds the slaReport workflow compares each window against. */
+const slaSchema = z.object({
+  /** Fraction of successful probes, e.g. 0.999. */
+  availability: z.number().gt(0).max(1).default(0.999),
+  /** 95th percentile latency of probes and calls, in ms. */
+  p95Ms: z.number().positive().default(2000),
+  /** Fraction of failed real calls, e.g. 0.01. */
+  errorRate: z.number().min(0).max(1).default(0.01),
+});
+
 const providerSchema = z.object({
   kind: z.enum(providerKinds),
   baseUrl: z.string().url(),
@@ -56,6 +97,10 @@ const providerSchema = z.object({
     .nullable()
     .default(null),
   operations: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), operationSchema),
+  probe: probeSchema.default(probeSchema.parse({})),
+  sla: slaSchema.default(slaSchema.parse({})),
+  /** Batching of this provider's operations (absent: items are sent one call each). */
+  batch: batchSchema.optional(),
 });
 
 const registrySchema = z.object({
@@ -64,6 +109,9 @@ const registrySchema = z.object({
 
 export type OperationConfig = z.infer<typeof operationSchema>;
 export type CircuitConfig = z.infer<typeof circuitSchema>;
+export type ProbeConfig = z.infer<typeof probeSchema>;
+export type SlaConfig = z.infer<typeof slaSchema>;
+export type BatchConfig = z.infer<typeof batchSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema> & { name: string };
 export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
 

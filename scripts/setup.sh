@@ -2,7 +2,7 @@
 # Idempotent set-up, used by `npm start`, `npm test` and .ci/run. Each step is skipped when done:
 #   1. npm dependencies (npm ci)            3. TypeScript build (dist/)
 #   2. pinned Temporal CLI in .tools/bin    4. PostgreSQL migrations (database created if missing) and,
-#                                              when a Temporal server answers, search attributes
+#   (and promtool, see below)                  when a Temporal server answers, search attributes
 # Arguments are passed to step 4 (--database-only skips the search attributes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,23 @@ else
   trap - EXIT
   echo "$TEMPORAL_CLI_VERSION" > "$TOOLS_BIN/temporal.version"
   say "Temporal CLI built in $(( $(date +%s) - started ))s"
+fi
+
+# promtool checks ops/prometheus.yml and ops/alert-rules.yml in the test suite. Debian ships it in
+# the `prometheus` package; installed only when missing and apt-get can run (as root). Without it
+# those checks are skipped with a message, nothing else depends on it.
+if command -v promtool >/dev/null; then
+  say "promtool present ($(promtool --version 2>&1 | head -n 1))"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing promtool: apt-get install -y --no-install-recommends prometheus"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; then
+    say "  retrying after apt-get update"
+    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null) \
+      || say "  could not install the prometheus package; the promtool checks will be skipped"
+  fi
+  command -v promtool >/dev/null && say "promtool installed ($(promtool --version 2>&1 | head -n 1))"
+else
+  say "promtool missing and not installable here (needs apt-get as root); the promtool checks will be skipped"
 fi
 
 say "compiling TypeScript"

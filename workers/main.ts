@@ -8,11 +8,15 @@ import { loadRegistry } from '../lib/registry';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { Registry } from 'prom-client';
+import { batchMetricsRegistry } from '../activities/batches';
 import { cacheMetricsRegistry } from '../activities/cache';
 import { providerMetricsRegistry } from '../activities/providers/metrics';
 import { createWorkerMetrics, serveMetrics } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
 import { createWorkers } from './worker';
+import { loadMonitoringConfig } from '../lib/monitoring-config';
+import { connectClient } from '../lib/temporal';
+import { syncSchedules } from './schedules';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,7 +31,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const metrics = createWorkerMetrics();
   const metricsServer = await serveMetrics(
-    Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry]),
+    Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry]),
     config.WORKER_METRICS_PORT,
   );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -41,6 +45,17 @@ async function main(): Promise<void> {
     deliveryRetrySchedule: config.DELIVERY_RETRY_SCHEDULE,
     metrics,
   });
+  if (loadMonitoringConfig().SCHEDULES_AT_WORKER_START === 'true') {
+    // Monitoring Schedules follow the registry; a failure here is logged, the worker still runs.
+    try {
+      const client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+      const result = await syncSchedules({ client, registry, taskQueue: config.TEMPORAL_TASK_QUEUE });
+      await client.connection.close();
+      logger.info(result, 'monitoring schedules synced');
+    } catch (err) {
+      logger.error({ err }, 'monitoring schedules could not be synced; run `npm run schedules`');
+    }
+  }
   logger.info(
     {
       temporal: config.TEMPORAL_ADDRESS,

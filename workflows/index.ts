@@ -3,3 +3,6 @@ export { processWebhook } from './webhooks';
 export { providerCall } from './provider-calls';
 export { bookingSaga } from './booking';
 export { deliverEvent } from './deliveries';
+export { batch } from './batches';
+export { healthProbe, slaReport } from './monitoring'; // monitoring (issue 6)
+export { alert } from './alerts'; // monitoring (issue 6)

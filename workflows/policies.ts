@@ -100,6 +100,10 @@ export const activityPolicies = {
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 1 },
   },
+  /** Batch size, wait, mode and task queue for a batch workflow, from the registry. */
+  planBatch: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /** One row per flushed item with its result; never given up on (the results are the caller's). */
+  recordBatch: { kind: 'local', startToCloseTimeout: '30 seconds', retry: databaseRetry },
   /** Undo of a completed step (refund, delete): durable and patient, never given up on. */
   compensateProviderCall: {
     kind: 'remote',
@@ -111,6 +115,33 @@ export const activityPolicies = {
       nonRetryableErrorTypes: [callErrorTypes.invalidParams, callErrorTypes.unknownProvider, callErrorTypes.unknownOperation],
     },
   },
+  // --- Monitoring (issue 6): healthProbe, slaReport, alert -------------------------------------
+  /** One probe, its record, health score and circuit outcome. A failed probe is a result, not an error. */
+  probeProvider: {
+    kind: 'local',
+    startToCloseTimeout: '30 seconds',
+    retry: { ...databaseRetry, maximumInterval: '5 seconds', maximumAttempts: 3 },
+  },
+  /** Figures, comparison and storage for every provider of one SLA window. */
+  computeSlaReports: {
+    kind: 'local',
+    startToCloseTimeout: '1 minute',
+    retry: { ...databaseRetry, maximumAttempts: 10 },
+  },
+  /** Signal-with-start / signal of an alert workflow by its id. */
+  raiseAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: { ...databaseRetry, maximumAttempts: 20 } },
+  resolveAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: { ...databaseRetry, maximumAttempts: 20 } },
+  /** Channels and escalation wait from the worker's configuration. */
+  planAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /** The alert's row for the API and the stream; never given up on. */
+  saveAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /** One notification (webhook, Slack, email): a few attempts, then recorded as failed. */
+  notifyAlert: {
+    kind: 'remote',
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+  },
+  // --- end monitoring ---------------------------------------------------------------------------
 } satisfies Record<string, ActivityPolicy>;
 
 export type PolicedActivity = keyof typeof activityPolicies;

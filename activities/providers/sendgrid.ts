@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { providerRequest, requireCredential } from './http-core';
-import type { OperationAdapter, ProviderAdapter } from './types';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from './types';
 
 const defaultSender = 'no-reply@switchyard.local';
 
@@ -17,23 +17,45 @@ const sendMailParams = z.object({
 });
 export type SendMailParams = z.infer<typeof sendMailParams>;
 
+/** One v3 mail send: the same message, one personalization per recipient. */
+async function postMail(ctx: ProviderCallContext, to: readonly string[], message: { from?: string; subject: string; text: string }) {
+  const response = await providerRequest({
+    ctx,
+    method: 'POST',
+    path: '/v3/mail/send',
+    headers: { authorization: `Bearer ${requireCredential(ctx, 'apiKey')}` },
+    json: {
+      personalizations: to.map((email) => ({ to: [{ email }] })),
+      from: { email: message.from ?? ctx.credentials.from ?? defaultSender },
+      subject: message.subject,
+      content: [{ type: 'text/plain', value: message.text }],
+    },
+  });
+  return response.headers['x-message-id'] ?? null;
+}
+
 const sendMail: OperationAdapter<SendMailParams> = {
   params: sendMailParams,
   async run(params, ctx) {
-    const response = await providerRequest({
-      ctx,
-      method: 'POST',
-      path: '/v3/mail/send',
-      headers: { authorization: `Bearer ${requireCredential(ctx, 'apiKey')}` },
-      json: {
-        personalizations: [{ to: [{ email: params.to }] }],
-        from: { email: params.from ?? ctx.credentials.from ?? defaultSender },
-        subject: params.subject,
-        content: [{ type: 'text/plain', value: params.text }],
-      },
-    });
-    return { data: { messageId: response.headers['x-message-id'] ?? null } };
+    return { data: { messageId: await postMail(ctx, [params.to], params) } };
   },
 };
 
-export const sendgridAdapter: ProviderAdapter = { sendMail };
+const sendMailBatchParams = z.object({
+  /** One personalization per recipient: up to 1000 per request (SendGrid's limit). */
+  to: z.array(z.email()).min(1).max(1000),
+  from: z.email().optional(),
+  subject: z.string().min(1),
+  text: z.string(),
+});
+export type SendMailBatchParams = z.infer<typeof sendMailBatchParams>;
+
+/** The same message to many recipients in one request (the batch workflow's SendGrid mode). */
+const sendMailBatch: OperationAdapter<SendMailBatchParams> = {
+  params: sendMailBatchParams,
+  async run(params, ctx) {
+    return { data: { messageId: await postMail(ctx, params.to, params), recipients: params.to.length } };
+  },
+};
+
+export const sendgridAdapter: ProviderAdapter = { sendMail, sendMailBatch };

@@ -4,19 +4,15 @@
  * the same idempotency key, so the provider charges exactly once. Runs the compiled worker
  * (dist/, built by `npm test`'s set-up), exactly as production runs it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
-import { baseUrlOverrideVariable, type ProviderRegistry } from '../../lib/registry';
-import { projectRoot } from '../../lib/paths';
+import type { ProviderRegistry } from '../../lib/registry';
 import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { eventually, registryAt, startApi, testConfig, testPool, type RunningApi } from '../support/harness';
-
-const workerEntry = path.join(projectRoot, 'dist', 'workers', 'main.js');
+import { assertWorkerBuilt, exited, startWorkerProcess as startWorker } from '../support/worker-process';
 
 let pool: Pool;
 let fakes: FakeProviders;
@@ -25,42 +21,14 @@ let registry: ProviderRegistry;
 let api: RunningApi;
 const processes: ChildProcess[] = [];
 
-/** Starts `node dist/workers/main.js` against this test's queues and fakes; resolves once it polls. */
-function startWorkerProcess(): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...fakeCredentials,
-    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
-    PROVIDER_TASK_QUEUE_PREFIX: config.PROVIDER_TASK_QUEUE_PREFIX,
-    WORKER_METRICS_PORT: '0',
-    TEMPORAL_SDK_METRICS_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...Object.fromEntries(Object.keys(registry).map((name) => [baseUrlOverrideVariable(name), fakes.url])),
-  };
-  const child = spawn(process.execPath, [workerEntry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startWorkerProcess(): Promise<ChildProcess> {
+  const child = await startWorker(config, registry, fakes.url);
   processes.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"msg":"worker started"')) resolve(child);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before starting:\n${output}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
+  return child;
 }
 
 beforeAll(async () => {
-  if (!existsSync(workerEntry)) throw new Error(`${workerEntry} is missing: run npm test (its set-up builds dist/)`);
+  assertWorkerBuilt();
   pool = testPool();
   fakes = await startFakeProviders();
   config = testConfig();
@@ -70,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of processes) child.kill('SIGKILL');
-  await Promise.all(processes.map(killed));
+  await Promise.all(processes.map(exited));
   await api?.close();
   await fakes?.close();
   await pool?.end();
@@ -91,7 +59,7 @@ test('worker killed after the provider charged, before the activity completed â†
 
   await eventually(() => Promise.resolve(fakes.state().charges === 1 ? true : undefined));
   first.kill('SIGKILL');
-  await killed(first);
+  await exited(first);
 
   await startWorkerProcess();
   const result = (await api.workflows.getHandle(workflowId).result()) as { data: { id: string } };

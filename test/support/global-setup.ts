@@ -24,5 +24,8 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env.TEMPORAL_ADDRESS = address;
   process.env.TEMPORAL_NAMESPACE = 'default';
+  // Worker processes started by tests must not create the monitoring Schedules: their probes
+  // would hit the fake providers of unrelated tests. The monitoring test creates its own.
+  process.env.SCHEDULES_AT_WORKER_START = 'false';
   await prepareNamespace(address, 'default');
 }

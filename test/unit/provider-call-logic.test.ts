@@ -2,10 +2,12 @@
 import { cacheKey } from '../../activities/cache';
 import { idempotencyKeyFor, jitteredBackoffMs, weightedOrder } from '../../activities/provider-call';
 
-test('the idempotency key is stable for one activity and differs between activities', () => {
-  expect(idempotencyKeyFor('call:acme:stripe:k1', '1')).toBe(idempotencyKeyFor('call:acme:stripe:k1', '1'));
-  expect(idempotencyKeyFor('call:acme:stripe:k1', '1')).not.toBe(idempotencyKeyFor('call:acme:stripe:k1', '2'));
-  expect(idempotencyKeyFor('call:acme:stripe:k1', '1')).toMatch(/^[0-9a-f]{64}$/); // valid Stripe key and Google event id
+test('the idempotency key is stable for one activity and differs between activities and runs', () => {
+  const key = idempotencyKeyFor('call:acme:stripe:k1', 'run-1', '1');
+  expect(idempotencyKeyFor('call:acme:stripe:k1', 'run-1', '1')).toBe(key);
+  expect(idempotencyKeyFor('call:acme:stripe:k1', 'run-1', '2')).not.toBe(key);
+  expect(idempotencyKeyFor('call:acme:stripe:k1', 'run-2', '1')).not.toBe(key); // after continue-as-new
+  expect(key).toMatch(/^[0-9a-f]{64}$/); // valid Stripe key and Google event id
 });
 
 test('backoff doubles per attempt from the policy, capped, with jitter between half and the full delay', () => {

@@ -37,6 +37,15 @@ export const googleCalendar: ProviderModule = {
   id: 'google-calendar',
   routes: [
     {
+      // Calendar's discovery document: the health probe. Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/discovery\/v1\/apis\/calendar\/v3\/rest$/,
+      operation: 'probe',
+      handle() {
+        return json(200, { kind: 'discovery#restDescription', name: 'calendar', version: 'v3' });
+      },
+    },
+    {
       method: 'POST',
       path: /^\/calendar\/v3\/calendars\/(?<calendarId>[^/]+)\/events$/,
       operation: 'insertEvent',

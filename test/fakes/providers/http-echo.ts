@@ -10,6 +10,15 @@ export const httpEcho: ProviderModule = {
   id: 'http',
   routes: [
     {
+      // httpbin's /status/{code}: the health probe (answers that status). Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/status\/(?<code>\d{3})$/,
+      operation: 'probe',
+      handle(_req, params) {
+        return json(Number(params.code), {});
+      },
+    },
+    {
       method: 'ANY',
       path: /^\/anything(?:\/.*)?$/,
       operation: (req) => `${req.method} ${req.path}`,

@@ -64,6 +64,15 @@ export const sendgrid: ProviderModule = {
   id: 'sendgrid',
   routes: [
     {
+      // SendGrid's key scopes: the health probe. Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/v3\/scopes$/,
+      operation: 'probe',
+      handle() {
+        return json(200, { scopes: ['mail.send'] });
+      },
+    },
+    {
       method: 'POST',
       path: /^\/v3\/mail\/send$/,
       operation: 'sendMail',

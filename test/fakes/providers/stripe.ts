@@ -60,6 +60,15 @@ export const stripe: ProviderModule = {
   id: 'stripe',
   routes: [
     {
+      // Stripe's balance: the cheapest authenticated read, used as the health probe. Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/v1\/balance$/,
+      operation: 'probe',
+      handle() {
+        return json(200, { object: 'balance', available: [{ amount: 0, currency: 'usd' }], livemode: false });
+      },
+    },
+    {
       method: 'POST',
       path: /^\/v1\/payment_intents$/,
       operation: 'createPaymentIntent',

@@ -30,6 +30,15 @@ export const twilio: ProviderModule = {
   id: 'twilio',
   routes: [
     {
+      // Twilio's API root: the health probe. Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/2010-04-01\.json$/,
+      operation: 'probe',
+      handle() {
+        return json(200, { versions: ['2010-04-01'], status: 'ok' });
+      },
+    },
+    {
       method: 'POST',
       path: /^\/2010-04-01\/Accounts\/(?<accountSid>[^/]+)\/Messages\.json$/,
       operation: 'sendSms',

@@ -26,6 +26,15 @@ export const vonage: ProviderModule = {
   id: 'vonage',
   routes: [
     {
+      // Vonage's account balance: the health probe. Faults on operation 'probe' (or on the whole provider) make it fail.
+      method: 'GET',
+      path: /^\/account\/get-balance$/,
+      operation: 'probe',
+      handle() {
+        return json(200, { value: 10.5, autoReload: false });
+      },
+    },
+    {
       method: 'POST',
       path: /^\/sms\/json$/,
       operation: 'sendSms',

@@ -1,0 +1,128 @@
+/**
+ * healthProbe's activities: probe a provider's probe endpoint, record status and latency, compute
+ * its health score from recent availability, latency and call error rate, feed the shared circuit
+ * breaker (so a provider that stops answering opens its circuit and one that recovers closes it),
+ * and publish status changes to the live stream.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { publishEvent } from '../lib/events';
+import type { MonitoringConfig } from '../lib/monitoring-config';
+import type { ProviderConfig, ProviderRegistry } from '../lib/registry';
+import { callErrorTypes } from '../workflows/error-types';
+import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
+import { createCircuitBreaker } from './circuit-breaker';
+
+/** How far back the health score looks. */
+export const HEALTH_WINDOW_MINUTES = 10;
+
+export interface HealthInputs {
+  /** Successful probes / probes in the window (1 without probes). */
+  availability: number;
+  /** p95 latency of successful probes in the window, ms (null without any). */
+  p95LatencyMs: number | null;
+  /** Failed real calls / real calls in the window (0 without calls). */
+  callErrorRate: number;
+}
+
+/**
+ * Health score 0..1: 60% availability, 20% latency against the SLA's p95 target, 20% real-call
+ * success. A provider that answers every probe fast and every call is 1.
+ */
+export function healthScore(inputs: HealthInputs, p95TargetMs: number): number {
+  const latency = inputs.p95LatencyMs === null ? 1 : Math.min(1, p95TargetMs / Math.max(inputs.p95LatencyMs, 1));
+  const score = 0.6 * inputs.availability + 0.2 * latency + 0.2 * (1 - inputs.callErrorRate);
+  return Math.round(score * 1000) / 1000;
+}
+
+/** Up: answered below 500 (and not 429) within the timeout; a 401 still proves it is reachable. */
+export function probeAnswerOk(status: number | null): boolean {
+  return status !== null && status < 500 && status !== 429;
+}
+
+async function runProbe(config: ProviderConfig): Promise<{ ok: boolean; status: number | null; latencyMs: number; error: string | null }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(`${config.baseUrl.replace(/\/+$/, '')}${config.probe.path}`, {
+      method: config.probe.method,
+      signal: AbortSignal.timeout(config.probe.timeoutMs),
+      headers: { 'user-agent': 'switchyard-health-probe' },
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    const latencyMs = Math.round(performance.now() - started);
+    const ok = probeAnswerOk(res.status);
+    return { ok, status: res.status, latencyMs, error: ok ? null : `HTTP ${res.status}` };
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return { ok: false, status: null, latencyMs: Math.round(performance.now() - started), error: `${err instanceof Error ? err.message : String(err)}${cause}` };
+  }
+}
+
+export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegistry; monitoring: MonitoringConfig }) {
+  const { pool, registry, monitoring } = deps;
+  const breaker = createCircuitBreaker(pool, registry);
+
+  async function healthInputs(provider: string): Promise<HealthInputs> {
+    const { rows } = await pool.query<{ probes: string; ok: string; p95: number | null; calls: string; failed: string }>(
+      `SELECT p.probes, p.ok, p.p95, c.calls, c.failed FROM
+         (SELECT count(*) AS probes, count(*) FILTER (WHERE ok) AS ok,
+                 percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ok) AS p95
+            FROM probe_results WHERE provider = $1 AND at > now() - make_interval(mins => $2)) p,
+         (SELECT count(*) AS calls, count(*) FILTER (WHERE NOT success) AS failed
+            FROM provider_call_outcomes WHERE provider = $1 AND operation <> 'probe' AND at > now() - make_interval(mins => $2)) c`,
+      [provider, HEALTH_WINDOW_MINUTES],
+    );
+    const row = rows[0]!;
+    const probes = Number(row.probes);
+    const calls = Number(row.calls);
+    return {
+      availability: probes === 0 ? 1 : Number(row.ok) / probes,
+      p95LatencyMs: row.p95 === null ? null : Number(row.p95),
+      callErrorRate: calls === 0 ? 0 : Number(row.failed) / calls,
+    };
+  }
+
+  return {
+    async probeProvider({ provider }: HealthProbeInput): Promise<ProbeOutcome> {
+      const config = registry[provider];
+      if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${provider}"`, callErrorTypes.unknownProvider);
+      const result = await runProbe(config);
+      await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5)', [
+        provider,
+        result.ok,
+        result.status,
+        result.latencyMs,
+        result.error,
+      ]);
+      // admit() half-opens an open circuit whose cool-down ended, so successful probes can close it.
+      await breaker.admit(provider);
+      const circuit = await breaker.recordOutcome(provider, {
+        operation: 'probe',
+        success: result.ok,
+        status: result.status,
+        durationMs: result.latencyMs,
+      });
+      const score = healthScore(await healthInputs(provider), config.sla.p95Ms);
+      const providerStatus: ProviderStatus = !result.ok ? 'down' : score < monitoring.HEALTH_DEGRADED_BELOW ? 'degraded' : 'up';
+      const { rows } = await pool.query<{ previous: ProviderStatus | null }>(
+        `WITH previous AS (SELECT status FROM provider_health WHERE provider = $1)
+         INSERT INTO provider_health (provider, status, score, last_latency_ms, last_probe_ok)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (provider) DO UPDATE SET status = EXCLUDED.status, score = EXCLUDED.score,
+           last_latency_ms = EXCLUDED.last_latency_ms, last_probe_ok = EXCLUDED.last_probe_ok, updated_at = now(),
+           changed_at = CASE WHEN provider_health.status = EXCLUDED.status THEN provider_health.changed_at ELSE now() END
+         RETURNING (SELECT status FROM previous) AS previous`,
+        [provider, providerStatus, score, result.latencyMs, result.ok],
+      );
+      const previousStatus = rows[0]?.previous ?? null;
+      if (previousStatus !== providerStatus) {
+        await publishEvent(pool, {
+          topic: 'provider',
+          tenant: null,
+          data: { provider, status: providerStatus, previousStatus, score, latencyMs: result.latencyMs, error: result.error, circuit },
+        });
+      }
+      return { provider, ...result, score, providerStatus, previousStatus, circuit };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * slaReport's activity: availability, p95 latency and error rate per provider over an hourly or
+ * daily window, from probe results and real call outcomes, compared with the registry's SLA
+ * thresholds and stored (one row per provider, window and period end; a re-run overwrites).
+ *   availability = successful probes / probes (without probes: successful calls / calls)
+ *   p95          = 95th percentile (nearest rank) of every probe latency and call duration
+ *   error rate   = failed real calls / real calls (probe outcomes excluded)
+ */
+import type { Pool } from 'pg';
+import { publishEvent } from '../lib/events';
+import type { ProviderRegistry, SlaConfig } from '../lib/registry';
+import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../workflows/monitoring-types';
+
+export const slaWindowMs: Record<SlaWindow, number> = { hourly: 3_600_000, daily: 86_400_000 };
+
+const percent = (value: number): string => `${(Math.round(value * 100_000) / 1000).toString()}%`;
+
+/** Which thresholds a window's figures break (empty: compliant). No data breaks nothing. */
+export function slaViolations(figures: Pick<SlaProviderReport, 'availability' | 'p95Ms' | 'errorRate'>, target: SlaConfig): string[] {
+  const violations: string[] = [];
+  if (figures.availability !== null && figures.availability < target.availability) {
+    violations.push(`availability ${percent(figures.availability)} < ${percent(target.availability)}`);
+  }
+  if (figures.p95Ms !== null && figures.p95Ms > target.p95Ms) violations.push(`p95 ${figures.p95Ms} ms > ${target.p95Ms} ms`);
+  if (figures.errorRate !== null && figures.errorRate > target.errorRate) {
+    violations.push(`error rate ${percent(figures.errorRate)} > ${percent(target.errorRate)}`);
+  }
+  return violations;
+}
+
+interface FigureRow {
+  probes: string;
+  probes_ok: string;
+  calls: string;
+  calls_failed: string;
+  p95: number | null;
+}
+
+export function createSlaActivities(deps: { pool: Pool; registry: ProviderRegistry }) {
+  const { pool, registry } = deps;
+  return {
+    async computeSlaReports(input: SlaReportInput): Promise<SlaProviderReport[]> {
+      const end = input.end ? new Date(input.end) : new Date();
+      end.setMilliseconds(0);
+      const start = new Date(end.getTime() - slaWindowMs[input.window]);
+      const providers = (input.providers ?? Object.keys(registry)).filter((p) => registry[p]);
+      const reports: SlaProviderReport[] = [];
+      for (const provider of providers) {
+        const target = registry[provider]!.sla;
+        const { rows } = await pool.query<FigureRow>(
+          `WITH probes AS (SELECT ok, latency_ms FROM probe_results WHERE provider = $1 AND at > $2 AND at <= $3),
+                calls AS (SELECT success, duration_ms FROM provider_call_outcomes
+                           WHERE provider = $1 AND operation <> 'probe' AND at > $2 AND at <= $3)
+           SELECT (SELECT count(*) FROM probes) AS probes,
+                  (SELECT count(*) FILTER (WHERE ok) FROM probes) AS probes_ok,
+                  (SELECT count(*) FROM calls) AS calls,
+                  (SELECT count(*) FILTER (WHERE NOT success) FROM calls) AS calls_failed,
+                  (SELECT percentile_disc(0.95) WITHIN GROUP (ORDER BY ms)
+                     FROM (SELECT latency_ms AS ms FROM probes UNION ALL SELECT duration_ms FROM calls) l) AS p95`,
+          [provider, start, end],
+        );
+        const row = rows[0]!;
+        const probes = Number(row.probes);
+        const calls = Number(row.calls);
+        const failed = Number(row.calls_failed);
+        const availability = probes > 0 ? Number(row.probes_ok) / probes : calls > 0 ? (calls - failed) / calls : null;
+        const figures = { availability, p95Ms: row.p95 === null ? null : Number(row.p95), errorRate: calls > 0 ? failed / calls : null };
+        const violations = slaViolations(figures, target);
+        const report: SlaProviderReport = {
+          provider,
+          window: input.window,
+          periodStart: start.toISOString(),
+          periodEnd: end.toISOString(),
+          probes,
+          calls,
+          ...figures,
+          target: { ...target },
+          violations,
+          compliant: violations.length === 0,
+        };
+        await pool.query(
+          `INSERT INTO sla_reports (provider, time_window, period_start, period_end, probes, calls, availability, p95_ms,
+                                    error_rate, target, violations, compliant)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (provider, time_window, period_end) DO UPDATE SET probes = EXCLUDED.probes, calls = EXCLUDED.calls,
+             availability = EXCLUDED.availability, p95_ms = EXCLUDED.p95_ms, error_rate = EXCLUDED.error_rate,
+             target = EXCLUDED.target, violations = EXCLUDED.violations, compliant = EXCLUDED.compliant, created_at = now()`,
+          [provider, input.window, start, end, probes, calls, figures.availability, figures.p95Ms, figures.errorRate,
+            JSON.stringify(report.target), JSON.stringify(violations), report.compliant],
+        );
+        if (!report.compliant) {
+          await publishEvent(pool, { topic: 'sla', tenant: null, data: { provider, window: input.window, periodEnd: report.periodEnd, violations } });
+        }
+        reports.push(report);
+      }
+      return reports;
+    },
+  };
+}

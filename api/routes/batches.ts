@@ -1,0 +1,215 @@
+/**
+ * Batched provider operations: `POST /batches/:provider/:operation` queues an item in the durable
+ * batch workflow of its (tenant, provider, operation, priority) by update-with-start and answers
+ * 202 with the item's own id once the workflow holds it. Critical items are not batched: they go
+ * at once as a providerCall. `GET /batches/items/:id` answers the item's own result or error.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { adapterFor } from '../../activities/providers';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import type { ProviderRegistry } from '../../lib/registry';
+import {
+  addItemUpdate,
+  awaitItemUpdate,
+  batchItemId,
+  batchKeyOfItem,
+  batchPriorities,
+  batchWorkflowId,
+  itemStatusQuery,
+  type BatchKey,
+  type ItemResult,
+} from '../../workflows/batch-types';
+import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
+import { providerKey, tenantKey } from '../../workflows/search-attributes';
+import { sendError, zodFieldErrors } from '../errors';
+import { sendStartFailure } from '../start-failure';
+import { requireTenant } from '../tenant';
+import { viewWorkflow } from '../workflow-view';
+import type { WorkflowStarter } from '../workflow-starter';
+
+export interface BatchRouteDeps {
+  config: Config;
+  workflows: WorkflowStarter;
+  pool: Pool;
+  registry: ProviderRegistry;
+  logger: Logger;
+}
+
+const itemBody = z.object({
+  params: z.record(z.string(), z.unknown()),
+  priority: z.enum(['critical', ...batchPriorities]).default('medium'),
+  /** Items with the same key inside the dedup window share one result; default: a hash of the params. */
+  dedupKey: z.string().min(1).max(200).optional(),
+});
+const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
+
+function stableHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)]))
+      : v;
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+}
+
+interface ItemRow {
+  status: string;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  batch_size: number;
+  sent_at: Date;
+}
+
+export function batchRoutes({ config, workflows, pool, registry, logger }: BatchRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  const json = express.json({ limit: '256kb' });
+
+  async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {
+    const { rows } = await pool.query<ItemRow>('SELECT status, result, error, batch_size, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
+      tenant,
+      itemId,
+    ]);
+    return rows[0];
+  }
+
+  const itemAnswer = (itemId: string, row: ItemRow) => ({
+    itemId,
+    status: row.status,
+    result: row.result,
+    error: row.error,
+    batchSize: row.batch_size,
+    sentAt: row.sent_at.toISOString(),
+  });
+
+  /** Queues one item; retried once when the batch run was just ending (a new run then starts). */
+  async function enqueue(key: BatchKey, itemId: string, params: Record<string, unknown>, dedupKey: string) {
+    const attempt = () =>
+      workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () =>
+        workflows.executeUpdateWithStart(addItemUpdate, {
+          args: [{ itemId, params, dedupKey }],
+          startWorkflowOperation: new WithStartWorkflowOperation('batch', {
+            workflowId: batchWorkflowId(key),
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            args: [key],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            typedSearchAttributes: [
+              { key: providerKey, value: key.provider },
+              { key: tenantKey, value: key.tenant },
+            ],
+          }),
+        }),
+      );
+    try {
+      return await attempt();
+    } catch (err) {
+      logger.warn({ err, workflowId: batchWorkflowId(key) }, 'batch enqueue failed once; retrying');
+      return attempt();
+    }
+  }
+
+  router.post('/batches/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const { provider, operation } = req.params;
+    const providerConfig = registry[provider];
+    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
+    if (!providerConfig || !adapter || !providerConfig.operations[operation]) {
+      return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
+    }
+    const body = itemBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
+    const params = adapter.params.safeParse(body.data.params);
+    if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+    const { priority } = body.data;
+    const itemId = batchItemId({ provider, operation, priority }, randomUUID());
+
+    if (priority === 'critical') {
+      // Critical items bypass batching: a providerCall right away, keyed by the item id.
+      const workflowId = providerCallWorkflowId(tenant, provider, itemId);
+      const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
+      try {
+        await workflows.startIdempotent('providerCall', {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          args: [input],
+          typedSearchAttributes: [
+            { key: providerKey, value: provider },
+            { key: tenantKey, value: tenant },
+          ],
+          timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
+        });
+      } catch (err) {
+        sendStartFailure(res, err, logger, workflowId);
+        return;
+      }
+      return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
+    }
+
+    const key: BatchKey = { tenant, provider, operation, priority };
+    res.locals.workflowId = batchWorkflowId(key);
+    let added;
+    try {
+      added = await enqueue(key, itemId, body.data.params, body.data.dedupKey ?? stableHash(body.data.params));
+    } catch (err) {
+      sendStartFailure(res, err, logger, batchWorkflowId(key));
+      return;
+    }
+    const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
+    const wait = waitQuery.safeParse(req.query);
+    const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
+    if (waitMs > 0) {
+      const result = await waitForItem(tenant, added.itemId, waitMs);
+      if (result) return void res.status(200).json({ ...answer, ...result });
+    }
+    res.status(202).json(answer);
+  });
+
+  /** The item's result within `waitMs`, from PostgreSQL or by waiting on the batch's awaitItem update. */
+  async function waitForItem(tenant: string, itemId: string, waitMs: number): Promise<Record<string, unknown> | undefined> {
+    const stored = await storedResult(tenant, itemId);
+    if (stored) return itemAnswer(itemId, stored);
+    const key = batchKeyOfItem(tenant, itemId);
+    if (!key) return undefined;
+    try {
+      const result: ItemResult = await workflows.withDeadline(Date.now() + waitMs, () =>
+        workflows.getHandle(batchWorkflowId(key)).executeUpdate(awaitItemUpdate, { args: [itemId] }),
+      );
+      return { itemId, status: result.status, result: result.data, error: result.error, batchSize: result.batchSize };
+    } catch {
+      const late = await storedResult(tenant, itemId);
+      return late ? itemAnswer(itemId, late) : undefined;
+    }
+  }
+
+  router.get('/batches/items/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const itemId = req.params.id;
+    const stored = await storedResult(tenant, itemId);
+    if (stored) return void res.json(itemAnswer(itemId, stored));
+    const [provider, operation, priority] = itemId.split('.');
+    if (provider && operation && priority === 'critical') {
+      try {
+        const view = await viewWorkflow(workflows, providerCallWorkflowId(tenant, provider, itemId), providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
+        return void res.json({ itemId, status: view.status === 'completed' ? 'sent' : view.status, result: view.result ?? null, error: view.error ?? null, batchSize: 1 });
+      } catch {
+        return sendError(res, 404, 'not_found', `no batch item ${itemId}`);
+      }
+    }
+    const key = batchKeyOfItem(tenant, itemId);
+    if (key) {
+      const state = await workflows
+        .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => workflows.getHandle(batchWorkflowId(key)).query(itemStatusQuery, itemId))
+        .catch(() => null);
+      // Flushed but its row not written yet reads as queued for that instant.
+      if (state !== null) return void res.json({ itemId, status: 'queued', result: null, error: null });
+    }
+    sendError(res, 404, 'not_found', `no batch item ${itemId}`);
+  });
+
+  return router;
+}

@@ -1,0 +1,275 @@
+/**
+ * Monitoring for operators: provider health (latest probe, score, status), SLA compliance history,
+ * alerts (list, read, acknowledge by signal), and the monitoring metrics on the API's /metrics,
+ * read from PostgreSQL at scrape time so every API replica reports the same values.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import express, { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import { createBudgets } from '../../activities/budgets';
+import type { ProviderRegistry } from '../../lib/registry';
+import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
+import { sendError, zodFieldErrors } from '../errors';
+import type { ApiMetrics } from '../metrics';
+import type { WorkflowStarter } from '../workflow-starter';
+
+export interface MonitoringRouteDeps {
+  pool: Pool;
+  registry: ProviderRegistry;
+  metrics: ApiMetrics;
+  workflows: WorkflowStarter;
+}
+
+const slaQuery = z.object({
+  provider: z.string().min(1).max(100).optional(),
+  window: z.enum(['hourly', 'daily']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const alertsQuery = z.object({
+  state: z.enum(['firing', 'acknowledged', 'resolved', 'open']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const ackBody = z.object({ by: z.string().min(1).max(200).default('api') }).default({ by: 'api' });
+
+interface AlertRow {
+  id: string;
+  run_id: string;
+  rule: string;
+  fingerprint: string;
+  severity: string;
+  provider: string | null;
+  summary: string;
+  state: string;
+  escalation_level: number;
+  notifications: unknown;
+  acknowledged_by: string | null;
+  started_at: Date;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  updated_at: Date;
+}
+
+function alertJson(row: AlertRow) {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    rule: row.rule,
+    fingerprint: row.fingerprint,
+    severity: row.severity,
+    provider: row.provider,
+    summary: row.summary,
+    state: row.state,
+    escalationLevel: row.escalation_level,
+    notifications: row.notifications,
+    acknowledgedBy: row.acknowledged_by,
+    startedAt: row.started_at.toISOString(),
+    acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+    resolvedAt: row.resolved_at?.toISOString() ?? null,
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * integration_health_score, integration_probe_latency_seconds, integration_up, sla_availability_ratio,
+ * alerts_firing, and provider_budget_used_ratio (for the budget alert rule).
+ */
+export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registry: ProviderRegistry): void {
+  const registers = [metrics.registry];
+  const budgets = createBudgets(pool, registry);
+  new Gauge({
+    name: 'provider_budget_used_ratio',
+    help: 'Share of the daily / monthly budget used per provider (0..1+), reserved and settled costs',
+    labelNames: ['provider', 'period'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const use of await budgets.usage()) {
+        if (use.daily) this.set({ provider: use.provider, period: 'daily' }, use.daily.usedUsd / use.daily.budgetUsd);
+        if (use.monthly) this.set({ provider: use.provider, period: 'monthly' }, use.monthly.usedUsd / use.monthly.budgetUsd);
+      }
+    },
+  });
+  const health = async () =>
+    (await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number }>(
+      'SELECT provider, status, score, last_latency_ms FROM provider_health',
+    )).rows;
+  new Gauge({
+    name: 'integration_health_score',
+    help: 'Health score per provider (0..1) from recent probe availability, latency and call error rate',
+    labelNames: ['provider'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of await health()) this.set({ provider: row.provider }, row.score);
+    },
+  });
+  new Gauge({
+    name: 'integration_probe_latency_seconds',
+    help: 'Latency of the latest health probe per provider, in seconds',
+    labelNames: ['provider'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of await health()) this.set({ provider: row.provider }, row.last_latency_ms / 1000);
+    },
+  });
+  new Gauge({
+    name: 'integration_up',
+    help: '1 when the latest health probe of the provider succeeded, else 0',
+    labelNames: ['provider'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of await health()) this.set({ provider: row.provider }, row.status === 'down' ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'sla_availability_ratio',
+    help: 'Availability of the latest SLA report per provider and window (0..1)',
+    labelNames: ['provider', 'window'],
+    registers,
+    async collect() {
+      this.reset();
+      const { rows } = await pool.query<{ provider: string; time_window: string; availability: number }>(
+        `SELECT DISTINCT ON (provider, time_window) provider, time_window, availability
+           FROM sla_reports WHERE availability IS NOT NULL ORDER BY provider, time_window, period_end DESC`,
+      );
+      for (const row of rows) this.set({ provider: row.provider, window: row.time_window }, row.availability);
+    },
+  });
+  new Gauge({
+    name: 'alerts_firing',
+    help: 'Open alerts (firing or acknowledged, not resolved) by rule and severity',
+    labelNames: ['rule', 'severity', 'state'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const severity of alertSeverities) this.set({ rule: 'any', severity, state: 'firing' }, 0);
+      const { rows } = await pool.query<{ rule: string; severity: string; state: string; n: string }>(
+        `SELECT rule, severity, state, count(*) AS n FROM alerts WHERE state <> 'resolved' GROUP BY rule, severity, state`,
+      );
+      for (const row of rows) this.set({ rule: row.rule, severity: row.severity, state: row.state }, Number(row.n));
+    },
+  });
+}
+
+export function monitoringRoutes({ pool, registry, metrics, workflows }: MonitoringRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  exportMonitoringMetrics(metrics, pool, registry);
+
+  router.get('/provider-health', async (_req: Request, res: Response) => {
+    const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
+      'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
+    );
+    const byName = new Map(rows.map((r) => [r.provider, r]));
+    res.json({
+      providers: Object.keys(registry).map((provider) => {
+        const row = byName.get(provider);
+        return row
+          ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
+              since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString() }
+          : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null };
+      }),
+    });
+  });
+
+  router.get('/sla', async (req: Request, res: Response) => {
+    const parsed = slaQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
+      return;
+    }
+    const { provider, window, limit } = parsed.data;
+    if (provider && !registry[provider]) {
+      sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
+      return;
+    }
+    const { rows } = await pool.query<{
+      provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
+      availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
+    }>(
+      `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
+         FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
+        ORDER BY period_end DESC, provider LIMIT $3`,
+      [provider ?? null, window ?? null, limit],
+    );
+    const reports = rows.map((r) => ({
+      provider: r.provider,
+      window: r.time_window,
+      periodStart: r.period_start.toISOString(),
+      periodEnd: r.period_end.toISOString(),
+      probes: r.probes,
+      calls: r.calls,
+      availability: r.availability,
+      p95Ms: r.p95_ms,
+      errorRate: r.error_rate,
+      target: r.target,
+      violations: r.violations,
+      compliant: r.compliant,
+    }));
+    const compliant = reports.filter((r) => r.compliant).length;
+    res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
+  });
+
+  router.get('/alerts', async (req: Request, res: Response) => {
+    const parsed = alertsQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
+      return;
+    }
+    const { state, limit } = parsed.data;
+    const { rows } = await pool.query<AlertRow>(
+      `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
+        ORDER BY updated_at DESC LIMIT $2`,
+      [state ?? null, limit],
+    );
+    res.json({ alerts: rows.map(alertJson) });
+  });
+
+  router.get('/alerts/:id', async (req: Request, res: Response) => {
+    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+    if (!rows[0]) {
+      sendError(res, 404, 'not_found', 'no such alert');
+      return;
+    }
+    let live: AlertView | null = null;
+    if (rows[0].state !== 'resolved') {
+      live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
+    }
+    res.json({ ...alertJson(rows[0]), live });
+  });
+
+  router.post('/alerts/:id/ack', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
+    const body = ackBody.safeParse(req.body ?? undefined);
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
+      return;
+    }
+    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+    const row = rows[0];
+    if (!row) {
+      sendError(res, 404, 'not_found', 'no such alert');
+      return;
+    }
+    if (row.state === 'resolved') {
+      sendError(res, 409, 'alert_resolved', 'the alert is already resolved');
+      return;
+    }
+    try {
+      await workflows.getHandle(row.id, row.run_id).signal(ackAlertSignal, { by: body.data.by });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        sendError(res, 409, 'alert_closed', 'the alert workflow is no longer running');
+        return;
+      }
+      throw err;
+    }
+    res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
+  });
+
+  return router;
+}

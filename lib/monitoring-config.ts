@@ -1,0 +1,47 @@
+/**
+ * Monitoring configuration (alert channels and escalation timing) from the environment, kept
+ * apart from lib/config.ts because only the worker's alert activities read it. Validated once,
+ * with the variable's name in the error. Channels that are not configured are skipped.
+ */
+import { z } from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^\s*\d+\s*(ms|s|m|h|d)\s*$/, 'a duration such as 500ms, 30s, 10m, 2h')
+  .transform((value) => {
+    const [, amount, unit] = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(value)!;
+    const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+    return Number(amount) * factor;
+  });
+
+const monitoringSchema = z.object({
+  /** Generic webhook: POST of the alert as JSON. */
+  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  /** Slack-compatible incoming webhook: POST of `{text}`. */
+  ALERT_SLACK_WEBHOOK_URL: z.string().url().optional(),
+  /** SMTP server for alert mail, e.g. smtp://user:pass@mail.example.com:587. */
+  ALERT_SMTP_URL: z.string().url().optional(),
+  ALERT_EMAIL_FROM: z.string().min(3).default('switchyard-alerts@localhost'),
+  /** Comma-separated recipients; email is skipped without them. */
+  ALERT_EMAIL_TO: z.string().min(3).optional(),
+  /** E.164 number for SMS alerts (sent as a provider call, `sendSms` on ALERT_SMS_PROVIDER). */
+  ALERT_SMS_TO: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567').optional(),
+  ALERT_SMS_PROVIDER: z.string().min(1).default('twilio'),
+  /** Waits before a high / medium alert escalates to its next channel level. */
+  ALERT_ESCALATION_HIGH: duration.default(600_000),
+  ALERT_ESCALATION_MEDIUM: duration.default(1_800_000),
+  /** The worker creates/updates the monitoring Schedules at start ("false": only `npm run schedules`). */
+  SCHEDULES_AT_WORKER_START: z.enum(['true', 'false']).default('true'),
+  /** Health score below which a provider that still answers is "degraded". */
+  HEALTH_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.8),
+});
+
+export type MonitoringConfig = z.infer<typeof monitoringSchema>;
+
+export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
+  const parsed = monitoringSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}

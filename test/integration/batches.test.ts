@@ -1,0 +1,206 @@
+/**
+ * Batching on the real server against the fake providers: size and wait flushes, priority order,
+ * deduplication, per-item results and error isolation, and a worker killed between accept and
+ * flush (a real worker process) — every item sent exactly once.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { Config } from '../../lib/config';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { eventually, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
+
+const run = randomUUID().slice(0, 8);
+const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}` };
+
+let pool: Pool;
+let fakes: FakeProviders;
+let config: Config;
+let registry: ProviderRegistry;
+let worker: RunningWorker;
+let api: RunningApi;
+
+beforeAll(async () => {
+  pool = testPool();
+  fakes = await startFakeProviders();
+  config = testConfig();
+  registry = registryAt(fakes.url, (r) => {
+    const clone = (base: ProviderConfig, name: string, batch: ProviderConfig['batch']): void => {
+      r[name] = { ...structuredClone(base), name, batch };
+    };
+    const sendgrid = r.sendgrid!;
+    clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 2500 } });
+    clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
+    clone(r.twilio!, names.sms, { ...r.twilio!.batch!, maxSize: 10, concurrency: 5, maxWaitMs: { high: 300, medium: 300, low: 300 } });
+    r[names.sms]!.failover = null;
+  });
+  worker = await startWorker(config, pool, { registry });
+  api = await startApi(config, pool, registry);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await fakes?.close();
+  await pool?.end();
+});
+
+beforeEach(() => fakes.clearFaults());
+
+interface Queued {
+  itemId: string;
+  duplicate: boolean;
+  batched: boolean;
+}
+
+async function enqueue(provider: string, operation: string, params: Record<string, unknown>, priority = 'medium', query = ''): Promise<Queued & Record<string, unknown>> {
+  const res = await fetch(`${api.url}/batches/${provider}/${operation}${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ params, priority }),
+  });
+  expect([200, 202]).toContain(res.status);
+  return (await res.json()) as Queued & Record<string, unknown>;
+}
+
+async function itemResult(itemId: string): Promise<{ status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number }> {
+  return eventually(async () => {
+    const res = await fetch(`${api.url}/batches/items/${encodeURIComponent(itemId)}`);
+    const body = (await res.json()) as { status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number };
+    return body.status === 'sent' || body.status === 'failed' ? body : undefined;
+  }, 30_000);
+}
+
+const mail = (to: string, subject = 'Weekly digest') => ({ to, subject, text: 'hello' });
+const mailRequests = () => fakes.requests({ provider: 'sendgrid' });
+const personalizations = (r: { body: unknown }) => ((r.body as { personalizations: unknown[] }).personalizations ?? []).length;
+
+test('a full batch flushes at once as one request with a personalization per item; each item has its own result', async () => {
+  const before = mailRequests().length;
+  const items = await Promise.all(['a', 'b', 'c', 'd'].map((x) => enqueue(names.sized, 'sendMail', mail(`${x}-${run}@example.com`))));
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  expect(results.every((r) => r.batchSize === 4)).toBe(true);
+  const sent = mailRequests().slice(before);
+  expect(sent).toHaveLength(1);
+  expect(personalizations(sent[0]!)).toBe(4);
+});
+
+test('a partial batch flushes when its oldest item has waited the priority maximum', async () => {
+  const before = mailRequests().length;
+  const items = await Promise.all(['e', 'f'].map((x) => enqueue(names.mail, 'sendMail', mail(`${x}-${run}@example.com`, 'wait flush'))));
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.map((r) => r.status)).toEqual(['sent', 'sent']);
+  const sent = mailRequests().slice(before);
+  expect(sent).toHaveLength(1);
+  expect(personalizations(sent[0]!)).toBe(2);
+});
+
+test('higher priorities flush first', async () => {
+  const before = mailRequests().length;
+  const low = await enqueue(names.mail, 'sendMail', mail(`low-${run}@example.com`, 'low'), 'low');
+  const high = await enqueue(names.mail, 'sendMail', mail(`high-${run}@example.com`, 'high'), 'high');
+  await Promise.all([itemResult(low.itemId), itemResult(high.itemId)]);
+  const subjects = mailRequests()
+    .slice(before)
+    .map((r) => (r.body as { subject: string }).subject);
+  expect(subjects).toEqual(['high', 'low']);
+});
+
+test('a duplicate inside the window gets the first item and causes no second request', async () => {
+  const before = mailRequests().length;
+  const first = await enqueue(names.mail, 'sendMail', mail(`dup-${run}@example.com`, 'dedup'));
+  const second = await enqueue(names.mail, 'sendMail', mail(`dup-${run}@example.com`, 'dedup'));
+  expect(second).toMatchObject({ itemId: first.itemId, duplicate: true });
+  expect(first.duplicate).toBe(false);
+  await itemResult(first.itemId);
+  const sent = mailRequests().slice(before);
+  expect(sent).toHaveLength(1);
+  expect(personalizations(sent[0]!)).toBe(1);
+});
+
+test('a provider error for one item fails only that item (fan-out); a refused shared request is split', async () => {
+  fakes.addFault({ provider: 'twilio', kind: 'validation', times: 1 });
+  const items = await Promise.all([1, 2, 3, 4].map((n) => enqueue(names.sms, 'sendSms', { to: `+1415555010${n}`, body: `hi ${n}` })));
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.filter((r) => r.status === 'failed')).toHaveLength(1);
+  expect(results.filter((r) => r.status === 'sent')).toHaveLength(3);
+  expect(results.find((r) => r.status === 'failed')!.error).toMatch(/400/);
+
+  fakes.addFault({ provider: 'sendgrid', kind: 'validation', times: 1 });
+  const before = mailRequests().length;
+  const mails = await Promise.all(['g', 'h', 'i'].map((x) => enqueue(names.mail, 'sendMail', mail(`${x}-${run}@example.com`, 'split'))));
+  const mailResults = await Promise.all(mails.map((i) => itemResult(i.itemId)));
+  expect(mailResults.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+  expect(mailRequests().slice(before)).toHaveLength(1 + 3); // the refused batch, then one per item
+});
+
+test('?wait= answers with the item result when the batch flushes in time; critical items are not batched', async () => {
+  const waited = await enqueue(names.mail, 'sendMail', mail(`wait-${run}@example.com`, 'waited'), 'high', '?wait=10000');
+  expect(waited).toMatchObject({ status: 'sent' });
+  const critical = await enqueue(names.mail, 'sendMail', mail(`crit-${run}@example.com`, 'critical'), 'critical');
+  expect(critical).toMatchObject({ batched: false });
+  expect(await itemResult(critical.itemId)).toMatchObject({ status: 'sent', batchSize: 1 });
+});
+
+test('bad items → 4xx, nothing queued', async () => {
+  const res = await fetch(`${api.url}/batches/${names.mail}/sendMail`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ params: { to: 'not-an-email', subject: 's', text: 't' } }),
+  });
+  expect(res.status).toBe(400);
+  expect((await fetch(`${api.url}/batches/nosuch/sendMail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"params":{}}' })).status).toBe(404);
+  expect((await fetch(`${api.url}/batches/items/${names.mail}.sendMail.medium.nope`)).status).toBe(404);
+});
+
+describe('durability', () => {
+  const processes: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of processes) child.kill('SIGKILL');
+    await Promise.all(processes.map(exited));
+  });
+
+  test('items accepted before the worker is killed are each sent exactly once after it restarts', async () => {
+    assertWorkerBuilt();
+    const crashConfig = testConfig(); // its own tenant, hence its own batch workflow, on its own queues
+    const crashApi = await startApi(crashConfig, pool, registry);
+    try {
+      const first = await startWorkerProcess(crashConfig, registry, fakes.url);
+      processes.push(first);
+      const before = mailRequests().length;
+      const accepted = await Promise.all(
+        ['m1', 'm2', 'm3'].map(async (x) => {
+          // A provider of the worker process's own registry file (sendgrid: low priority waits 10 s).
+          const res = await fetch(`${crashApi.url}/batches/sendgrid/sendMail`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ params: mail(`${x}-${run}@example.com`, 'crash'), priority: 'low' }),
+          });
+          expect(res.status).toBe(202);
+          return ((await res.json()) as Queued).itemId;
+        }),
+      );
+      first.kill('SIGKILL'); // accepted, not yet flushed
+      await exited(first);
+      processes.push(await startWorkerProcess(crashConfig, registry, fakes.url));
+      for (const itemId of accepted) {
+        const result = await eventually(async () => {
+          const res = await fetch(`${crashApi.url}/batches/items/${encodeURIComponent(itemId)}`);
+          const body = (await res.json()) as { status: string };
+          return body.status === 'sent' ? body : undefined;
+        }, 30_000);
+        expect(result.status).toBe('sent');
+      }
+      const crashRecipients = mailRequests()
+        .slice(before)
+        .filter((r) => (r.body as { subject: string }).subject === 'crash')
+        .flatMap((r) => (r.body as { personalizations: Array<{ to: Array<{ email: string }> }> }).personalizations.map((p) => p.to[0]!.email));
+      expect(crashRecipients.sort()).toEqual(['m1', 'm2', 'm3'].map((x) => `${x}-${run}@example.com`));
+    } finally {
+      await crashApi.close();
+    }
+  });
+});

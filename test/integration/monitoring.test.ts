@@ -1,0 +1,477 @@
+/**
+ * Monitoring on the real Temporal dev server and PostgreSQL, against the fake providers, a local
+ * SMTP sink and a local webhook sink: a provider going down is probed, scored, alerted, escalated
+ * on durable timers, acknowledged and resolved; critical alerts use every channel at once (SMS
+ * through the provider-call path); SLA figures from a known history; idempotent Schedules; the
+ * live stream and the monitoring metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { SMTPServer } from 'smtp-server';
+import type { Config } from '../../lib/config';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import { desiredSchedules, probeScheduleId, slaScheduleId, syncSchedules } from '../../workers/schedules';
+import {
+  alertStatusQuery,
+  alertWorkflowId,
+  resolveAlertSignal,
+  type AlertInput,
+  type AlertView,
+  type ProbeOutcome,
+  type SlaProviderReport,
+  type SlaReportInput,
+} from '../../workflows/monitoring-types';
+import type { healthProbe, slaReport } from '../../workflows/monitoring';
+import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import {
+  eventually,
+  fakeCredentials,
+  registryAt,
+  startApi,
+  startWorker,
+  testConfig,
+  testPool,
+  type RunningApi,
+  type RunningWorker,
+} from '../support/harness';
+
+/** Unique provider names per run: health, probes, circuits and alerts are shared state. */
+const run = randomUUID().slice(0, 8);
+const names = { probed: `probed-${run}`, sla: `sla-${run}`, critical: `critical-${run}` };
+const ESCALATION_MS = 3000;
+
+interface SinkRequest {
+  path: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+interface Mail {
+  to: string;
+  raw: string;
+  at: number;
+}
+
+let pool: Pool;
+let fakes: FakeProviders;
+let config: Config;
+let registry: ProviderRegistry;
+let worker: RunningWorker;
+let api: RunningApi;
+let client: Client;
+let sink: Server;
+let sinkUrl: string;
+const sinkRequests: SinkRequest[] = [];
+let smtp: SMTPServer;
+let smtpPort: number;
+const mails: Mail[] = [];
+
+function startSink(): Promise<Server> {
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    req.on('end', () => {
+      sinkRequests.push({ path: req.url ?? '', body: JSON.parse(data || '{}') as Record<string, unknown>, at: Date.now() });
+      res.writeHead(200).end('ok');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function startSmtp(): Promise<SMTPServer> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), raw, at: Date.now() });
+        callback();
+      });
+    },
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+beforeAll(async () => {
+  pool = testPool();
+  fakes = await startFakeProviders();
+  sink = await startSink();
+  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  smtp = await startSmtp();
+  // smtp-server's typings do not expose its net.Server; it is there at runtime.
+  smtpPort = ((smtp as unknown as { server: Server }).server.address() as AddressInfo).port;
+  config = testConfig();
+  registry = registryAt(fakes.url, (r) => {
+    const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
+      r[name] = { ...structuredClone(base), name, ...change };
+    };
+    // Only what these tests use: twilio (+ its backup) for alert SMS, and three stripe-like providers.
+    for (const name of Object.keys(r)) if (name !== 'twilio' && name !== 'backup-sms' && name !== 'stripe') delete r[name];
+    const stripe = r.stripe!;
+    delete r.stripe;
+    clone(stripe, names.probed, { circuit: { ...stripe.circuit, failureThreshold: 2, coolDownSeconds: 1, successThreshold: 1 } });
+    clone(stripe, names.sla, { sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 } });
+    clone(stripe, names.critical);
+    for (const provider of Object.values(r)) provider.probe = { ...provider.probe, intervalSeconds: 3600 };
+  });
+  worker = await startWorker(config, pool, {
+    registry,
+    env: {
+      ...fakeCredentials,
+      ALERT_WEBHOOK_URL: `${sinkUrl}/alerts`,
+      ALERT_SLACK_WEBHOOK_URL: `${sinkUrl}/slack`,
+      ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ALERT_EMAIL_TO: 'oncall@example.test',
+      ALERT_SMS_TO: '+15551230000',
+      ALERT_ESCALATION_HIGH: `${ESCALATION_MS}ms`,
+      ALERT_ESCALATION_MEDIUM: `${ESCALATION_MS}ms`,
+      HEALTH_DEGRADED_BELOW: '0.3',
+    },
+  });
+  api = await startApi(config, pool, registry);
+  client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await client?.connection.close();
+  await fakes?.close();
+  await new Promise((resolve) => sink?.close(resolve));
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await pool?.end();
+});
+
+beforeEach(() => {
+  fakes.clearFaults();
+});
+
+async function probe(provider: string): Promise<ProbeOutcome> {
+  return client.workflow.execute<typeof healthProbe>('healthProbe', {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: `test-health-probe:${provider}:${randomUUID()}`,
+    args: [{ provider }],
+  });
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(`${api.url}${path}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+interface AlertJson {
+  id: string;
+  state: string;
+  severity: string;
+  escalationLevel: number;
+  notifications: Array<{ channel: string; level: number; event: string; ok: boolean }>;
+}
+
+/** Reads Server-Sent Events from GET /stream into `events` until stopped. */
+async function openStream(query: string): Promise<{ events: Array<{ event: string; data: Record<string, unknown> }>; stop(): void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${api.url}/stream?${query}`, { signal: controller.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const events: Array<{ event: string; data: Record<string, unknown> }> = [];
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+        }
+      }
+    } catch {
+      // aborted by stop()
+    }
+  })();
+  await eventually(() => Promise.resolve(events.some((e) => e.event === 'ready') ? true : undefined));
+  return { events, stop: () => controller.abort() };
+}
+
+test('provider down → probe records it → score drops → alert fires → escalates → ack stops escalation → recovery resolves it', async () => {
+  const provider = names.probed;
+  const alertId = alertWorkflowId('provider-down', provider);
+  const stream = await openStream('topics=provider,alert');
+  try {
+    const healthy = await probe(provider);
+    expect(healthy).toMatchObject({ provider, ok: true, status: 200, score: 1, providerStatus: 'up' });
+
+    // The provider goes down: its probe endpoint answers 503 (fault on the fake's probe route).
+    fakes.addFault({ provider: 'stripe', operation: 'probe', kind: 'status', status: 503 });
+    const down = await probe(provider);
+    expect(down).toMatchObject({ provider, ok: false, status: 503, providerStatus: 'down', previousStatus: 'up' });
+    expect(down.score).toBeLessThan(healthy.score);
+    const probes = await pool.query<{ ok: boolean; status: number }>('SELECT ok, status FROM probe_results WHERE provider = $1 ORDER BY id', [provider]);
+    expect(probes.rows).toEqual([{ ok: true, status: 200 }, { ok: false, status: 503 }]);
+    const health = await getJson<{ providers: Array<{ provider: string; status: string; score: number }> }>('/provider-health');
+    expect(health.providers.find((p) => p.provider === provider)).toMatchObject({ status: 'down', score: down.score });
+
+    // The alert fires once, on the first level (generic webhook + Slack).
+    const firing = await eventually(async () => {
+      const { alerts } = await getJson<{ alerts: AlertJson[] }>('/alerts?state=firing');
+      const found = alerts.find((a) => a.id === alertId);
+      return found && found.notifications.length >= 2 ? found : undefined;
+    });
+    expect(firing).toMatchObject({ severity: 'high', escalationLevel: 0 });
+    expect(firing.notifications.map((n) => n.channel).sort()).toEqual(['slack', 'webhook']);
+    const webhookCalls = () => sinkRequests.filter((r) => r.path === '/alerts' && (r.body.alert as AlertView).id === alertId);
+    expect(webhookCalls()).toHaveLength(1);
+    expect(sinkRequests.some((r) => r.path === '/slack' && String(r.body.text).includes(alertId))).toBe(true);
+
+    // Still down on the next probe (and the circuit opened after the 2nd failure): no second alert.
+    const stillDown = await probe(provider);
+    expect(stillDown.providerStatus).toBe('down');
+    expect(stillDown.circuit).toBe('open');
+
+    // No ack: after ALERT_ESCALATION_HIGH, the next level (email over SMTP) is notified.
+    const view = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+    const mail = await eventually(() => Promise.resolve(mails.find((m) => m.raw.includes(alertId))), 30_000);
+    expect(mail.to).toBe('oncall@example.test');
+    expect(mail.at - Date.parse(view.startedAt)).toBeGreaterThanOrEqual(ESCALATION_MS - 100);
+    expect(webhookCalls()).toHaveLength(1);
+
+    // Ack (signal through the API): escalation stops at the level reached.
+    const smsBefore = fakes.state().sms.twilio;
+    const ack = await fetch(`${api.url}/alerts/${encodeURIComponent(alertId)}/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: 'oncall-jane' }),
+    });
+    expect(ack.status).toBe(202);
+    const acked = await eventually(async () => {
+      const v = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+      return v.state === 'acknowledged' ? v : undefined;
+    });
+    expect(acked.acknowledgedBy).toBe('oncall-jane');
+    expect(acked.acknowledgedAtLevel).toBeGreaterThanOrEqual(1);
+    // Longer than one more escalation wait: nothing further may be sent after the ack.
+    await new Promise((resolve) => setTimeout(resolve, ESCALATION_MS + 1500));
+    const afterWait = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+    expect(afterWait.escalationLevel).toBe(acked.acknowledgedAtLevel);
+    expect(afterWait.notifications.length).toBe(acked.notifications.length);
+    expect(fakes.state().sms.twilio).toBe(smsBefore);
+    const listed = await getJson<{ alerts: AlertJson[] }>('/alerts?state=acknowledged');
+    expect(listed.alerts.map((a) => a.id)).toContain(alertId);
+
+    // The provider recovers: the next probe resolves the alert and closes the circuit.
+    fakes.clearFaults();
+    const recovered = await probe(provider);
+    expect(recovered).toMatchObject({ ok: true, providerStatus: 'up', previousStatus: 'down', circuit: 'closed' });
+    const final = (await client.workflow.getHandle(alertId).result()) as AlertView;
+    expect(final).toMatchObject({ state: 'resolved', acknowledgedBy: 'oncall-jane' });
+    expect(final.resolveReason).toContain('answered its probe');
+    const resolved = await getJson<{ alerts: AlertJson[] }>('/alerts?state=resolved');
+    expect(resolved.alerts.find((a) => a.id === alertId)).toBeDefined();
+    await eventually(() => Promise.resolve(webhookCalls().some((r) => r.body.event === 'resolved') ? true : undefined));
+
+    // The stream saw the status changes and the alert's life.
+    await eventually(() => {
+      const mine = stream.events.filter((e) => e.data.provider === provider);
+      const statuses = mine.filter((e) => e.event === 'provider').map((e) => e.data.status);
+      const states = mine.filter((e) => e.event === 'alert').map((e) => e.data.state);
+      return statuses.includes('down') && statuses.includes('up') && states.includes('firing') && states.includes('acknowledged') && states.includes('resolved')
+        ? Promise.resolve(true)
+        : Promise.resolve(undefined);
+    });
+  } finally {
+    stream.stop();
+  }
+});
+
+test('a critical alert notifies every channel at once, SMS through the provider-call path; one condition is one alert', async () => {
+  const input: AlertInput = { rule: 'test-critical', fingerprint: names.critical, severity: 'critical', summary: `${names.critical} on fire`, provider: names.critical };
+  const id = alertWorkflowId(input.rule, input.fingerprint);
+  const smsBefore = fakes.state().sms.twilio;
+  const start = () =>
+    client.workflow.signalWithStart('alert', {
+      workflowId: id,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+      signal: 'raise',
+      signalArgs: [{ summary: input.summary }],
+    });
+  const first = await start();
+  const second = await start();
+  expect(second.signaledRunId).toBe(first.signaledRunId);
+
+  const view = await eventually(async () => {
+    const v = await client.workflow.getHandle(id).query(alertStatusQuery);
+    return v.notifications.length === 4 ? v : undefined;
+  }, 45_000);
+  expect(view.notifications.map((n) => [n.channel, n.level, n.ok]).sort()).toEqual([
+    ['email', 0, true],
+    ['slack', 0, true],
+    ['sms', 0, true],
+    ['webhook', 0, true],
+  ]);
+  expect(fakes.state().sms.twilio).toBe(smsBefore + 1);
+  const sms = fakes.requests({ provider: 'twilio', operation: 'sendSms' }).at(-1)!;
+  expect(sms.body).toMatchObject({ To: '+15551230000' });
+  expect(String((sms.body as Record<string, string>).Body)).toContain('[CRITICAL]');
+
+  await client.workflow.getHandle(id).signal(resolveAlertSignal, { reason: 'test over' });
+  const final = (await client.workflow.getHandle(id).result()) as AlertView;
+  expect(final.state).toBe('resolved');
+  expect(final.escalationLevel).toBe(0);
+});
+
+test('the SLA report computes availability, p95 and error rate from a known history and alerts on violations', async () => {
+  const provider = names.sla;
+  const end = new Date(Date.now() - 1000);
+  const minutesAgo = (m: number) => new Date(end.getTime() - m * 60_000);
+  // 20 probes in the window: latencies 100..2000 ms, the first two failed → availability 90%.
+  for (let i = 0; i < 20; i++) {
+    await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, at) VALUES ($1, $2, $3, $4, $5)', [
+      provider,
+      i >= 2,
+      i >= 2 ? 200 : 503,
+      (i + 1) * 100,
+      minutesAgo(55 - i * 2),
+    ]);
+  }
+  // Outside the window: ignored.
+  await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, at) VALUES ($1, false, 503, 9000, $2)', [provider, minutesAgo(61)]);
+  // 10 real calls of 50 ms, one failed → error rate 10%; probe outcomes in the same table are not calls.
+  for (let i = 0; i < 10; i++) {
+    await pool.query('INSERT INTO provider_call_outcomes (provider, operation, success, status, duration_ms, at) VALUES ($1, $2, $3, $4, 50, $5)', [
+      provider,
+      'createPaymentIntent',
+      i !== 0,
+      i !== 0 ? 200 : 500,
+      minutesAgo(30 + i),
+    ]);
+  }
+  await pool.query("INSERT INTO provider_call_outcomes (provider, operation, success, status, duration_ms, at) VALUES ($1, 'probe', false, 503, 7000, $2)", [provider, minutesAgo(5)]);
+
+  const input: SlaReportInput = { window: 'hourly', end: end.toISOString(), providers: [provider] };
+  const runReport = () =>
+    client.workflow.execute<typeof slaReport>('slaReport', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: `test-sla-report:${provider}:${randomUUID()}`, args: [input] });
+  const [report] = await runReport();
+  // p95 (nearest rank) of 30 values (10 × 50 ms, then 100..2000 ms): the 29th, 1900 ms.
+  expect(report).toMatchObject({ provider, window: 'hourly', probes: 20, calls: 10, availability: 0.9, p95Ms: 1900, errorRate: 0.1, compliant: false });
+  expect(report!.violations).toEqual(['availability 90% < 99.9%', 'error rate 10% > 1%']);
+  await runReport(); // the same period again overwrites, it does not add
+
+  const history = await getJson<{ reports: SlaProviderReport[]; summary: { reports: number; compliant: number } }>(`/sla?provider=${provider}&window=hourly`);
+  expect(history.reports).toHaveLength(1);
+  expect(history.reports[0]).toMatchObject({ availability: 0.9, p95Ms: 1900, errorRate: 0.1, compliant: false });
+  expect(history.summary).toEqual({ reports: 1, compliant: 0, complianceRatio: 0 });
+  expect((await fetch(`${api.url}/sla?window=weekly`)).status).toBe(400);
+
+  const alertId = alertWorkflowId('sla-violation', `${provider}:hourly`);
+  const alert = await eventually(async () => {
+    const { alerts } = await getJson<{ alerts: AlertJson[] }>('/alerts?state=open');
+    return alerts.find((a) => a.id === alertId);
+  });
+  expect(alert.severity).toBe('medium');
+
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  expect(metrics).toContain(`sla_availability_ratio{provider="${provider}",window="hourly"} 0.9`);
+  expect(metrics).toMatch(new RegExp(`integration_health_score\\{provider="${names.probed}"\\} [0-9.]+`));
+  expect(metrics).toContain(`integration_up{provider="${names.probed}"} 1`);
+  expect(metrics).toMatch(new RegExp(`integration_probe_latency_seconds\\{provider="${names.probed}"\\}`));
+  expect(metrics).toMatch(/alerts_firing\{rule="sla-violation",severity="medium",state="firing"\} [1-9]/);
+
+  await client.workflow.getHandle(alertId).signal(resolveAlertSignal, { reason: 'test over' });
+  await client.workflow.getHandle(alertId).result();
+});
+
+test('schedules are created idempotently from the registry, keep an operator pause, and follow a removed provider', async () => {
+  const idPrefix = `test-${run}:`;
+  const small: ProviderRegistry = { [names.probed]: registry[names.probed]!, [names.sla]: registry[names.sla]! };
+  const sync = (r: ProviderRegistry) => syncSchedules({ client, registry: r, taskQueue: config.TEMPORAL_TASK_QUEUE, idPrefix, initiallyPaused: true });
+  const ids = desiredSchedules(small, config.TEMPORAL_TASK_QUEUE, idPrefix).map((s) => s.scheduleId);
+  try {
+    const first = await sync(small);
+    expect(first.created.sort()).toEqual([...ids].sort());
+    const second = await sync(small);
+    expect(second).toMatchObject({ created: [], deleted: [] });
+    expect(second.updated.sort()).toEqual([...ids].sort());
+
+    const described = await client.schedule.getHandle(probeScheduleId(names.probed, idPrefix)).describe();
+    expect(described.policies.overlap).toBe('SKIP');
+    expect(described.spec.intervals?.[0]?.every).toBe(3_600_000);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'healthProbe', args: [{ provider: names.probed }] });
+    expect(described.state.paused).toBe(true);
+    const daily = await client.schedule.getHandle(slaScheduleId('daily', idPrefix)).describe();
+    expect(daily.action).toMatchObject({ workflowType: 'slaReport', args: [{ window: 'daily' }] });
+
+    // Exactly one schedule per id after running the set-up twice.
+    await eventually(async () => {
+      const listed: string[] = [];
+      for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(idPrefix)) listed.push(s.scheduleId);
+      return listed.length === ids.length && [...listed].sort().join() === [...ids].sort().join() ? true : undefined;
+    });
+
+    // A provider removed from the registry loses its schedule (listing is eventually consistent).
+    const gone = probeScheduleId(names.sla, idPrefix);
+    const { [names.sla]: _removed, ...without } = small;
+    await eventually(async () => {
+      await sync(without);
+      try {
+        await client.schedule.getHandle(gone).describe();
+        return undefined;
+      } catch (err) {
+        return err instanceof ScheduleNotFoundError ? true : undefined;
+      }
+    });
+    await client.schedule.getHandle(probeScheduleId(names.probed, idPrefix)).describe();
+  } finally {
+    for (const id of ids) await client.schedule.getHandle(id).delete().catch(() => undefined);
+  }
+});
+
+test('the stream carries webhook outcomes (only the own tenant\'s) and budget warnings, published by database triggers', async () => {
+  const stream = await openStream('topics=webhook,budget');
+  try {
+    const insertEvent = async (tenant: string, eventId: string) => {
+      await pool.query(
+        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
+         VALUES ($1, 'stripe', $2, 'payment_intent.succeeded', $3, 'processing', '{}', now())`,
+        [tenant, eventId, `webhook:${tenant}:stripe:${eventId}`],
+      );
+      await pool.query("UPDATE webhook_events SET status = 'completed' WHERE tenant = $1 AND event_id = $2", [tenant, eventId]);
+    };
+    await insertEvent(`other-${run}`, `evt_other_${run}`);
+    await insertEvent(config.DEFAULT_TENANT, `evt_mine_${run}`);
+    await pool.query(
+      `INSERT INTO budget_alerts (provider, period, period_start, threshold, used_usd, budget_usd)
+       VALUES ($1, 'daily', current_date, 85, 8.5, 10)`,
+      [`budget-${run}`],
+    );
+    const budget = await eventually(() => Promise.resolve(stream.events.find((e) => e.event === 'budget' && e.data.provider === `budget-${run}`)));
+    expect(budget.data).toMatchObject({ period: 'daily', threshold: 85, tenant: null });
+    const webhooks = stream.events.filter((e) => e.event === 'webhook');
+    expect(webhooks.map((e) => e.data.eventId)).toEqual([`evt_mine_${run}`]);
+    expect(webhooks[0]!.data).toMatchObject({ status: 'completed', tenant: config.DEFAULT_TENANT, provider: 'stripe' });
+  } finally {
+    stream.stop();
+    // Ledger rows are shared test state: other suites list the ledger per tenant.
+    await pool.query('DELETE FROM webhook_events WHERE event_id IN ($1, $2)', [`evt_other_${run}`, `evt_mine_${run}`]);
+    await pool.query('DELETE FROM budget_alerts WHERE provider = $1', [`budget-${run}`]);
+  }
+});
+
+test('the stream refuses unknown topics', async () => {
+  const res = await fetch(`${api.url}/stream?topics=provider,nonsense`);
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+});

@@ -1,0 +1,183 @@
+/**
+ * batch: one durable queue per (tenant, provider, operation, priority). Items arrive by
+ * update-with-start and are durable once the update is accepted (they live in the workflow's
+ * history, so a worker dying before the flush loses nothing). The queue flushes when it reaches
+ * the provider's batch size or its oldest item has waited the priority's maximum wait; a flush is
+ * one SendGrid request per distinct message (personalizations) or one call per item, bounded
+ * (fan-out), each on the provider's rate-limited task queue with the priority's task-queue
+ * priority. Duplicates inside the dedup window share the first item's result. The workflow
+ * continues as new when its history grows and ends after a quiet dedup window.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import {
+  addItemUpdate,
+  awaitItemUpdate,
+  batchStatusQuery,
+  itemStatusQuery,
+  type BatchCarry,
+  type BatchItem,
+  type BatchKey,
+  type BatchPlan,
+  type ItemResult,
+  type QueuedItem,
+} from './batch-types';
+import { providerErrorTypes } from './error-types';
+import { localActivityOptions, remoteActivityOptions } from './policies';
+import { failureOf } from './steps';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { planBatch } = proxyLocalActivities<Activities>(localActivityOptions('planBatch'));
+const { recordBatch } = proxyLocalActivities<Activities>(localActivityOptions('recordBatch'));
+
+/** Flushes per run before continuing as new (keeps the history small). */
+const FLUSHES_PER_RUN = 50;
+/** Updates per run before continuing as new: the server caps a run's updates (history.maxTotalUpdates, 2000 by default). */
+const UPDATES_PER_RUN = 1000;
+
+export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedup: [] }): Promise<void> {
+  const queue: QueuedItem[] = [...carry.queue];
+  const dedup = new Map(carry.dedup);
+  const results = new Map<string, ItemResult>();
+  let sent = 0;
+  let flushes = 0;
+  let dedupHits = 0;
+  let updates = 0;
+
+  const plan: BatchPlan = await planBatch(key);
+  const { callProvider } = proxyActivities<Activities>({
+    ...remoteActivityOptions('callProvider', plan.taskQueue),
+    priority: { priorityKey: plan.priorityKey },
+  });
+
+  const pruneDedup = (now: number): void => {
+    for (const [k, [, expires]] of dedup) if (expires <= now) dedup.delete(k);
+  };
+
+  setHandler(batchStatusQuery, () => ({ queued: queue.length, sent }));
+  setHandler(itemStatusQuery, (itemId) => results.get(itemId)?.status ?? (queue.some((item) => item.itemId === itemId) ? 'queued' : null));
+  setHandler(
+    addItemUpdate,
+    (item) => {
+      updates++;
+      const now = Date.now();
+      pruneDedup(now);
+      const first = dedup.get(item.dedupKey);
+      if (first) {
+        // The caller gets the first item's id, hence its result; no second provider request.
+        dedupHits++;
+        return { itemId: first[0], duplicateOf: first[0] };
+      }
+      dedup.set(item.dedupKey, [item.itemId, now + plan.dedupWindowMs]);
+      queue.push({ ...item, acceptedAt: now });
+      return { itemId: item.itemId, duplicateOf: null };
+    },
+    {
+      validator: (item: BatchItem) => {
+        if (!item.itemId || !item.dedupKey) throw new Error('an item needs itemId and dedupKey');
+      },
+    },
+  );
+  setHandler(
+    awaitItemUpdate,
+    async (itemId) => {
+      await condition(() => results.has(itemId));
+      return results.get(itemId)!;
+    },
+    {
+      // Only items of this run can be awaited; older ones are answered from PostgreSQL by the API.
+      validator: (itemId: string) => {
+        if (!results.has(itemId) && !queue.some((item) => item.itemId === itemId)) throw new Error(`${itemId} is not in this batch run`);
+      },
+    },
+  );
+
+  const callOne = async (operation: string, params: Record<string, unknown>) =>
+    callProvider({ tenant: key.tenant, provider: key.provider, operation, params });
+
+  /** Sends one flush's items; every item gets its own result, a failure touches only its items. */
+  async function send(items: QueuedItem[]): Promise<{ results: ItemResult[]; requests: number }> {
+    const out: ItemResult[] = [];
+    let requests = 0;
+    const sendEach = async (group: QueuedItem[]): Promise<void> => {
+      for (let i = 0; i < group.length; i += plan.concurrency) {
+        await Promise.all(
+          group.slice(i, i + plan.concurrency).map(async (item) => {
+            requests++;
+            try {
+              const r = await callOne(key.operation, item.params);
+              out.push({ itemId: item.itemId, status: 'sent', data: r.data, error: null, batchSize: 1 });
+            } catch (err) {
+              out.push({ itemId: item.itemId, status: 'failed', data: null, error: failureOf(err).message, batchSize: 1 });
+            }
+          }),
+        );
+      }
+    };
+    if (plan.mode !== 'personalizations' || !plan.batchOperation) {
+      await sendEach(items);
+      return { results: out, requests };
+    }
+    // One request per distinct message: same sender, subject and text, many recipients.
+    const groups = new Map<string, QueuedItem[]>();
+    for (const item of items) {
+      const { to: _to, ...message } = item.params;
+      const groupKey = JSON.stringify(message);
+      groups.set(groupKey, [...(groups.get(groupKey) ?? []), item]);
+    }
+    for (const group of groups.values()) {
+      const { to: _to, ...message } = group[0]!.params;
+      requests++;
+      try {
+        const r = await callOne(plan.batchOperation, { ...message, to: group.map((item) => item.params.to) });
+        for (const item of group) out.push({ itemId: item.itemId, status: 'sent', data: r.data, error: null, batchSize: group.length });
+      } catch (err) {
+        // A request refused for its content (e.g. one bad address) is split, so only the bad item fails.
+        if (failureOf(err).type === providerErrorTypes.rejected && group.length > 1) await sendEach(group);
+        else for (const item of group) out.push({ itemId: item.itemId, status: 'failed', data: null, error: failureOf(err).message, batchSize: group.length });
+      }
+    }
+    return { results: out, requests };
+  }
+
+  while (true) {
+    const busy = await condition(() => queue.length > 0, plan.dedupWindowMs);
+    if (!busy) {
+      // A quiet dedup window: nothing queued, nothing left to deduplicate; the next item starts a new run.
+      await condition(allHandlersFinished);
+      if (queue.length === 0) return;
+    }
+    const due = queue[0]!.acceptedAt + plan.maxWaitMs - Date.now();
+    if (due > 0) await condition(() => queue.length >= plan.maxSize, due);
+
+    const items = queue.splice(0, plan.maxSize);
+    const now = Date.now();
+    const flushed = await send(items);
+    for (const r of flushed.results) results.set(r.itemId, r);
+    sent += items.length;
+    flushes++;
+    await recordBatch({
+      key,
+      workflowId: workflowInfo().workflowId,
+      results: flushed.results,
+      providerRequests: flushed.requests,
+      waitsMs: items.map((item) => now - item.acceptedAt),
+      dedupHits,
+    });
+    dedupHits = 0;
+    if (flushes >= FLUSHES_PER_RUN || updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      pruneDedup(Date.now());
+      await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup] });
+    }
+  }
+}
