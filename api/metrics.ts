@@ -19,6 +19,7 @@ export interface ApiMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   webhooksReceived: Counter<'provider' | 'outcome'>;
+  batchItemsAccepted: Counter<'provider' | 'operation' | 'priority' | 'duplicate'>;
 }
 
 export function createApiMetrics(): ApiMetrics {
@@ -31,6 +32,12 @@ export function createApiMetrics(): ApiMetrics {
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    batchItemsAccepted: new Counter({
+      name: 'batch_items_accepted_total',
+      help: 'Items accepted by POST /batches (items in), by provider, operation, priority and whether a duplicate',
+      labelNames: ['provider', 'operation', 'priority', 'duplicate'],
       registers: [registry],
     }),
     webhooksReceived: new Counter({

@@ -27,6 +27,7 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
+import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
@@ -34,6 +35,7 @@ import type { WorkflowStarter } from '../workflow-starter';
 
 export interface BatchRouteDeps {
   config: Config;
+  metrics: ApiMetrics;
   workflows: WorkflowStarter;
   pool: Pool;
   registry: ProviderRegistry;
@@ -64,7 +66,7 @@ interface ItemRow {
   sent_at: Date;
 }
 
-export function batchRoutes({ config, workflows, pool, registry, logger }: BatchRouteDeps): Router {
+export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const json = express.json({ limit: '256kb' });
 
@@ -146,6 +148,7 @@ export function batchRoutes({ config, workflows, pool, registry, logger }: Batch
         sendStartFailure(res, err, logger, workflowId);
         return;
       }
+      metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
       return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
     }
 
@@ -159,6 +162,7 @@ export function batchRoutes({ config, workflows, pool, registry, logger }: Batch
       return;
     }
     const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
+    metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: String(answer.duplicate) });
     const wait = waitQuery.safeParse(req.query);
     const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
     if (waitMs > 0) {

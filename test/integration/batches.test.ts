@@ -119,6 +119,8 @@ test('a duplicate inside the window gets the first item and causes no second req
   const sent = mailRequests().slice(before);
   expect(sent).toHaveLength(1);
   expect(personalizations(sent[0]!)).toBe(1);
+  const accepted = await api.metrics.registry.getSingleMetricAsString('batch_items_accepted_total');
+  expect(accepted).toMatch(new RegExp(`batch_items_accepted_total\\{provider="${names.mail}",operation="sendMail",priority="medium",duplicate="true"\\} [1-9]`));
 });
 
 test('a provider error for one item fails only that item (fan-out); a refused shared request is split', async () => {
