@@ -127,18 +127,22 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       await sendEach(items);
       return { results: out, requests };
     }
-    // One request per distinct message: same sender, subject and text, many recipients.
+    // One request per distinct body (sender and text); recipients and their subjects vary inside it.
     const groups = new Map<string, QueuedItem[]>();
     for (const item of items) {
-      const { to: _to, ...message } = item.params;
-      const groupKey = JSON.stringify(message);
+      const { to: _to, subject: _subject, ...body } = item.params;
+      const groupKey = JSON.stringify(body);
       groups.set(groupKey, [...(groups.get(groupKey) ?? []), item]);
     }
     for (const group of groups.values()) {
       const { to: _to, ...message } = group[0]!.params;
       requests++;
       try {
-        const r = await callOne(plan.batchOperation, { ...message, to: group.map((item) => item.params.to) });
+        const r = await callOne(plan.batchOperation, {
+          ...message,
+          to: group.map((item) => item.params.to),
+          subjects: group.map((item) => item.params.subject),
+        });
         for (const item of group) out.push({ itemId: item.itemId, status: 'sent', data: r.data, error: null, batchSize: group.length });
       } catch (err) {
         // A request refused for its content (e.g. one bad address) is split, so only the bad item fails.

@@ -18,14 +18,23 @@ const sendMailParams = z.object({
 export type SendMailParams = z.infer<typeof sendMailParams>;
 
 /** One v3 mail send: the same message, one personalization per recipient. */
-async function postMail(ctx: ProviderCallContext, to: readonly string[], message: { from?: string; subject: string; text: string }) {
+async function postMail(
+  ctx: ProviderCallContext,
+  to: readonly string[],
+  message: { from?: string; subject: string; text: string; subjects?: readonly string[] },
+) {
   const response = await providerRequest({
     ctx,
     method: 'POST',
     path: '/v3/mail/send',
     headers: { authorization: `Bearer ${requireCredential(ctx, 'apiKey')}` },
     json: {
-      personalizations: to.map((email) => ({ to: [{ email }] })),
+      // A personalization's own subject overrides the message's (SendGrid v3), so one request can
+      // carry recipients whose subjects differ.
+      personalizations: to.map((email, i) => {
+        const subject = message.subjects?.[i];
+        return subject !== undefined && subject !== message.subject ? { to: [{ email }], subject } : { to: [{ email }] };
+      }),
       from: { email: message.from ?? ctx.credentials.from ?? defaultSender },
       subject: message.subject,
       content: [{ type: 'text/plain', value: message.text }],
@@ -46,8 +55,10 @@ const sendMailBatchParams = z.object({
   to: z.array(z.email()).min(1).max(1000),
   from: z.email().optional(),
   subject: z.string().min(1),
+  /** Per-recipient subjects (same order as `to`); the message `subject` is the default. */
+  subjects: z.array(z.string().min(1)).max(1000).optional(),
   text: z.string(),
-});
+}).refine((p) => p.subjects === undefined || p.subjects.length === p.to.length, { message: 'one subject per recipient', path: ['subjects'] });
 export type SendMailBatchParams = z.infer<typeof sendMailBatchParams>;
 
 /** The same message to many recipients in one request (the batch workflow's SendGrid mode). */

@@ -77,15 +77,20 @@ const mail = (to: string, subject = 'Weekly digest') => ({ to, subject, text: 'h
 const mailRequests = () => fakes.requests({ provider: 'sendgrid' });
 const personalizations = (r: { body: unknown }) => ((r.body as { personalizations: unknown[] }).personalizations ?? []).length;
 
-test('a full batch flushes at once as one request with a personalization per item; each item has its own result', async () => {
+test('a full batch flushes at once as one request with a personalization (and its subject) per item; each item has its own result', async () => {
   const before = mailRequests().length;
-  const items = await Promise.all(['a', 'b', 'c', 'd'].map((x) => enqueue(names.sized, 'sendMail', mail(`${x}-${run}@example.com`))));
+  const items = await Promise.all(['a', 'b', 'c', 'd'].map((x) => enqueue(names.sized, 'sendMail', mail(`${x}-${run}@example.com`, `subject ${x}`))));
   const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
   expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   expect(results.every((r) => r.batchSize === 4)).toBe(true);
   const sent = mailRequests().slice(before);
   expect(sent).toHaveLength(1);
   expect(personalizations(sent[0]!)).toBe(4);
+  const bySubject = (sent[0]!.body as { subject: string; personalizations: Array<{ to: Array<{ email: string }>; subject?: string }> });
+  const subjectOf = (p: { to: Array<{ email: string }>; subject?: string }) => p.subject ?? bySubject.subject;
+  expect(bySubject.personalizations.map((p) => [p.to[0]!.email.slice(0, 1), subjectOf(p)]).sort()).toEqual(
+    ['a', 'b', 'c', 'd'].map((x) => [x, `subject ${x}`]),
+  );
 });
 
 test('a partial batch flushes when its oldest item has waited the priority maximum', async () => {
