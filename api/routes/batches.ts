@@ -31,6 +31,7 @@ import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
+import { startProviderCall } from '../workflow-starts';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface BatchRouteDeps {
@@ -134,16 +135,7 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
       const workflowId = providerCallWorkflowId(tenant, provider, itemId);
       const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
       try {
-        await workflows.startIdempotent('providerCall', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId,
-          args: [input],
-          typedSearchAttributes: [
-            { key: providerKey, value: provider },
-            { key: tenantKey, value: tenant },
-          ],
-          timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-        });
+        await startProviderCall(workflows, config, workflowId, input);
       } catch (err) {
         sendStartFailure(res, err, logger, workflowId);
         return;

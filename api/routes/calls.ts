@@ -25,12 +25,12 @@ import {
   type BookingRequest,
   type ProviderCallInput,
 } from '../../workflows/call-types';
-import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
-import type { IdempotentStart, StartOutcome, WorkflowStarter } from '../workflow-starter';
+import { startBooking, startProviderCall } from '../workflow-starts';
+import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
 
 export interface CallRouteDeps {
   config: Config;
@@ -99,24 +99,11 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
   }
 
-  /** Starts the workflow by its idempotency id (503 when not acknowledged), then answers as `answer` does. */
-  async function startAndAnswer(
-    req: Request,
-    res: Response,
-    workflowType: 'providerCall' | 'bookingSaga',
-    workflowId: string,
-    input: ProviderCallInput | BookingRequest,
-    typedSearchAttributes: IdempotentStart['typedSearchAttributes'],
-  ): Promise<void> {
+  /** Runs the start (503 when not acknowledged), then answers as `answer` does. */
+  async function startAndAnswer(req: Request, res: Response, workflowId: string, start: () => Promise<StartOutcome>): Promise<void> {
     let started: StartOutcome;
     try {
-      started = await workflows.startIdempotent(workflowType, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [input],
-        typedSearchAttributes,
-        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      });
+      started = await start();
     } catch (err) {
       sendStartFailure(res, err, logger, workflowId);
       return;
@@ -164,10 +151,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       return;
     }
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
-    await startAndAnswer(req, res, 'providerCall', workflowId, input, [
-      { key: providerKey, value: provider },
-      { key: tenantKey, value: tenant },
-    ]);
+    await startAndAnswer(req, res, workflowId, () => startProviderCall(workflows, config, workflowId, input));
   });
 
   router.get('/calls/:workflowId', viewRoute(providerCallStatusQuery));
@@ -195,7 +179,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       return;
     }
     const booking: BookingRequest = { tenant, ...body.data };
-    await startAndAnswer(req, res, 'bookingSaga', workflowId, booking, [{ key: tenantKey, value: tenant }]);
+    await startAndAnswer(req, res, workflowId, () => startBooking(workflows, config, workflowId, booking));
   });
 
   router.get('/bookings/:workflowId', viewRoute(bookingStatusQuery));

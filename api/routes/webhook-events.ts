@@ -9,11 +9,12 @@ import { z } from 'zod';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
-import { webhookStatusQuery, webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
+import { webhookStatusQuery, type WebhookEvent } from '../../workflows/webhook-types';
 import { sendError, zodFieldErrors } from '../errors';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant, workflowBelongsTo } from '../tenant';
 import { sendViewFailure, viewWorkflow } from '../workflow-view';
+import { startWebhook } from '../workflow-starts';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookEventRouteDeps {
@@ -168,18 +169,7 @@ export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookE
       payload: row.payload,
     };
     try {
-      const started = await workflows.startIdempotent('processWebhook', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: webhookWorkflowId(tenant, row.provider, row.event_id),
-        args: [event],
-        typedSearchAttributes: [
-          { key: providerKey, value: row.provider },
-          { key: tenantKey, value: tenant },
-          { key: eventTypeKey, value: row.event_type },
-        ],
-        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-        rerun: 'failedOnly',
-      });
+      const started = await startWebhook(workflows, config, event, 'failedOnly');
       res.status(202).json({ workflowId, runId: started.runId, rerun: started.started });
     } catch (err) {
       sendStartFailure(res, err, logger, workflowId);

@@ -10,16 +10,16 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
-import { webhookWorkflowId, type WebhookEvent } from '../../workflows/webhook-types';
+import { webhookWorkflowId } from '../../workflows/webhook-types';
 import { sendError } from '../errors';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { sendStartFailure } from '../start-failure';
-import { tenantOf } from '../tenant';
+import { requireTenant } from '../tenant';
 import { schemes, type SignatureScheme } from '../verifiers';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
-import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
+import { startWebhook } from '../workflow-starts';
+import type { WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookRouteDeps {
   config: Config;
@@ -65,20 +65,6 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     return false;
   }
 
-  async function startOne(event: WebhookEvent): Promise<StartOutcome> {
-    return workflows.startIdempotent('processWebhook', {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowId: webhookWorkflowId(event.tenant, event.provider, event.eventId),
-      args: [event],
-      typedSearchAttributes: [
-        { key: providerKey, value: event.provider },
-        { key: tenantKey, value: event.tenant },
-        { key: eventTypeKey, value: event.eventType },
-      ],
-      timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-    });
-  }
-
   function receive(generic: boolean) {
     const raw = express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT_BYTES });
     return [
@@ -91,8 +77,9 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
       raw,
       async (req: Request<{ source: string }>, res: Response) => {
         const source = res.locals.source as WebhookSource;
-        const tenant = (req.params as { tenant?: string }).tenant === undefined ? (source.tenant ?? config.DEFAULT_TENANT) : tenantOf(req, config);
-        if (!tenant) return sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+        // Without /tenants/:tenant the source's own tenant, if configured, is the default.
+        const tenant = requireTenant(req, res, { DEFAULT_TENANT: source.tenant ?? config.DEFAULT_TENANT });
+        if (!tenant) return;
         const scheme = schemes[source.scheme] as SignatureScheme<unknown>;
         const now = new Date();
         const inbound = {
@@ -124,7 +111,7 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
           const workflowId = webhookWorkflowId(tenant, source.provider, event.eventId);
           res.locals.workflowId = workflowId;
           try {
-            const outcome = await startOne({
+            const outcome = await startWebhook(workflows, config, {
               tenant,
               provider: source.provider,
               eventId: event.eventId,
