@@ -15,14 +15,20 @@ const cacheRequests = new Counter({
   registers: [cacheMetricsRegistry],
 });
 
-/** Stable text for params: keys sorted, so the same read always has the same key. */
-function stableParams(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(stableParams).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
+/**
+ * Stable, readable text for params: keys sorted, so the same read always has the same key; keys
+ * and values URI-encoded and nested values bracketed, so different params never share a key
+ * (`{a: '1&b=2'}` is not `{a: '1', b: '2'}`).
+ */
+function stableParams(value: unknown, nested = false): string {
+  if (Array.isArray(value)) return `[${value.map((v) => stableParams(v, true)).join(',')}]`;
+  if (value === null || typeof value !== 'object') return encodeURIComponent(String(value));
+  const body = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return entries.map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? stableParams(v) : String(v)}`).join('&');
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${encodeURIComponent(k)}=${stableParams(v, true)}`)
+    .join('&');
+  return nested ? `{${body}}` : body;
 }
 
 export function cacheKey(tenant: string, provider: string, operation: string, params: unknown): string {

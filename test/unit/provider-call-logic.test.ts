@@ -38,4 +38,7 @@ test('cache keys are readable, tenant-scoped and independent of param order', ()
   );
   expect(cacheKey('acme', 'p', 'op', { b: 1, a: { y: 2, x: 1 } })).toBe(cacheKey('acme', 'p', 'op', { a: { x: 1, y: 2 }, b: 1 }));
   expect(cacheKey('other', 'p', 'op', {})).not.toBe(cacheKey('acme', 'p', 'op', {}));
+  // Separators inside values or nested objects cannot make two different reads share a key.
+  expect(cacheKey('acme', 'p', 'op', { a: '1&b=2' })).not.toBe(cacheKey('acme', 'p', 'op', { a: '1', b: '2' }));
+  expect(cacheKey('acme', 'p', 'op', { a: { x: 1, y: 2 } })).not.toBe(cacheKey('acme', 'p', 'op', { a: { x: 1 }, y: 2 }));
 });
