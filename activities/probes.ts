@@ -12,6 +12,7 @@ import type { ProviderConfig, ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
 import { createCircuitBreaker } from './circuit-breaker';
+import { buildProviderUrl } from './providers/http-core';
 
 /** How far back the health score looks. */
 export const HEALTH_WINDOW_MINUTES = 10;
@@ -43,7 +44,7 @@ export function probeAnswerOk(status: number | null): boolean {
 async function runProbe(config: ProviderConfig): Promise<{ ok: boolean; status: number | null; latencyMs: number; error: string | null }> {
   const started = performance.now();
   try {
-    const res = await fetch(`${config.baseUrl.replace(/\/+$/, '')}${config.probe.path}`, {
+    const res = await fetch(buildProviderUrl(config.baseUrl, config.probe.path), {
       method: config.probe.method,
       signal: AbortSignal.timeout(config.probe.timeoutMs),
       headers: { 'user-agent': 'switchyard-health-probe' },
