@@ -63,6 +63,8 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         mode: batch?.mode ?? 'single',
         concurrency: batch?.concurrency ?? 10,
         batchOperation: batch?.batchOperation ?? null,
+        recipientFields: batch?.recipientFields ?? ['to'],
+        flushesPerRun: batch?.flushesPerRun ?? 50,
         taskQueue: `${providerTaskQueuePrefix}${key.provider}`,
         priorityKey: priorityKeys[key.priority],
       });

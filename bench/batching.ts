@@ -34,6 +34,8 @@ type Priority = (typeof PRIORITIES)[number];
 const MIX: Record<Priority, number> = { critical: 0.05, high: 0.2, medium: 0.4, low: 0.35 };
 const DUPLICATE_SHARE = 0.1;
 const SUBJECTS = ['Your receipt', 'Weekly digest', 'Reminder', 'Welcome', 'Security notice'];
+/** Notification SMS come from a few templates (the same text to many numbers, as alerts and reminders do). */
+const SMS_TEXTS = ['Your appointment is tomorrow at 10:00', 'Your order has shipped', 'Service notice: maintenance tonight 02:00-03:00'];
 
 interface Item {
   kind: 'email' | 'sms';
@@ -61,7 +63,7 @@ function standardMix(count: number): Omit<Item, 'sentAt'>[] {
     const priority = PRIORITIES.find((p) => (pick -= MIX[p]) < 0) ?? 'low';
     const kind = next() < 0.5 ? 'email' : 'sms';
     const recipient = kind === 'email' ? `user${i}@bench.example` : `+1415${String(1000000 + i).padStart(7, '0')}`;
-    const params = kind === 'email' ? { to: recipient, subject: SUBJECTS[i % SUBJECTS.length], text: 'hello' } : { to: recipient, body: 'Your code is 1234' };
+    const params = kind === 'email' ? { to: recipient, subject: SUBJECTS[i % SUBJECTS.length], text: 'hello' } : { to: recipient, body: SMS_TEXTS[i % SMS_TEXTS.length] };
     items.push({ kind, priority, recipient, params });
   }
   return items;
@@ -74,8 +76,9 @@ function percentile(values: number[], p: number): number {
 }
 
 function recipientsOf(request: FakeRequest): string[] {
-  const body = request.body as { personalizations?: Array<{ to: Array<{ email: string }> }>; To?: string };
+  const body = request.body as { personalizations?: Array<{ to: Array<{ email: string }> }>; To?: string; ToBinding?: string | string[] };
   if (request.provider === 'sendgrid') return (body.personalizations ?? []).flatMap((p) => p.to.map((t) => t.email));
+  if (body.ToBinding !== undefined) return [body.ToBinding].flat().map((b) => (JSON.parse(b) as { address: string }).address); // Twilio Notify
   return body.To ? [body.To] : [];
 }
 

@@ -25,6 +25,12 @@ const operationSchema = z.object({
   /** `http` providers only: the request to make; `{field}` in the path is filled from params. */
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
   path: z.string().startsWith('/').optional(),
+  /**
+   * `http` providers only: the operation is a generic batch endpoint. It takes
+   * `{"items":[{"id","body"}]}` and answers `{"results":[{"id","status","body"}]}`, one result per
+   * item (status ≥ 400 fails only that item). Used by the batch workflow's `items` mode.
+   */
+  batchEndpoint: z.boolean().default(false),
 });
 
 const circuitSchema = z.object({
@@ -41,8 +47,8 @@ const circuitSchema = z.object({
 });
 
 const batchSchema = z.object({
-  /** Items per provider request (SendGrid: up to 1000 personalizations). */
-  maxSize: z.number().int().positive().max(1000),
+  /** Items per provider request (SendGrid: up to 1000 personalizations; Twilio Notify: 10 000 bindings). */
+  maxSize: z.number().int().positive().max(10_000),
   /** Longest an item waits for its batch to fill, per priority (critical items are never batched). */
   maxWaitMs: z.object({
     high: z.number().int().positive().default(500),
@@ -52,13 +58,22 @@ const batchSchema = z.object({
   /** A repeated item key within this window gets the first item's result. */
   dedupWindowSeconds: z.number().int().nonnegative().default(60),
   /**
-   * `personalizations`: one SendGrid request per distinct message with a personalization per
-   * recipient; `fan-out`: one call per item, `concurrency` at a time, under the rate limit.
+   * How a flush reaches the provider:
+   * - `grouped`: one `batchOperation` request per distinct message (the item params without the
+   *   `recipientFields`), carrying `recipients: [{…recipientFields}]`: SendGrid personalizations,
+   *   Twilio Notify bindings;
+   * - `items`: one `batchOperation` request to a generic batch endpoint (`batchEndpoint`
+   *   operation of an `http` provider) with every item and a result per item;
+   * - `fan-out`: one call per item, `concurrency` at a time, under the provider's rate limit.
    */
-  mode: z.enum(['personalizations', 'fan-out']),
+  mode: z.enum(['grouped', 'items', 'fan-out']),
   concurrency: z.number().int().positive().default(10),
-  /** The operation items are sent with in `personalizations` mode. */
+  /** The operation a `grouped` or `items` flush is sent with. */
   batchOperation: z.string().optional(),
+  /** `grouped` mode: the item params that differ per recipient. */
+  recipientFields: z.array(z.string().min(1)).min(1).default(['to']),
+  /** Flushes per workflow run before it continues as new (keeps its history small). */
+  flushesPerRun: z.number().int().positive().default(50),
 });
 
 /** Health probe (healthProbe workflow): a request any answer below 500 (other than 429) counts as up. */
@@ -83,6 +98,12 @@ const slaSchema = z.object({
 const providerSchema = z.object({
   kind: z.enum(providerKinds),
   baseUrl: z.string().url(),
+  /**
+   * Further hosts of the same provider by name (Twilio Notify lives on notify.twilio.com).
+   * PROVIDER_<NAME>_<HOST>_BASE_URL overrides one; PROVIDER_<NAME>_BASE_URL overrides all that
+   * have no override of their own (one fake serves every host in tests).
+   */
+  hosts: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().url()).default({}),
   /** Credential field → name of the environment variable holding it. */
   credentials: z.record(z.string(), z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name')).default({}),
   timeoutMs: z.number().int().positive().default(10_000),
@@ -139,10 +160,28 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
     if (override !== undefined && !z.string().url().safeParse(override).success) {
       issues.push(`${baseUrlOverrideVariable(providerName)}: not a URL`);
     }
-    registry[providerName] = { ...config, name: providerName, baseUrl: override ?? config.baseUrl };
+    const hosts: Record<string, string> = {};
+    for (const [host, url] of Object.entries(config.hosts)) {
+      const variable = baseUrlOverrideVariable(`${providerName}-${host}`);
+      const hostOverride = env[variable];
+      if (hostOverride !== undefined && !z.string().url().safeParse(hostOverride).success) issues.push(`${variable}: not a URL`);
+      hosts[host] = hostOverride ?? override ?? url;
+    }
+    registry[providerName] = { ...config, name: providerName, baseUrl: override ?? config.baseUrl, hosts };
     for (const [operation, op] of Object.entries(config.operations)) {
       if (config.kind === 'http' && (!op.method || !op.path)) {
         issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
+      }
+      if (op.batchEndpoint && (config.kind !== 'http' || op.method !== 'POST')) {
+        issues.push(`providers.${providerName}.operations.${operation}: batchEndpoint needs an http provider and method POST`);
+      }
+    }
+    const batchOperation = config.batch?.batchOperation;
+    if (config.batch && config.batch.mode !== 'fan-out') {
+      if (!batchOperation || !Object.hasOwn(config.operations, batchOperation)) {
+        issues.push(`providers.${providerName}.batch.batchOperation: ${config.batch.mode} mode needs one of the provider's operations`);
+      } else if (config.batch.mode === 'items' && !config.operations[batchOperation]!.batchEndpoint) {
+        issues.push(`providers.${providerName}.batch.batchOperation: items mode needs an operation with batchEndpoint: true`);
       }
     }
   }

@@ -30,9 +30,13 @@ export interface BatchPlan {
   maxSize: number;
   maxWaitMs: number;
   dedupWindowMs: number;
-  mode: 'personalizations' | 'fan-out' | 'single';
+  /** See the registry's `batch.mode`; `single` = the provider has no batch config (one call per item). */
+  mode: 'grouped' | 'items' | 'fan-out' | 'single';
   concurrency: number;
   batchOperation: string | null;
+  /** `grouped` mode: the item params that differ per recipient. */
+  recipientFields: string[];
+  flushesPerRun: number;
   taskQueue: string;
   /** Task-queue priority of this batch's provider calls (1 = first). */
   priorityKey: number;

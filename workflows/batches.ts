@@ -2,10 +2,11 @@
  * batch: one durable queue per (tenant, provider, operation, priority). Items arrive by
  * update-with-start and are durable once the update is accepted (they live in the workflow's
  * history, so a worker dying before the flush loses nothing). The queue flushes when it reaches
- * the provider's batch size or its oldest item has waited the priority's maximum wait; a flush is
- * one SendGrid request per distinct message (personalizations) or one call per item, bounded
- * (fan-out), each on the provider's rate-limited task queue with the priority's task-queue
- * priority. Duplicates inside the dedup window share the first item's result. The workflow
+ * the provider's batch size or its oldest item has waited the priority's maximum wait. A flush is
+ * one request per distinct message with every recipient in it (`grouped`: SendGrid
+ * personalizations, Twilio Notify bindings), one request to a generic batch endpoint with a result
+ * per item (`items`), or one call per item, bounded (`fan-out`); each on the provider's
+ * rate-limited task queue with the priority's task-queue priority. Duplicates inside the dedup window share the first item's result. The workflow
  * continues as new when its history grows and ends after a quiet dedup window.
  */
 import {
@@ -36,11 +37,16 @@ import { failureOf } from './steps';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** One result of a generic batch endpoint (activities/providers/http.ts). */
+interface ItemAnswer {
+  id: string;
+  status: number;
+  body?: unknown;
+}
+
 const { planBatch } = proxyLocalActivities<Activities>(localActivityOptions('planBatch'));
 const { recordBatch } = proxyLocalActivities<Activities>(localActivityOptions('recordBatch'));
 
-/** Flushes per run before continuing as new (keeps the history small). */
-const FLUSHES_PER_RUN = 50;
 /** Updates per run before continuing as new: the server caps a run's updates (history.maxTotalUpdates, 2000 by default). */
 const UPDATES_PER_RUN = 1000;
 
@@ -123,31 +129,54 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
         );
       }
     };
-    if (plan.mode !== 'personalizations' || !plan.batchOperation) {
+    const batchOperation = plan.batchOperation;
+    if (!batchOperation || (plan.mode !== 'grouped' && plan.mode !== 'items')) {
       await sendEach(items);
       return { results: out, requests };
     }
-    // One request per distinct body (sender and text); recipients and their subjects vary inside it.
+    const failAll = (group: QueuedItem[], err: unknown): void => {
+      for (const item of group) out.push({ itemId: item.itemId, status: 'failed', data: null, error: failureOf(err).message, batchSize: group.length });
+    };
+    if (plan.mode === 'items') {
+      // A generic batch endpoint answers per item; an item without an answer fails alone.
+      requests++;
+      try {
+        const r = await callOne(batchOperation, { items: items.map((item) => ({ id: item.itemId, body: item.params.body })) });
+        const answers = new Map((r.data.results as ItemAnswer[]).map((a) => [a.id, a]));
+        for (const item of items) {
+          const a = answers.get(item.itemId);
+          const ok = a !== undefined && a.status < 400;
+          out.push({
+            itemId: item.itemId,
+            status: ok ? 'sent' : 'failed',
+            data: a ? { status: a.status, body: a.body ?? null } : null,
+            error: ok ? null : a ? `the provider answered ${a.status} for this item` : 'the batch endpoint gave no result for this item',
+            batchSize: items.length,
+          });
+        }
+      } catch (err) {
+        failAll(items, err);
+      }
+      return { results: out, requests };
+    }
+    // grouped: one request per distinct message; the recipient fields vary inside it.
     const groups = new Map<string, QueuedItem[]>();
     for (const item of items) {
-      const { to: _to, subject: _subject, ...body } = item.params;
-      const groupKey = JSON.stringify(body);
+      const shared = Object.entries(item.params).filter(([field]) => !plan.recipientFields.includes(field));
+      const groupKey = JSON.stringify(shared.sort(([a], [b]) => (a < b ? -1 : 1)));
       groups.set(groupKey, [...(groups.get(groupKey) ?? []), item]);
     }
     for (const group of groups.values()) {
-      const { to: _to, ...message } = group[0]!.params;
+      const shared = Object.fromEntries(Object.entries(group[0]!.params).filter(([field]) => !plan.recipientFields.includes(field)));
+      const recipients = group.map((item) => Object.fromEntries(plan.recipientFields.filter((f) => f in item.params).map((f) => [f, item.params[f]])));
       requests++;
       try {
-        const r = await callOne(plan.batchOperation, {
-          ...message,
-          to: group.map((item) => item.params.to),
-          subjects: group.map((item) => item.params.subject),
-        });
+        const r = await callOne(batchOperation, { ...shared, recipients });
         for (const item of group) out.push({ itemId: item.itemId, status: 'sent', data: r.data, error: null, batchSize: group.length });
       } catch (err) {
         // A request refused for its content (e.g. one bad address) is split, so only the bad item fails.
         if (failureOf(err).type === providerErrorTypes.rejected && group.length > 1) await sendEach(group);
-        else for (const item of group) out.push({ itemId: item.itemId, status: 'failed', data: null, error: failureOf(err).message, batchSize: group.length });
+        else failAll(group, err);
       }
     }
     return { results: out, requests };
@@ -178,7 +207,7 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       dedupHits,
     });
     dedupHits = 0;
-    if (flushes >= FLUSHES_PER_RUN || updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (flushes >= plan.flushesPerRun || updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       pruneDedup(Date.now());
       await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup] });

@@ -20,18 +20,21 @@ import type { ProviderCallContext } from './types';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type QueryValue = string | number | boolean | undefined;
+export type FormValue = string | number | undefined | readonly string[];
 
 export interface ProviderRequestOptions {
   ctx: ProviderCallContext;
   method: HttpMethod;
-  /** Appended to `ctx.provider.baseUrl`; starts with "/" and is already URL-encoded. */
+  /** Appended to `ctx.provider.baseUrl` (or the named host's); starts with "/" and is already URL-encoded. */
   path: string;
+  /** One of the provider's registry `hosts` (e.g. Twilio's `notify`); the base URL when absent. */
+  host?: string;
   query?: Readonly<Record<string, QueryValue>>;
   headers?: Readonly<Record<string, string>>;
   /** Sent as `application/json`. */
   json?: unknown;
-  /** Sent as `application/x-www-form-urlencoded`; undefined fields are left out. */
-  form?: Readonly<Record<string, string | number | undefined>>;
+  /** Sent as `application/x-www-form-urlencoded`; undefined fields are left out, arrays repeat the key. */
+  form?: Readonly<Record<string, FormValue>>;
   /** Non-2xx statuses the adapter handles itself (e.g. 409 duplicate, 410 gone): returned, counted as success. */
   expect?: readonly number[];
   /**
@@ -91,7 +94,7 @@ export function buildProviderUrl(baseUrl: string, path: string, query?: Readonly
 async function send(options: ProviderRequestOptions): Promise<ProviderResponse> {
   const { ctx } = options;
   if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-  const url = buildProviderUrl(ctx.provider.baseUrl, options.path, options.query);
+  const url = buildProviderUrl(hostUrl(ctx, options.host), options.path, options.query);
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'switchyard' };
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
   let body: string | undefined;
@@ -138,10 +141,24 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
   return response;
 }
 
-function formEncode(form: Readonly<Record<string, string | number | undefined>>): string {
+function hostUrl(ctx: ProviderCallContext, host: string | undefined): string {
+  if (host === undefined) return ctx.provider.baseUrl;
+  const url = Object.hasOwn(ctx.provider.hosts, host) ? ctx.provider.hosts[host] : undefined;
+  if (url) return url;
+  throw providerSetupFailure({
+    provider: ctx.provider.name,
+    operation: ctx.operation,
+    type: providerErrorTypes.misconfigured,
+    code: 'missing_host',
+    message: `the registry entry has no "${host}" host`,
+  });
+}
+
+function formEncode(form: Readonly<Record<string, FormValue>>): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(form)) {
-    if (value !== undefined) params.append(name, String(value));
+    if (value === undefined) continue;
+    for (const one of typeof value === 'object' ? value : [String(value)]) params.append(name, one);
   }
   return params.toString();
 }

@@ -50,6 +50,38 @@ export const httpOperation: OperationAdapter<HttpCallParams> = {
   },
 };
 
+const httpBatchParams = z.object({
+  items: z.array(z.object({ id: z.string().min(1), body: z.unknown() })).min(1).max(10_000),
+});
+export type HttpBatchParams = z.infer<typeof httpBatchParams>;
+
+const batchAnswer = z.object({
+  results: z.array(z.object({ id: z.string(), status: z.number().int(), body: z.unknown().optional() })),
+});
+
+/**
+ * A generic batch endpoint (`batchEndpoint: true` in the registry): POSTs `{"items":[{"id","body"}]}`
+ * and expects `{"results":[{"id","status","body"}]}`. The per-item results come back as data; the
+ * batch workflow fails only the items whose status is ≥ 400 (or that have no result).
+ */
+export const httpBatchOperation: OperationAdapter<HttpBatchParams> = {
+  params: httpBatchParams,
+  async run(params, ctx) {
+    const declared = ctx.provider.operations[ctx.operation]!;
+    const bearerToken = ctx.credentials.bearerToken;
+    const response = await providerRequest({
+      ctx,
+      method: 'POST',
+      path: fillPath(ctx, declared.path!, {}),
+      headers: bearerToken ? { authorization: `Bearer ${bearerToken}` } : {},
+      json: { items: params.items },
+      failureIn: (answer) =>
+        batchAnswer.safeParse(answer.body).success ? null : { outcome: 'rejected', code: 'bad_batch_answer', message: 'the batch endpoint did not answer {"results":[{id,status}]}' },
+    });
+    return { data: { results: batchAnswer.parse(response.body).results } };
+  },
+};
+
 /**
  * The `http` kind's entry in the adapter table: empty, because its operations exist only in each
  * provider's registry entry. Resolve them with `adapterFor(provider, operation)` (index.ts).

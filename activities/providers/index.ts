@@ -8,7 +8,7 @@
 import type { ProviderConfig } from '../../lib/registry';
 import { providerErrorTypes, providerSetupFailure } from './classify';
 import { googleCalendarAdapter } from './google-calendar';
-import { httpAdapter, httpOperation } from './http';
+import { httpAdapter, httpBatchOperation, httpOperation } from './http';
 import { sendgridAdapter } from './sendgrid';
 import { stripeAdapter } from './stripe';
 import { twilioAdapter } from './twilio';
@@ -28,7 +28,8 @@ export const adapters: AdapterTable = {
 export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
   if (provider.kind === 'http') {
     const declared = Object.hasOwn(provider.operations, operation) ? provider.operations[operation] : undefined;
-    return declared?.method && declared.path ? httpOperation : undefined;
+    if (!declared?.method || !declared.path) return undefined;
+    return declared.batchEndpoint ? httpBatchOperation : httpOperation;
   }
   const table = adapters[provider.kind];
   // hasOwn: an operation named "toString" must not find Object.prototype's.

@@ -3,6 +3,7 @@
  * body; the message id it assigns travels in the `X-Message-Id` header.
  */
 import { z } from 'zod';
+import { providerErrorTypes, providerSetupFailure } from './classify';
 import { providerRequest, requireCredential } from './http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from './types';
 
@@ -17,11 +18,11 @@ const sendMailParams = z.object({
 });
 export type SendMailParams = z.infer<typeof sendMailParams>;
 
-/** One v3 mail send: the same message, one personalization per recipient. */
+/** One v3 mail send: the same message, one personalization per recipient (with its own subject when it differs). */
 async function postMail(
   ctx: ProviderCallContext,
-  to: readonly string[],
-  message: { from?: string; subject: string; text: string; subjects?: readonly string[] },
+  recipients: ReadonlyArray<{ to: string; subject?: string | undefined }>,
+  message: { from?: string | undefined; subject: string; text: string },
 ) {
   const response = await providerRequest({
     ctx,
@@ -31,10 +32,9 @@ async function postMail(
     json: {
       // A personalization's own subject overrides the message's (SendGrid v3), so one request can
       // carry recipients whose subjects differ.
-      personalizations: to.map((email, i) => {
-        const subject = message.subjects?.[i];
-        return subject !== undefined && subject !== message.subject ? { to: [{ email }], subject } : { to: [{ email }] };
-      }),
+      personalizations: recipients.map(({ to, subject }) =>
+        subject !== undefined && subject !== message.subject ? { to: [{ email: to }], subject } : { to: [{ email: to }] },
+      ),
       from: { email: message.from ?? ctx.credentials.from ?? defaultSender },
       subject: message.subject,
       content: [{ type: 'text/plain', value: message.text }],
@@ -46,26 +46,29 @@ async function postMail(
 const sendMail: OperationAdapter<SendMailParams> = {
   params: sendMailParams,
   async run(params, ctx) {
-    return { data: { messageId: await postMail(ctx, [params.to], params) } };
+    return { data: { messageId: await postMail(ctx, [params], params) } };
   },
 };
 
 const sendMailBatchParams = z.object({
-  /** One personalization per recipient: up to 1000 per request (SendGrid's limit). */
-  to: z.array(z.email()).min(1).max(1000),
+  /** One personalization per recipient, up to 1000 per request (SendGrid's limit); `subject` overrides the message's. */
+  recipients: z.array(z.object({ to: z.email(), subject: z.string().min(1).optional() })).min(1).max(1000),
   from: z.email().optional(),
-  subject: z.string().min(1),
-  /** Per-recipient subjects (same order as `to`); the message `subject` is the default. */
-  subjects: z.array(z.string().min(1)).max(1000).optional(),
+  /** The default subject: the first recipient's when absent. */
+  subject: z.string().min(1).optional(),
   text: z.string(),
-}).refine((p) => p.subjects === undefined || p.subjects.length === p.to.length, { message: 'one subject per recipient', path: ['subjects'] });
+});
 export type SendMailBatchParams = z.infer<typeof sendMailBatchParams>;
 
-/** The same message to many recipients in one request (the batch workflow's SendGrid mode). */
+/** The same message to many recipients in one request (the batch workflow's `grouped` mode). */
 const sendMailBatch: OperationAdapter<SendMailBatchParams> = {
   params: sendMailBatchParams,
   async run(params, ctx) {
-    return { data: { messageId: await postMail(ctx, params.to, params), recipients: params.to.length } };
+    const subject = params.subject ?? params.recipients.find((r) => r.subject !== undefined)?.subject;
+    if (subject === undefined) {
+      throw providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.invalidRequest, code: 'missing_subject', message: 'a subject is required' });
+    }
+    return { data: { messageId: await postMail(ctx, params.recipients, { ...params, subject }), recipients: params.recipients.length } };
   },
 };
 

@@ -7,6 +7,7 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   TWILIO_ACCOUNT_SID: 'ACfake00000000000000000000000000',
   TWILIO_AUTH_TOKEN: 'fake-twilio-token',
   TWILIO_FROM_NUMBER: '+15005550006',
+  TWILIO_NOTIFY_SERVICE_SID: 'ISfake00000000000000000000000000',
   VONAGE_API_KEY: 'fakekey',
   VONAGE_API_SECRET: 'fakesecret',
   VONAGE_FROM: 'Switchyard',

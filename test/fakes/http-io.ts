@@ -22,14 +22,19 @@ export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, str
 
 /**
  * Form bodies become a flat object with the keys as sent (stripe-node's `metadata[order]` stays one
- * key; a repeated key keeps its last value). JSON that does not parse is kept as the raw string,
+ * key; a repeated key, like Twilio Notify's `ToBinding`, becomes an array of its values). JSON that does not parse is kept as the raw string,
  * like any other body, so the record still shows what arrived.
  */
 function parseBody(text: string, contentType: string): Pick<ParsedRequest, 'body' | 'bodyFormat'> {
   if (text === '') return { body: null, bodyFormat: 'empty' };
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (mediaType === 'application/x-www-form-urlencoded') {
-    return { body: Object.fromEntries(new URLSearchParams(text)), bodyFormat: 'form' };
+    const form: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(text)) {
+      const seen = form[key];
+      form[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+    }
+    return { body: form, bodyFormat: 'form' };
   }
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
     try {

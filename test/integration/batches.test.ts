@@ -1,7 +1,9 @@
 /**
  * Batching on the real server against the fake providers: size and wait flushes, priority order,
- * deduplication, per-item results and error isolation, and a worker killed between accept and
- * flush (a real worker process) — every item sent exactly once.
+ * deduplication, per-item results and error isolation in each flush mode (grouped: SendGrid
+ * personalizations and Twilio Notify bindings; items: a generic batch endpoint; fan-out),
+ * continue-as-new carrying queue and dedup window, and a worker killed between accept and flush
+ * (a real worker process) — every item sent exactly once.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +15,7 @@ import { eventually, registryAt, startApi, startWorker, testConfig, testPool, ty
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
 
 const run = randomUUID().slice(0, 8);
-const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}` };
+const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}`, notify: `notify-${run}`, crm: `crm-${run}`, renewing: `renewing-${run}` };
 
 let pool: Pool;
 let fakes: FakeProviders;
@@ -33,8 +35,14 @@ beforeAll(async () => {
     const sendgrid = r.sendgrid!;
     clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 2500 } });
     clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
-    clone(r.twilio!, names.sms, { ...r.twilio!.batch!, maxSize: 10, concurrency: 5, maxWaitMs: { high: 300, medium: 300, low: 300 } });
-    r[names.sms]!.failover = null;
+    const quick = { high: 300, medium: 300, low: 300 };
+    clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
+    clone(r.twilio!, names.notify, { ...r.twilio!.batch!, maxSize: 10, maxWaitMs: quick });
+    for (const sms of [names.sms, names.notify]) r[sms]!.failover = null;
+    clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: quick });
+    r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
+    r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
+    clone(sendgrid, names.renewing, { ...sendgrid.batch!, maxSize: 1, flushesPerRun: 2, maxWaitMs: quick });
   });
   worker = await startWorker(config, pool, { registry });
   api = await startApi(config, pool, registry);
@@ -142,6 +150,60 @@ test('a provider error for one item fails only that item (fan-out); a refused sh
   const mailResults = await Promise.all(mails.map((i) => itemResult(i.itemId)));
   expect(mailResults.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
   expect(mailRequests().slice(before)).toHaveLength(1 + 3); // the refused batch, then one per item
+});
+
+test('SMS to one message go out as one Twilio Notify request; a refused one is split so only the bad number fails', async () => {
+  const notifyRequests = () => fakes.requests({ provider: 'twilio' }).filter((r) => r.path.endsWith('/Notifications'));
+  let before = notifyRequests().length;
+  const numbers = [1, 2, 3].map((n) => `+1415555020${n}`);
+  const items = await Promise.all(numbers.map((to) => enqueue(names.notify, 'sendSms', { to, body: 'Your table is ready' })));
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.map((r) => [r.status, r.batchSize])).toEqual([['sent', 3], ['sent', 3], ['sent', 3]]);
+  const sent = notifyRequests().slice(before);
+  expect(sent).toHaveLength(1);
+  const bindings = (sent[0]!.body as { ToBinding: string[] }).ToBinding.map((b) => (JSON.parse(b) as { address: string }).address);
+  expect(bindings.sort()).toEqual(numbers);
+
+  before = notifyRequests().length;
+  const beforeSingles = fakes.requests({ provider: 'twilio' }).filter((r) => r.path.endsWith('/Messages.json')).length;
+  const mixed = await Promise.all(['+14155550301', 'not-a-number', '+14155550302'].map((to) => enqueue(names.notify, 'sendSms', { to, body: 'Split me' })));
+  const mixedResults = await Promise.all(mixed.map((i) => itemResult(i.itemId)));
+  expect(mixedResults.map((r) => r.status)).toEqual(['sent', 'failed', 'sent']);
+  expect(mixedResults[1]!.error).toMatch(/not a valid phone number|21211|400/);
+  expect(notifyRequests().slice(before)).toHaveLength(1);
+  expect(fakes.requests({ provider: 'twilio' }).filter((r) => r.path.endsWith('/Messages.json')).length - beforeSingles).toBe(3);
+});
+
+test('a generic batch endpoint gets every item in one request and fails only the items it refuses', async () => {
+  const before = fakes.requests({ provider: 'http' }).length;
+  const items = await Promise.all(
+    [{ email: `a-${run}@example.com` }, { email: 'bad', status: 422 }, { email: `c-${run}@example.com` }].map((body) => enqueue(names.crm, 'upsertContact', { body })),
+  );
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.map((r) => r.status)).toEqual(['sent', 'failed', 'sent']);
+  expect(results[1]!.error).toMatch(/422/);
+  expect(results[0]!.result).toMatchObject({ status: 201, body: { received: { email: `a-${run}@example.com` } } });
+  const sent = fakes.requests({ provider: 'http' }).slice(before);
+  expect(sent.map((r) => r.path)).toEqual(['/batch']);
+  expect((sent[0]!.body as { items: unknown[] }).items).toHaveLength(3);
+});
+
+test('a batch continues as new after its flushes per run, carrying its queue and dedup window', async () => {
+  const before = mailRequests().length;
+  const first = await enqueue(names.renewing, 'sendMail', mail(`r0-${run}@example.com`, 'renew'));
+  await itemResult(first.itemId);
+  const rest = [];
+  for (const n of [1, 2, 3, 4]) {
+    rest.push(await enqueue(names.renewing, 'sendMail', mail(`r${n}-${run}@example.com`, 'renew')));
+    await itemResult(rest.at(-1)!.itemId);
+  }
+  const runs = [];
+  for await (const execution of api.workflows.list({ query: `WorkflowId = "${String(first.batchId)}"` })) runs.push(execution.status.name);
+  expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+  // The duplicate arrives in a later run than its first item and is still answered with it.
+  const again = await enqueue(names.renewing, 'sendMail', mail(`r0-${run}@example.com`, 'renew'));
+  expect(again).toMatchObject({ itemId: first.itemId, duplicate: true });
+  expect(mailRequests().slice(before)).toHaveLength(5);
 });
 
 test('?wait= answers with the item result when the batch flushes in time; critical items are not batched', async () => {

@@ -1,8 +1,9 @@
 /**
- * Fake Twilio Programmable Messaging: the Messages.json resource with HTTP Basic auth and
- * Twilio's numbered error bodies (20003, 21211, …), the primary SMS provider.
+ * Fake Twilio: Programmable Messaging's Messages.json resource and Twilio Notify's Notifications
+ * resource (one message to many SMS bindings), with HTTP Basic auth and Twilio's numbered error
+ * bodies (20003, 21211, …). The primary SMS provider.
  */
-import { basicCredentials, stringField } from '../http-io';
+import { basicCredentials, isRecord, stringField } from '../http-io';
 import { randomHex } from '../random-ids';
 import type { FakeResponse } from '../types';
 import { json, type ProviderModule } from './provider-module';
@@ -65,6 +66,43 @@ export const twilio: ProviderModule = {
           num_segments: '1',
           price: null,
           date_created: twilioDate(new Date()),
+        });
+      },
+    },
+    {
+      // Twilio Notify (notify.twilio.com): form-encoded Body plus one ToBinding JSON per recipient.
+      method: 'POST',
+      path: /^\/v1\/Services\/(?<serviceSid>IS[^/]+)\/Notifications$/,
+      operation: 'sendSmsBatch',
+      handle(req, params, state) {
+        const credentials = basicCredentials(req);
+        if (!credentials?.user.startsWith('AC') || credentials.password === '') return twilioError(401, 20003, 'Authenticate');
+        const text = stringField(req.body, 'Body');
+        const raw = isRecord(req.body) ? req.body.ToBinding : undefined;
+        const bindings = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((b) => {
+          try {
+            return JSON.parse(String(b)) as unknown;
+          } catch {
+            return null;
+          }
+        });
+        if (!text) return twilioError(400, 21602, 'Message body is required.');
+        if (bindings.length === 0) return twilioError(400, 20001, 'Missing required parameter ToBinding');
+        for (const binding of bindings) {
+          if (!isRecord(binding) || binding.binding_type !== 'sms' || typeof binding.address !== 'string') {
+            return twilioError(400, 20001, 'Invalid parameter ToBinding');
+          }
+          if (!E164.test(binding.address)) return json(400, invalidToBody(binding.address));
+        }
+        state.sms.twilio += bindings.length;
+        return json(201, {
+          sid: `NT${randomHex(16)}`,
+          account_sid: credentials.user,
+          service_sid: params.serviceSid,
+          body: text,
+          identities: [],
+          priority: 'high',
+          date_created: new Date().toISOString(),
         });
       },
     },
