@@ -1,8 +1,15 @@
 /**
- * Process configuration from the environment, validated once at start so a bad value fails
- * loudly with the variable's name instead of surfacing later as a confusing runtime error.
+ * Process configuration, validated once at start so a bad value fails loudly with the variable's
+ * name instead of surfacing later as a confusing runtime error. Sources, later ones winning:
+ * an optional JSON file (`CONFIG_FILE`: `{"VARIABLE": "value"}`), the environment, and for any
+ * variable `<NAME>_FILE`: the file's contents (secrets stay out of the environment listing).
+ * `.env.example` lists every variable.
  */
 import { z } from 'zod';
+import { ConfigError, configSources } from './config-sources';
+import { monitoringVariables } from './monitoring-config';
+
+export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
 const configSchema = z.object({
@@ -37,19 +44,50 @@ const configSchema = z.object({
     .optional()
     .transform((value) => value?.split(',').map((d) => d.trim().replace(/^(\d+)(ms|s|m|h|d)$/, '$1 $2') as `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** HS256 JWTs: the shared secret (at least 32 characters). Use AUTH_JWT_SECRET_FILE to keep it out of the environment. */
+  AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** RS256 JWTs: the issuer's public key (PEM, SPKI). */
+  AUTH_JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' }).optional(),
+  /** RS256 JWTs: the issuer's JWKS URL (keys fetched and cached by jose). */
+  AUTH_JWKS_URL: z.string().url().optional(),
+  /** Required `iss` and `aud` of every JWT (required when a JWT key is configured). */
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The claims that carry the caller's tenant and role. */
+  AUTH_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  AUTH_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
+  /** Requests per minute per API key or token subject on the service API; 0 = no limit. */
+  RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce.number().int().nonnegative().default(1200),
+  /** Requests per minute per client address on the service API (before authentication); 0 = no limit. */
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().nonnegative().default(600),
+  /** Comma-separated browser origins allowed by CORS on the service API; empty = CORS off. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com'))),
+  /** How long a stopping API waits for in-flight requests before cutting them off. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+/** Cross-field rules: one JWT key source at most, and issuer and audience whenever JWTs are accepted. */
+const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  const keys = [config.AUTH_JWT_SECRET, config.AUTH_JWT_PUBLIC_KEY, config.AUTH_JWKS_URL].filter((k) => k !== undefined).length;
+  if (keys > 1) ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL' });
+  if (keys > 0) {
+    for (const field of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+      if (!config[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'required when JWTs are accepted' });
+    }
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
-  constructor(public readonly issues: string[]) {
-    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
+/** Every variable the configuration reads (for .env.example and its test). */
+export const configVariables: readonly string[] = Object.keys(configSchema.shape);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = checkedConfigSchema.safeParse(configSources(env, configVariables, [...configVariables, ...monitoringVariables]));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

@@ -1,9 +1,11 @@
 /**
- * Monitoring configuration (alert channels and escalation timing) from the environment, kept
+ * Monitoring configuration (alert channels and escalation timing) from the same sources as
+ * lib/config.ts (CONFIG_FILE, environment, `<NAME>_FILE`), kept
  * apart from lib/config.ts because only the worker's alert activities read it. Validated once,
  * with the variable's name in the error. Channels that are not configured are skipped.
  */
 import { z } from 'zod';
+import { configSources } from './config-sources';
 
 const duration = z
   .string()
@@ -38,8 +40,10 @@ const monitoringSchema = z.object({
 
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;
 
+export const monitoringVariables: readonly string[] = Object.keys(monitoringSchema.shape);
+
 export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
-  const parsed = monitoringSchema.safeParse(env);
+  const parsed = monitoringSchema.safeParse(configSources(env, monitoringVariables));
   if (!parsed.success) {
     throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
   }

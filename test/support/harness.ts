@@ -10,6 +10,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createApp } from '../../api/app';
+import { createApiKey, type Role } from '../../lib/api-keys';
 import { createWebhookSecrets } from '../../api/webhook-secrets';
 import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
@@ -100,6 +101,13 @@ export interface RunningApi {
   url: string;
   workflows: WorkflowStarter;
   metrics: ApiMetrics;
+  /**
+   * fetch(`${url}${path}`) as an admin of the config's default tenant, or of `<t>` for
+   * `/tenants/<t>/…` paths; a request that sets Authorization or X-API-Key itself is sent as is.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A new API key (a real one, in PostgreSQL) with this role, for the default tenant or `tenant`. */
+  keyFor(role: Role, tenant?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -135,10 +143,26 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const keyFor = async (role: Role, tenant = config.DEFAULT_TENANT) => (await createApiKey(pool, { tenant, role, name: `test ${role}` })).key;
+  const adminKeys = new Map<string, Promise<string>>();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     workflows,
     metrics,
+    keyFor,
+    fetch(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization') && !headers.has('x-api-key')) {
+        const tenant = /^\/tenants\/([^/?]+)/.exec(path)?.[1] ?? config.DEFAULT_TENANT;
+        if (!adminKeys.has(tenant)) adminKeys.set(tenant, keyFor('admin', decodeURIComponent(tenant)));
+        return adminKeys.get(tenant)!.then((key) => {
+          headers.set('authorization', `Bearer ${key}`);
+          return fetch(`${url}${path}`, { ...init, headers });
+        });
+      }
+      return fetch(`${url}${path}`, init);
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,0 +1,85 @@
+/**
+ * API keys: `sy_<keyId>_<secret>`, 24 random bytes of secret. PostgreSQL keeps the key id, its
+ * tenant, role and name, and a SHA-256 of the secret (the secret is random, so a plain hash is as
+ * strong as a slow one and costs nothing per request). The whole key is returned once, by
+ * `createApiKey`, and never again. Used by the API (verify) and by `npm run api-key` (create,
+ * list, revoke).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Pool } from 'pg';
+
+export const roles = ['admin', 'operator', 'service'] as const;
+export type Role = (typeof roles)[number];
+
+export interface ApiKeyInfo {
+  keyId: string;
+  tenant: string;
+  role: Role;
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const KEY_FORMAT = /^sy_([a-z0-9]{12})_([A-Za-z0-9_-]{32})$/;
+
+function sha256(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function info(row: Record<string, unknown>): ApiKeyInfo {
+  const time = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
+  return {
+    keyId: String(row.key_id),
+    tenant: String(row.tenant),
+    role: row.role as Role,
+    name: String(row.name),
+    createdAt: time(row.created_at)!,
+    revokedAt: time(row.revoked_at),
+    lastUsedAt: time(row.last_used_at),
+  };
+}
+
+export async function createApiKey(pool: Pool, input: { tenant: string; role: Role; name: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+  const keyId = randomBytes(6).toString('hex');
+  const secret = randomBytes(24).toString('base64url');
+  const { rows } = await pool.query(
+    `INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [keyId, input.tenant, input.role, input.name, sha256(secret)],
+  );
+  return { key: `sy_${keyId}_${secret}`, info: info(rows[0] as Record<string, unknown>) };
+}
+
+/** Marks a key revoked (within `tenant` when given); false when there is no such live key. */
+export async function revokeApiKey(pool: Pool, keyId: string, tenant?: string): Promise<boolean> {
+  const res = await pool.query(
+    `UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR tenant = $2)`,
+    [keyId, tenant ?? null],
+  );
+  return res.rowCount === 1;
+}
+
+export async function listApiKeys(pool: Pool, tenant?: string): Promise<ApiKeyInfo[]> {
+  const { rows } = await pool.query(`SELECT * FROM api_keys WHERE ($1::text IS NULL OR tenant = $1) ORDER BY created_at DESC`, [tenant ?? null]);
+  return rows.map((row) => info(row as Record<string, unknown>));
+}
+
+/** Whether a presented credential has the API-key shape (anything else is tried as a JWT). */
+export function looksLikeApiKey(credential: string): boolean {
+  return credential.startsWith('sy_');
+}
+
+/** The live key's tenant and role, or null for a malformed, unknown, revoked or wrong key. */
+export async function verifyApiKey(pool: Pool, presented: string): Promise<{ keyId: string; tenant: string; role: Role } | null> {
+  const match = KEY_FORMAT.exec(presented);
+  if (!match) return null;
+  const [, keyId, secret] = match as unknown as [string, string, string];
+  const { rows } = await pool.query(`SELECT tenant, role, secret_sha256 FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL`, [keyId]);
+  const row = rows[0] as { tenant: string; role: Role; secret_sha256: Buffer } | undefined;
+  if (!row || !timingSafeEqual(row.secret_sha256, sha256(secret))) return null;
+  // Best effort, at most once a minute per key: never on the request's critical path.
+  void pool
+    .query(`UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [keyId])
+    .catch(() => undefined);
+  return { keyId, tenant: row.tenant, role: row.role };
+}
