@@ -1,55 +1,96 @@
 /**
- * Who may do what: the one declared table of roles and permissions. Every service-API route names
- * its permission with `allow(...)`; the README's role table and the route × role tests are read
- * from here (and the OpenAPI document carries each route's permission as `x-permission`).
+ * Who may do what, declared once: the roles' permissions and every service-API route's
+ * permission. The service router authorizes each request against this table before any route
+ * runs; a request that matches no declared route answers 404, so a route added without a line here
+ * is refused, never open (and test/integration/access.test.ts fails until it is declared).
+ * Routes under `/tenants/:tenant/…` take the permission of the same route without the prefix.
  *
- * - admin: configuration, subscribers, schedules, API keys, and everything an operator does;
+ * - admin: configuration, subscribers, API keys, and everything an operator does;
  * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
- * - service: start calls, sagas and batch items, and read those.
+ * - service: start calls, sagas (bookings) and batch items, and read those.
  */
 import type { RequestHandler } from 'express';
+import { match } from 'path-to-regexp';
 import type { Role } from '../lib/api-keys';
-import { sendError } from './errors';
 import { principalOf } from './auth';
+import { sendError } from './errors';
 
 export const permissions = {
-  /** POST /calls, POST /bookings, POST /batches: start work. */
+  /** Start work: provider calls, booking sagas, batch items. */
   'work:start': ['admin', 'service'],
-  /** GET /calls/:id, /bookings/:id, /batches/items/:id. */
+  /** Read started work: calls, bookings, batch items. */
   'work:read': ['admin', 'operator', 'service'],
   /** Webhook events, deliveries, the live stream. */
   'events:read': ['admin', 'operator'],
-  /** Retry an event, replay a delivery or a subscriber's dead letters. */
+  /** Retry an event, replay a delivery or a subscriber's events. */
   'events:replay': ['admin', 'operator'],
   'subscribers:read': ['admin', 'operator'],
   'subscribers:write': ['admin'],
   /** Provider health, SLA, alerts, budgets, circuits. */
   'monitoring:read': ['admin', 'operator'],
   'alerts:ack': ['admin', 'operator'],
-  /** Cache invalidation and other configuration. */
+  /** Configuration: cache invalidation. */
   'config:write': ['admin'],
   'keys:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Every service-API route: method, Express path, permission. */
+export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission]> = [
+  ['POST', '/calls/:provider/:operation', 'work:start'],
+  ['GET', '/calls/:workflowId', 'work:read'],
+  ['POST', '/bookings', 'work:start'],
+  ['GET', '/bookings/:workflowId', 'work:read'],
+  ['POST', '/batches/:provider/:operation', 'work:start'],
+  ['GET', '/batches/items/:id', 'work:read'],
+  ['GET', '/webhooks/events', 'events:read'],
+  ['GET', '/webhooks/events/:workflowId', 'events:read'],
+  ['POST', '/webhooks/events/:workflowId/retry', 'events:replay'],
+  ['GET', '/deliveries', 'events:read'],
+  ['POST', '/deliveries/:id/replay', 'events:replay'],
+  ['GET', '/stream', 'events:read'],
+  ['GET', '/subscribers', 'subscribers:read'],
+  ['GET', '/subscribers/:id', 'subscribers:read'],
+  ['POST', '/subscribers', 'subscribers:write'],
+  ['PATCH', '/subscribers/:id', 'subscribers:write'],
+  ['DELETE', '/subscribers/:id', 'subscribers:write'],
+  ['POST', '/subscribers/:id/replay', 'events:replay'],
+  ['GET', '/provider-health', 'monitoring:read'],
+  ['GET', '/sla', 'monitoring:read'],
+  ['GET', '/alerts', 'monitoring:read'],
+  ['GET', '/alerts/:id', 'monitoring:read'],
+  ['POST', '/alerts/:id/ack', 'alerts:ack'],
+  ['GET', '/budgets', 'monitoring:read'],
+  ['GET', '/circuits', 'monitoring:read'],
+  ['DELETE', '/cache', 'config:write'],
+  ['GET', '/api-keys', 'keys:manage'],
+  ['POST', '/api-keys', 'keys:manage'],
+  ['DELETE', '/api-keys/:keyId', 'keys:manage'],
+];
 
 export function roleMay(role: Role, permission: Permission): boolean {
   return (permissions[permission] as readonly Role[]).includes(role);
 }
 
-/** Route middleware: 403 with the reason unless the authenticated caller's role has `permission`. */
-export function allow(permission: Permission): RequestHandler {
-  const handler: RequestHandler = (_req, res, next) => {
+const matchers = serviceRoutes.map(([method, path, permission]) => ({ method, permission, matches: match(path, { decode: false }) }));
+
+/** The declared permission of a request (`HEAD` as `GET`), or undefined when no route is declared. */
+export function permissionFor(method: string, path: string): Permission | undefined {
+  const unprefixed = path.replace(/^\/tenants\/[^/]+(?=\/)/, '');
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  return matchers.find((m) => m.method === wanted && m.matches(unprefixed) !== false)?.permission;
+}
+
+/** Service-router middleware (after authentication): 404 for undeclared routes, 403 with the reason for a role without the permission. */
+export function authorize(): RequestHandler {
+  return (req, res, next) => {
     const principal = principalOf(res);
-    if (!principal) {
-      sendError(res, 401, 'unauthenticated', 'credentials required: Authorization: Bearer <API key or token>');
-      return;
-    }
-    if (!roleMay(principal.role, permission)) {
-      sendError(res, 403, 'forbidden', `role "${principal.role}" may not ${permission}`);
-      return;
-    }
+    const permission = permissionFor(req.method, req.path);
+    if (!permission) return sendError(res, 404, 'not_found', 'no such route');
+    if (!principal) return sendError(res, 401, 'unauthenticated', 'credentials required');
+    if (!roleMay(principal.role, permission)) return sendError(res, 403, 'forbidden', `role "${principal.role}" may not ${permission}`);
     next();
   };
-  return Object.assign(handler, { permission });
 }

@@ -1,14 +1,20 @@
 /**
  * The Express app factory: everything the API does, testable without listening on a port.
  */
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import cors from 'cors';
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { ProviderRegistry } from '../lib/registry';
 import type { WebhookSecrets } from './webhook-secrets';
 import type { WebhookSources } from './webhook-sources';
+import { authorize } from './access';
+import { authenticate, principalOf } from './auth';
 import { sendError } from './errors';
+import { apiKeyRoutes } from './routes/api-keys';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { monitoringRoutes } from './routes/monitoring'; // monitoring (issue 6)
@@ -51,6 +57,8 @@ function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'
           durationMs: Math.round(seconds * 1e4) / 10,
           workflowId: res.locals.workflowId,
           runId: res.locals.runId,
+          // The key id or token subject and tenant; never the credential itself.
+          caller: principalOf(res) && { id: principalOf(res)!.id, tenant: principalOf(res)!.tenant, role: principalOf(res)!.role },
         },
         'request',
       );
@@ -59,24 +67,56 @@ function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'
   };
 }
 
+/** 429 with Retry-After after `limit` requests a minute per key; 0 turns it off. */
+function perMinute(limit: number, keyOf: (req: express.Request, res: express.Response) => string, what: string): RequestHandler {
+  if (limit === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: keyOf,
+    handler: (_req, res, _next, options) => {
+      // express-rate-limit has set Retry-After (seconds until the window resets) before calling this.
+      sendError(res, options.statusCode, 'rate_limited', `more than ${limit} requests a minute ${what}; retry after the Retry-After seconds`);
+    },
+  });
+}
+
+/**
+ * The service API (everything but webhooks, health and metrics): CORS when configured, a per-address
+ * limit, authentication, a per-credential limit, then authorization against api/access.ts. Each
+ * router is mounted at `/` and at `/tenants/:tenant` (which must be the caller's own tenant).
+ */
+function serviceApi(deps: AppDeps): Router {
+  const { config } = deps;
+  const service = Router();
+  if (config.CORS_ORIGINS.length > 0) service.use(cors({ origin: config.CORS_ORIGINS, maxAge: 600 }));
+  service.use(perMinute(config.RATE_LIMIT_PER_IP_PER_MINUTE, (req) => `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, 'from this address'));
+  service.use(authenticate(deps));
+  service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
+  service.use(authorize());
+  const routers = [batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps)];
+  // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
+  for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps)]) {
+    service.use(tenantScoped);
+    service.use('/tenants/:tenant', tenantScoped);
+  }
+  return service;
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(helmet());
   app.use(requestObserver(deps));
   app.use(healthRoutes(deps));
+  // Provider webhooks are public: each is verified by its signature, not by a caller credential.
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
   app.use('/tenants/:tenant', webhooks);
-  for (const tenantScoped of [batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps)]) {
-    app.use(tenantScoped);
-    app.use('/tenants/:tenant', tenantScoped);
-  }
-  // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
-  app.use(monitoringRoutes(deps));
-  const stream = streamRoutes(deps);
-  app.use(stream);
-  app.use('/tenants/:tenant', stream);
+  app.use(serviceApi(deps));
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     deps.logger.error({ err }, 'unhandled error');

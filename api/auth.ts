@@ -9,10 +9,9 @@ import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { looksLikeApiKey, roles, verifyApiKey, type Role } from '../lib/api-keys';
-import type { Config } from '../lib/config';
+import { tenantPattern, type Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { sendError } from './errors';
-import { tenantPattern } from './tenant';
 
 export interface Principal {
   kind: 'api-key' | 'jwt';

@@ -1,19 +1,16 @@
 /**
- * The tenant of a request: `/tenants/:tenant/...` routes name it, every other route belongs to the
- * configured default tenant. Every query, workflow id and list is scoped by it. (When API
- * credentials arrive, the credential's tenant replaces the path's.)
+ * The tenant of a request. On the service API it is the authenticated caller's (API key or token):
+ * a `/tenants/:tenant/...` path naming another tenant answers 404, exactly like a resource of
+ * another tenant, so nothing tells a caller which other tenants exist. Public webhook routes have
+ * no caller: `/tenants/:tenant/webhooks/...` names the tenant, else it is the source's or the
+ * configured default. Every query, workflow id and list is scoped by it.
  */
 import type { Request, Response } from 'express';
-import type { Config } from '../lib/config';
+import { tenantPattern, type Config } from '../lib/config';
+import { principalOf } from './auth';
 import { sendError } from './errors';
 
-export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-export function tenantOf(req: Request, config: Pick<Config, 'DEFAULT_TENANT'>): string | undefined {
-  const named = (req.params as { tenant?: string }).tenant;
-  if (named === undefined) return config.DEFAULT_TENANT;
-  return tenantPattern.test(named) ? named : undefined;
-}
+export { tenantPattern };
 
 /** Workflow ids start with `{kind}:{tenant}:`; anything else belongs to another tenant. */
 export function workflowBelongsTo(workflowId: string, tenant: string): boolean {
@@ -21,9 +18,19 @@ export function workflowBelongsTo(workflowId: string, tenant: string): boolean {
   return owner === tenant;
 }
 
-/** The request's tenant, or a 400 answered when the path names an invalid one. */
+/** The request's tenant, or undefined after answering 404 (another tenant) or 400 (an invalid name). */
 export function requireTenant(req: Request, res: Response, config: Pick<Config, 'DEFAULT_TENANT'>): string | undefined {
-  const tenant = tenantOf(req, config);
-  if (!tenant) sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
-  return tenant;
+  const named = (req.params as { tenant?: string }).tenant;
+  const principal = principalOf(res);
+  if (principal) {
+    if (named !== undefined && named !== principal.tenant) {
+      sendError(res, 404, 'not_found', 'no such resource for this tenant');
+      return undefined;
+    }
+    return principal.tenant;
+  }
+  if (named === undefined) return config.DEFAULT_TENANT;
+  if (tenantPattern.test(named)) return named;
+  sendError(res, 400, 'invalid_tenant', 'tenant must be lowercase letters, digits, "_" and "-"');
+  return undefined;
 }

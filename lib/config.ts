@@ -12,6 +12,9 @@ import { monitoringVariables } from './monitoring-config';
 export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** A tenant name: lowercase letters, digits, "_" and "-", at most 63 characters. */
+export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -26,7 +29,7 @@ const configSchema = z.object({
   TEMPORAL_SDK_METRICS_PORT: port.default(9465),
   DEFAULT_TENANT: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "_" and "-" only')
+    .regex(tenantPattern, 'lowercase letters, digits, "_" and "-" only')
     .default('default'),
   /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see README. */
   WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),

@@ -7,9 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
-import { loadConfig } from '../lib/config';
+import { loadConfig, tenantPattern } from '../lib/config';
 import { createPool } from '../lib/db';
-import { tenantPattern } from '../api/tenant';
 
 const usage = `usage:
   api-key create --tenant <tenant> --role <${roles.join('|')}> --name <name> [--json]

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
+  say(`  service API keys npm run api-key -- create --tenant ${config.DEFAULT_TENANT} --role admin --name me   (then Authorization: Bearer <key>)`);
   say('Ctrl-C stops everything.');
 
   let stopping = false;

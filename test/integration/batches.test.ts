@@ -64,7 +64,7 @@ interface Queued {
 }
 
 async function enqueue(provider: string, operation: string, params: Record<string, unknown>, priority = 'medium', query = ''): Promise<Queued & Record<string, unknown>> {
-  const res = await fetch(`${api.url}/batches/${provider}/${operation}${query}`, {
+  const res = await api.fetch(`/batches/${provider}/${operation}${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ params, priority }),
@@ -75,7 +75,7 @@ async function enqueue(provider: string, operation: string, params: Record<strin
 
 async function itemResult(itemId: string): Promise<{ status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number }> {
   return eventually(async () => {
-    const res = await fetch(`${api.url}/batches/items/${encodeURIComponent(itemId)}`);
+    const res = await api.fetch(`/batches/items/${encodeURIComponent(itemId)}`);
     const body = (await res.json()) as { status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number };
     return body.status === 'sent' || body.status === 'failed' ? body : undefined;
   }, 30_000);
@@ -215,14 +215,14 @@ test('?wait= answers with the item result when the batch flushes in time; critic
 });
 
 test('bad items → 4xx, nothing queued', async () => {
-  const res = await fetch(`${api.url}/batches/${names.mail}/sendMail`, {
+  const res = await api.fetch(`/batches/${names.mail}/sendMail`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ params: { to: 'not-an-email', subject: 's', text: 't' } }),
   });
   expect(res.status).toBe(400);
-  expect((await fetch(`${api.url}/batches/nosuch/sendMail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"params":{}}' })).status).toBe(404);
-  expect((await fetch(`${api.url}/batches/items/${names.mail}.sendMail.medium.nope`)).status).toBe(404);
+  expect((await api.fetch(`/batches/nosuch/sendMail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"params":{}}' })).status).toBe(404);
+  expect((await api.fetch(`/batches/items/${names.mail}.sendMail.medium.nope`)).status).toBe(404);
 });
 
 describe('durability', () => {
@@ -243,7 +243,7 @@ describe('durability', () => {
       const accepted = await Promise.all(
         ['m1', 'm2', 'm3'].map(async (x) => {
           // A provider of the worker process's own registry file (sendgrid: low priority waits 10 s).
-          const res = await fetch(`${crashApi.url}/batches/sendgrid/sendMail`, {
+          const res = await crashApi.fetch(`/batches/sendgrid/sendMail`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ params: mail(`${x}-${run}@example.com`, 'crash'), priority: 'low' }),
@@ -257,7 +257,7 @@ describe('durability', () => {
       processes.push(await startWorkerProcess(crashConfig, registry, fakes.url));
       for (const itemId of accepted) {
         const result = await eventually(async () => {
-          const res = await fetch(`${crashApi.url}/batches/items/${encodeURIComponent(itemId)}`);
+          const res = await crashApi.fetch(`/batches/items/${encodeURIComponent(itemId)}`);
           const body = (await res.json()) as { status: string };
           return body.status === 'sent' ? body : undefined;
         }, 30_000);

@@ -160,7 +160,7 @@ async function probe(provider: string): Promise<ProbeOutcome> {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`${api.url}${path}`);
+  const res = await api.fetch(`${path}`);
   expect(res.status).toBe(200);
   return (await res.json()) as T;
 }
@@ -176,7 +176,7 @@ interface AlertJson {
 /** Reads Server-Sent Events from GET /stream into `events` until stopped. */
 async function openStream(query: string): Promise<{ events: Array<{ event: string; data: Record<string, unknown> }>; stop(): void }> {
   const controller = new AbortController();
-  const res = await fetch(`${api.url}/stream?${query}`, { signal: controller.signal });
+  const res = await api.fetch(`/stream?${query}`, { signal: controller.signal });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events: Array<{ event: string; data: Record<string, unknown> }> = [];
@@ -250,7 +250,7 @@ test('provider down → probe records it → score drops → alert fires → esc
 
     // Ack (signal through the API): escalation stops at the level reached.
     const smsBefore = fakes.state().sms.twilio;
-    const ack = await fetch(`${api.url}/alerts/${encodeURIComponent(alertId)}/ack`, {
+    const ack = await api.fetch(`/alerts/${encodeURIComponent(alertId)}/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ by: 'oncall-jane' }),
@@ -374,7 +374,7 @@ test('the SLA report computes availability, p95 and error rate from a known hist
   expect(history.reports).toHaveLength(1);
   expect(history.reports[0]).toMatchObject({ availability: 0.9, p95Ms: 1900, errorRate: 0.1, compliant: false });
   expect(history.summary).toEqual({ reports: 1, compliant: 0, complianceRatio: 0 });
-  expect((await fetch(`${api.url}/sla?window=weekly`)).status).toBe(400);
+  expect((await api.fetch(`/sla?window=weekly`)).status).toBe(400);
 
   const alertId = alertWorkflowId('sla-violation', `${provider}:hourly`);
   const alert = await eventually(async () => {
@@ -383,7 +383,7 @@ test('the SLA report computes availability, p95 and error rate from a known hist
   });
   expect(alert.severity).toBe('medium');
 
-  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  const metrics = await (await api.fetch(`/metrics`)).text();
   expect(metrics).toContain(`sla_availability_ratio{provider="${provider}",window="hourly"} 0.9`);
   expect(metrics).toMatch(new RegExp(`integration_health_score\\{provider="${names.probed}"\\} [0-9.]+`));
   expect(metrics).toContain(`integration_up{provider="${names.probed}"} 1`);
@@ -471,7 +471,7 @@ test('the stream carries webhook outcomes (only the own tenant\'s) and budget wa
 });
 
 test('the stream refuses unknown topics', async () => {
-  const res = await fetch(`${api.url}/stream?topics=provider,nonsense`);
+  const res = await api.fetch(`/stream?topics=provider,nonsense`);
   expect(res.status).toBe(400);
   expect(await res.json()).toMatchObject({ error: 'invalid_request' });
 });

@@ -85,7 +85,7 @@ interface CallAnswer {
 }
 
 async function call(provider: string, operation: string, body: unknown, key: string | null = randomUUID()): Promise<CallAnswer> {
-  const res = await fetch(`${api.url}/calls/${provider}/${operation}`, {
+  const res = await api.fetch(`/calls/${provider}/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
     body: JSON.stringify(body),
@@ -108,12 +108,12 @@ test('a call runs once; the same Idempotency-Key returns the same workflow and r
   expect(again.json).toMatchObject({ workflowId: first.json.workflowId, duplicate: true, status: 'completed', result: first.json.result });
   expect(fakes.state().charges).toBe(before + 1);
 
-  const view = await (await fetch(`${api.url}/calls/${encodeURIComponent(first.json.workflowId!)}`)).json();
+  const view = await (await api.fetch(`/calls/${encodeURIComponent(first.json.workflowId!)}`)).json();
   expect(view).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', servedBy: 'stripe' });
 });
 
 test("calls are tenant-scoped: the tenant is in the workflow id and another tenant's id answers 404", async () => {
-  const res = await fetch(`${api.url}/tenants/tenant-b/calls/stripe/createPaymentIntent`, {
+  const res = await api.fetch(`/tenants/tenant-b/calls/stripe/createPaymentIntent`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
     body: JSON.stringify(payment),
@@ -122,9 +122,9 @@ test("calls are tenant-scoped: the tenant is in the workflow id and another tena
   expect(answer).toMatchObject({ status: 'completed' });
   expect(answer.workflowId).toMatch(/^call:tenant-b:stripe:/);
   const id = encodeURIComponent(answer.workflowId);
-  expect((await fetch(`${api.url}/tenants/tenant-b/calls/${id}`)).status).toBe(200);
-  expect((await fetch(`${api.url}/calls/${id}`)).status).toBe(404);
-  expect((await fetch(`${api.url}/tenants/tenant-c/calls/${id}`)).status).toBe(404);
+  expect((await api.fetch(`/tenants/tenant-b/calls/${id}`)).status).toBe(200);
+  expect((await api.fetch(`/calls/${id}`)).status).toBe(404);
+  expect((await api.fetch(`/tenants/tenant-c/calls/${id}`)).status).toBe(404);
 });
 
 test('bad input gets a 4xx with a reason and starts nothing', async () => {
@@ -175,18 +175,18 @@ test('failures open the circuit; the call fails over to the backup, and the next
   const first = await call(names.sms, 'sendSms', sms);
   expect(first.json).toMatchObject({ status: 'completed', result: { servedBy: names.backupSms, failedOver: true } });
 
-  const circuits = (await (await fetch(`${api.url}/circuits`)).json()) as { circuits: Array<{ provider: string; state: string; remainingOpenMs: number }> };
+  const circuits = (await (await api.fetch(`/circuits`)).json()) as { circuits: Array<{ provider: string; state: string; remainingOpenMs: number }> };
   const circuit = circuits.circuits.find((c) => c.provider === names.sms);
   expect(circuit).toMatchObject({ state: 'open' });
   expect(circuit!.remainingOpenMs).toBeGreaterThan(0);
-  const exported = await (await fetch(`${api.url}/metrics`)).text();
+  const exported = await (await api.fetch(`/metrics`)).text();
   expect(exported).toContain(`circuit_breaker_state{provider="${names.sms}"} 2`);
 
   const twilioBefore = fakes.requests({ provider: 'twilio' }).length;
   const second = await call(names.sms, 'sendSms', sms);
   expect(second.json).toMatchObject({ status: 'completed', result: { servedBy: names.backupSms, failedOver: true } });
   expect(fakes.requests({ provider: 'twilio' }).length).toBe(twilioBefore); // open circuit: not even tried
-  const view = (await (await fetch(`${api.url}/calls/${encodeURIComponent(second.json.workflowId!)}`)).json()) as {
+  const view = (await (await api.fetch(`/calls/${encodeURIComponent(second.json.workflowId!)}`)).json()) as {
     candidates: Array<{ provider: string; state: string; skippedBecause?: string }>;
   };
   expect(view.candidates[0]).toMatchObject({ provider: names.sms, state: 'skipped' });
@@ -217,7 +217,7 @@ test('budgets: reserve before, refuse non-critical past 90% with 429, critical p
   const critical = await call(names.budgeted, 'createPaymentIntent', { ...payment, priority: 'critical' });
   expect(critical.json).toMatchObject({ status: 'completed' });
 
-  const budgets = (await (await fetch(`${api.url}/budgets`)).json()) as {
+  const budgets = (await (await api.fetch(`/budgets`)).json()) as {
     budgets: Array<{ provider: string; daily: { usedUsd: number; percent: number }; alerts: Array<{ threshold: number }> }>;
   };
   const use = budgets.budgets.find((b) => b.provider === names.budgeted)!;
@@ -237,7 +237,7 @@ test('idempotent reads are cached per tenant and invalidated by prefix', async (
   expect((await get()).json.result!.data.id).toBe(eventId);
   expect(reads()).toBe(before + 1);
 
-  const removed = (await (await fetch(`${api.url}/cache?prefix=google-calendar:getEvent:`, { method: 'DELETE' })).json()) as { removed: number };
+  const removed = (await (await api.fetch(`/cache?prefix=google-calendar:getEvent:`, { method: 'DELETE' })).json()) as { removed: number };
   expect(removed.removed).toBe(1);
   await get();
   expect(reads()).toBe(before + 2);
@@ -258,7 +258,7 @@ describe('booking saga', () => {
     email: 'guest@example.com',
   };
   const book = async (key = randomUUID()) => {
-    const res = await fetch(`${api.url}/bookings`, {
+    const res = await api.fetch(`/bookings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify(booking),
@@ -281,7 +281,7 @@ describe('booking saga', () => {
     expect(message).toMatch(/booking failed at email/);
     expect(message).toMatch(/undone: delete calendar event .*, refund payment pi_/);
 
-    const view = (await (await fetch(`${api.url}/bookings/${encodeURIComponent(String(answer.json.workflowId))}`)).json()) as Record<string, unknown>;
+    const view = (await (await api.fetch(`/bookings/${encodeURIComponent(String(answer.json.workflowId))}`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ status: 'failed', failedStep: 'email' });
     expect((view.undone as Array<{ step: string; ok: boolean }>).map((u) => [u.step, u.ok])).toEqual([
       ['calendar', true],
@@ -294,7 +294,7 @@ describe('booking saga', () => {
 
   test('invalid booking → 400 naming the fields, nothing charged', async () => {
     const before = fakes.state().charges;
-    const res = await fetch(`${api.url}/bookings`, {
+    const res = await api.fetch(`/bookings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
       body: JSON.stringify({ ...booking, phone: '555', email: 'nope' }),

@@ -63,7 +63,7 @@ async function paymentCount(paymentId: string): Promise<number> {
 }
 
 async function statusOf(workflowId: string): Promise<WebhookStatus & { executionStatus: string }> {
-  const res = await fetch(`${api.url}/webhooks/events/${encodeURIComponent(workflowId)}`);
+  const res = await api.fetch(`/webhooks/events/${encodeURIComponent(workflowId)}`);
   expect(res.status).toBe(200);
   return (await res.json()) as WebhookStatus & { executionStatus: string };
 }
@@ -282,21 +282,21 @@ describe('refused requests start nothing', () => {
   });
 
   test('unknown workflow id on the status route → 404', async () => {
-    const res = await fetch(`${api.url}/webhooks/events/webhook:nobody:stripe:evt_none`);
+    const res = await api.fetch(`/webhooks/events/webhook:nobody:stripe:evt_none`);
     expect(res.status).toBe(404);
   });
 });
 
 test('outcomes are counted in webhooks_received_total', async () => {
-  const text = await (await fetch(`${api.url}/metrics`)).text();
+  const text = await (await api.fetch(`/metrics`)).text();
   expect(text).toMatch(/webhooks_received_total\{provider="stripe",outcome="accepted"\} \d+/);
   expect(text).toMatch(/webhooks_received_total\{provider="stripe",outcome="invalid_signature"\} \d+/);
   expect(text).toMatch(/http_request_duration_seconds_bucket/);
 });
 
 test('/healthz and /readyz answer when Temporal and PostgreSQL are up', async () => {
-  expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
-  const ready = await fetch(`${api.url}/readyz`);
+  expect((await api.fetch(`/healthz`)).status).toBe(200);
+  const ready = await api.fetch(`/readyz`);
   expect(ready.status).toBe(200);
   expect(await ready.json()).toMatchObject({ status: 'ready', checks: { temporal: { ok: true }, postgres: { ok: true } } });
 });

@@ -83,7 +83,7 @@ async function subscribe(body: Record<string, unknown>, prefix = ''): Promise<{ 
   const receiver = new Receiver();
   await receiver.start();
   receivers.push(receiver);
-  const res = await fetch(`${api.url}${prefix}/subscribers`, {
+  const res = await api.fetch(`${prefix}/subscribers`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ url: receiver.url, ...body }),
@@ -97,7 +97,7 @@ async function subscribe(body: Record<string, unknown>, prefix = ''): Promise<{ 
 
 async function deliveryOf(subscriberId: string, eventId: string): Promise<{ id: string; status: string; attempts: number }> {
   return eventually(async () => {
-    const res = await fetch(`${api.url}/deliveries?subscriber=${subscriberId}`);
+    const res = await api.fetch(`/deliveries?subscriber=${subscriberId}`);
     const { deliveries } = (await res.json()) as { deliveries: Array<{ id: string; eventId: string; status: string; attempts: number }> };
     const found = deliveries.find((d) => d.eventId === eventId);
     return found && found.status !== 'pending' ? found : undefined;
@@ -137,7 +137,7 @@ test('exhausted retries dead-letter the delivery; a replay delivers it', async (
   expect(dead).toMatchObject({ status: 'dead_lettered', attempts: 4 }); // first try + 3 scheduled retries
 
   receiver.fallback = 200;
-  const replay = await fetch(`${api.url}/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
+  const replay = await api.fetch(`/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
   expect(replay.status).toBe(202);
   await eventually(async () => ((await deliveryOf(id, String(event.id))).status === 'delivered' ? true : undefined));
   expect(receiver.delivered()).toEqual([dead.id]);
@@ -150,18 +150,18 @@ test('410 Gone disables the subscriber; after re-enabling, a replay since a time
   const event = stripeEvent();
   await postStripe(api.url, event);
   expect(await deliveryOf(id, String(event.id))).toMatchObject({ status: 'dead_lettered', attempts: 1 });
-  const disabled = (await (await fetch(`${api.url}/subscribers/${id}`)).json()) as { enabled: boolean; disabledReason: string };
+  const disabled = (await (await api.fetch(`/subscribers/${id}`)).json()) as { enabled: boolean; disabledReason: string };
   expect(disabled).toMatchObject({ enabled: false });
   expect(disabled.disabledReason).toMatch(/410/);
 
-  const refused = await fetch(`${api.url}/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
+  const refused = await api.fetch(`/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
   expect(refused.status).toBe(409);
-  await fetch(`${api.url}/subscribers/${id}`, {
+  await api.fetch(`/subscribers/${id}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ enabled: true }),
   });
-  const replay = await fetch(`${api.url}/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
+  const replay = await api.fetch(`/subscribers/${id}/replay?since=${encodeURIComponent(since)}`, { method: 'POST' });
   expect(replay.status).toBe(202);
   expect(((await replay.json()) as { replayed: number }).replayed).toBeGreaterThanOrEqual(1);
   await eventually(() => Promise.resolve(receiver.delivered().length === 1 ? true : undefined), 30_000);
@@ -169,16 +169,16 @@ test('410 Gone disables the subscriber; after re-enabling, a replay since a time
 
 test("tenants never see or receive each other's subscribers", async () => {
   const { id } = await subscribe({}, '/tenants/other-tenant');
-  const mine = (await (await fetch(`${api.url}/subscribers`)).json()) as { subscribers: Array<{ id: string }> };
+  const mine = (await (await api.fetch(`/subscribers`)).json()) as { subscribers: Array<{ id: string }> };
   expect(mine.subscribers.map((s) => s.id)).not.toContain(id);
-  expect((await fetch(`${api.url}/subscribers/${id}`)).status).toBe(404);
-  expect((await fetch(`${api.url}/tenants/other-tenant/subscribers/${id}`)).status).toBe(200);
+  expect((await api.fetch(`/subscribers/${id}`)).status).toBe(404);
+  expect((await api.fetch(`/tenants/other-tenant/subscribers/${id}`)).status).toBe(200);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM deliveries WHERE subscriber_id = $1', [id]);
   expect((rows[0] as { n: number }).n).toBe(0); // the default tenant's events above never reached it
 });
 
 test('bad subscriber input → 400 naming the field', async () => {
-  const res = await fetch(`${api.url}/subscribers`, {
+  const res = await api.fetch(`/subscribers`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ url: 'ftp://nope', eventTypes: ['bad type with spaces'] }),

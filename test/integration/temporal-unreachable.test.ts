@@ -26,7 +26,7 @@ test('a valid webhook answers 503 with Retry-After when Temporal is unreachable'
 });
 
 test('/readyz answers 503 naming Temporal', async () => {
-  const res = await fetch(`${api.url}/readyz`);
+  const res = await api.fetch(`/readyz`);
   expect(res.status).toBe(503);
   expect(await res.json()).toMatchObject({ status: 'not_ready', checks: { temporal: { ok: false }, postgres: { ok: true } } });
 });

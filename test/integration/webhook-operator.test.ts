@@ -53,7 +53,7 @@ interface Listed {
 }
 
 async function list(query = '', prefix = ''): Promise<Listed[]> {
-  const res = await fetch(`${api.url}${prefix}/webhooks/events${query}`);
+  const res = await api.fetch(`${prefix}/webhooks/events${query}`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { events: Listed[] }).events;
 }
@@ -77,26 +77,26 @@ test('list filters by type and status; detail shows the ledger summary; a failed
   const all = (await list('?provider=stripe')).map((e) => e.workflowId);
   expect(all).toEqual(expect.arrayContaining([handled, other, failed]));
   expect((await list(`?to=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`))).toEqual([]);
-  expect((await fetch(`${api.url}/webhooks/events?status=nope`)).status).toBe(400);
+  expect((await api.fetch(`/webhooks/events?status=nope`)).status).toBe(400);
 
-  const detail = (await (await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
+  const detail = (await (await api.fetch(`/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
   expect(detail).toMatchObject({ executionStatus: 'FAILED', status: 'failed', ledger: { status: 'failed' }, deliveries: [] });
   expect((detail.ledger as { payloadSummary: { fields: string[] } }).payloadSummary.fields).toContain('data');
 
-  expect((await fetch(`${api.url}/webhooks/events/${encodeURIComponent(handled)}/retry`, { method: 'POST' })).status).toBe(409);
-  const retry = await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}/retry`, { method: 'POST' });
+  expect((await api.fetch(`/webhooks/events/${encodeURIComponent(handled)}/retry`, { method: 'POST' })).status).toBe(409);
+  const retry = await api.fetch(`/webhooks/events/${encodeURIComponent(failed)}/retry`, { method: 'POST' });
   expect(retry.status).toBe(202);
   await api.workflows.getHandle(failed).result();
   expect((await list('?status=failed')).map((e) => e.workflowId)).toEqual([]);
-  const after = (await (await fetch(`${api.url}/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
+  const after = (await (await api.fetch(`/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
   expect(after).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', ledger: { status: 'completed' } });
 });
 
 test("another tenant sees none of these events, by list, detail or retry", async () => {
   const mine = await deliver();
   expect(await list('', '/tenants/someone-else')).toEqual([]);
-  expect((await fetch(`${api.url}/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}`)).status).toBe(404);
-  expect((await fetch(`${api.url}/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}/retry`, { method: 'POST' })).status).toBe(404);
+  expect((await api.fetch(`/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}`)).status).toBe(404);
+  expect((await api.fetch(`/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}/retry`, { method: 'POST' })).status).toBe(404);
 });
 
 test('an accepted event no worker has recorded yet is listed from Temporal visibility as received', async () => {

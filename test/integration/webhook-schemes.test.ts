@@ -72,7 +72,7 @@ interface SignedRequest {
 }
 
 async function send(request: SignedRequest): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${api.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+  const res = await api.fetch(`${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

@@ -49,7 +49,7 @@ test('worker killed after the provider charged, before the activity completed â†
   fakes.addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'latency', latencyMs: 8000, times: 1 });
   const first = await startWorkerProcess();
 
-  const res = await fetch(`${api.url}/calls/stripe/createPaymentIntent?wait=0`, {
+  const res = await api.fetch(`/calls/stripe/createPaymentIntent?wait=0`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
     body: JSON.stringify({ params: { amount: 1999, currency: 'usd', customer: 'cus_crash' } }),

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Pool } from 'pg';
@@ -99,6 +100,8 @@ export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup
 
 export interface RunningApi {
   url: string;
+  /** The Express app itself (its routes can be inspected). */
+  app: Express;
   workflows: WorkflowStarter;
   metrics: ApiMetrics;
   /**
@@ -148,6 +151,7 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
   const adminKeys = new Map<string, Promise<string>>();
   return {
     url,
+    app,
     workflows,
     metrics,
     keyFor,

@@ -1,0 +1,48 @@
+/**
+ * API keys of the caller's tenant (admin only, see api/access.ts): create (the key is in this one
+ * answer and never again), list (no secrets), revoke. `npm run api-key` does the same from a shell,
+ * which is how the first admin key of a tenant is made.
+ */
+import express, { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { createApiKey, listApiKeys, revokeApiKey, roles } from '../../lib/api-keys';
+import type { Config } from '../../lib/config';
+import { sendError, zodFieldErrors } from '../errors';
+import { requireTenant } from '../tenant';
+
+export const apiKeyBody = z.object({
+  role: z.enum(roles),
+  name: z.string().trim().min(1).max(200).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters'),
+});
+
+export function apiKeyRoutes({ config, pool }: { config: Config; pool: Pool }): Router {
+  const router = Router({ mergeParams: true });
+  const json = express.json({ limit: '4kb' });
+
+  router.post('/api-keys', json, async (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = apiKeyBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid API key request', zodFieldErrors(body.error));
+    const created = await createApiKey(pool, { tenant, ...body.data });
+    res.status(201).json({ ...created.info, key: created.key });
+  });
+
+  router.get('/api-keys', async (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    res.json({ keys: await listApiKeys(pool, tenant) });
+  });
+
+  router.delete('/api-keys/:keyId', async (req: Request<{ keyId: string }>, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    if (!/^[a-f0-9]{12}$/.test(req.params.keyId) || !(await revokeApiKey(pool, req.params.keyId, tenant))) {
+      return sendError(res, 404, 'not_found', `no live API key ${req.params.keyId}`);
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}
