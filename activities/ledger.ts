@@ -33,11 +33,18 @@ export function createLedgerActivities(pool: Pool) {
           ],
         );
         if (inserted.rowCount === 1) return { firstSeen: true, status: 'received' as const };
-        const existing = await pool.query<{ status: WebhookState }>(
-          'SELECT status FROM webhook_events WHERE tenant = $1 AND provider = $2 AND event_id = $3',
+        const existing = await pool.query<{ status: WebhookState; run_id: string | null }>(
+          'SELECT status, run_id FROM webhook_events WHERE tenant = $1 AND provider = $2 AND event_id = $3',
           [event.tenant, event.provider, event.eventId],
         );
-        return { firstSeen: false, status: existing.rows[0]?.status ?? 'received' };
+        const row = existing.rows[0];
+        // A row written by this very run is not a duplicate: an earlier attempt of this workflow
+        // task ran every local activity (possibly up to the final mark) but the task never
+        // completed (worker killed, server restarted, task timed out under load), so the workflow
+        // runs them again. Seen as a duplicate it would skip its handler and report
+        // outcome "duplicate" for the event it handled itself (found by the fault suite).
+        const ownEarlierAttempt = row?.run_id != null && row.run_id === execution?.runId;
+        return { firstSeen: ownEarlierAttempt, status: row?.status ?? 'received' };
       });
     },
 
