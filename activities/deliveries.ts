@@ -13,6 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { deliveryErrorTypes } from '../workflows/error-types';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../workflows/delivery-types';
 import { deliveryRetrySchedule } from '../workflows/policies';
+import { heartbeatWhile } from './heartbeat';
 
 export interface DeliveryDeps {
   pool: Pool;
@@ -100,7 +101,8 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       let status = 0;
       let error: string | null = null;
       try {
-        const res = await fetch(subscriber.url, {
+        // Heartbeats while the subscriber answers (policy heartbeatTimeout): a killed worker's attempt ends early.
+        const res = await heartbeatWhile(() => fetch(subscriber.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -112,7 +114,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
           body,
           signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
           redirect: 'manual',
-        });
+        }));
         status = res.status;
         await res.arrayBuffer().catch(() => undefined);
         if (status < 200 || status >= 300) error = `subscriber answered ${status}`;

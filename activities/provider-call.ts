@@ -19,6 +19,7 @@ import type {
   ProviderActivityResult,
 } from '../workflows/call-types';
 import { withAttempt } from './attempts';
+import { heartbeatWhile } from './heartbeat';
 import { createBudgets, type Reservation } from './budgets';
 import { cacheKey, createProviderCache } from './cache';
 import { createCircuitBreaker } from './circuit-breaker';
@@ -94,7 +95,9 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
   const budgets = createBudgets(pool, registry);
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
-    return withAttempt(async () => {
+    // Heartbeats while it runs: a killed worker's attempt is retried after the policy's
+    // heartbeatTimeout, not after the whole startToCloseTimeout.
+    return withAttempt(() => heartbeatWhile(async () => {
       const info = Context.current().info;
       const config = providerOf(registry, request.provider);
       const adapter = adapterFor(config, request.operation);
@@ -179,7 +182,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
         }
         throw err;
       }
-    });
+    }));
   }
 
   return {

@@ -3,7 +3,7 @@
  */
 import cors from 'cors';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
@@ -92,7 +92,7 @@ function serviceApi(deps: AppDeps): Router {
   const { config } = deps;
   const service = Router();
   if (config.CORS_ORIGINS.length > 0) service.use(cors({ origin: config.CORS_ORIGINS, maxAge: 600 }));
-  service.use(perMinute(config.RATE_LIMIT_PER_IP_PER_MINUTE, (req) => `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, 'from this address'));
+  service.use(perMinute(config.RATE_LIMIT_PER_IP_PER_MINUTE, (req) => `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`, 'from this address'));
   service.use(authenticate(deps));
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
   service.use(authorize());

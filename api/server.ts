@@ -1,9 +1,16 @@
 /**
  * The API process. Starts even when Temporal or PostgreSQL is down (a lazy Temporal connection;
- * /readyz says 503 until both answer) and shuts down gracefully: stop accepting, finish in-flight
- * requests, then close the pool and the connection.
+ * /readyz says 503 until both answer) and shuts down gracefully on SIGTERM/SIGINT:
+ * 1. stop accepting connections and close idle keep-alive sockets; a request arriving on a
+ *    kept-alive socket meanwhile is still served, with `Connection: close`;
+ * 2. end the live SSE streams at once (they would never finish on their own; clients reconnect
+ *    to another replica after the stream's `retry`);
+ * 3. let in-flight requests finish within SHUTDOWN_GRACE_MS; past it, cut them off;
+ * 4. close the Temporal connection, then the PostgreSQL pool; exit 0, or 1 when requests were cut
+ *    off. Each step is logged.
  */
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { loadRegistry } from '../lib/registry';
@@ -32,30 +39,109 @@ async function main(): Promise<void> {
   });
   const app = createApp({ config, workflows, pool, registry, webhookSources, webhookSecrets, metrics: createApiMetrics(), logger });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  logger.info({ url: `http://127.0.0.1:${config.PORT}`, temporal: config.TEMPORAL_ADDRESS }, 'api listening');
-
+  // Every response in flight, to drain them, end the streams among them and count what is cut off.
+  const inFlight = new Set<ServerResponse>();
   let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // Its socket may now be an idle keep-alive one (e.g. after a stream): close it too.
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+    if (stopping) res.setHeader('connection', 'close');
+    app(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info({ url: `http://127.0.0.1:${port}`, temporal: config.TEMPORAL_ADDRESS }, 'api listening');
+
+  const isEventStream = (res: ServerResponse): boolean => /^text\/event-stream/i.test(String(res.getHeader('content-type') ?? ''));
+  /** Ends open SSE streams; a stream that was still subscribing ends at the next sweep. */
+  const endStreams = (): number => {
+    let ended = 0;
+    for (const res of inFlight) {
+      if (res.headersSent && !res.writableEnded && isEventStream(res)) {
+        res.end();
+        ended++;
+      }
+    }
+    return ended;
+  };
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // npm start's Ctrl-C reaches the API twice (terminal and parent): the first one counts.
+      logger.info({ signal }, 'api already shutting down');
+      return;
+    }
     stopping = true;
-    logger.info({ signal }, 'api shutting down');
+    const startedAt = Date.now();
+    logger.info({ signal, inFlight: inFlight.size, graceMs: config.SHUTDOWN_GRACE_MS }, 'api shutting down: no new connections');
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    const streams = endStreams();
+    if (streams > 0) logger.info({ streams }, 'event streams ended');
+    const sweep = setInterval(endStreams, 250);
+
+    let cutOff = 0;
+    const grace = setTimeout(() => {
+      cutOff = inFlight.size;
+      logger.error({ cutOff, graceMs: config.SHUTDOWN_GRACE_MS }, 'grace time over: cutting off requests still in flight');
+      server.closeAllConnections();
+    }, config.SHUTDOWN_GRACE_MS);
+
     server.close(() => {
-      void Promise.allSettled([pool.end(), connection.close()]).then(() => {
-        logger.info('api stopped');
-        process.exit(0);
+      clearInterval(sweep);
+      clearTimeout(grace);
+      logger.info({ durationMs: Date.now() - startedAt }, 'http server closed: every request finished or cut off');
+      void closeClients().then((failed) => {
+        const exitCode = cutOff > 0 || failed ? 1 : 0;
+        logger.info({ exitCode, cutOff, durationMs: Date.now() - startedAt }, 'api stopped');
+        process.exit(exitCode);
       });
     });
     server.closeIdleConnections();
-    // Requests still running after 10 s are cut off rather than holding the shutdown forever.
-    setTimeout(() => {
-      server.closeAllConnections();
-    }, 10_000).unref();
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  /** Temporal connection, then the pool (a request's last query may still be returning its client); true if one failed. */
+  const closeClients = async (): Promise<boolean> => {
+    let failed = false;
+    for (const [what, close] of [
+      ['temporal connection', () => connection.close()],
+      ['postgres pool', () => pool.end()],
+    ] as const) {
+      try {
+        await withTimeout(close(), CLOSE_TIMEOUT_MS, `${what} did not close within ${CLOSE_TIMEOUT_MS} ms`);
+        logger.info(`${what} closed`);
+      } catch (err) {
+        failed = true;
+        logger.error({ err }, `${what} not closed cleanly`);
+      }
+    }
+    return failed;
+  };
+
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+/** How long closing the Temporal connection or the pool may take once the server has closed. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+function withTimeout(promise: Promise<unknown>, ms: number, message: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 main().catch((err: unknown) => {

@@ -1,12 +1,15 @@
 /**
  * The worker process: JSON logs through pino, Temporal SDK metrics and our own on Prometheus
- * ports, graceful shutdown on SIGINT/SIGTERM (in-flight tasks finish, then the process exits).
+ * ports, graceful shutdown on SIGINT/SIGTERM: every worker stops polling, running activities get
+ * SHUTDOWN_GRACE_MS to finish (then they are cancelled and retried elsewhere), and only then are
+ * the metrics server, the native connection and the pool closed; exit 0 (1 if draining failed).
  */
+import type { Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { loadRegistry } from '../lib/registry';
 import { createPool } from '../lib/db';
-import { createLogger } from '../lib/logger';
+import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
 import { cacheMetricsRegistry } from '../activities/cache';
@@ -24,10 +27,20 @@ async function main(): Promise<void> {
   const logger = createLogger('switchyard-worker', config.LOG_LEVEL);
   Runtime.install({
     logger: new PinoSdkLogger(logger),
+    // The SDK would shut the workers down on its own; this process does it below, with logs and in order.
+    shutdownSignals: [],
     telemetryOptions: config.TEMPORAL_SDK_METRICS_PORT
       ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_SDK_METRICS_PORT}` } } }
       : undefined,
   });
+  // A signal before the workers exist: nothing is in flight yet, so stop at once.
+  let stopping: string | null = null;
+  const stopBeforeStart = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'worker stopping before it started');
+    process.exit(0);
+  };
+  process.once('SIGINT', stopBeforeStart).once('SIGTERM', stopBeforeStart);
+
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const metrics = createWorkerMetrics();
   const metricsServer = await serveMetrics(
@@ -44,7 +57,25 @@ async function main(): Promise<void> {
     providerTaskQueuePrefix: config.PROVIDER_TASK_QUEUE_PREFIX,
     deliveryRetrySchedule: config.DELIVERY_RETRY_SCHEDULE,
     metrics,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
   });
+  process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // npm start's Ctrl-C reaches the worker twice (terminal and parent): the first one counts.
+      logger.info({ signal, first: stopping }, 'worker already shutting down');
+      return;
+    }
+    stopping = signal;
+    logger.info(
+      { signal, graceMs: config.SHUTDOWN_GRACE_MS },
+      'worker shutting down: polling stopped, running activities may finish within the grace time',
+    );
+    workers.shutdown();
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  const running = workers.run(); // settles after a shutdown signal once in-flight tasks are done
+  running.catch(() => undefined); // awaited below; a failure during the schedule sync is not unhandled
   if (loadMonitoringConfig().SCHEDULES_AT_WORKER_START === 'true') {
     // Monitoring Schedules follow the registry; a failure here is logged, the worker still runs.
     try {
@@ -66,13 +97,36 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  let exitCode = 0;
   try {
-    await workers.run(); // resolves after a shutdown signal once in-flight tasks are done
-  } finally {
-    await connection.close();
-    await pool.end();
-    metricsServer.close();
-    logger.info('worker stopped');
+    await running;
+    logger.info('workers drained');
+  } catch (err) {
+    // GracefulShutdownPeriodExpiredError (draining outlived grace + margin) or a worker failure.
+    exitCode = 1;
+    logger.error({ err, signal: stopping }, 'workers stopped with an error');
+  }
+  await closeStep(logger, 'metrics server closed', () => closeServer(metricsServer));
+  await closeStep(logger, 'temporal connection closed', () => connection.close());
+  await closeStep(logger, 'postgres pool closed', () => pool.end());
+  logger.info({ exitCode }, 'worker stopped');
+  process.exit(exitCode);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections(); // a scraper's keep-alive socket must not hold the exit
+  });
+}
+
+/** One step of the shutdown, logged; a failure is logged and does not stop the next steps. */
+async function closeStep(logger: Logger, done: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+    logger.info(done);
+  } catch (err) {
+    logger.warn({ err }, `${done}: failed`);
   }
 }
 

@@ -28,14 +28,28 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replace activities (tests of failure paths); defaults to the real ones. */
   activities?: Partial<ReturnType<typeof createActivities>>;
+  /**
+   * After shutdown(), how long running activities may take to finish before they are cancelled
+   * (the worker process passes SHUTDOWN_GRACE_MS). Unset: the SDK's default, cancel at once.
+   */
+  shutdownGraceMs?: number;
 }
 
 export interface WorkerGroup {
   workers: Worker[];
-  /** Runs every worker; resolves once all have shut down. */
+  /**
+   * Runs every worker; resolves once all have shut down. When one fails, the others are shut
+   * down too, and it rejects with the first error after all have stopped.
+   */
   run(): Promise<void>;
+  /** Stops polling on every worker; running tasks drain (up to `shutdownGraceMs`), then run() settles. */
   shutdown(): void;
 }
+
+/** Heartbeats reach the server at least this often (default: 0.8 × the heartbeat timeout, too little slack on a busy host). */
+const HEARTBEAT_THROTTLE = '2 seconds';
+/** How long past the grace time a stuck shutdown may take before run() gives up with an error. */
+const SHUTDOWN_FORCE_MARGIN_MS = 5_000;
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -51,6 +65,10 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...options.activities,
   };
   const interceptors = options.metrics ? { activity: [activityMetricsInterceptor(options.metrics)] } : undefined;
+  const shutdown: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> =
+    options.shutdownGraceMs === undefined
+      ? {}
+      : { shutdownGraceTime: options.shutdownGraceMs, shutdownForceTime: options.shutdownGraceMs + SHUTDOWN_FORCE_MARGIN_MS };
   const main = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -58,6 +76,8 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
     interceptors,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    ...shutdown,
   });
   const providerWorkers = await Promise.all(
     Object.values(options.registry).map((provider) =>
@@ -68,17 +88,29 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
         activities: { callProvider: activities.callProvider, compensateProviderCall: activities.compensateProviderCall },
         maxTaskQueueActivitiesPerSecond: provider.rateLimitPerSecond,
         interceptors,
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+        ...shutdown,
       }),
     ),
   );
   const workers = [main, ...providerWorkers];
+  const shutdownAll = (): void => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   return {
     workers,
     async run() {
-      await Promise.all(workers.map((w) => w.run()));
+      const results = await Promise.allSettled(
+        workers.map((w) =>
+          w.run().catch((err: unknown) => {
+            shutdownAll(); // one worker failing stops the group: the process must not half-run
+            throw err;
+          }),
+        ),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
-    shutdown() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    },
+    shutdown: shutdownAll,
   };
 }

@@ -70,13 +70,15 @@ export const activityPolicies = {
   settleBudget: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
   releaseBudget: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
   /**
-   * One provider operation. startToClose a little over the providers' 10 s request timeout, so an
-   * attempt whose worker died is retried (with the same idempotency key) soon after.
+   * One provider operation. startToClose a little over the providers' 10 s request timeout; the
+   * activity heartbeats while it waits, so an attempt whose worker died (SIGKILL) is retried on
+   * another worker, with the same idempotency key, after the heartbeat timeout (5 s) instead.
    * Retry-After and an open circuit set the next delay exactly; otherwise jittered backoff.
    */
   callProvider: {
     kind: 'remote',
     startToCloseTimeout: '15 seconds',
+    heartbeatTimeout: '5 seconds',
     scheduleToCloseTimeout: '10 minutes',
     retry: {
       initialInterval: '500 ms',
@@ -98,6 +100,7 @@ export const activityPolicies = {
   deliverToSubscriber: {
     kind: 'remote',
     startToCloseTimeout: '30 seconds',
+    heartbeatTimeout: '5 seconds', // heartbeats while the subscriber answers: a dead worker's attempt ends early
     retry: { maximumAttempts: 1 },
   },
   /** Batch size, wait, mode and task queue for a batch workflow, from the registry. */
@@ -108,6 +111,7 @@ export const activityPolicies = {
   compensateProviderCall: {
     kind: 'remote',
     startToCloseTimeout: '15 seconds',
+    heartbeatTimeout: '5 seconds', // same activity as callProvider: heartbeats while the provider answers
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
