@@ -14,6 +14,7 @@ import type { WebhookSources } from './webhook-sources';
 import { authorize } from './access';
 import { authenticate, principalOf } from './auth';
 import { sendError } from './errors';
+import { openApiDocument } from './openapi';
 import { apiKeyRoutes } from './routes/api-keys';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(helmet());
   app.use(requestObserver(deps));
   app.use(healthRoutes(deps));
+  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   // Provider webhooks are public: each is verified by its signature, not by a caller credential.
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
@@ -119,6 +121,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(serviceApi(deps));
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    // Errors Express and body-parser raise for bad input (malformed JSON or percent-encoding, an
+    // oversized or unsupported body) carry their 4xx: the caller's mistake, answered as such.
+    const status = (err as { status?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && !res.headersSent) {
+      const message = err instanceof Error ? err.message : 'bad request';
+      return sendError(res, status, status === 413 ? 'body_too_large' : 'invalid_request', message);
+    }
     deps.logger.error({ err }, 'unhandled error');
     if (!res.headersSent) sendError(res, 500, 'internal_error', 'unexpected error');
   };

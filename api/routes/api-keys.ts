@@ -5,16 +5,11 @@
  */
 import express, { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { z } from 'zod';
-import { createApiKey, listApiKeys, revokeApiKey, roles } from '../../lib/api-keys';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import { sendError, zodFieldErrors } from '../errors';
+import { apiKeyBody } from '../schemas';
 import { requireTenant } from '../tenant';
-
-export const apiKeyBody = z.object({
-  role: z.enum(roles),
-  name: z.string().trim().min(1).max(200).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters'),
-});
 
 export function apiKeyRoutes({ config, pool }: { config: Config; pool: Pool }): Router {
   const router = Router({ mergeParams: true });

@@ -8,7 +8,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -18,7 +17,6 @@ import {
   awaitItemUpdate,
   batchItemId,
   batchKeyOfItem,
-  batchPriorities,
   batchWorkflowId,
   itemStatusQuery,
   type BatchKey,
@@ -27,6 +25,8 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
+import { unknownIfUnstorable } from '../route-input';
+import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
@@ -42,14 +42,6 @@ export interface BatchRouteDeps {
   registry: ProviderRegistry;
   logger: Logger;
 }
-
-const itemBody = z.object({
-  params: z.record(z.string(), z.unknown()),
-  priority: z.enum(['critical', ...batchPriorities]).default('medium'),
-  /** Items with the same key inside the dedup window share one result; default: a hash of the params. */
-  dedupKey: z.string().min(1).max(200).optional(),
-});
-const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
 
 function stableHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
@@ -70,6 +62,7 @@ interface ItemRow {
 export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const json = express.json({ limit: '256kb' });
+  router.param('id', unknownIfUnstorable('batch item'));
 
   async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {
     const { rows } = await pool.query<ItemRow>('SELECT status, result, error, batch_size, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
@@ -123,7 +116,7 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     if (!providerConfig || !adapter || !providerConfig.operations[operation]) {
       return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
     }
-    const body = itemBody.safeParse(req.body ?? {});
+    const body = batchItemBody.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
     const params = adapter.params.safeParse(body.data.params);
     if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));

@@ -9,7 +9,6 @@
 import express, { type Request, type Response, Router } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import { z } from 'zod';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import { adapterFor } from '../../activities/providers';
@@ -19,13 +18,13 @@ import type { ProviderRegistry } from '../../lib/registry';
 import {
   bookingStatusQuery,
   bookingWorkflowId,
-  callPriorities,
   providerCallStatusQuery,
   providerCallWorkflowId,
   type BookingRequest,
   type ProviderCallInput,
 } from '../../workflows/call-types';
 import { sendError, zodFieldErrors } from '../errors';
+import { bookingBody, callBody, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
@@ -39,28 +38,6 @@ export interface CallRouteDeps {
   registry: ProviderRegistry;
   logger: Logger;
 }
-
-const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
-
-const callBody = z.object({
-  params: z.record(z.string(), z.unknown()).default({}),
-  priority: z.enum(callPriorities).default('normal'),
-});
-
-const isoDateTime = z.string().datetime({ offset: true });
-const bookingBody = z.object({
-  amount: z.number().int().positive(),
-  currency: z.string().regex(/^[a-z]{3}$/, 'three lowercase letters (ISO 4217)'),
-  customer: z.string().min(1).optional(),
-  calendarId: z.string().min(1),
-  summary: z.string().min(1).max(500),
-  start: isoDateTime,
-  end: isoDateTime,
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
-  email: z.string().email(),
-});
-
-const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
 
 export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
   const router = Router({ mergeParams: true });

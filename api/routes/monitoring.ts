@@ -7,11 +7,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import express, { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
-import { z } from 'zod';
 import { createBudgets } from '../../activities/budgets';
 import type { ProviderRegistry } from '../../lib/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
+import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { sendError, zodFieldErrors } from '../errors';
+import { unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -21,19 +22,6 @@ export interface MonitoringRouteDeps {
   metrics: ApiMetrics;
   workflows: WorkflowStarter;
 }
-
-const slaQuery = z.object({
-  provider: z.string().min(1).max(100).optional(),
-  window: z.enum(['hourly', 'daily']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const alertsQuery = z.object({
-  state: z.enum(['firing', 'acknowledged', 'resolved', 'open']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const ackBody = z.object({ by: z.string().min(1).max(200).default('api') }).default({ by: 'api' });
 
 interface AlertRow {
   id: string;
@@ -229,6 +217,8 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
     );
     res.json({ alerts: rows.map(alertJson) });
   });
+
+  router.param('id', unknownIfUnstorable('alert'));
 
   router.get('/alerts/:id', async (req: Request, res: Response) => {
     const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);

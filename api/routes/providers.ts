@@ -4,12 +4,12 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import { createBudgets } from '../../activities/budgets';
 import { createProviderCache } from '../../activities/cache';
 import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
+import { cachePrefixQuery } from '../schemas';
 import { sendError } from '../errors';
 import { requireTenant } from '../tenant';
 import { exportCircuitStates, type ApiMetrics } from '../metrics';
@@ -20,8 +20,6 @@ export interface ProviderRouteDeps {
   registry: ProviderRegistry;
   metrics: ApiMetrics;
 }
-
-const prefixQuery = z.object({ prefix: z.string().min(1).max(500) });
 
 export function providerRoutes({ config, pool, registry, metrics }: ProviderRouteDeps): Router {
   const router = Router({ mergeParams: true });
@@ -39,7 +37,7 @@ export function providerRoutes({ config, pool, registry, metrics }: ProviderRout
   });
 
   router.delete('/cache', async (req: Request, res: Response) => {
-    const parsed = prefixQuery.safeParse(req.query);
+    const parsed = cachePrefixQuery.safeParse(req.query);
     if (!parsed.success) {
       sendError(res, 400, 'invalid_request', '?prefix= is required', { prefix: 'required' });
       return;

@@ -24,6 +24,7 @@ export class StreamHub {
   private readonly listeners = new Set<Listener>();
   private client: PoolClient | null = null;
   private connecting: Promise<void> | null = null;
+  private detach: () => void = () => undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -49,18 +50,26 @@ export class StreamHub {
     if (this.client) return Promise.resolve();
     this.connecting ??= (async () => {
       const client = await this.pool.connect();
-      client.on('notification', (message: Notification) => this.fanOut(message));
-      client.on('error', (err) => {
+      const onNotification = (message: Notification): void => this.fanOut(message);
+      client.on('notification', onNotification);
+      const onError = (err: Error): void => {
         this.logger.warn({ err: err.message }, 'stream LISTEN connection lost');
         if (this.client === client) this.client = null;
         client.release(err);
         setTimeout(() => {
           if (this.listeners.size > 0) this.ensureListening().catch((e: unknown) => this.logger.error({ err: e }, 'stream LISTEN reconnect failed'));
         }, RECONNECT_MS).unref();
-      });
+      };
+      client.on('error', onError);
+      // Pooled clients are reused: both listeners leave with the client, or they pile up on it.
+      this.detach = () => {
+        client.removeListener('notification', onNotification);
+        client.removeListener('error', onError);
+      };
       try {
         await client.query(`LISTEN ${STREAM_CHANNEL}`);
       } catch (err) {
+        this.detach();
         client.release(err instanceof Error ? err : true);
         throw err;
       }
@@ -76,11 +85,14 @@ export class StreamHub {
     const client = this.client;
     if (!client || this.listeners.size > 0) return;
     this.client = null;
-    client.removeAllListeners('notification');
+    // This client's own: a stream opening meanwhile may connect another and replace this.detach.
+    const detach = this.detach;
     try {
       await client.query(`UNLISTEN ${STREAM_CHANNEL}`);
+      detach();
       client.release();
     } catch (err) {
+      detach();
       client.release(err instanceof Error ? err : true);
     }
   }

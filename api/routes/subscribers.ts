@@ -6,13 +6,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import { matchesFilter } from '../../activities/deliveries';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { deliveryWorkflowId, type DeliveryInput } from '../../workflows/delivery-types';
 import { tenantKey } from '../../workflows/search-attributes';
+import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
 import { sendError, zodFieldErrors } from '../errors';
+import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import type { WorkflowStarter } from '../workflow-starter';
@@ -23,15 +24,6 @@ export interface SubscriberRouteDeps {
   pool: Pool;
   logger: Logger;
 }
-
-const filterList = z.array(z.string().regex(/^[A-Za-z0-9_.:*-]{1,200}$/)).max(100);
-const subscriberBody = z.object({
-  url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'http or https URL'),
-  providers: filterList.default([]),
-  eventTypes: filterList.default([]),
-});
-const subscriberPatch = subscriberBody.partial().extend({ enabled: z.boolean().optional() });
-const sinceQuery = z.object({ since: z.string().datetime({ offset: true }) });
 
 interface SubscriberRow {
   id: string;
@@ -63,6 +55,7 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
   const json = express.json({ limit: '64kb' });
 
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
+  router.param('id', unknownIfUnstorable('subscriber or delivery'));
 
   async function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
     const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 AND id = $2`, [tenant, id]);
@@ -169,9 +162,7 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
   router.get('/deliveries', async (req: Request, res: Response) => {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
-    const filters = z
-      .object({ subscriber: z.string().optional(), status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped']).optional() })
-      .safeParse(req.query);
+    const filters = deliveriesQuery.safeParse(req.query);
     if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
     const { rows } = await pool.query(
       `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,

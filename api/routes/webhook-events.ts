@@ -5,12 +5,13 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { z } from 'zod';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
 import { webhookStatusQuery, type WebhookEvent } from '../../workflows/webhook-types';
+import { eventsQuery } from '../schemas';
 import { sendError, zodFieldErrors } from '../errors';
+import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant, workflowBelongsTo } from '../tenant';
 import { sendViewFailure, viewWorkflow } from '../workflow-view';
@@ -23,15 +24,6 @@ export interface WebhookEventRouteDeps {
   pool: Pool;
   logger: Logger;
 }
-
-const listQuery = z.object({
-  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
-  type: z.string().max(255).optional(),
-  status: z.enum(['received', 'processing', 'completed', 'failed']).optional(),
-  from: z.string().datetime({ offset: true }).optional(),
-  to: z.string().datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
 
 interface LedgerRow {
   tenant: string;
@@ -71,6 +63,7 @@ export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookE
   const router = Router({ mergeParams: true });
 
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
+  router.param('workflowId', unknownIfUnstorable('webhook event'));
 
   async function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
     const { rows } = await pool.query<LedgerRow>('SELECT * FROM webhook_events WHERE tenant = $1 AND workflow_id = $2', [tenant, workflowId]);
@@ -80,7 +73,7 @@ export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookE
   router.get('/webhooks/events', async (req: Request, res: Response) => {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
-    const parsed = listQuery.safeParse(req.query);
+    const parsed = eventsQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
     const q = parsed.data;
     const { rows } = await pool.query<LedgerRow>(

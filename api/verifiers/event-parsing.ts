@@ -35,14 +35,45 @@ export function decodeUtf8(rawBody: Buffer): string | undefined {
 
 export type JsonBodyResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
+/** NUL and unpaired surrogates: valid in JSON text (as escapes), refused by PostgreSQL text and jsonb. */
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string): boolean => text.includes('\u0000') || unpairedSurrogate.test(text);
+
+/**
+ * Whether any string or key in a parsed body cannot be stored in the ledger's jsonb payload. Such
+ * an event would be accepted, then its ledger write (which never gives up) would fail forever: it
+ * is refused as malformed instead. Iterative, so deeply nested JSON cannot overflow the stack.
+ */
+export function hasUnstorableText(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (unstorable(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const inner of value as unknown[]) pending.push(inner);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, inner] of Object.entries(value)) {
+        if (unstorable(key)) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
+}
+
+export const unstorableTextReason = 'body contains a NUL character or an unpaired surrogate, which cannot be stored';
+
 export function parseJsonBody(rawBody: Buffer): JsonBodyResult {
   const text = decodeUtf8(rawBody);
   if (text === undefined) return { ok: false, reason: 'body is not valid UTF-8' };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     return { ok: false, reason: `body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
+  return hasUnstorableText(value) ? { ok: false, reason: unstorableTextReason } : { ok: true, value };
 }
 
 export function isJsonObject(value: unknown): value is Record<string, unknown> {

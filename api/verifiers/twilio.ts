@@ -4,7 +4,7 @@
  * The primary and secondary auth tokens are both live during a rotation.
  */
 import twilio from 'twilio';
-import { noSecretConfigured, sanitiseToIdCharset } from './event-parsing';
+import { hasUnstorableText, noSecretConfigured, sanitiseToIdCharset, unstorableTextReason } from './event-parsing';
 import type { InboundWebhook, SignatureScheme, VerifyResult } from './types';
 
 export type TwilioOptions = Record<string, never>;
@@ -53,6 +53,8 @@ export const twilioScheme: SignatureScheme<TwilioOptions> = {
   verify: (request, secrets) => verifyTwilioSignature(request, secrets),
   extract(request) {
     const params = parseTwilioForm(request.rawBody);
+    // %00 decodes to NUL, which the ledger's jsonb payload cannot hold.
+    if (hasUnstorableText(params)) return { ok: false, reason: unstorableTextReason };
     const messageSid = firstParam(params, ['MessageSid', 'SmsSid']);
     const sid = messageSid ?? firstParam(params, ['CallSid']);
     if (sid === undefined) {

@@ -1,0 +1,194 @@
+/**
+ * The service API's request and response shapes as zod schemas, in one place: the routes validate
+ * requests with the request schemas, and api/openapi.ts turns both kinds into the OpenAPI
+ * document's JSON Schemas. A 400 names each bad field (`fields`: path → message).
+ */
+import { z } from 'zod';
+import { roles } from '../lib/api-keys';
+import { batchPriorities } from '../workflows/batch-types';
+import { callPriorities } from '../workflows/call-types';
+import { storableString } from './route-input';
+
+const isoDateTime = z.string().datetime({ offset: true });
+const id = z.string();
+
+// ---------------------------------------------------------------- requests
+
+export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
+
+/** `?wait=<ms>`: how long to wait for the result before answering 202. */
+export const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
+
+export const callBody = z.object({
+  /** The operation's params (each provider operation validates its own; see README "Provider calls"). */
+  params: z.record(z.string(), z.unknown()).default({}),
+  priority: z.enum(callPriorities).default('normal'),
+});
+
+export const bookingBody = z.object({
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[a-z]{3}$/, 'three lowercase letters (ISO 4217)'),
+  customer: z.string().min(1).optional(),
+  calendarId: z.string().min(1),
+  summary: z.string().min(1).max(500),
+  start: isoDateTime,
+  end: isoDateTime,
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
+  email: z.string().email(),
+});
+
+export const batchItemBody = z.object({
+  params: z.record(z.string(), z.unknown()),
+  priority: z.enum(['critical', ...batchPriorities]).default('medium'),
+  /** Items with the same key inside the dedup window share one result; default: a hash of the params. */
+  dedupKey: z.string().min(1).max(200).optional(),
+});
+
+const filterList = z.array(z.string().regex(/^[A-Za-z0-9_.:*-]{1,200}$/)).max(100);
+export const subscriberBody = z.object({
+  url: storableString().pipe(z.string().url()).refine((u) => /^https?:\/\//.test(u), 'http or https URL'),
+  providers: filterList.default([]),
+  eventTypes: filterList.default([]),
+});
+export const subscriberPatch = subscriberBody.partial().extend({ enabled: z.boolean().optional() });
+export const sinceQuery = z.object({ since: isoDateTime });
+export const deliveriesQuery = z.object({
+  subscriber: storableString().optional(),
+  status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped']).optional(),
+});
+
+export const eventsQuery = z.object({
+  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  type: storableString().pipe(z.string().max(255)).optional(),
+  status: z.enum(['received', 'processing', 'completed', 'failed']).optional(),
+  from: isoDateTime.optional(),
+  to: isoDateTime.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const slaQuery = z.object({
+  provider: z.string().min(1).max(100).optional(),
+  window: z.enum(['hourly', 'daily']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const alertsQuery = z.object({
+  state: z.enum(['firing', 'acknowledged', 'resolved', 'open']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const ackBody = z.object({ by: z.string().min(1).max(200).default('api') }).default({ by: 'api' });
+
+export const cachePrefixQuery = z.object({ prefix: storableString().pipe(z.string().min(1).max(500)) });
+
+export const apiKeyBody = z.object({
+  role: z.enum(roles),
+  name: storableString().pipe(z.string().trim().min(1).max(200)),
+});
+
+export const streamQuery = z.object({
+  /** Comma-separated topics (default: all). */
+  topics: z.string().optional(),
+});
+
+// ---------------------------------------------------------------- responses
+
+export const errorAnswer = z.object({
+  error: z.string(),
+  reason: z.string(),
+  /** Field path → message, for a 400 about specific fields. */
+  fields: z.record(z.string(), z.string()).optional(),
+});
+
+const failure = z.object({ message: z.string(), type: z.string().nullable() });
+const workflowRef = z.object({ workflowId: id, runId: id });
+
+export const callAnswer = workflowRef.extend({
+  status: z.enum(['completed', 'failed', 'running']),
+  duplicate: z.boolean().optional(),
+  result: z.unknown().optional(),
+  error: failure.optional(),
+});
+
+/** GET /calls/:id, /bookings/:id, /webhooks/events/:id: the workflow's status query and description. */
+export const workflowView = z.looseObject({
+  workflowId: id,
+  runId: id,
+  executionStatus: z.string(),
+  startTime: isoDateTime,
+  closeTime: isoDateTime.nullable(),
+  /** The workflow's own status query; null while no worker has answered it. */
+  status: z.string().nullable(),
+});
+
+export const webhookAccepted = z.union([
+  workflowRef.extend({ duplicate: z.literal(true).optional() }),
+  z.object({ events: z.array(workflowRef.extend({ duplicate: z.boolean().optional() })) }),
+]);
+
+export const batchItemAccepted = z.looseObject({
+  itemId: id,
+  duplicate: z.boolean(),
+  batched: z.boolean(),
+  batchId: id.optional(),
+  workflowId: id.optional(),
+  status: z.string().optional(),
+});
+
+export const batchItemAnswer = z.object({
+  itemId: id,
+  status: z.enum(['queued', 'sent', 'failed', 'running']),
+  result: z.unknown().nullable(),
+  error: z.unknown().nullable(),
+  batchSize: z.number().int().optional(),
+  sentAt: isoDateTime.optional(),
+});
+
+const ledgerEvent = z.looseObject({ workflowId: id, provider: z.string(), eventId: z.string(), eventType: z.string().nullable(), status: z.string() });
+export const eventList = z.object({ events: z.array(ledgerEvent) });
+export const rerunAnswer = z.object({ runId: id, rerun: z.boolean(), workflowId: id.optional(), deliveryId: id.optional() });
+
+export const subscriber = z.object({
+  id,
+  url: z.string(),
+  providers: z.array(z.string()),
+  eventTypes: z.array(z.string()),
+  enabled: z.boolean(),
+  disabledReason: z.string().nullable(),
+  createdAt: isoDateTime,
+});
+export const subscriberCreated = subscriber.extend({ signingSecret: z.string() });
+export const subscriberList = z.object({ subscribers: z.array(subscriber) });
+export const deliveryList = z.object({ deliveries: z.array(z.looseObject({ id, status: z.string(), attempts: z.number().int() })) });
+export const replayAnswer = z.object({ replayed: z.number().int(), deliveries: z.array(z.unknown()) });
+
+export const providerHealth = z.object({
+  providers: z.array(z.looseObject({ provider: z.string(), status: z.string(), score: z.number().nullable() })),
+});
+export const slaAnswer = z.object({
+  reports: z.array(z.looseObject({ provider: z.string() })),
+  summary: z.object({ reports: z.number().int(), compliant: z.number().int(), complianceRatio: z.number().nullable() }),
+});
+const alert = z.looseObject({ id, provider: z.string().nullable().optional(), severity: z.string(), state: z.string() });
+export const alertList = z.object({ alerts: z.array(alert) });
+export const alertView = alert.extend({ live: z.unknown() });
+export const ackAnswer = z.object({ id, runId: id, acknowledgedBy: z.string(), escalationLevel: z.number().int() });
+export const budgetList = z.object({ budgets: z.array(z.looseObject({ provider: z.string() })) });
+export const circuitList = z.object({ circuits: z.array(z.looseObject({ provider: z.string(), state: z.string() })) });
+export const cacheRemoved = z.object({ prefix: z.string(), removed: z.number().int() });
+
+export const apiKeyInfo = z.object({
+  keyId: id,
+  tenant: z.string(),
+  role: z.enum(roles),
+  name: z.string(),
+  createdAt: isoDateTime,
+  revokedAt: isoDateTime.nullable(),
+  lastUsedAt: isoDateTime.nullable(),
+});
+export const apiKeyCreated = apiKeyInfo.extend({ key: z.string() });
+export const apiKeyList = z.object({ keys: z.array(apiKeyInfo) });
+
+export const healthAnswer = z.object({ status: z.literal('ok') });
+export const readyAnswer = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.object({ temporal: z.unknown(), postgres: z.unknown() }),
+});
