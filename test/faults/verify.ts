@@ -4,6 +4,7 @@
  * and payment rows per event). Every accepted event must have exactly one run, completed, one
  * completed ledger row written by that run and one payment; every bad event nothing at all.
  */
+import { inParallel } from '../support/concurrency';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { webhookWorkflowId, type WebhookStatus } from '../../workflows/webhook-types';
@@ -42,19 +43,6 @@ export interface Verification {
 
 const EXAMPLES = 10;
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!);
-      }
-    }),
-  );
-  return results;
-}
 
 export interface RunSummary {
   workflowId: string;
@@ -124,7 +112,7 @@ export async function verifyRun(args: {
   flag('processWebhook run for an id the sender never used', [...runs.keys()].filter((id) => !known.has(id)));
 
   const acceptedIds = new Set(accepted.map((e) => e.eventId));
-  const described = await mapLimit(events, 16, async (e) => {
+  const described = await inParallel(events, 16, async (e) => {
     try {
       const handle = client.workflow.getHandle(idOf(e));
       const d = await handle.describe();

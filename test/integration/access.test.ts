@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
@@ -16,6 +15,7 @@ import { roles, type Role } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { expressRoutes } from '../support/express-routes';
 import { postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 
 let pool: Pool;
@@ -43,26 +43,6 @@ afterAll(async () => {
 
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 
-/** Every [METHOD, path] the Express app serves, mounted prefixes included. */
-function expressRoutes(app: Express): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle: { stack?: Layer[] };
-    rawPath?: string;
-  }
-  const found: string[] = [];
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) found.push(`${method.toUpperCase()} ${prefix}${layer.route.path}`);
-      } else if (layer.handle.stack) {
-        walk(layer.handle.stack, `${prefix}${typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''}`);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return found;
-}
 
 test('every service route is declared with a permission, and every declared route exists', () => {
   const served = expressRoutes(api.app);

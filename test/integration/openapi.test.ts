@@ -3,10 +3,10 @@
  * documented and every documented route is served, each service route carries its permission
  * from api/access.ts, and real answers match their documented response schemas.
  */
-import type { Express } from 'express';
 import type { Pool } from 'pg';
 import { permissionFor } from '../../api/access';
 import * as schemas from '../../api/schemas';
+import { expressRoutes } from '../support/express-routes';
 import { startApi, testConfig, testPool, type RunningApi } from '../support/harness';
 
 let pool: Pool;
@@ -26,33 +26,13 @@ afterAll(async () => {
   await pool?.end();
 });
 
-/** Every `METHOD /path` the Express app serves (mounted prefixes included), in OpenAPI form. */
-function servedRoutes(app: Express): string[] {
-  interface Layer {
-    route?: { path: string; methods: Record<string, boolean> };
-    handle: { stack?: Layer[] };
-    rawPath?: string;
-  }
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) found.add(`${method.toUpperCase()} ${`${prefix}${layer.route.path}`.replace(/:(\w+)/g, '{$1}')}`);
-      } else if (layer.handle.stack) {
-        walk(layer.handle.stack, `${prefix}${typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''}`);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...found].sort();
-}
 
 test('an OpenAPI 3.1 document whose routes are exactly the served ones', () => {
   expect(doc.openapi).toBe('3.1.0');
   const documented = Object.entries(doc.paths)
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
     .sort();
-  const served = servedRoutes(api.app);
+  const served = expressRoutes(api.app).map((route) => route.replace(/:(\w+)/g, '{$1}'));
   expect(served.length).toBeGreaterThan(50);
   expect(served.filter((route) => !documented.includes(route))).toEqual([]);
   expect(documented.filter((route) => !served.includes(route))).toEqual([]);

@@ -7,6 +7,7 @@
  * by `npm test`'s set-up), exactly as production runs it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { inParallel } from '../support/concurrency';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
@@ -49,20 +50,6 @@ afterAll(async () => {
   await pool?.end();
 }, 30_000);
 
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function inParallel<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await task(items[index]!);
-      }
-    }),
-  );
-  return results;
-}
 
 interface HistoryIdentities {
   workflowTasks: string[];

@@ -1,0 +1,24 @@
+/** Every `METHOD /path` an Express 5 app serves, mounted prefixes included (`:param` form). */
+import type { Express } from 'express';
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+  rawPath?: string;
+}
+
+export function expressRoutes(app: Express): string[] {
+  const found = new Set<string>();
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const method of Object.keys(layer.route.methods)) found.add(`${method.toUpperCase()} ${prefix}${layer.route.path}`);
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack, `${prefix}${typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''}`);
+      }
+    }
+  };
+  // Express 5 keeps its router on `app.router`; its layers are not part of the public types.
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return [...found].sort();
+}
