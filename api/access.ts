@@ -16,6 +16,8 @@ import { principalOf } from './auth';
 import { sendError } from './errors';
 
 export const permissions = {
+  /** Who the caller is (tenant, role, permissions): every role, e.g. for the console's sign-in. */
+  'session:read': ['admin', 'operator', 'service'],
   /** Start work: provider calls, booking sagas, batch items. */
   'work:start': ['admin', 'service'],
   /** Read started work: calls, bookings, batch items. */
@@ -39,7 +41,9 @@ export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Every service-API route: method, Express path, permission. */
 export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission]> = [
+  ['GET', '/whoami', 'session:read'],
   ['POST', '/calls/:provider/:operation', 'work:start'],
+  ['GET', '/calls', 'work:read'],
   ['GET', '/calls/:workflowId', 'work:read'],
   ['POST', '/bookings', 'work:start'],
   ['GET', '/bookings/:workflowId', 'work:read'],

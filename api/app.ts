@@ -1,12 +1,15 @@
 /**
  * The Express app factory: everything the API does, testable without listening on a port.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import cors from 'cors';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
+import { projectRoot } from '../lib/paths';
 import type { Logger } from '../lib/logger';
 import type { ProviderRegistry } from '../lib/registry';
 import type { WebhookSecrets } from './webhook-secrets';
@@ -23,6 +26,7 @@ import { streamRoutes } from './routes/stream'; // monitoring (issue 6)
 import { batchRoutes } from './routes/batches';
 import { callRoutes } from './routes/calls';
 import { providerRoutes } from './routes/providers';
+import { sessionRoutes } from './routes/session';
 import { subscriberRoutes } from './routes/subscribers';
 import { webhookEventRoutes } from './routes/webhook-events';
 import { webhookRoutes } from './routes/webhooks';
@@ -97,13 +101,41 @@ function serviceApi(deps: AppDeps): Router {
   service.use(authenticate(deps));
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
   service.use(authorize());
-  const routers = [batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps)];
+  const routers = [sessionRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps)]) {
     service.use(tenantScoped);
     service.use('/tenants/:tenant', tenantScoped);
   }
   return service;
+}
+
+/** Where `scripts/setup.sh` builds the console (console/, Vite). */
+export const consoleDir = path.join(projectRoot, 'dist', 'console');
+
+/**
+ * The operator console's static files at `/console` (public: every piece of data comes from the
+ * service API with the signed-in credential). Unknown paths get index.html (the console routes
+ * by hash); without a build, 503 says how to make one. Middleware, not routes: nothing here is
+ * part of the API document.
+ */
+function consoleFiles(): RequestHandler {
+  const files = express.static(consoleDir, {
+    index: 'index.html',
+    // Built assets have content hashes in their names; index.html must always be fresh.
+    setHeaders: (res, file) => void res.set('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+  });
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const index = path.join(consoleDir, 'index.html');
+    if (!existsSync(index)) {
+      return sendError(res, 503, 'console_not_built', 'the console is not built: run `npm run setup` (it builds console/ into dist/console)');
+    }
+    files(req, res, () => {
+      res.set('cache-control', 'no-cache');
+      res.sendFile(index);
+    });
+  };
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -114,6 +146,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestObserver(deps));
   app.use(healthRoutes(deps));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
+  app.use('/console', consoleFiles());
   // Provider webhooks are public: each is verified by its signature, not by a caller credential.
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);

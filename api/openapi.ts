@@ -32,6 +32,7 @@ const created = (description: string, schema: z.ZodType): Answer => ({ descripti
 
 /** Documentation of every service route, keyed like api/access.ts's table. */
 const serviceDocs: Record<string, Operation> = {
+  'GET /whoami': { summary: "The caller: tenant, role, its permissions, and where the Temporal Web UI is", tag: 'session', responses: { 200: created('the caller', s.whoamiAnswer) } },
   'POST /calls/:provider/:operation': {
     summary: 'Start a provider call (providerCall workflow); waits up to ?wait= ms for its result',
     tag: 'calls',
@@ -46,6 +47,12 @@ const serviceDocs: Record<string, Operation> = {
       429: error('budget exhausted or rate limited'),
       503: error('Temporal unreachable: nothing started'),
     },
+  },
+  'GET /calls': {
+    summary: "The tenant's provider calls from Temporal visibility, newest first",
+    tag: 'calls',
+    query: s.callsQuery,
+    responses: { 200: created('calls', s.callList), 400: error('invalid filter (fields named)'), 503: error('Temporal unreachable') },
   },
   'GET /calls/:workflowId': { summary: "A call's status, candidates tried and result", tag: 'calls', responses: { 200: created('the call', s.workflowView), 404: error('no such call in this tenant') } },
   'POST /bookings': {

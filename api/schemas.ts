@@ -66,6 +66,14 @@ export const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+export const callsQuery = z.object({
+  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  status: z.enum(['running', 'completed', 'failed', 'terminated', 'timed_out', 'canceled']).optional(),
+  from: isoDateTime.optional(),
+  to: isoDateTime.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
 export const slaQuery = z.object({
   provider: z.string().min(1).max(100).optional(),
   window: z.enum(['hourly', 'daily']).optional(),
@@ -142,6 +150,10 @@ export const batchItemAnswer = z.object({
   sentAt: isoDateTime.optional(),
 });
 
+export const callList = z.object({
+  calls: z.array(z.object({ workflowId: id, provider: z.string(), executionStatus: z.string(), startTime: isoDateTime, closeTime: isoDateTime.nullable() })),
+});
+
 const ledgerEvent = z.looseObject({ workflowId: id, provider: z.string(), eventId: z.string(), eventType: z.string().nullable(), status: z.string() });
 export const eventList = z.object({ events: z.array(ledgerEvent) });
 export const rerunAnswer = z.object({ runId: id, rerun: z.boolean(), workflowId: id.optional(), deliveryId: id.optional() });
@@ -160,8 +172,19 @@ export const subscriberList = z.object({ subscribers: z.array(subscriber) });
 export const deliveryList = z.object({ deliveries: z.array(z.looseObject({ id, status: z.string(), attempts: z.number().int() })) });
 export const replayAnswer = z.object({ replayed: z.number().int(), deliveries: z.array(z.unknown()) });
 
+const probeSummary = z.object({ ok: z.boolean(), status: z.number().int().nullable(), latencyMs: z.number().int(), error: z.string().nullable(), at: isoDateTime });
 export const providerHealth = z.object({
-  providers: z.array(z.looseObject({ provider: z.string(), status: z.string(), score: z.number().nullable() })),
+  providers: z.array(
+    z.looseObject({
+      provider: z.string(),
+      status: z.string(),
+      score: z.number().nullable(),
+      /** p95 of the probe latencies of the last hour (nearest rank). */
+      p95Ms: z.number().nullable(),
+      /** The latest probes, newest first. */
+      lastProbes: z.array(probeSummary),
+    }),
+  ),
 });
 export const slaAnswer = z.object({
   reports: z.array(z.looseObject({ provider: z.string() })),
@@ -171,7 +194,13 @@ const alert = z.looseObject({ id, provider: z.string().nullable().optional(), se
 export const alertList = z.object({ alerts: z.array(alert) });
 export const alertView = alert.extend({ live: z.unknown() });
 export const ackAnswer = z.object({ id, runId: id, acknowledgedBy: z.string(), escalationLevel: z.number().int() });
-export const budgetList = z.object({ budgets: z.array(z.looseObject({ provider: z.string() })) });
+export const budgetList = z.object({
+  budgets: z.array(z.looseObject({ provider: z.string() })),
+  /** Percentages of a budget at which a budget alert is raised (70/85/95). */
+  thresholds: z.array(z.number()),
+  /** Non-critical calls are refused past this percentage. */
+  refusalPercent: z.number(),
+});
 export const circuitList = z.object({ circuits: z.array(z.looseObject({ provider: z.string(), state: z.string() })) });
 export const cacheRemoved = z.object({ prefix: z.string(), removed: z.number().int() });
 
@@ -186,6 +215,17 @@ export const apiKeyInfo = z.object({
 });
 export const apiKeyCreated = apiKeyInfo.extend({ key: z.string() });
 export const apiKeyList = z.object({ keys: z.array(apiKeyInfo) });
+
+export const whoamiAnswer = z.object({
+  /** The key id or token subject (never the credential). */
+  id: z.string(),
+  kind: z.enum(['api-key', 'jwt']),
+  tenant: z.string(),
+  role: z.enum(roles),
+  /** The permissions of api/access.ts this role has. */
+  permissions: z.array(z.string()),
+  temporal: z.object({ namespace: z.string(), uiUrl: z.string() }),
+});
 
 export const healthAnswer = z.object({ status: z.literal('ok') });
 export const readyAnswer = z.object({

@@ -18,6 +18,8 @@ export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** The Temporal Web UI's base URL: the console links each workflow there. */
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233').transform((u) => u.replace(/\/+$/, '')),
   /** Main task queue: every workflow and its local activities. */
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard'),
   /** Provider calls run on `${prefix}${provider}`, one rate-limited queue per provider. */

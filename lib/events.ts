@@ -1,13 +1,13 @@
 /**
  * The live status stream's vocabulary: one PostgreSQL NOTIFY channel that activities (and the
- * ledger/budget triggers of migration 004) publish to and the API LISTENs on, so events cross from
+ * ledger/budget triggers of migration 004, the delivery trigger of 007) publish to and the API LISTENs on, so events cross from
  * the worker process to the API process without a broker.
  */
 import type { Pool } from 'pg';
 
 export const STREAM_CHANNEL = 'switchyard_events';
 
-export const streamTopics = ['provider', 'alert', 'webhook', 'budget', 'sla'] as const;
+export const streamTopics = ['provider', 'alert', 'webhook', 'budget', 'sla', 'delivery'] as const;
 export type StreamTopic = (typeof streamTopics)[number];
 
 export interface StreamEvent {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up, used by `npm start`, `npm test` and .ci/run. Each step is skipped when done:
-#   1. npm dependencies (npm ci)            3. TypeScript build (dist/)
+#   1. npm dependencies (npm ci)            3. TypeScript build (dist/), console build (dist/console)
 #   2. pinned Temporal CLI in .tools/bin    4. PostgreSQL migrations (database created if missing) and,
-#   (and promtool, see below)                  when a Temporal server answers, search attributes
+#   (and promtool, chromium: see below)        when a Temporal server answers, search attributes
 # Arguments are passed to step 4 (--database-only skips the search attributes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +52,33 @@ else
   say "promtool missing and not installable here (needs apt-get as root); the promtool checks will be skipped"
 fi
 
+# Chromium runs the console's browser tests (test/browser, driven by playwright-core). Debian's
+# `chromium` package, installed only when missing and apt-get can run (as root); without it those
+# tests are skipped with a message.
+if command -v chromium >/dev/null; then
+  say "chromium present ($(chromium --version 2>/dev/null | head -n 1))"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing chromium: apt-get install -y --no-install-recommends chromium"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; then
+    say "  retrying after apt-get update"
+    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null) \
+      || say "  could not install the chromium package; the browser tests will be skipped"
+  fi
+  command -v chromium >/dev/null && say "chromium installed ($(chromium --version 2>/dev/null | head -n 1))"
+else
+  say "chromium missing and not installable here (needs apt-get as root); the browser tests will be skipped"
+fi
+
 say "compiling TypeScript"
 npx tsc -p tsconfig.json
+
+# The operator console (console/, served at /console): built with Vite into dist/console/ when a
+# source is newer than the build.
+if [ ! -f dist/console/index.html ] || [ -n "$(find console -newer dist/console/index.html -type f -print -quit)" ]; then
+  say "building the console (vite build console → dist/console)"
+  npx vite build console --logLevel warn
+else
+  say "console build up to date"
+fi
 
 node dist/scripts/prepare.js "$@"

@@ -24,8 +24,9 @@ import {
   type ProviderCallInput,
 } from '../../workflows/call-types';
 import { sendError, zodFieldErrors } from '../errors';
-import { bookingBody, callBody, idempotencyKey, waitQuery } from '../schemas';
+import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
+import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
 import { startBooking, startProviderCall } from '../workflow-starts';
@@ -129,6 +130,50 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
     await startAndAnswer(req, res, workflowId, () => startProviderCall(workflows, config, workflowId, input));
+  });
+
+  /** Visibility query values: a safe alphabet only (they are literals in the query text). */
+  const literal = (value: string) => `'${value.replace(/[^A-Za-z0-9_.:+-]/g, '')}'`;
+  const visibilityStatus = { running: 'Running', completed: 'Completed', failed: 'Failed', terminated: 'Terminated', timed_out: 'TimedOut', canceled: 'Canceled' } as const;
+
+  router.get('/calls', async (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const parsed = callsQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
+      return;
+    }
+    const q = parsed.data;
+    const filters = [
+      `WorkflowType = 'providerCall'`,
+      `${tenantKey.name} = ${literal(tenant)}`,
+      ...(q.provider ? [`${providerKey.name} = ${literal(q.provider)}`] : []),
+      ...(q.status ? [`ExecutionStatus = '${visibilityStatus[q.status]}'`] : []),
+      ...(q.from ? [`StartTime >= ${literal(new Date(q.from).toISOString())}`] : []),
+      ...(q.to ? [`StartTime < ${literal(new Date(q.to).toISOString())}`] : []),
+    ];
+    const calls: Array<{ workflowId: string; provider: string; executionStatus: string; startTime: string; closeTime: string | null }> = [];
+    try {
+      await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, async () => {
+        for await (const wf of workflows.list({ query: filters.join(' AND '), pageSize: q.limit })) {
+          calls.push({
+            workflowId: wf.workflowId,
+            provider: String(wf.searchAttributes?.[providerKey.name]?.[0] ?? ''),
+            executionStatus: wf.status.name,
+            startTime: wf.startTime.toISOString(),
+            closeTime: wf.closeTime?.toISOString() ?? null,
+          });
+          if (calls.length >= q.limit) break;
+        }
+      });
+    } catch (err) {
+      logger.warn({ err }, 'visibility list of calls failed');
+      res.setHeader('Retry-After', '5');
+      sendError(res, 503, 'temporal_unavailable', 'could not list calls from Temporal');
+      return;
+    }
+    res.json({ calls });
   });
 
   router.get('/calls/:workflowId', viewRoute(providerCallStatusQuery));

@@ -16,6 +16,9 @@ import { unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
 import type { WorkflowStarter } from '../workflow-starter';
 
+/** How many recent probes GET /provider-health lists per provider. */
+const LAST_PROBES = 5;
+
 export interface MonitoringRouteDeps {
   pool: Pool;
   registry: ProviderRegistry;
@@ -154,13 +157,34 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
       'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
     );
     const byName = new Map(rows.map((r) => [r.provider, r]));
+    const names = Object.keys(registry);
+    // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
+    const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
+      `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
+         FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
+      [names],
+    );
+    const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
+    const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
+      `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
+         FROM unnest($1::text[]) AS p(name)
+         CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
+      [names],
+    );
+    const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
+    for (const r of recent.rows) {
+      const list = probesBy.get(r.provider) ?? [];
+      list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
+      probesBy.set(r.provider, list);
+    }
     res.json({
-      providers: Object.keys(registry).map((provider) => {
+      providers: names.map((provider) => {
         const row = byName.get(provider);
+        const extra = { p95Ms: p95By.get(provider) ?? null, lastProbes: probesBy.get(provider) ?? [] };
         return row
           ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
-              since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString() }
-          : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null };
+              since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString(), ...extra }
+          : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null, ...extra };
       }),
     });
   });

@@ -4,7 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { createBudgets } from '../../activities/budgets';
+import { BUDGET_ALERT_THRESHOLDS, BUDGET_REFUSAL_THRESHOLD, createBudgets } from '../../activities/budgets';
 import { createProviderCache } from '../../activities/cache';
 import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import type { Config } from '../../lib/config';
@@ -29,7 +29,8 @@ export function providerRoutes({ config, pool, registry, metrics }: ProviderRout
   exportCircuitStates(metrics, () => breaker.list());
 
   router.get('/budgets', async (_req: Request, res: Response) => {
-    res.json({ budgets: await budgets.usage() });
+    // The warning lines (budget_alerts are raised at each) and the refusal line, for dashboards.
+    res.json({ budgets: await budgets.usage(), thresholds: [...BUDGET_ALERT_THRESHOLDS], refusalPercent: BUDGET_REFUSAL_THRESHOLD * 100 });
   });
 
   router.get('/circuits', async (_req: Request, res: Response) => {

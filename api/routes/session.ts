@@ -1,0 +1,35 @@
+/**
+ * `GET /whoami`: who the credential belongs to (tenant, role, the permissions that role has) and
+ * where the Temporal Web UI is. Readable by every role, so a front end such as the console can
+ * show only what the API will let the caller do; the API still checks every request itself.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Config } from '../../lib/config';
+import { permissions, roleMay, type Permission } from '../access';
+import { principalOf } from '../auth';
+import { requireTenant } from '../tenant';
+
+export interface SessionRouteDeps {
+  config: Config;
+}
+
+export function sessionRoutes({ config }: SessionRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+
+  router.get('/whoami', (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    // authorize() has run: a principal is always there on the service router.
+    const principal = principalOf(res)!;
+    res.json({
+      id: principal.id,
+      kind: principal.kind,
+      tenant,
+      role: principal.role,
+      permissions: (Object.keys(permissions) as Permission[]).filter((p) => roleMay(principal.role, p)),
+      temporal: { namespace: config.TEMPORAL_NAMESPACE, uiUrl: config.TEMPORAL_UI_URL },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,117 @@
+/**
+ * The service API as the console uses it: every request carries the signed-in credential, so the
+ * API decides what each role may see and do. The live stream is read with fetch (EventSource
+ * cannot send an Authorization header) and parsed as Server-Sent Events.
+ */
+export type Role = 'admin' | 'operator' | 'service';
+
+export interface Session {
+  id: string;
+  kind: 'api-key' | 'jwt';
+  tenant: string;
+  role: Role;
+  permissions: string[];
+  temporal: { namespace: string; uiUrl: string };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly reason: string,
+  ) {
+    super(`${status} ${error}: ${reason}`);
+  }
+}
+
+const CREDENTIAL_KEY = 'switchyard.credential';
+
+export const credentialStore = {
+  get: (): string | null => sessionStorage.getItem(CREDENTIAL_KEY),
+  set: (value: string): void => sessionStorage.setItem(CREDENTIAL_KEY, value),
+  clear: (): void => sessionStorage.removeItem(CREDENTIAL_KEY),
+};
+
+/** The API's origin: the console is served by the API itself at /console. */
+const base = '';
+
+export class Api {
+  constructor(private readonly credential: string) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.credential}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const json: unknown = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      const answer = (json ?? {}) as { error?: string; reason?: string };
+      throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
+    }
+    return json as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  whoami(): Promise<Session> {
+    return this.get<Session>('/whoami');
+  }
+
+  /**
+   * Reads GET /stream until `signal` aborts, calling `onEvent` per event and `onState` when the
+   * connection opens or drops; reconnects after the server's `retry` (3 s) when it drops.
+   */
+  async stream(onEvent: (topic: string, data: Record<string, unknown>) => void, onState: (live: boolean) => void, signal: AbortSignal): Promise<void> {
+    let retryMs = 3000;
+    while (!signal.aborted) {
+      try {
+        const res = await fetch(`${base}/stream`, { headers: { authorization: `Bearer ${this.credential}`, accept: 'text/event-stream' }, signal });
+        if (!res.ok || !res.body) throw new ApiError(res.status, 'stream', 'the stream did not open');
+        onState(true);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\r\n?/g, '\n');
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let event = 'message';
+            const data: string[] = [];
+            for (const line of block.split('\n')) {
+              if (line.startsWith(':')) continue; // a comment (keep-alive)
+              const colon = line.indexOf(':');
+              const field = colon < 0 ? line : line.slice(0, colon);
+              const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+              if (field === 'event') event = text;
+              else if (field === 'data') data.push(text);
+              else if (field === 'retry' && /^\d+$/.test(text)) retryMs = Number(text);
+            }
+            if (data.length === 0) continue;
+            try {
+              onEvent(event, JSON.parse(data.join('\n')) as Record<string, unknown>);
+            } catch {
+              // not JSON: not one of ours
+            }
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+          onState(false);
+          return;
+        }
+      }
+      onState(false);
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/** A tiny element builder: the console's pages are plain DOM, re-rendered from API answers. */
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Child | Child[]>): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (typeof value === 'function') el.addEventListener(name.replace(/^on/, ''), value);
+    else if (value === true) el.setAttribute(name, '');
+    else el.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function time(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+export function percent(ratio: number | null | undefined, digits = 1): string {
+  return ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(digits)}%`;
+}
+
+export function ms(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${Math.round(value)} ms`;
+}
+
+/** A status word as a coloured badge (`badge-<word>` in style.css). */
+export function badge(word: string): HTMLSpanElement {
+  return h('span', { class: `badge badge-${word.replace(/[^a-z_-]/gi, '')}` }, word);
+}
+
+export function table(head: string[], rows: HTMLTableRowElement[], empty = 'nothing to show'): HTMLTableElement {
+  return h(
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))),
+    h('tbody', {}, rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: head.length, class: 'empty' }, empty))]),
+  );
+}

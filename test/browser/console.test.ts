@@ -1,0 +1,320 @@
+/**
+ * The operator console in real headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against the real API, worker, Temporal dev server and PostgreSQL, with the fake providers:
+ * a provider going down turns its card unhealthy and raises an alert without a reload, and Ack
+ * stops the escalation; a dead-lettered delivery is replayed from the console and shows delivered;
+ * an operator of one tenant never sees another tenant's rows. A screenshot of each page is written
+ * to test-artifacts/console/. Skipped, with a message, only when no Chromium is installed.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { consoleDir } from '../../api/app';
+import type { Config } from '../../lib/config';
+import { projectRoot } from '../../lib/paths';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../workflows/monitoring-types';
+import type { healthProbe } from '../../workflows/monitoring';
+import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { eventually, fakeCredentials, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+
+const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
+const describeWithChromium = executablePath ? describe : describe.skip;
+if (!executablePath) console.warn('test/browser: no Chromium (/usr/bin/chromium); the console browser tests are skipped. `npm run setup` installs Debian\'s chromium when it can.');
+
+const run = randomUUID().slice(0, 8);
+const provider = `console-${run}`;
+const ESCALATION_MS = 3000;
+const artifacts = path.join(projectRoot, 'test-artifacts', 'console');
+
+let pool: Pool;
+let fakes: FakeProviders;
+let config: Config;
+let registry: ProviderRegistry;
+let worker: RunningWorker;
+let api: RunningApi;
+let client: Client;
+let browser: Browser;
+let sink: Server;
+let smtp: SMTPServer;
+const mails: string[] = [];
+/** What the subscriber endpoint answers (503 until the test lets it succeed). */
+let subscriberAnswer = 503;
+let subscriberServer: Server;
+
+/** Builds the console when dist/console is missing or older than a source file. */
+function ensureConsoleBuilt(): void {
+  const index = path.join(consoleDir, 'index.html');
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(path.join(projectRoot, 'console'))) return;
+  execFileSync('npx', ['vite', 'build', 'console', '--logLevel', 'warn'], { cwd: projectRoot, stdio: 'inherit' });
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+beforeAll(async () => {
+  if (!executablePath) return;
+  ensureConsoleBuilt();
+  mkdirSync(artifacts, { recursive: true });
+  pool = testPool();
+  fakes = await startFakeProviders();
+  sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end('ok'));
+  });
+  const sinkUrl = await listen(sink);
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      let raw = '';
+      stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      stream.on('end', () => {
+        mails.push(raw);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  // smtp-server's typings do not expose its net.Server; it is there at runtime.
+  const smtpPort = ((smtp as unknown as { server: Server }).server.address() as AddressInfo).port;
+  subscriberServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(subscriberAnswer).end());
+  });
+  await listen(subscriberServer);
+  config = testConfig();
+  registry = registryAt(fakes.url, (r) => {
+    const stripe = r.stripe!;
+    for (const name of Object.keys(r)) delete r[name];
+    const mine: ProviderConfig = { ...structuredClone(stripe), name: provider, circuit: { ...stripe.circuit, failureThreshold: 2, coolDownSeconds: 1, successThreshold: 1 } };
+    mine.probe = { ...mine.probe, intervalSeconds: 3600 };
+    r[provider] = mine;
+  });
+  worker = await startWorker(config, pool, {
+    registry,
+    deliveryRetrySchedule: ['300 ms', '300 ms'],
+    env: {
+      ...fakeCredentials,
+      ALERT_WEBHOOK_URL: `${sinkUrl}/alerts`,
+      ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ALERT_EMAIL_TO: 'oncall@example.test',
+      ALERT_ESCALATION_HIGH: `${ESCALATION_MS}ms`,
+      ALERT_ESCALATION_MEDIUM: `${ESCALATION_MS}ms`,
+      HEALTH_DEGRADED_BELOW: '0.3',
+    },
+  });
+  api = await startApi(config, pool, registry);
+  client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+  await worker?.stop();
+  await client?.connection.close();
+  await fakes?.close();
+  for (const server of [sink, subscriberServer]) if (server) await new Promise((resolve) => server.close(resolve));
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await pool?.end();
+});
+
+function probe(): Promise<ProbeOutcome> {
+  return client.workflow.execute<typeof healthProbe>('healthProbe', {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: `test-health-probe:${provider}:${randomUUID()}`,
+    args: [{ provider }],
+  });
+}
+
+/** A new tab signed in with `credential` at `#/<hash>`, its live stream open. */
+async function signedIn(context: BrowserContext, credential: string, hash: string, live = true): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${api.url}/console/#/${hash}`);
+  await page.fill('input[name=credential]', credential);
+  await page.click('button[type=submit]');
+  await page.locator('[data-testid=who]').waitFor();
+  if (live) await page.locator('[data-testid=live].on').waitFor();
+  return page;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+describeWithChromium('console in headless Chromium', () => {
+  test('a provider goes down: its card turns unhealthy and an alert appears without a reload; Ack stops escalation', async () => {
+    const alertId = alertWorkflowId('provider-down', provider);
+    expect(await probe()).toMatchObject({ ok: true, providerStatus: 'up' });
+    const operator = await api.keyFor('operator');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const providers = await signedIn(context, operator, 'providers');
+      const card = providers.locator(`[data-provider="${provider}"]`);
+      await card.and(providers.locator('[data-status=up]')).waitFor();
+      const alerts = await signedIn(context, operator, 'alerts');
+      let reloads = 0;
+      for (const p of [providers, alerts]) p.on('load', () => reloads++);
+
+      fakes.addFault({ provider: 'stripe', operation: 'probe', kind: 'status', status: 503 });
+      expect(await probe()).toMatchObject({ ok: false, providerStatus: 'down' });
+
+      await providers.locator(`[data-provider="${provider}"].unhealthy[data-status=down]`).waitFor({ timeout: 15_000 });
+      await screenshot(providers, 'providers');
+      const row = alerts.locator(`tr[data-alert-id="${alertId}"]`);
+      await row.and(alerts.locator('[data-state=firing]')).waitFor({ timeout: 15_000 });
+      expect(reloads).toBe(0);
+
+      await row.locator('button[data-action=ack]').click();
+      await alerts.locator(`tr[data-alert-id="${alertId}"][data-state=acknowledged]`).waitFor({ timeout: 15_000 });
+      await screenshot(alerts, 'alerts');
+      const acked = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+      expect(acked.state).toBe('acknowledged');
+      expect(acked.acknowledgedBy).toMatch(/^console:/);
+      // Longer than the escalation wait: no next level (email) after the ack.
+      await new Promise((resolve) => setTimeout(resolve, ESCALATION_MS + 1500));
+      const later = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+      expect(later.escalationLevel).toBe(acked.acknowledgedAtLevel);
+      expect(mails.filter((m) => m.includes(alertId))).toHaveLength(0);
+      expect(reloads).toBe(0);
+
+      // Recovery resolves the alert (leaves no open alert behind for other suites).
+      fakes.clearFaults();
+      expect(await probe()).toMatchObject({ ok: true, providerStatus: 'up' });
+      await client.workflow.getHandle(alertId).result();
+      await providers.locator(`[data-provider="${provider}"].healthy`).waitFor({ timeout: 15_000 });
+    } finally {
+      fakes.clearFaults();
+      await context.close();
+    }
+  });
+
+  test('a dead-lettered delivery is replayed from the console and shows delivered', async () => {
+    subscriberAnswer = 503;
+    const created = await api.fetch('/subscribers', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${(subscriberServer.address() as AddressInfo).port}/hook`, eventTypes: ['customer.*'] }),
+    });
+    expect(created.status).toBe(201);
+    const subscriberId = ((await created.json()) as { id: string }).id;
+    const event = stripeEvent('customer.created', { object: { id: `cus_${run}`, object: 'customer' } });
+    expect((await postStripe(api.url, event)).status).toBe(202);
+    const dead = await eventually(async () => {
+      const { deliveries } = (await (await api.fetch(`/deliveries?subscriber=${subscriberId}`)).json()) as { deliveries: Array<{ id: string; status: string }> };
+      return deliveries.find((d) => d.status === 'dead_lettered');
+    }, 30_000);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await signedIn(context, await api.keyFor('operator'), 'deliveries');
+      const row = page.locator(`tr[data-delivery-id="${dead.id}"]`);
+      await row.and(page.locator('[data-status=dead_lettered]')).waitFor();
+      subscriberAnswer = 200;
+      await row.locator('button[data-action=replay]').click();
+      await page.locator(`tr[data-delivery-id="${dead.id}"][data-status=delivered]`).waitFor({ timeout: 20_000 });
+      await screenshot(page, 'deliveries');
+
+      // The event's detail: its steps, the delivery, and a link into the Temporal Web UI.
+      const workflowId = `webhook:${config.DEFAULT_TENANT}:stripe:${String(event.id)}`;
+      await page.goto(`${api.url}/console/#/events/${encodeURIComponent(workflowId)}`);
+      await page.locator(`tr[data-delivery-id="${dead.id}"]`).waitFor();
+      const href = await page.locator('a.temporal-link').first().getAttribute('href');
+      expect(href).toBe(`${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`);
+      await screenshot(page, 'event-detail');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("an operator of tenant A never sees tenant B's rows; each role sees only its pages", async () => {
+    const tenantA = config.DEFAULT_TENANT;
+    const tenantB = `b${run}`;
+    const insert = (tenant: string, eventId: string) =>
+      pool.query(
+        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
+         VALUES ($1, 'stripe', $2, 'invoice.paid', $3, 'failed', '{}', now())`,
+        [tenant, eventId, `webhook:${tenant}:stripe:${eventId}`],
+      );
+    await insert(tenantA, `evt_a_${run}`);
+    await insert(tenantB, `evt_b_${run}`);
+    // A provider call in each tenant.
+    for (const prefix of ['', `/tenants/${tenantB}`]) {
+      const res = await api.fetch(`${prefix}/calls/${provider}/createPaymentIntent?wait=5000`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `console-${run}` },
+        body: JSON.stringify({ params: { amount: 1200, currency: 'usd' } }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await signedIn(context, await api.keyFor('operator', tenantA), 'events');
+      await page.locator(`tr[data-workflow-id="webhook:${tenantA}:stripe:evt_a_${run}"]`).waitFor();
+      expect(await page.locator(`tr[data-workflow-id*="${tenantB}"]`).count()).toBe(0);
+      expect(await page.content()).not.toContain(tenantB);
+      await screenshot(page, 'events');
+
+      // Another tenant's event by its id: the API answers 404, and the console shows nothing of it.
+      await page.goto(`${api.url}/console/#/events/${encodeURIComponent(`webhook:${tenantB}:stripe:evt_b_${run}`)}`);
+      await page.locator('main .error').waitFor();
+      expect(await page.locator('main .error').textContent()).toContain('not_found');
+
+      await page.goto(`${api.url}/console/#/calls`);
+      await page.locator(`tr[data-workflow-id="call:${tenantA}:${provider}:console-${run}"]`).waitFor({ timeout: 15_000 });
+      expect(await page.locator(`tr[data-workflow-id*="${tenantB}"]`).count()).toBe(0);
+      await screenshot(page, 'calls');
+      await page.locator(`tr[data-workflow-id="call:${tenantA}:${provider}:console-${run}"] a`).click();
+      await page.locator('main .detail table').first().waitFor();
+      await screenshot(page, 'call-detail');
+
+      for (const name of ['budgets', 'sla', 'providers']) {
+        await page.goto(`${api.url}/console/#/${name}`);
+        await page.locator('main section h2').waitFor();
+        if (name !== 'providers') await screenshot(page, name);
+      }
+      // An operator has no Replay for nothing dead, but has the Retry of a failed event; a service
+      // key sees only provider calls (its role's pages), with no stream.
+      const service = await signedIn(context, await api.keyFor('service', tenantA), 'calls', false);
+      const nav = await service.locator('header nav a').allTextContents();
+      expect(nav).toEqual(['Provider calls']);
+      expect(await service.locator('[data-testid=live]').textContent()).toContain('no live stream');
+      await screenshot(service, 'service-role');
+    } finally {
+      await context.close();
+      await pool.query('DELETE FROM webhook_events WHERE event_id IN ($1, $2)', [`evt_a_${run}`, `evt_b_${run}`]);
+    }
+  });
+
+  test('the sign-in refuses a bad credential; /console is public, the data is not', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${api.url}/console/`);
+      await page.fill('input[name=credential]', 'sy_nope_nope');
+      await page.click('button[type=submit]');
+      await page.locator('.signin .error').waitFor();
+      await screenshot(page, 'sign-in');
+      expect((await fetch(`${api.url}/whoami`)).status).toBe(401);
+      expect((await fetch(`${api.url}/stream`)).status).toBe(401);
+    } finally {
+      await context.close();
+    }
+  });
+});
