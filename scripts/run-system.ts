@@ -89,11 +89,12 @@ async function main(): Promise<void> {
 
   say('running:');
   say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe, /calls, /bookings)`);
+  say(`  console          http://127.0.0.1:${config.PORT}/console/  (sign in with an API key)`);
   say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
-  say(`  service API keys npm run api-key -- create --tenant ${config.DEFAULT_TENANT} --role admin --name me   (then Authorization: Bearer <key>)`);
+  say(`  service API keys npm run api-key -- create --tenant ${config.DEFAULT_TENANT} --role admin --name me   (or: npx switchyard keys create --role admin --name me)`);
   say('Ctrl-C stops everything.');
 
   let stopping = false;
