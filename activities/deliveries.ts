@@ -4,12 +4,18 @@
  * Standard Webhooks using the subscriber's secret; the message id is the delivery id, so a
  * subscriber can drop a redelivery it already processed. One attempt per activity: the workflow
  * owns the (long) retry schedule with durable timers.
+ * Each POST goes through the outbound policy (lib/outbound-policy.ts), checked against the
+ * address the subscriber's host resolves to when connecting: a refused address fails the delivery
+ * permanently (NotDeliverable, dead-lettered at once with the reason). Redirects are not followed
+ * (undici's default): a 3xx is a failed attempt like any other non-2xx.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { Agent, request } from 'undici';
+import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
 import { deliveryErrorTypes } from '../workflows/error-types';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../workflows/delivery-types';
 import { deliveryRetrySchedule } from '../workflows/policies';
@@ -20,6 +26,8 @@ export interface DeliveryDeps {
   /** Overrides the policy table's schedule (tests). */
   retrySchedule?: readonly Duration[];
   timeoutMs?: number;
+  /** Which addresses deliveries may reach (OUTBOUND_ALLOW…); default: the strict policy. */
+  outbound?: OutboundPolicy;
 }
 
 interface SubscriberRow {
@@ -37,7 +45,9 @@ export function matchesFilter(patterns: readonly string[], value: string): boole
   return patterns.some((p) => p === '*' || p === value || (p.endsWith('.*') && value.startsWith(p.slice(0, -1))));
 }
 
-export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000 }: DeliveryDeps) {
+export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000, outbound = strictOutboundPolicy }: DeliveryDeps) {
+  // Short keep-alive: deliveries to one subscriber come in bursts; idle sockets should not linger.
+  const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000, connect: outbound.connector() });
   return {
     async matchSubscribers(event: { tenant: string; provider: string; eventType: string }): Promise<{ subscriberIds: string[] }> {
       const { rows } = await pool.query<SubscriberRow>(
@@ -100,26 +110,31 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       const signature = new Webhook(subscriber.signing_secret).sign(input.deliveryId, sentAt, body);
       let status = 0;
       let error: string | null = null;
+      let refused = false;
       try {
         // Heartbeats while the subscriber answers (policy heartbeatTimeout): a killed worker's attempt ends early.
-        const res = await heartbeatWhile(() => fetch(subscriber.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'webhook-id': input.deliveryId,
-            'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-            'webhook-signature': signature,
-            'user-agent': 'switchyard-delivery',
-          },
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
-          redirect: 'manual',
-        }));
-        status = res.status;
-        await res.arrayBuffer().catch(() => undefined);
+        const res = await heartbeatWhile(() =>
+          request(subscriber.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'webhook-id': input.deliveryId,
+              'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+              'webhook-signature': signature,
+              'user-agent': 'switchyard-delivery',
+            },
+            body,
+            signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), Context.current().cancellationSignal]),
+            dispatcher: agent,
+          }),
+        );
+        status = res.statusCode;
+        await res.body.arrayBuffer().catch(() => undefined);
         if (status < 200 || status >= 300) error = `subscriber answered ${status}`;
       } catch (err) {
-        error = `subscriber unreachable: ${err instanceof Error ? err.message : String(err)}`;
+        const refusal = outboundRefusal(err);
+        refused = refusal !== null;
+        error = refusal ? `delivery refused by the outbound policy: ${refusal.message}` : `subscriber unreachable: ${err instanceof Error ? err.message : String(err)}`;
       }
       await pool.query(
         `UPDATE deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3, updated_at = now() WHERE id = $1`,
@@ -128,8 +143,8 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       if (error === null) return { status, attempt };
       throw ApplicationFailure.create({
         message: error,
-        type: status === 410 ? deliveryErrorTypes.subscriberGone : deliveryErrorTypes.failed,
-        nonRetryable: status === 410,
+        type: refused ? deliveryErrorTypes.notDeliverable : status === 410 ? deliveryErrorTypes.subscriberGone : deliveryErrorTypes.failed,
+        nonRetryable: refused || status === 410,
         details: [{ attempt, status }],
       });
     },

@@ -4,6 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
+import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   providerTaskQueuePrefix: string;
   /** Overrides the policy table's delivery retry schedule (tests). */
   deliveryRetrySchedule?: readonly Duration[];
+  /** Which addresses provider requests and subscriber deliveries may reach; default: the strict policy. */
+  outbound?: OutboundPolicy;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -29,7 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStripeHandlers(deps.pool),
     ...createProviderCallActivities(deps),
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
-    ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule }),
+    ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound }),
     ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env }), // monitoring (issue 6)
   };
 }

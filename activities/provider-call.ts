@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
+import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { resolveCredentials } from '../lib/registry';
 import { activityPolicies } from '../workflows/policies';
@@ -33,6 +34,8 @@ export interface ProviderCallDeps {
   env: NodeJS.ProcessEnv;
   /** Provider task queues are `${prefix}${provider}`; tests use a unique prefix. */
   providerTaskQueuePrefix: string;
+  /** Which addresses provider requests may reach (OUTBOUND_ALLOW…); default: the strict policy. */
+  outbound?: OutboundPolicy;
 }
 
 /**
@@ -89,7 +92,7 @@ function providerOf(registry: ProviderRegistry, name: string) {
   return config;
 }
 
-export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix }: ProviderCallDeps) {
+export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound }: ProviderCallDeps) {
   const breaker = createCircuitBreaker(pool, registry);
   const cache = createProviderCache(pool);
   const budgets = createBudgets(pool, registry);
@@ -149,6 +152,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
             info.activityId,
           ),
           signal: Context.current().cancellationSignal,
+          outbound,
         });
         await breaker.recordOutcome(request.provider, {
           operation: request.operation,

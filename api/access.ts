@@ -8,10 +8,14 @@
  * - admin: configuration, subscribers, API keys, and everything an operator does;
  * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
  * - service: start calls, sagas (bookings) and batch items, and read those.
+ *
+ * A route's 4th element names its audit action: api/audit.ts records every authenticated request
+ * to such a route in the audit log (actor, tenant, target, HTTP status), read by `GET /audit`.
  */
 import type { RequestHandler } from 'express';
 import { match } from 'path-to-regexp';
 import type { Role } from '../lib/api-keys';
+import type { AuditAction } from '../lib/audit';
 import { principalOf } from './auth';
 import { sendError } from './errors';
 
@@ -34,13 +38,15 @@ export const permissions = {
   /** Configuration: cache invalidation. */
   'config:write': ['admin'],
   'keys:manage': ['admin'],
+  /** The tenant's audit log of operator and admin actions. */
+  'audit:read': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** Every service-API route: method, Express path, permission. */
-export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission]> = [
+/** Every service-API route: method, Express path, permission, and the audit action it records (if any). */
+export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission, AuditAction?]> = [
   ['GET', '/whoami', 'session:read'],
   ['POST', '/calls/:provider/:operation', 'work:start'],
   ['GET', '/calls', 'work:read'],
@@ -51,40 +57,51 @@ export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission]>
   ['GET', '/batches/items/:id', 'work:read'],
   ['GET', '/webhooks/events', 'events:read'],
   ['GET', '/webhooks/events/:workflowId', 'events:read'],
-  ['POST', '/webhooks/events/:workflowId/retry', 'events:replay'],
+  ['POST', '/webhooks/events/:workflowId/retry', 'events:replay', 'event.retry'],
   ['GET', '/deliveries', 'events:read'],
-  ['POST', '/deliveries/:id/replay', 'events:replay'],
+  ['POST', '/deliveries/:id/replay', 'events:replay', 'delivery.replay'],
   ['GET', '/stream', 'events:read'],
   ['GET', '/subscribers', 'subscribers:read'],
   ['GET', '/subscribers/:id', 'subscribers:read'],
-  ['POST', '/subscribers', 'subscribers:write'],
-  ['PATCH', '/subscribers/:id', 'subscribers:write'],
-  ['DELETE', '/subscribers/:id', 'subscribers:write'],
-  ['POST', '/subscribers/:id/replay', 'events:replay'],
+  ['POST', '/subscribers', 'subscribers:write', 'subscriber.create'],
+  ['PATCH', '/subscribers/:id', 'subscribers:write', 'subscriber.update'],
+  ['DELETE', '/subscribers/:id', 'subscribers:write', 'subscriber.delete'],
+  ['POST', '/subscribers/:id/replay', 'events:replay', 'subscriber.replay'],
   ['GET', '/provider-health', 'monitoring:read'],
   ['GET', '/sla', 'monitoring:read'],
   ['GET', '/alerts', 'monitoring:read'],
   ['GET', '/alerts/:id', 'monitoring:read'],
-  ['POST', '/alerts/:id/ack', 'alerts:ack'],
+  ['POST', '/alerts/:id/ack', 'alerts:ack', 'alert.ack'],
   ['GET', '/budgets', 'monitoring:read'],
   ['GET', '/circuits', 'monitoring:read'],
-  ['DELETE', '/cache', 'config:write'],
+  ['DELETE', '/cache', 'config:write', 'cache.invalidate'],
   ['GET', '/api-keys', 'keys:manage'],
-  ['POST', '/api-keys', 'keys:manage'],
-  ['DELETE', '/api-keys/:keyId', 'keys:manage'],
+  ['POST', '/api-keys', 'keys:manage', 'key.create'],
+  ['DELETE', '/api-keys/:keyId', 'keys:manage', 'key.revoke'],
+  ['GET', '/audit', 'audit:read'],
 ];
 
 export function roleMay(role: Role, permission: Permission): boolean {
   return (permissions[permission] as readonly Role[]).includes(role);
 }
 
-const matchers = serviceRoutes.map(([method, path, permission]) => ({ method, permission, matches: match(path, { decode: false }) }));
+const matchers = serviceRoutes.map(([method, path, permission, audit]) => ({ method, permission, audit, matches: match(path, { decode: false }) }));
+
+/** The declared route of a request (`HEAD` as `GET`) with its path parameters, or undefined. */
+export function declaredRoute(method: string, path: string): { permission: Permission; audit?: AuditAction; params: Record<string, string> } | undefined {
+  const unprefixed = path.replace(/^\/tenants\/[^/]+(?=\/)/, '');
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  for (const m of matchers) {
+    if (m.method !== wanted) continue;
+    const found = m.matches(unprefixed);
+    if (found !== false) return { permission: m.permission, audit: m.audit, params: found.params as Record<string, string> };
+  }
+  return undefined;
+}
 
 /** The declared permission of a request (`HEAD` as `GET`), or undefined when no route is declared. */
 export function permissionFor(method: string, path: string): Permission | undefined {
-  const unprefixed = path.replace(/^\/tenants\/[^/]+(?=\/)/, '');
-  const wanted = method === 'HEAD' ? 'GET' : method;
-  return matchers.find((m) => m.method === wanted && m.matches(unprefixed) !== false)?.permission;
+  return declaredRoute(method, path)?.permission;
 }
 
 /** Service-router middleware (after authentication): 404 for undeclared routes, 403 with the reason for a role without the permission. */

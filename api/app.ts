@@ -15,10 +15,12 @@ import type { ProviderRegistry } from '../lib/registry';
 import type { WebhookSecrets } from './webhook-secrets';
 import type { WebhookSources } from './webhook-sources';
 import { authorize } from './access';
+import { auditTrail } from './audit';
 import { authenticate, principalOf } from './auth';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
 import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { monitoringRoutes } from './routes/monitoring'; // monitoring (issue 6)
@@ -90,8 +92,9 @@ function perMinute(limit: number, keyOf: (req: express.Request, res: express.Res
 
 /**
  * The service API (everything but webhooks, health and metrics): CORS when configured, a per-address
- * limit, authentication, a per-credential limit, then authorization against api/access.ts. Each
- * router is mounted at `/` and at `/tenants/:tenant` (which must be the caller's own tenant).
+ * limit, authentication, a per-credential limit, the audit trail (api/audit.ts), then authorization
+ * against api/access.ts. Each router is mounted at `/` and at `/tenants/:tenant` (which must be the
+ * caller's own tenant).
  */
 function serviceApi(deps: AppDeps): Router {
   const { config } = deps;
@@ -100,8 +103,9 @@ function serviceApi(deps: AppDeps): Router {
   service.use(perMinute(config.RATE_LIMIT_PER_IP_PER_MINUTE, (req) => `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`, 'from this address'));
   service.use(authenticate(deps));
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
+  service.use(auditTrail(deps));
   service.use(authorize());
-  const routers = [sessionRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps)];
+  const routers = [sessionRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps)]) {
     service.use(tenantScoped);

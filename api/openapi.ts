@@ -144,6 +144,12 @@ const serviceDocs: Record<string, Operation> = {
     responses: { 201: created('created', s.apiKeyCreated), 400: error('invalid role or name (fields named)') },
   },
   'DELETE /api-keys/:keyId': { summary: 'Revoke an API key', tag: 'api keys', responses: { 204: { description: 'revoked' }, 404: error('no live key with that id in this tenant') } },
+  'GET /audit': {
+    summary: "The tenant's audit log: operator and admin actions (retry, replay, ack, cache, subscribers, API keys) with actor, target and outcome",
+    tag: 'audit',
+    query: s.auditQuery,
+    responses: { 200: created('entries, newest first', s.auditList), 400: error('invalid filter (fields named)') },
+  },
 };
 
 const webhookDoc: Operation = {

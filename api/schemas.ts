@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { roles } from '../lib/api-keys';
+import { auditActions, auditOutcomes } from '../lib/audit';
 import { batchPriorities } from '../workflows/batch-types';
 import { callPriorities } from '../workflows/call-types';
 import { storableString } from './route-input';
@@ -50,7 +51,13 @@ export const subscriberBody = z.object({
   providers: filterList.default([]),
   eventTypes: filterList.default([]),
 });
-export const subscriberPatch = subscriberBody.partial().extend({ enabled: z.boolean().optional() });
+/** Only the fields sent change: no defaults here, or a PATCH of `enabled` alone would empty the filters. */
+export const subscriberPatch = z.object({
+  url: subscriberBody.shape.url.optional(),
+  providers: filterList.optional(),
+  eventTypes: filterList.optional(),
+  enabled: z.boolean().optional(),
+});
 export const sinceQuery = z.object({ since: isoDateTime });
 export const deliveriesQuery = z.object({
   subscriber: storableString().optional(),
@@ -90,6 +97,13 @@ export const cachePrefixQuery = z.object({ prefix: storableString().pipe(z.strin
 export const apiKeyBody = z.object({
   role: z.enum(roles),
   name: storableString().pipe(z.string().trim().min(1).max(200)),
+});
+
+export const auditQuery = z.object({
+  action: z.enum(auditActions).optional(),
+  from: isoDateTime.optional(),
+  to: isoDateTime.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const streamQuery = z.object({
@@ -215,6 +229,26 @@ export const apiKeyInfo = z.object({
 });
 export const apiKeyCreated = apiKeyInfo.extend({ key: z.string() });
 export const apiKeyList = z.object({ keys: z.array(apiKeyInfo) });
+
+export const auditList = z.object({
+  /** Newest first. */
+  entries: z.array(
+    z.object({
+      id,
+      at: isoDateTime,
+      tenant: z.string(),
+      /** The key id, token subject or (kind `cli`) OS user: never a credential. */
+      actor: z.object({ kind: z.enum(['api-key', 'jwt', 'cli']), id: z.string() }),
+      role: z.enum(roles).nullable(),
+      action: z.string(),
+      target: z.string().nullable(),
+      detail: z.record(z.string(), z.unknown()),
+      /** The HTTP status answered (null for the CLI). */
+      status: z.number().int().nullable(),
+      outcome: z.enum(auditOutcomes),
+    }),
+  ),
+});
 
 export const whoamiAnswer = z.object({
   /** The key id or token subject (never the credential). */

@@ -2,7 +2,8 @@
  * The operator CLI, `npx switchyard <command>`: send a correctly signed test webhook, look at
  * events and calls, retry and replay, acknowledge alerts, manage API keys, show provider health
  * and budgets. Every HTTP request goes through the typed client (client/index.ts); `keys` goes to
- * PostgreSQL directly when no credential is given (so the first admin key can be made).
+ * PostgreSQL directly when no credential is given (so the first admin key can be made), and those
+ * key changes are written to the audit log as actor `cli` (the OS user).
  *
  * Exit codes: 0 done · 1 the API or the operation failed (the message names status and reason)
  * · 2 usage error · 3 the API cannot be reached. `--json` prints machine-readable answers on
@@ -11,6 +12,7 @@
 import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
+import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
 import { createPool } from '../lib/db';
 import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
@@ -148,7 +150,7 @@ async function keysCreate(options: { role: string; name: string; db?: boolean },
   let created;
   if (keysViaDatabase(command, options)) {
     const tenant = globalsOf(command).tenant ?? loadConfig().DEFAULT_TENANT;
-    const made = await withPool((pool) => createApiKey(pool, { tenant, role, name: options.name }));
+    const made = await withPool((pool) => createApiKey(pool, { tenant, role, name: options.name }, cliActor()));
     created = { key: made.key, ...made.info };
   } else {
     created = await clientFor(command).createApiKey({ role, name: options.name });
@@ -167,7 +169,7 @@ async function keysList(options: { db?: boolean }, command: Command): Promise<vo
 
 async function keysRevoke(keyId: string, options: { db?: boolean }, command: Command): Promise<void> {
   if (keysViaDatabase(command, options)) {
-    if (!(await withPool((pool) => revokeApiKey(pool, keyId, globalsOf(command).tenant)))) throw new OperationFailed(`no live key ${keyId}`);
+    if (!(await withPool((pool) => revokeApiKey(pool, keyId, globalsOf(command).tenant, cliActor())))) throw new OperationFailed(`no live key ${keyId}`);
   } else {
     await clientFor(command).revokeApiKey(keyId);
   }

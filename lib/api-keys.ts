@@ -3,10 +3,12 @@
  * tenant, role and name, and a SHA-256 of the secret (the secret is random, so a plain hash is as
  * strong as a slow one and costs nothing per request). The whole key is returned once, by
  * `createApiKey`, and never again. Used by the API (verify) and by `npm run api-key` (create,
- * list, revoke).
+ * list, revoke). Callers outside the API pass an `actor` so that a create or revoke is also
+ * written to the audit log; the API audits its own routes (api/audit.ts) and passes none.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
+import { recordAudit, type AuditActor } from './audit';
 
 export const roles = ['admin', 'operator', 'service'] as const;
 export type Role = (typeof roles)[number];
@@ -40,22 +42,33 @@ function info(row: Record<string, unknown>): ApiKeyInfo {
   };
 }
 
-export async function createApiKey(pool: Pool, input: { tenant: string; role: Role; name: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+export async function createApiKey(
+  pool: Pool,
+  input: { tenant: string; role: Role; name: string },
+  actor?: AuditActor,
+): Promise<{ key: string; info: ApiKeyInfo }> {
   const keyId = randomBytes(6).toString('hex');
   const secret = randomBytes(24).toString('base64url');
   const { rows } = await pool.query(
     `INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
     [keyId, input.tenant, input.role, input.name, sha256(secret)],
   );
+  if (actor) {
+    await recordAudit(pool, { tenant: input.tenant, actor, action: 'key.create', target: keyId, detail: { role: input.role, name: input.name }, outcome: 'done' });
+  }
   return { key: `sy_${keyId}_${secret}`, info: info(rows[0] as Record<string, unknown>) };
 }
 
 /** Marks a key revoked (within `tenant` when given); false when there is no such live key. */
-export async function revokeApiKey(pool: Pool, keyId: string, tenant?: string): Promise<boolean> {
-  const res = await pool.query(
-    `UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR tenant = $2)`,
+export async function revokeApiKey(pool: Pool, keyId: string, tenant?: string, actor?: AuditActor): Promise<boolean> {
+  const res = await pool.query<{ tenant: string; role: Role }>(
+    `UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR tenant = $2) RETURNING tenant, role`,
     [keyId, tenant ?? null],
   );
+  const revoked = res.rows[0];
+  if (revoked && actor) {
+    await recordAudit(pool, { tenant: revoked.tenant, actor, action: 'key.revoke', target: keyId, detail: { role: revoked.role }, outcome: 'done' });
+  }
   return res.rowCount === 1;
 }
 

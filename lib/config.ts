@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, configSources } from './config-sources';
+import { allowEntryProblem } from './outbound-policy';
 import { monitoringVariables } from './monitoring-config';
 
 export { ConfigError };
@@ -71,6 +72,22 @@ const configSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com'))),
+  /**
+   * Comma-separated CIDRs, addresses or host names outbound requests (subscriber deliveries,
+   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy).
+   */
+  OUTBOUND_ALLOW: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((e) => e.trim()).filter(Boolean))
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        const problem = allowEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    }),
+  /** Accept plain http:// subscriber and provider URLs (default: https only). */
+  OUTBOUND_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** How long a stopping API waits for in-flight requests before cutting them off. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

@@ -3,10 +3,12 @@
  *   npm run api-key -- create --tenant acme --role service --name billing-service [--json]
  *   npm run api-key -- list [--tenant acme] [--json]
  *   npm run api-key -- revoke <keyId> [--json]
- * `create` prints the key once; only its hash is stored. Exit codes: 0 done, 1 failed, 2 bad usage.
+ * `create` prints the key once; only its hash is stored. Creates and revokes are audited (actor `cli`,
+ * the OS user). Exit codes: 0 done, 1 failed, 2 bad usage.
  */
 import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
+import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
 import { createPool } from '../lib/db';
 
@@ -32,7 +34,7 @@ async function main(argv: string[]): Promise<void> {
       const { tenant, role, name } = values;
       if (!tenant || !role || !name) throw new UsageError('create needs --tenant, --role and --name');
       if (!(roles as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
-      const created = await createApiKey(pool, { tenant, role: role as Role, name });
+      const created = await createApiKey(pool, { tenant, role: role as Role, name }, cliActor());
       print({ key: created.key, ...created.info }, `${created.key}\n(key ${created.info.keyId}, tenant ${tenant}, role ${role}: shown once, store it now)`);
     } else if (command === 'list') {
       const keys = await listApiKeys(pool, values.tenant);
@@ -40,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     } else if (command === 'revoke') {
       const [keyId] = rest;
       if (!keyId) throw new UsageError('revoke needs a key id');
-      if (!(await revokeApiKey(pool, keyId))) {
+      if (!(await revokeApiKey(pool, keyId, undefined, cliActor()))) {
         print({ revoked: false, keyId }, `no live key ${keyId}`);
         process.exitCode = 1;
       } else print({ revoked: true, keyId }, `revoked ${keyId}`);

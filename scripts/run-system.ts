@@ -52,6 +52,10 @@ async function useFakesForUnconfiguredProviders(
     process.env[baseUrlOverrideVariable(provider.name)] = server.url;
     for (const variable of Object.values(provider.credentials)) process.env[variable] = fakeCredentials[variable] ?? 'fake';
   }
+  // The fakes listen on loopback over plain http, which the outbound (SSRF) policy refuses by default.
+  const fakesHost = new URL(server.url).hostname.replace(/^\[(.*)\]$/, '$1');
+  process.env.OUTBOUND_ALLOW = [...loadConfig().OUTBOUND_ALLOW, fakesHost].join(',');
+  process.env.OUTBOUND_ALLOW_HTTP ??= 'true';
   return { server, providers: unconfigured.map((p) => p.name) };
 }
 

@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
+import { outboundPolicyOf } from '../lib/outbound-policy';
 import { loadRegistry } from '../lib/registry';
 import { createPool } from '../lib/db';
 import { createLogger, type Logger } from '../lib/logger';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     deliveryRetrySchedule: config.DELIVERY_RETRY_SCHEDULE,
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    outboundPolicy: outboundPolicyOf(config),
   });
   process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
   const stop = (signal: NodeJS.Signals): void => {

@@ -8,6 +8,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { activityMetricsInterceptor, type WorkerMetrics } from './metrics';
 
@@ -33,6 +34,12 @@ export interface CreateWorkerOptions {
    * (the worker process passes SHUTDOWN_GRACE_MS). Unset: the SDK's default, cancel at once.
    */
   shutdownGraceMs?: number;
+  /**
+   * Which addresses provider calls and subscriber deliveries may reach (the worker process passes
+   * OUTBOUND_ALLOW / OUTBOUND_ALLOW_HTTP); default: the strict policy. The registry's base URLs
+   * are checked against it at start.
+   */
+  outboundPolicy?: OutboundPolicy;
 }
 
 export interface WorkerGroup {
@@ -53,7 +60,24 @@ const SHUTDOWN_FORCE_MARGIN_MS = 5_000;
 
 export const workflowsPath = require.resolve('../workflows');
 
+/** The registry's provider URLs the policy refuses, one line each (empty: all may be called). */
+export function refusedProviderUrls(registry: ProviderRegistry, policy: OutboundPolicy): string[] {
+  const problems: string[] = [];
+  for (const provider of Object.values(registry)) {
+    const urls: [string, string][] = [['baseUrl', provider.baseUrl], ...Object.entries(provider.hosts).map(([host, url]): [string, string] => [`hosts.${host}`, url])];
+    for (const [field, url] of urls) {
+      const refusal = policy.checkUrl(url);
+      if (refusal) problems.push(`providers.${provider.name}.${field} (${url}): ${refusal}`);
+    }
+  }
+  return problems;
+}
+
 export async function createWorkers(options: CreateWorkerOptions): Promise<WorkerGroup> {
+  const outbound = options.outboundPolicy ?? strictOutboundPolicy;
+  // Generic providers' base URLs come from configuration: one pointing at a refused address stops the worker here.
+  const refused = refusedProviderUrls(options.registry, outbound);
+  if (refused.length > 0) throw new Error(`provider URLs refused by the outbound policy (OUTBOUND_ALLOW, OUTBOUND_ALLOW_HTTP):\n  ${refused.join('\n  ')}`);
   const activities = {
     ...createActivities({
       pool: options.pool,
@@ -61,6 +85,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
       env: options.env ?? process.env,
       providerTaskQueuePrefix: options.providerTaskQueuePrefix,
       deliveryRetrySchedule: options.deliveryRetrySchedule,
+      outbound,
     }),
     ...options.activities,
   };

@@ -9,10 +9,15 @@
  *   attempt whose first answer was lost never acts twice;
  * - any non-2xx answer (unless the adapter expects it) and any transport failure is thrown as a
  *   classified `ApplicationFailure` (classify.ts).
+ * - every connection goes through the context's outbound policy (lib/outbound-policy.ts): an
+ *   address the base URL resolves to that is loopback, private, metadata, … is refused at connect
+ *   time (non-retryable `ProviderMisconfigured`, code `outbound_refused`); redirects are never
+ *   followed (undici's default), so a 3xx is an answer, not a hop.
  * Nothing here logs; credentials only travel in the headers/body the adapter hands over.
  */
 import { CancelledFailure } from '@temporalio/common';
 import { Agent, request } from 'undici';
+import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
 import { classifyProviderError, providerErrorTypes, providerSetupFailure, type ProviderErrorInput } from './classify';
 import { measureProviderRequest } from './metrics';
 import type { ProviderCallContext } from './types';
@@ -53,24 +58,30 @@ export interface ProviderResponse {
   body: unknown;
 }
 
-let agent: Agent | null = null;
+/** One pool per outbound policy (a process has one; tests may have a few). */
+const agents = new Map<OutboundPolicy, Agent>();
 
-function pool(): Agent {
-  agent ??= new Agent({
-    // Idle sockets are kept a little under the usual 15–60 s server-side idle limits, so we
-    // rarely reuse a socket the server is closing (a reset the next attempt would absorb anyway).
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 30_000,
-    connections: 64,
-  });
+function pool(policy: OutboundPolicy): Agent {
+  let agent = agents.get(policy);
+  if (!agent) {
+    agent = new Agent({
+      // Idle sockets are kept a little under the usual 15–60 s server-side idle limits, so we
+      // rarely reuse a socket the server is closing (a reset the next attempt would absorb anyway).
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 30_000,
+      connections: 64,
+      connect: policy.connector(),
+    });
+    agents.set(policy, agent);
+  }
   return agent;
 }
 
 /** Closes pooled connections (worker shutdown, end of tests); the next request opens a new pool. */
 export async function closeProviderConnections(): Promise<void> {
-  const current = agent;
-  agent = null;
-  await current?.close();
+  const current = [...agents.values()];
+  agents.clear();
+  await Promise.all(current.map((a) => a.close()));
 }
 
 /** Sends one provider request; resolves with 2xx (or expected) answers, throws classified failures otherwise. */
@@ -120,13 +131,29 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
   const failure = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
   let response: ProviderResponse;
   try {
-    const answer = await request(url, { method: options.method, headers, body, signal: controller.signal, dispatcher: pool() });
+    const answer = await request(url, {
+      method: options.method,
+      headers,
+      body,
+      signal: controller.signal,
+      dispatcher: pool(ctx.outbound ?? strictOutboundPolicy),
+    });
     // The body is read under the same timeout: a provider that stalls mid-body is as unavailable as one that never answers.
     const raw = await answer.body.text();
     const responseHeaders = flattenHeaders(answer.headers);
     response = { status: answer.statusCode, headers: responseHeaders, body: parseBody(raw, responseHeaders['content-type']) };
   } catch (error) {
     if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+    const refused = outboundRefusal(error);
+    if (refused) {
+      throw providerSetupFailure({
+        provider: ctx.provider.name,
+        operation: ctx.operation,
+        type: providerErrorTypes.misconfigured,
+        code: 'outbound_refused',
+        message: refused.message,
+      });
+    }
     throw classifyProviderError(timedOut ? { ...failure, timedOutAfterMs: timeoutMs } : { ...failure, error });
   } finally {
     clearTimeout(timer);

@@ -5,6 +5,7 @@
  * `ApplicationFailure` (see classify.ts).
  */
 import type { z } from 'zod';
+import type { OutboundPolicy } from '../../lib/outbound-policy';
 import type { ProviderConfig, ProviderKind } from '../../lib/registry';
 
 export interface ProviderCallContext {
@@ -16,6 +17,8 @@ export interface ProviderCallContext {
   idempotencyKey: string;
   /** Aborted when the activity is cancelled or times out. */
   signal?: AbortSignal;
+  /** Which addresses requests may reach (SSRF policy); absent: the strict policy (https, no private ranges). */
+  outbound?: OutboundPolicy;
 }
 
 export interface ProviderResult {

@@ -7,6 +7,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
+import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
 import { apiKeyBody } from '../schemas';
 import { requireTenant } from '../tenant';
@@ -21,6 +22,7 @@ export function apiKeyRoutes({ config, pool }: { config: Config; pool: Pool }): 
     const body = apiKeyBody.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid API key request', zodFieldErrors(body.error));
     const created = await createApiKey(pool, { tenant, ...body.data });
+    noteAudit(res, { target: created.info.keyId, detail: { role: created.info.role, name: created.info.name } });
     res.status(201).json({ ...created.info, key: created.key });
   });
 

@@ -11,6 +11,7 @@ import { createBudgets } from '../../activities/budgets';
 import type { ProviderRegistry } from '../../lib/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
+import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
 import { unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
@@ -282,6 +283,7 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
       }
       throw err;
     }
+    noteAudit(res, { detail: { by: body.data.by } });
     res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
   });
 

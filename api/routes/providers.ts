@@ -9,6 +9,7 @@ import { createProviderCache } from '../../activities/cache';
 import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
+import { noteAudit } from '../audit';
 import { cachePrefixQuery } from '../schemas';
 import { sendError } from '../errors';
 import { requireTenant } from '../tenant';
@@ -47,7 +48,9 @@ export function providerRoutes({ config, pool, registry, metrics }: ProviderRout
     if (!tenant) return;
     // Keys are `{tenant}:{provider}:{operation}:{params}`; a caller only ever reaches its own tenant.
     const prefix = `${tenant}:${parsed.data.prefix}`;
-    res.json({ prefix, removed: await cache.invalidatePrefix(prefix) });
+    const removed = await cache.invalidatePrefix(prefix);
+    noteAudit(res, { target: prefix, detail: { removed } });
+    res.json({ prefix, removed });
   });
 
   return router;

@@ -9,9 +9,11 @@ import type { Pool } from 'pg';
 import { matchesFilter } from '../../activities/deliveries';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
+import { outboundPolicyOf } from '../../lib/outbound-policy';
 import { deliveryWorkflowId, type DeliveryInput } from '../../workflows/delivery-types';
 import { tenantKey } from '../../workflows/search-attributes';
 import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
+import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
 import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
@@ -55,6 +57,8 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
   const json = express.json({ limit: '64kb' });
 
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
+  // SSRF policy: a URL the worker would refuse to call is refused here, before anything is stored.
+  const outbound = outboundPolicyOf(config);
   router.param('id', unknownIfUnstorable('subscriber or delivery'));
 
   async function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
@@ -82,6 +86,8 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
       sendError(res, 400, 'invalid_request', 'invalid subscriber', zodFieldErrors(body.error));
       return;
     }
+    const refused = outbound.checkUrl(body.data.url);
+    if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
     const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
     const { rows } = await pool.query<SubscriberRow>(
@@ -89,6 +95,8 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIBER_COLUMNS}`,
       [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, signingSecret],
     );
+    // The URL's host only: a path or query can hold a token.
+    noteAudit(res, { target: id, detail: { host: new URL(body.data.url).host, providers: body.data.providers, eventTypes: body.data.eventTypes } });
     // The only time the secret leaves the database: the subscriber needs it to verify deliveries.
     res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
   });
@@ -113,6 +121,8 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
     if (!tenant) return;
     const body = subscriberPatch.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid subscriber change', zodFieldErrors(body.error));
+    const refused = body.data.url === undefined ? null : outbound.checkUrl(body.data.url);
+    if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
     const { rows } = await pool.query<SubscriberRow>(
       `UPDATE subscribers SET url = COALESCE($3, url), providers = COALESCE($4, providers), event_types = COALESCE($5, event_types),
               enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END, updated_at = now()
@@ -120,6 +130,8 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
       [tenant, req.params.id, body.data.url ?? null, body.data.providers ?? null, body.data.eventTypes ?? null, body.data.enabled ?? null],
     );
     if (!rows[0]) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    // The fields the caller sent (values left out: a URL can hold a token).
+    noteAudit(res, { detail: { changed: Object.keys(body.data).filter((field) => Object.hasOwn(req.body as object, field)) } });
     res.json(publicSubscriber(rows[0]));
   });
 
@@ -156,6 +168,7 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
       }
       deliveries.push(deliveryId);
     }
+    noteAudit(res, { detail: { since: since.data.since, replayed: deliveries.length } });
     res.status(202).json({ replayed: deliveries.length, deliveries });
   });
 

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { closeProviderConnections, providerMetricsRegistry, runProviderOperation } from '../../activities/providers';
 import type { ProviderFailureDetails } from '../../activities/providers/classify';
@@ -14,6 +15,8 @@ import type { ProviderCallContext } from '../../activities/providers/types';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 
 const registry = loadRegistry({});
+/** The fakes listen on loopback over http, which the outbound policy refuses unless allowed. */
+const outbound = new OutboundPolicy({ allow: ['127.0.0.1', '::1'], allowHttp: true });
 
 // Jest types its asymmetric matchers as `any`; typed `unknown` they sit inside expected objects lint-clean.
 const stringMatching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
@@ -55,6 +58,7 @@ function ctxFor(
     credentials: credentials[provider] ?? {},
     idempotencyKey: options.idempotencyKey ?? randomUUID(),
     signal: options.signal,
+    outbound,
   };
 }
 

@@ -167,6 +167,13 @@ test('410 Gone disables the subscriber; after re-enabling, a replay since a time
   await eventually(() => Promise.resolve(receiver.delivered().length === 1 ? true : undefined), 30_000);
 });
 
+test('a PATCH changes only the fields it sends (toggling enabled keeps the filters)', async () => {
+  const { id } = await subscribe({ providers: ['stripe'], eventTypes: ['payment_intent.*'] });
+  const patched = await api.fetch(`/subscribers/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }) });
+  expect(patched.status).toBe(200);
+  expect(await patched.json()).toMatchObject({ enabled: false, providers: ['stripe'], eventTypes: ['payment_intent.*'] });
+});
+
 test("tenants never see or receive each other's subscribers", async () => {
   const { id } = await subscribe({}, '/tenants/other-tenant');
   const mine = (await (await api.fetch(`/subscribers`)).json()) as { subscribers: Array<{ id: string }> };

@@ -17,6 +17,7 @@ import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { WorkflowStarter } from '../../api/workflow-starter';
 import { loadConfig, type Config } from '../../lib/config';
+import { outboundPolicyOf } from '../../lib/outbound-policy';
 import { createPool } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
 import { fakeCredentials } from '../fakes/credentials';
@@ -36,6 +37,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     PROVIDER_TASK_QUEUE_PREFIX: `test-${id}-provider-`,
     DEFAULT_TENANT: `t${randomUUID().slice(0, 8)}`,
     LOG_LEVEL: 'silent',
+    // The fakes and test receivers listen on loopback over plain http (tests of the policy set their own).
+    OUTBOUND_ALLOW: ['127.0.0.1', '::1'],
+    OUTBOUND_ALLOW_HTTP: true,
     ...overrides,
   });
 }
@@ -86,6 +90,7 @@ export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup
     deliveryRetrySchedule: setup.deliveryRetrySchedule,
     workflowBundle: await workflowBundle(),
     activities: setup.activities,
+    outboundPolicy: outboundPolicyOf(config),
   });
   const running = workers.run();
   return {

@@ -27,6 +27,8 @@ export function startWorkerProcess(config: Config, registry: ProviderRegistry, f
       WORKER_METRICS_PORT: '0',
       TEMPORAL_SDK_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
+      OUTBOUND_ALLOW: config.OUTBOUND_ALLOW.join(','),
+      OUTBOUND_ALLOW_HTTP: String(config.OUTBOUND_ALLOW_HTTP),
       ...Object.fromEntries(Object.keys(registry).map((name) => [baseUrlOverrideVariable(name), fakesUrl])),
       ...env,
     },

@@ -1,0 +1,227 @@
+/**
+ * Where Switchyard may send HTTP requests (SSRF protection). Subscriber URLs and generic-provider
+ * base URLs are user-controlled, so a request to them must not reach the host's own services, the
+ * private network or the cloud metadata endpoint. Two checks, both here:
+ * - `checkUrl`, when a URL is stored (subscriber create/patch, worker start): scheme (https unless
+ *   OUTBOUND_ALLOW_HTTP) and, for a literal IP, its range;
+ * - `lookup` and `connect`, when a connection is opened: the addresses a name resolves to are
+ *   checked right before connecting to them, so a name that later resolves elsewhere (DNS
+ *   rebinding) is refused too.
+ * Refused: loopback, link-local (with 169.254.169.254), private, shared (CGNAT), unique-local,
+ * multicast, reserved and unspecified addresses, and the metadata addresses; IPv4-mapped and NAT64
+ * IPv6 addresses are judged as their IPv4. OUTBOUND_ALLOW (CIDRs, addresses or host names) lets
+ * some through: the local fakes and the tests allow 127.0.0.1.
+ */
+import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { buildConnector } from 'undici';
+
+/** The error code of a refused connection (on the error and in its message). */
+export const OUTBOUND_REFUSED = 'EOUTBOUNDREFUSED';
+
+export class OutboundRefusedError extends Error {
+  readonly code = OUTBOUND_REFUSED;
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutboundRefusedError';
+  }
+}
+
+/** The first refused error in an error's `cause` chain (undici and fetch wrap connect errors). */
+export function outboundRefusal(error: unknown): OutboundRefusedError | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof OutboundRefusedError) return current;
+  }
+  return null;
+}
+
+type Family = 'ipv4' | 'ipv6';
+
+const refusedRanges: readonly { cidr: string; why: string }[] = [
+  { cidr: '0.0.0.0/8', why: 'an unspecified ("this network") address' },
+  { cidr: '10.0.0.0/8', why: 'a private address' },
+  { cidr: '100.64.0.0/10', why: 'a shared (carrier-grade NAT) address' },
+  { cidr: '127.0.0.0/8', why: 'a loopback address' },
+  { cidr: '169.254.0.0/16', why: 'a link-local address (cloud metadata lives here)' },
+  { cidr: '172.16.0.0/12', why: 'a private address' },
+  { cidr: '192.0.0.0/24', why: 'an IETF protocol address' },
+  { cidr: '192.168.0.0/16', why: 'a private address' },
+  { cidr: '198.18.0.0/15', why: 'a benchmarking address' },
+  { cidr: '224.0.0.0/4', why: 'a multicast address' },
+  { cidr: '240.0.0.0/4', why: 'a reserved or broadcast address' },
+  { cidr: 'fd00:ec2::254/128', why: 'the cloud metadata address' },
+  { cidr: '::/128', why: 'the unspecified address' },
+  { cidr: '::1/128', why: 'a loopback address' },
+  { cidr: 'fc00::/7', why: 'a unique-local address' },
+  { cidr: 'fe80::/10', why: 'a link-local address' },
+  { cidr: 'ff00::/8', why: 'a multicast address' },
+];
+
+function toBlockList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/') as [string, string | undefined];
+    const family: Family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    list.addSubnet(address, bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits), family);
+  }
+  return list;
+}
+
+const refused = refusedRanges.map((r) => ({ ...r, list: toBlockList([r.cidr]) }));
+
+/** The 8 groups of an IPv6 address (no zone), or null. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const octets = dotted[1]!.split('.').map(Number);
+    text = `${text.slice(0, dotted.index)}${((octets[0]! << 8) | octets[1]!).toString(16)}:${((octets[2]! << 8) | octets[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  if (tail !== undefined && left.length + right.length > 7) return null;
+  const groups = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+}
+
+/** The IPv4 address an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) IPv6 address stands for. */
+function embeddedIpv4(address: string): string | null {
+  const groups = ipv6Groups(address);
+  if (!groups) return null;
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0);
+  if (!mapped && !nat64) return null;
+  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+}
+
+/** Strips URL brackets and an IPv6 zone (`fe80::1%eth0`). */
+function bareAddress(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+}
+
+export interface OutboundPolicyOptions {
+  /** CIDRs, single addresses or host names that may be reached even though they are refused ranges. */
+  allow?: readonly string[];
+  /** Plain http:// URLs are accepted (default: https only). */
+  allowHttp?: boolean;
+}
+
+/** One parsed allowlist entry problem, or null when the entry is a CIDR, an address or a host name. */
+export function allowEntryProblem(entry: string): string | null {
+  const [address, bits, extra] = entry.split('/');
+  if (extra !== undefined) return `"${entry}" is not a CIDR, an address or a host name`;
+  const version = isIP(address ?? '');
+  if (version !== 0) {
+    if (bits === undefined) return null;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n <= (version === 6 ? 128 : 32) ? null : `"${entry}": prefix length out of range`;
+  }
+  if (bits === undefined && /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$/i.test(entry)) return null;
+  return `"${entry}" is not a CIDR, an address or a host name`;
+}
+
+export class OutboundPolicy {
+  readonly allowHttp: boolean;
+  private readonly allowedNames: ReadonlySet<string>;
+  private readonly allowed: BlockList;
+
+  constructor(options: OutboundPolicyOptions = {}) {
+    this.allowHttp = options.allowHttp ?? false;
+    const entries = (options.allow ?? []).map((e) => e.trim()).filter(Boolean);
+    for (const entry of entries) {
+      const problem = allowEntryProblem(entry);
+      if (problem) throw new Error(`outbound allowlist: ${problem}`);
+    }
+    this.allowed = toBlockList(entries.filter((e) => isIP(e.split('/')[0]!) !== 0));
+    this.allowedNames = new Set(entries.filter((e) => isIP(e.split('/')[0]!) === 0).map((e) => e.toLowerCase().replace(/\.$/, '')));
+  }
+
+  /** Why connecting to this IP address is refused, or null when it may be reached. */
+  addressRefusal(host: string): string | null {
+    const address = bareAddress(host);
+    const version = isIP(address);
+    if (version === 0) return `"${host}" is not an IP address`;
+    const family: Family = version === 6 ? 'ipv6' : 'ipv4';
+    if (this.allowed.check(address, family)) return null;
+    const v4 = family === 'ipv6' ? embeddedIpv4(address) : null;
+    if (v4 !== null) {
+      const inner = this.addressRefusal(v4);
+      return inner === null ? null : `${address} maps to ${v4}: ${inner}`;
+    }
+    const range = refused.find((r) => r.list.check(address, family));
+    if (!range) return null;
+    return `${address} is ${range.why} (${range.cidr}); add it to OUTBOUND_ALLOW to permit it`;
+  }
+
+  private nameAllowed(hostname: string): boolean {
+    return this.allowedNames.has(hostname.toLowerCase().replace(/\.$/, ''));
+  }
+
+  /**
+   * Why a URL may not be stored or called, or null. Checked when it is stored; host names are
+   * checked again on every connection, against what they resolve to then.
+   */
+  checkUrl(url: string): string | null {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'not a URL';
+    }
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && this.allowHttp)) {
+      return parsed.protocol === 'http:' ? 'https required (plain http is off: OUTBOUND_ALLOW_HTTP)' : `scheme ${parsed.protocol} not allowed: https only`;
+    }
+    if (parsed.username || parsed.password) return 'credentials in the URL are not allowed';
+    const host = bareAddress(parsed.hostname);
+    if (this.nameAllowed(host) || isIP(host) === 0) return null;
+    return this.addressRefusal(host);
+  }
+
+  /**
+   * A `dns.lookup`-compatible function for `net.connect`/`tls.connect`: resolves as usual, then
+   * fails with EOUTBOUNDREFUSED when any address the name resolves to is refused (the caller
+   * would otherwise pick one of them). Allowed names are not checked.
+   */
+  readonly lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (!this.nameAllowed(hostname)) {
+        for (const { address } of addresses) {
+          const refusal = this.addressRefusal(address);
+          if (refusal) return callback(new OutboundRefusedError(`refused to connect to ${hostname} (resolves to ${address}): ${refusal}`), []);
+        }
+      }
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      callback(null, first.address, first.family);
+    });
+  };
+
+  /**
+   * An undici connector that refuses a literal IP host (node skips `lookup` for those) and
+   * resolves names through `lookup`. Use as `new Agent({ connect: policy.connector() })`.
+   */
+  connector(options: buildConnector.BuildOptions = {}): buildConnector.connector {
+    const connect = buildConnector({ ...options, lookup: this.lookup });
+    return (opts, callback) => {
+      const host = bareAddress(opts.hostname);
+      const refusal = isIP(host) !== 0 && !this.nameAllowed(host) ? this.addressRefusal(host) : null;
+      if (refusal) {
+        callback(new OutboundRefusedError(`refused to connect to ${opts.hostname}: ${refusal}`), null);
+        return;
+      }
+      connect(opts, callback);
+    };
+  }
+}
+
+/** The policy of a configuration (`OUTBOUND_ALLOW`, `OUTBOUND_ALLOW_HTTP`). */
+export function outboundPolicyOf(config: { OUTBOUND_ALLOW: readonly string[]; OUTBOUND_ALLOW_HTTP: boolean }): OutboundPolicy {
+  return new OutboundPolicy({ allow: config.OUTBOUND_ALLOW, allowHttp: config.OUTBOUND_ALLOW_HTTP });
+}
+
+/** Nothing private allowed, https only: what code gets when it was given no policy. */
+export const strictOutboundPolicy = new OutboundPolicy();
