@@ -91,9 +91,13 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
           [input.tenant, input.provider, input.eventId],
         )
       ).rows[0];
-      if (!subscriber || !event) {
+      if (!subscriber || !event || event.payload === null) {
         throw ApplicationFailure.create({
-          message: !subscriber ? 'subscriber deleted' : `event ${input.provider}:${input.eventId} is not in the ledger`,
+          message: !subscriber
+            ? 'subscriber deleted'
+            : !event
+              ? `event ${input.provider}:${input.eventId} is not in the ledger`
+              : `event ${input.provider}:${input.eventId} was pruned by retention (its body is gone)`,
           type: deliveryErrorTypes.notDeliverable,
           nonRetryable: true,
         });

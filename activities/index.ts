@@ -12,6 +12,7 @@ import { createStripeHandlers } from './handlers/stripe';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createProviderCallActivities } from './provider-call';
+import { createRetentionActivities } from './retention';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -34,5 +35,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound }),
     ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env }), // monitoring (issue 6)
+    ...createRetentionActivities(deps.pool, deps.env), // retention (issue 11)
   };
 }

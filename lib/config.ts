@@ -13,6 +13,7 @@ import { monitoringVariables } from './monitoring-config';
 export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
+const retentionDays = z.coerce.number().int().min(1).max(36_500);
 
 /** A tenant name: lowercase letters, digits, "_" and "-", at most 63 characters. */
 export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -90,6 +91,13 @@ const configSchema = z.object({
   OUTBOUND_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** How long a stopping API waits for in-flight requests before cutting them off. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /** Retention (pruneData, daily): ledger bodies (the row and its dedup key stay), finished deliveries, probe results, cost rows. */
+  RETENTION_LEDGER_BODY_DAYS: retentionDays.default(30),
+  RETENTION_DELIVERY_ATTEMPTS_DAYS: retentionDays.default(30),
+  RETENTION_PROBE_RESULTS_DAYS: retentionDays.default(14),
+  RETENTION_COST_ROWS_DAYS: retentionDays.default(400),
+  /** Workflow execution retention of the namespace, set by the set-up (closed workflow histories). */
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7),
 });
 
 /** Cross-field rules: one JWT key source at most, and issuer and audience whenever JWTs are accepted. */

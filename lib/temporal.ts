@@ -3,6 +3,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { msToTs, optionalTsToMs } from '@temporalio/common/lib/time';
 import { customSearchAttributes } from '../workflows/search-attributes';
 
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
@@ -42,6 +43,23 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     ),
   });
   return missing.map((key) => key.name);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Sets the namespace's workflow execution retention (how long closed workflow histories are kept)
+ * to `days` when it differs. Returns the previous value in days, or undefined when unchanged.
+ */
+export async function ensureNamespaceRetention(connection: Connection, namespace: string, days: number): Promise<number | undefined> {
+  const described = await connection.workflowService.describeNamespace({ namespace });
+  const currentMs = optionalTsToMs(described.config?.workflowExecutionRetentionTtl);
+  if (currentMs === days * DAY_MS) return undefined;
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(days * DAY_MS) },
+  });
+  return currentMs === undefined ? 0 : currentMs / DAY_MS;
 }
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {

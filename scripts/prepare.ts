@@ -1,22 +1,34 @@
 /**
  * The Node half of the set-up (scripts/setup.sh does the installs): apply the PostgreSQL
  * migrations (creating the database when missing) and, when a Temporal server answers at
- * TEMPORAL_ADDRESS, register the custom search attributes on the namespace.
+ * TEMPORAL_ADDRESS, register the custom search attributes on the namespace and set its workflow
+ * execution retention (TEMPORAL_NAMESPACE_RETENTION_DAYS).
  *   node dist/scripts/prepare.js [--database-only]
  */
 import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate';
 import { loadConfig } from '../lib/config';
-import { ensureSearchAttributes, isTemporalReachable } from '../lib/temporal';
+import { ensureNamespaceRetention, ensureSearchAttributes, isTemporalReachable } from '../lib/temporal';
 
 export async function prepareDatabase(databaseUrl: string): Promise<void> {
   const applied = await migrate(databaseUrl, (line) => console.log(`[setup] ${line}`));
   if (applied.length === 0) console.log('[setup] database schema is up to date');
 }
 
-export async function prepareNamespace(address: string, namespace: string): Promise<void> {
+/** `retentionDays`: default TEMPORAL_NAMESPACE_RETENTION_DAYS from the environment. */
+export async function prepareNamespace(
+  address: string,
+  namespace: string,
+  retentionDays: number = loadConfig().TEMPORAL_NAMESPACE_RETENTION_DAYS,
+): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
+    const previous = await ensureNamespaceRetention(connection, namespace, retentionDays);
+    console.log(
+      previous === undefined
+        ? `[setup] namespace ${namespace} keeps closed workflows ${retentionDays} days`
+        : `[setup] namespace ${namespace} retention set to ${retentionDays} days (was ${previous})`,
+    );
     const added = await ensureSearchAttributes(connection, namespace);
     console.log(
       added.length > 0
@@ -33,7 +45,7 @@ async function main(): Promise<void> {
   await prepareDatabase(config.DATABASE_URL);
   if (process.argv.includes('--database-only')) return;
   if (await isTemporalReachable(config.TEMPORAL_ADDRESS)) {
-    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_NAMESPACE_RETENTION_DAYS);
   } else {
     console.log(`[setup] no Temporal server at ${config.TEMPORAL_ADDRESS} yet; search attributes are registered when one starts`);
   }

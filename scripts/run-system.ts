@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     });
   }
   try {
-    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_NAMESPACE_RETENTION_DAYS);
   } catch (err) {
     await devServer?.stop();
     throw err;

@@ -1,7 +1,7 @@
 /**
  * Temporal Schedules for the monitoring workflows, kept in step with the provider registry: one
  * `healthProbe` Schedule per provider (its probe interval, overlap SKIP: a slow probe is never
- * stacked), plus hourly and daily `slaReport` Schedules. Creating is idempotent (an existing
+ * stacked), plus hourly and daily `slaReport` Schedules and the daily `pruneData` (retention) Schedule. Creating is idempotent (an existing
  * Schedule is updated in place, keeping an operator's pause from the Web UI), and the probe
  * Schedule of a provider no longer in the registry is deleted. Run by the worker at start and by
  * `npm run schedules`.
@@ -17,6 +17,7 @@ import {
 import type { ProviderRegistry } from '../lib/registry';
 import type { Workflow } from '@temporalio/common';
 import type { HealthProbeInput, SlaReportInput } from '../workflows/monitoring-types';
+import type { PruneDataInput } from '../workflows/retention-types';
 
 export interface SyncSchedulesOptions {
   client: Client;
@@ -51,6 +52,10 @@ export function slaScheduleId(window: 'hourly' | 'daily', idPrefix = ''): string
   return `${idPrefix}sla-report:${window}`;
 }
 
+export function retentionScheduleId(idPrefix = ''): string {
+  return `${idPrefix}retention:daily`;
+}
+
 export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, idPrefix = ''): DesiredSchedule[] {
   const probes: DesiredSchedule[] = Object.values(registry).map((provider) => ({
     scheduleId: probeScheduleId(provider.name, idPrefix),
@@ -81,7 +86,21 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
       note: `${window} SLA report`,
     }),
   );
-  return [...probes, ...reports];
+  const retention: DesiredSchedule = {
+    scheduleId: retentionScheduleId(idPrefix),
+    // 03:30 UTC, away from the SLA reports; ages come from the worker's RETENTION_* settings.
+    spec: { calendars: [{ minute: 30, hour: 3 }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'pruneData',
+      workflowId: retentionScheduleId(idPrefix),
+      taskQueue,
+      args: [{} satisfies PruneDataInput],
+      workflowExecutionTimeout: '6 hours',
+    },
+    note: 'daily retention: prune ledger bodies, finished deliveries, probe results, cost rows',
+  };
+  return [...probes, ...reports, retention];
 }
 
 export async function syncSchedules(options: SyncSchedulesOptions): Promise<SyncResult> {

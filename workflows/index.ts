@@ -6,3 +6,4 @@ export { deliverEvent } from './deliveries';
 export { batch } from './batches';
 export { healthProbe, slaReport } from './monitoring'; // monitoring (issue 6)
 export { alert } from './alerts'; // monitoring (issue 6)
+export { pruneData } from './retention'; // retention (issue 11)

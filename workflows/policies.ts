@@ -146,7 +146,15 @@ export const activityPolicies = {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
   },
   // --- end monitoring ---------------------------------------------------------------------------
+  // --- Retention (issue 11): pruneData ----------------------------------------------------------
+  /** The configured retention ages. */
+  planRetention: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
+  /** One bounded batch (UPDATE/DELETE of at most batchSize rows); safe to repeat. */
+  pruneBatch: { kind: 'local', startToCloseTimeout: '1 minute', retry: { ...databaseRetry, maximumAttempts: 10 } },
 } satisfies Record<string, ActivityPolicy>;
+
+/** pruneData's bounds: rows per batch, and batches per run before it continues as new. */
+export const retentionLimits = { batchSize: 1000, batchesPerRun: 500 } as const;
 
 export type PolicedActivity = keyof typeof activityPolicies;
 type LocalPolicies = { [K in PolicedActivity]: (typeof activityPolicies)[K] extends { kind: 'local' } ? K : never }[PolicedActivity];

@@ -35,9 +35,17 @@ interface LedgerRow {
   outcome: string | null;
   handler: string | null;
   last_error: string | null;
-  payload: Record<string, unknown>;
+  /** NULL once retention pruned the body (payload_pruned_at); the row and its dedup key stay. */
+  payload: Record<string, unknown> | null;
+  payload_pruned_at: Date | null;
   received_at: Date;
   completed_at: Date | null;
+}
+
+function payloadSummaryOf(row: LedgerRow) {
+  // Same shape as an unpruned summary (the console reads fields and bytes), flagged as pruned.
+  if (row.payload === null) return { fields: [], bytes: 0, pruned: true, prunedAt: row.payload_pruned_at?.toISOString() ?? null };
+  return { fields: Object.keys(row.payload), bytes: JSON.stringify(row.payload).length };
 }
 
 function eventSummary(row: LedgerRow) {
@@ -137,7 +145,7 @@ export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookE
       res.json({
         ...view,
         ledger: row
-          ? { ...eventSummary(row), payloadSummary: { fields: Object.keys(row.payload), bytes: JSON.stringify(row.payload).length } }
+          ? { ...eventSummary(row), payloadSummary: payloadSummaryOf(row) }
           : null,
         deliveries: deliveries.rows,
       });
@@ -153,6 +161,7 @@ export function webhookEventRoutes({ config, workflows, pool, logger }: WebhookE
     const row = workflowBelongsTo(workflowId, tenant) ? await ledgerRow(tenant, workflowId) : undefined;
     if (!row) return sendError(res, 404, 'not_found', `no webhook event with workflow id ${workflowId}`);
     if (row.status !== 'failed') return sendError(res, 409, 'not_failed', `the event is ${row.status}; only failed events are retried`);
+    if (row.payload === null) return sendError(res, 409, 'pruned', 'the event body was pruned by retention; it cannot be retried');
     const event: WebhookEvent = {
       tenant,
       provider: row.provider,
