@@ -35,39 +35,34 @@ else
   say "Temporal CLI built in $(( $(date +%s) - started ))s"
 fi
 
-# promtool checks ops/prometheus.yml and ops/alert-rules.yml in the test suite. Debian ships it in
-# the `prometheus` package; installed only when missing and apt-get can run (as root). Without it
-# those checks are skipped with a message, nothing else depends on it.
-if command -v promtool >/dev/null; then
-  say "promtool present ($(promtool --version 2>&1 | head -n 1))"
-elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  say "installing promtool: apt-get install -y --no-install-recommends prometheus"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; then
-    say "  retrying after apt-get update"
-    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null) \
-      || say "  could not install the prometheus package; the promtool checks will be skipped"
+# A Debian tool some tests use, installed only when missing and apt-get can run (as root; one
+# retry after apt-get update). Without it those tests are skipped with a message; nothing else
+# depends on it.  ensure_debian_tool <command> <package> <version command> <what is skipped>
+ensure_debian_tool() {
+  local tool=$1 package=$2 version=$3 skipped=$4
+  # The first line of its version on stdout (stderr only when stdout is empty: chromium's wrapper warns there).
+  version_of() { local v; v=$($version 2>/dev/null | head -n 1); [ -n "$v" ] || v=$($version 2>&1 | head -n 1); echo "$v"; }
+  if command -v "$tool" >/dev/null; then
+    say "$tool present ($(version_of))"
+    return 0
   fi
-  command -v promtool >/dev/null && say "promtool installed ($(promtool --version 2>&1 | head -n 1))"
-else
-  say "promtool missing and not installable here (needs apt-get as root); the promtool checks will be skipped"
-fi
+  if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
+    say "$tool missing and not installable here (needs apt-get as root); $skipped will be skipped"
+    return 0
+  fi
+  say "installing $tool: apt-get install -y --no-install-recommends $package"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >/dev/null; then
+    say "  retrying after apt-get update"
+    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >/dev/null) \
+      || say "  could not install the $package package; $skipped will be skipped"
+  fi
+  if command -v "$tool" >/dev/null; then say "$tool installed ($(version_of))"; fi
+}
 
-# Chromium runs the console's browser tests (test/browser, driven by playwright-core). Debian's
-# `chromium` package, installed only when missing and apt-get can run (as root); without it those
-# tests are skipped with a message.
-if command -v chromium >/dev/null; then
-  say "chromium present ($(chromium --version 2>/dev/null | head -n 1))"
-elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  say "installing chromium: apt-get install -y --no-install-recommends chromium"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; then
-    say "  retrying after apt-get update"
-    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null) \
-      || say "  could not install the chromium package; the browser tests will be skipped"
-  fi
-  command -v chromium >/dev/null && say "chromium installed ($(chromium --version 2>/dev/null | head -n 1))"
-else
-  say "chromium missing and not installable here (needs apt-get as root); the browser tests will be skipped"
-fi
+# promtool (Debian `prometheus`) checks ops/prometheus.yml and ops/alert-rules.yml in the test suite.
+ensure_debian_tool promtool prometheus "promtool --version" "the promtool checks"
+# Chromium runs the console's browser tests (test/browser, driven by playwright-core).
+ensure_debian_tool chromium chromium "chromium --version" "the browser tests"
 
 say "compiling TypeScript"
 npx tsc -p tsconfig.json
