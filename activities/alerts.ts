@@ -1,21 +1,25 @@
 /**
  * The alert activities: plan an alert's channel levels and escalation wait from the worker's
  * configuration (so tests can make minutes into seconds), save its state for the API and the
- * stream, send one notification (generic webhook, Slack-compatible webhook, email over SMTP; SMS
- * goes through the provider-call workflow instead), and raise or resolve an alert workflow by its
- * id (`alert:{rule}:{fingerprint}`) with signal-with-start, so a condition already alerting never
- * alerts twice.
+ * stream, send one notification (generic webhook, Slack-compatible webhook, Discord webhook, email
+ * over SMTP; SMS goes through the provider-call workflow instead), and raise or resolve an alert
+ * workflow by its id (`alert:{rule}:{fingerprint}`) with signal-with-start, so a condition already
+ * alerting never alerts twice.
+ * The HTTP channels go through the outbound policy (lib/outbound-policy.ts) like every other
+ * outbound request. Discord picks its webhook per rule / severity (lib/discord.ts) when sending,
+ * so no webhook URL (its path is a secret token) ever enters a workflow history, a row or a log;
+ * a Discord 429 is retried after its `retry_after` / `Retry-After` through Temporal's retry.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
+import { Agent, request } from 'undici';
+import { raiseAlertRun, resolveAlertRun } from '../lib/alert-runs';
+import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from '../lib/discord';
 import { publishEvent } from '../lib/events';
 import type { MonitoringConfig } from '../lib/monitoring-config';
+import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
 import {
-  alertWorkflowId,
-  raiseAlertSignal,
-  resolveAlertSignal,
   type AlertChannel,
   type AlertInput,
   type AlertPlan,
@@ -23,23 +27,34 @@ import {
   type AlertView,
 } from '../workflows/monitoring-types';
 
-export const alertErrorTypes = { notificationFailed: 'AlertNotificationFailed' } as const;
+export const alertErrorTypes = {
+  notificationFailed: 'AlertNotificationFailed',
+  /** The channel asked us to wait (Discord 429): retried after its delay, not dropped. */
+  notificationThrottled: 'AlertNotificationThrottled',
+} as const;
 
 /** Escalation order: chat first, then mail, then a phone. */
-const CHANNEL_LEVELS: readonly AlertChannel[][] = [['webhook', 'slack'], ['email'], ['sms']];
+const CHANNEL_LEVELS: readonly AlertChannel[][] = [['webhook', 'slack', 'discord'], ['email'], ['sms']];
 
-export function configuredChannels(config: MonitoringConfig): Set<AlertChannel> {
+/** The Discord webhook an alert goes to (by rule, severity or the default), or null. */
+export function discordRouteOf(config: MonitoringConfig, alert: { rule?: string; severity: AlertSeverity }): DiscordRoute | null {
+  return discordRouteFor({ defaultUrl: config.ALERT_DISCORD_WEBHOOK_URL, routes: config.ALERT_DISCORD_ROUTES }, alert);
+}
+
+/** The channels configured for an alert of this severity (and rule: Discord may be routed per rule). */
+export function configuredChannels(config: MonitoringConfig, alert: { rule?: string; severity: AlertSeverity }): Set<AlertChannel> {
   const channels = new Set<AlertChannel>();
   if (config.ALERT_WEBHOOK_URL) channels.add('webhook');
   if (config.ALERT_SLACK_WEBHOOK_URL) channels.add('slack');
+  if (discordRouteOf(config, alert)) channels.add('discord');
   if (config.ALERT_SMTP_URL && config.ALERT_EMAIL_TO) channels.add('email');
   if (config.ALERT_SMS_TO) channels.add('sms');
   return channels;
 }
 
 /** critical: every level at once; high/medium: one level per wait; low: the first level only. */
-export function planAlertFor(severity: AlertSeverity, config: MonitoringConfig): AlertPlan {
-  const configured = configuredChannels(config);
+export function planAlertFor(severity: AlertSeverity, config: MonitoringConfig, rule?: string): AlertPlan {
+  const configured = configuredChannels(config, { rule, severity });
   const levels = CHANNEL_LEVELS.map((level) => level.filter((c) => configured.has(c))).filter((level) => level.length > 0);
   const sms = config.ALERT_SMS_TO ? { provider: config.ALERT_SMS_PROVIDER, to: config.ALERT_SMS_TO } : null;
   switch (severity) {
@@ -59,26 +74,122 @@ function alertText(alert: AlertView, event: 'firing' | 'resolved'): string {
   return `[${head}] ${alert.summary} (${alert.id}${event === 'firing' && alert.escalationLevel > 0 ? `, escalation level ${alert.escalationLevel}` : ''})`;
 }
 
-async function postJson(url: string, body: unknown, channel: string): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  await res.arrayBuffer().catch(() => undefined);
-  if (!res.ok) {
-    throw ApplicationFailure.create({ message: `${channel} answered HTTP ${res.status}`, type: alertErrorTypes.notificationFailed });
+/** Discord embed colours by severity (and green for a resolved alert). */
+const DISCORD_COLOURS: Record<AlertSeverity | 'resolved', number> = {
+  critical: 0xd0021b,
+  high: 0xf5a623,
+  medium: 0xf8e71c,
+  low: 0x4a90e2,
+  resolved: 0x2ecc71,
+};
+
+/**
+ * Discord's execute-webhook body: the alert line as `content` (≤ 2000 characters) and one embed
+ * with its fields; `allowed_mentions` empty so a summary can never ping @everyone or a role.
+ */
+export function discordMessage(alert: AlertView, event: 'firing' | 'resolved'): Record<string, unknown> {
+  const fields = [
+    { name: 'Rule', value: alert.rule, inline: true },
+    { name: 'Severity', value: alert.severity, inline: true },
+    { name: 'Provider', value: alert.provider ?? '-', inline: true },
+    { name: 'State', value: event === 'resolved' ? 'resolved' : alert.state, inline: true },
+    { name: 'Escalation level', value: String(alert.escalationLevel), inline: true },
+  ].map((f) => ({ ...f, value: f.value.slice(0, 1024) }));
+  return {
+    content: alertText(alert, event).slice(0, 2000),
+    embeds: [
+      {
+        title: `${event === 'resolved' ? 'Resolved' : alert.severity.toUpperCase()}: ${alert.summary}`.slice(0, 256),
+        description: (event === 'resolved' && alert.resolveReason ? alert.resolveReason : alert.summary).slice(0, 4096),
+        color: DISCORD_COLOURS[event === 'resolved' ? 'resolved' : alert.severity],
+        fields,
+        footer: { text: alert.id.slice(0, 2048) },
+        timestamp: alert.startedAt,
+      },
+    ],
+    allowed_mentions: { parse: [] },
+  };
+}
+
+interface PostTarget {
+  url: string;
+  /** How the channel is named in errors: never the URL (Discord's and Slack's carry a token). */
+  label: string;
+  /** Discord: a 429 names its wait in the body and headers. */
+  discord?: boolean;
+}
+
+function readJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }
 
-export function createAlertActivities(deps: { pool: Pool; monitoring: MonitoringConfig }) {
+export function createAlertActivities(deps: { pool: Pool; monitoring: MonitoringConfig; outbound?: OutboundPolicy }) {
   const { pool, monitoring } = deps;
+  const outbound = deps.outbound ?? strictOutboundPolicy;
   let mailer: Transporter | undefined;
+  let agent: Agent | undefined;
+
+  /** One POST through the outbound policy; throws a typed failure that names the channel, never its URL. */
+  async function postJson(target: PostTarget, body: unknown): Promise<void> {
+    const { url, label } = target;
+    const fail = (message: string, options: { nonRetryable?: boolean; nextRetryDelay?: number; type?: string } = {}): never => {
+      throw ApplicationFailure.create({
+        message: redactWebhookUrl(message, url),
+        type: options.type ?? alertErrorTypes.notificationFailed,
+        nonRetryable: options.nonRetryable ?? false,
+        nextRetryDelay: options.nextRetryDelay,
+      });
+    };
+    const refusal = outbound.checkUrl(url);
+    if (refusal) fail(`${label}: refused by the outbound policy: ${refusal}`, { nonRetryable: true });
+    agent ??= new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000, connect: outbound.connector() });
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        dispatcher: agent,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      status = res.statusCode;
+      headers = res.headers;
+      text = await res.body.text().catch(() => '');
+    } catch (err) {
+      const refused = outboundRefusal(err);
+      if (refused) return fail(`${label}: ${refused.message}`, { nonRetryable: true });
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      return fail(`${label}: ${err instanceof Error ? err.message : String(err)}${cause}`);
+    }
+    if (status >= 200 && status < 300) return;
+    const answer = readJson(text);
+    const said = typeof answer === 'object' && answer !== null && typeof (answer as { message?: unknown }).message === 'string'
+      ? `: ${(answer as { message: string }).message.slice(0, 200)}`
+      : '';
+    if (status === 429) {
+      const header = headers['retry-after'];
+      const delay = target.discord
+        ? discordRetryAfterMs(answer, Array.isArray(header) ? header[0] : header)
+        : null;
+      fail(`${label} answered HTTP 429 (rate limited${delay === null ? '' : `, retry after ${delay} ms`})${said}`, {
+        type: alertErrorTypes.notificationThrottled,
+        nextRetryDelay: delay ?? undefined,
+      });
+    }
+    // A 4xx other than 408/429 will not change on a retry (a deleted webhook, a bad body).
+    fail(`${label} answered HTTP ${status}${said}`, { nonRetryable: status >= 400 && status < 500 && status !== 408 });
+  }
 
   return {
-    async planAlert(request: { severity: AlertSeverity }): Promise<AlertPlan> {
-      return Promise.resolve(planAlertFor(request.severity, monitoring));
+    async planAlert(request: { severity: AlertSeverity; rule?: string }): Promise<AlertPlan> {
+      return Promise.resolve(planAlertFor(request.severity, monitoring, request.rule));
     },
 
     /** Upserts the alert's row and tells the stream. */
@@ -108,11 +219,20 @@ export function createAlertActivities(deps: { pool: Pool; monitoring: Monitoring
       const { channel, alert, event } = request;
       switch (channel) {
         case 'webhook':
-          await postJson(monitoring.ALERT_WEBHOOK_URL!, { event, alert }, 'alert webhook');
+          await postJson({ url: monitoring.ALERT_WEBHOOK_URL!, label: 'alert webhook' }, { event, alert });
           return;
         case 'slack':
-          await postJson(monitoring.ALERT_SLACK_WEBHOOK_URL!, { text: alertText(alert, event) }, 'Slack webhook');
+          await postJson({ url: monitoring.ALERT_SLACK_WEBHOOK_URL!, label: 'Slack webhook' }, { text: alertText(alert, event) });
           return;
+        case 'discord': {
+          // The route is chosen here, from the worker's configuration: the URL never enters the history.
+          const route = discordRouteOf(monitoring, alert);
+          if (!route) {
+            throw ApplicationFailure.create({ message: `no Discord webhook for rule ${alert.rule} / severity ${alert.severity}`, type: alertErrorTypes.notificationFailed, nonRetryable: true });
+          }
+          await postJson({ url: route.url, label: `Discord webhook (${route.name})`, discord: true }, discordMessage(alert, event));
+          return;
+        }
         case 'email':
           mailer ??= nodemailer.createTransport(monitoring.ALERT_SMTP_URL);
           await mailer.sendMail({
@@ -125,35 +245,16 @@ export function createAlertActivities(deps: { pool: Pool; monitoring: Monitoring
       }
     },
 
-    /** Starts the alert, or tells the running one the condition still holds. */
+    /** Starts the alert, or tells the running one the condition still holds (lib/alert-runs.ts). */
     async raiseAlert(input: AlertInput): Promise<{ workflowId: string; alreadyOpen: boolean }> {
       const { client, info } = Context.current();
-      const workflowId = alertWorkflowId(input.rule, input.fingerprint);
-      // A probe every 30 s while a provider is down must not add a signal every 30 s to its alert.
-      const open = await pool.query('SELECT 1 FROM alerts WHERE id = $1 AND state <> $2', [workflowId, 'resolved']);
-      if (open.rows.length > 0) return { workflowId, alreadyOpen: true };
-      await client.workflow.signalWithStart('alert', {
-        workflowId,
-        taskQueue: info.taskQueue,
-        args: [input],
-        signal: raiseAlertSignal,
-        signalArgs: [{ summary: input.summary, details: input.details }],
-      });
-      return { workflowId, alreadyOpen: false };
+      return raiseAlertRun({ workflows: client.workflow, pool, taskQueue: info.taskQueue }, input);
     },
 
-    /** Resolves the alert if one is open; nothing to do otherwise. */
+    /** Resolves the alert if one is open; nothing to do otherwise (called on every healthy probe). */
     async resolveAlert(request: { rule: string; fingerprint: string; reason: string }): Promise<{ resolved: boolean }> {
-      const workflowId = alertWorkflowId(request.rule, request.fingerprint);
-      const { rows } = await pool.query('SELECT 1 FROM alerts WHERE id = $1 AND state <> $2', [workflowId, 'resolved']);
-      if (rows.length === 0) return { resolved: false };
-      try {
-        await Context.current().client.workflow.getHandle(workflowId).signal(resolveAlertSignal, { reason: request.reason });
-        return { resolved: true };
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { resolved: false };
-        throw err;
-      }
+      const { resolved } = await resolveAlertRun({ workflows: Context.current().client.workflow, pool }, request);
+      return { resolved };
     },
   };
 }

@@ -55,7 +55,9 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
   return {
     planBatch(key: BatchKey): Promise<BatchPlan> {
       const provider = registry[key.provider];
-      const batch = provider?.batch;
+      // Batching declared for some operations only: the others' items go one call each.
+      const declared = provider?.batch;
+      const batch = declared && (!declared.appliesTo || declared.appliesTo.includes(key.operation)) ? declared : undefined;
       return Promise.resolve({
         maxSize: batch?.maxSize ?? 1,
         maxWaitMs: batch?.maxWaitMs[key.priority] ?? 0,

@@ -8,6 +8,9 @@
  * address the subscriber's host resolves to when connecting: a refused address fails the delivery
  * permanently (NotDeliverable, dead-lettered at once with the reason). Redirects are not followed
  * (undici's default): a 3xx is a failed attempt like any other non-2xx.
+ * The signing secret is stored encrypted (lib/stored-secrets.ts) and opened for each attempt only;
+ * one that cannot be opened (no or an unknown master key, an altered row) fails the attempt with
+ * the reason, retried on the schedule like an unreachable subscriber (an operator can fix it).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
@@ -15,7 +18,10 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
+import type { Keyring } from '../lib/keyring';
 import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
+import { SecretBoxError } from '../lib/secret-box';
+import { configuredSecretsKeyring, openSubscriberSecret, subscriberSecretColumns, type SubscriberSecretRow } from '../lib/stored-secrets';
 import { deliveryErrorTypes } from '../workflows/error-types';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../workflows/delivery-types';
 import { deliveryRetrySchedule } from '../workflows/policies';
@@ -28,12 +34,14 @@ export interface DeliveryDeps {
   timeoutMs?: number;
   /** Which addresses deliveries may reach (OUTBOUND_ALLOW…); default: the strict policy. */
   outbound?: OutboundPolicy;
+  /** SECRETS_MASTER_KEYS, which opens the subscribers' signing secrets; default: the process's configuration. */
+  secretsKeyring?: Keyring;
 }
 
-interface SubscriberRow {
+interface SubscriberRow extends SubscriberSecretRow {
   id: string;
+  tenant: string;
   url: string;
-  signing_secret: string;
   enabled: boolean;
   providers: string[];
   event_types: string[];
@@ -45,7 +53,7 @@ export function matchesFilter(patterns: readonly string[], value: string): boole
   return patterns.some((p) => p === '*' || p === value || (p.endsWith('.*') && value.startsWith(p.slice(0, -1))));
 }
 
-export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000, outbound = strictOutboundPolicy }: DeliveryDeps) {
+export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000, outbound = strictOutboundPolicy, secretsKeyring = configuredSecretsKeyring() }: DeliveryDeps) {
   // Short keep-alive: deliveries to one subscriber come in bursts; idle sockets should not linger.
   const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000, connect: outbound.connector() });
   return {
@@ -80,7 +88,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
     async deliverToSubscriber(input: DeliveryInput): Promise<DeliveryAttempt> {
       const { attempt } = Context.current().info;
       const subscriber = (
-        await pool.query<SubscriberRow>('SELECT id, url, signing_secret FROM subscribers WHERE id = $1 AND tenant = $2', [
+        await pool.query<SubscriberRow>(`SELECT id, tenant, url, ${subscriberSecretColumns} FROM subscribers WHERE id = $1 AND tenant = $2`, [
           input.subscriberId,
           input.tenant,
         ])
@@ -110,8 +118,17 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
         receivedAt: event.received_at.toISOString(),
         data: event.payload,
       });
+      let signingSecret: string;
+      try {
+        signingSecret = openSubscriberSecret(secretsKeyring, subscriber.tenant, subscriber.id, subscriber);
+      } catch (err) {
+        if (!(err instanceof SecretBoxError)) throw err;
+        const message = `subscriber signing secret cannot be opened: ${err.message}`;
+        await pool.query('UPDATE deliveries SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1', [input.deliveryId, message]);
+        throw ApplicationFailure.create({ message, type: deliveryErrorTypes.failed, details: [{ attempt, status: null }] });
+      }
       const sentAt = new Date();
-      const signature = new Webhook(subscriber.signing_secret).sign(input.deliveryId, sentAt, body);
+      const signature = new Webhook(signingSecret).sign(input.deliveryId, sentAt, body);
       let status = 0;
       let error: string | null = null;
       let refused = false;

@@ -4,6 +4,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
+import type { Keyring } from '../lib/keyring';
 import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { createBatchActivities } from './batches';
@@ -23,8 +24,10 @@ export interface ActivityDeps {
   providerTaskQueuePrefix: string;
   /** Overrides the policy table's delivery retry schedule (tests). */
   deliveryRetrySchedule?: readonly Duration[];
-  /** Which addresses provider requests and subscriber deliveries may reach; default: the strict policy. */
+  /** Which addresses provider requests, subscriber deliveries and alert webhooks may reach; default: the strict policy. */
   outbound?: OutboundPolicy;
+  /** SECRETS_MASTER_KEYS (stored signing secrets, provider credentials); default: the process's configuration. */
+  secretsKeyring?: Keyring;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -33,8 +36,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createStripeHandlers(deps.pool),
     ...createProviderCallActivities(deps),
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
-    ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound }),
-    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env }), // monitoring (issue 6)
+    ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
+    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound }), // monitoring (issue 6)
     ...createRetentionActivities(deps.pool, deps.env), // retention (issue 11)
   };
 }

@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
+import type { Keyring } from '../lib/keyring';
 import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
-import { resolveCredentials } from '../lib/registry';
+import { configuredSecretsKeyring } from '../lib/stored-secrets';
 import { activityPolicies } from '../workflows/policies';
 import type {
   CallCandidate,
@@ -24,14 +25,17 @@ import { heartbeatWhile } from './heartbeat';
 import { createBudgets, type Reservation } from './budgets';
 import { cacheKey, createProviderCache } from './cache';
 import { createCircuitBreaker } from './circuit-breaker';
+import { createCredentialResolver } from './credentials';
 import { adapterFor } from './providers';
 import { callErrorTypes, providerErrorTypes } from '../workflows/error-types';
 
 export interface ProviderCallDeps {
   pool: Pool;
   registry: ProviderRegistry;
-  /** Where credentials are read from (process.env in production). */
+  /** Where credentials are read from when PostgreSQL has none stored (process.env in production). */
   env: NodeJS.ProcessEnv;
+  /** SECRETS_MASTER_KEYS, which opens stored provider credentials; default: the process's configuration. */
+  secretsKeyring?: Keyring;
   /** Provider task queues are `${prefix}${provider}`; tests use a unique prefix. */
   providerTaskQueuePrefix: string;
   /** Which addresses provider requests may reach (OUTBOUND_ALLOW…); default: the strict policy. */
@@ -92,7 +96,8 @@ function providerOf(registry: ProviderRegistry, name: string) {
   return config;
 }
 
-export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound }: ProviderCallDeps) {
+export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound, secretsKeyring = configuredSecretsKeyring() }: ProviderCallDeps) {
+  const credentials = createCredentialResolver({ pool, keyring: secretsKeyring, env });
   const breaker = createCircuitBreaker(pool, registry);
   const cache = createProviderCache(pool);
   const budgets = createBudgets(pool, registry);
@@ -145,7 +150,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
         const result = await adapter.run(parsed.data, {
           provider: config,
           operation: request.operation,
-          credentials: resolveCredentials(config, env),
+          credentials: await credentials.resolve(config, request.operation),
           idempotencyKey: idempotencyKeyFor(
             info.workflowExecution?.workflowId ?? 'standalone',
             info.workflowExecution?.runId ?? 'standalone',

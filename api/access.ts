@@ -7,7 +7,8 @@
  *
  * - admin: configuration, subscribers, API keys, and everything an operator does;
  * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
- * - service: start calls, sagas (bookings) and batch items, and read those.
+ * - service: start calls, sagas (bookings) and batch items, and read those; raise alerts
+ *   (Alertmanager's receiver).
  *
  * A route's 4th element names its audit action: api/audit.ts records every authenticated request
  * to such a route in the audit log (actor, tenant, target, HTTP status), read by `GET /audit`.
@@ -35,11 +36,17 @@ export const permissions = {
   /** Provider health, SLA, alerts, budgets, circuits. */
   'monitoring:read': ['admin', 'operator'],
   'alerts:ack': ['admin', 'operator'],
+  /** Raise and resolve alerts from Alertmanager (a service key, sent by Alertmanager's http_config). */
+  'alerts:raise': ['admin', 'service'],
   /** Configuration: cache invalidation. */
   'config:write': ['admin'],
   'keys:manage': ['admin'],
+  /** Webhook signing secrets stored in PostgreSQL (values are never read back). */
+  'webhook-secrets:manage': ['admin'],
   /** The tenant's audit log of operator and admin actions. */
   'audit:read': ['admin'],
+  /** The Temporal Web UI's codec endpoint: decrypt (and encrypt) workflow payloads. */
+  'payloads:decode': ['admin', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
@@ -48,6 +55,8 @@ export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** Every service-API route: method, Express path, permission, and the audit action it records (if any). */
 export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission, AuditAction?]> = [
   ['GET', '/whoami', 'session:read'],
+  ['POST', '/codec/decode', 'payloads:decode'],
+  ['POST', '/codec/encode', 'payloads:decode'],
   ['POST', '/calls/:provider/:operation', 'work:start'],
   ['GET', '/calls', 'work:read'],
   ['GET', '/calls/:workflowId', 'work:read'],
@@ -72,12 +81,17 @@ export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission, 
   ['GET', '/alerts', 'monitoring:read'],
   ['GET', '/alerts/:id', 'monitoring:read'],
   ['POST', '/alerts/:id/ack', 'alerts:ack', 'alert.ack'],
+  ['POST', '/alerts/alertmanager', 'alerts:raise'],
   ['GET', '/budgets', 'monitoring:read'],
   ['GET', '/circuits', 'monitoring:read'],
   ['DELETE', '/cache', 'config:write', 'cache.invalidate'],
   ['GET', '/api-keys', 'keys:manage'],
   ['POST', '/api-keys', 'keys:manage', 'key.create'],
   ['DELETE', '/api-keys/:keyId', 'keys:manage', 'key.revoke'],
+  ['GET', '/webhook-secrets', 'webhook-secrets:manage'],
+  ['POST', '/webhook-secrets', 'webhook-secrets:manage', 'webhook-secret.create'],
+  ['PATCH', '/webhook-secrets/:id', 'webhook-secrets:manage', 'webhook-secret.update'],
+  ['DELETE', '/webhook-secrets/:id', 'webhook-secrets:manage', 'webhook-secret.delete'],
   ['GET', '/audit', 'audit:read'],
 ];
 

@@ -13,6 +13,7 @@ import { projectRoot } from '../lib/paths';
 import type { Logger } from '../lib/logger';
 import type { ProviderRegistry } from '../lib/registry';
 import type { WebhookSecrets } from './webhook-secrets';
+import { createStoredWebhookSecrets, type StoredWebhookSecrets } from './stored-webhook-secrets';
 import type { WebhookSources } from './webhook-sources';
 import { authorize } from './access';
 import { auditTrail } from './audit';
@@ -23,15 +24,18 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { alertmanagerRoutes } from './routes/alertmanager'; // Alertmanager's receiver (issue 12)
 import { monitoringRoutes } from './routes/monitoring'; // monitoring (issue 6)
 import { streamRoutes } from './routes/stream'; // monitoring (issue 6)
 import { batchRoutes } from './routes/batches';
 import { callRoutes } from './routes/calls';
+import { codecCors, codecRoutes } from './routes/codec';
 import { providerRoutes } from './routes/providers';
 import { sessionRoutes } from './routes/session';
 import { subscriberRoutes } from './routes/subscribers';
 import { webhookEventRoutes } from './routes/webhook-events';
 import { webhookRoutes } from './routes/webhooks';
+import { webhookSecretRoutes } from './routes/webhook-secrets';
 import type { WorkflowStarter } from './workflow-starter';
 
 export interface AppDeps {
@@ -41,6 +45,8 @@ export interface AppDeps {
   registry: ProviderRegistry;
   webhookSources: WebhookSources;
   webhookSecrets: WebhookSecrets;
+  /** Webhook secrets stored in PostgreSQL; default: read with the pool and SECRETS_MASTER_KEYS. */
+  storedWebhookSecrets?: StoredWebhookSecrets;
   metrics: ApiMetrics;
   logger: Logger;
 }
@@ -105,9 +111,9 @@ function serviceApi(deps: AppDeps): Router {
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
   service.use(auditTrail(deps));
   service.use(authorize());
-  const routers = [sessionRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps)];
+  const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
-  for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps)]) {
+  for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
     service.use(tenantScoped);
     service.use('/tenants/:tenant', tenantScoped);
   }
@@ -142,7 +148,12 @@ function consoleFiles(): RequestHandler {
   };
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(appDeps: AppDeps): express.Express {
+  const deps: AppDeps = {
+    ...appDeps,
+    storedWebhookSecrets:
+      appDeps.storedWebhookSecrets ?? createStoredWebhookSecrets({ pool: appDeps.pool, keyring: appDeps.config.SECRETS_MASTER_KEYS, logger: appDeps.logger }),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -155,6 +166,8 @@ export function createApp(deps: AppDeps): express.Express {
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
   app.use('/tenants/:tenant', webhooks);
+  // The Temporal Web UI's codec calls: its browser preflight is answered before authentication.
+  app.use('/codec', codecCors(deps.config));
   app.use(serviceApi(deps));
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   const lastResort: ErrorRequestHandler = (err: unknown, _req, res, _next) => {

@@ -33,6 +33,24 @@ const created = (description: string, schema: z.ZodType): Answer => ({ descripti
 /** Documentation of every service route, keyed like api/access.ts's table. */
 const serviceDocs: Record<string, Operation> = {
   'GET /whoami': { summary: "The caller: tenant, role, its permissions, and where the Temporal Web UI is", tag: 'session', responses: { 200: created('the caller', s.whoamiAnswer) } },
+  'POST /codec/decode': {
+    summary: 'Codec endpoint of the Temporal Web UI: decrypt workflow payloads (CORS: TEMPORAL_UI_URL only)',
+    tag: 'session',
+    body: s.codecBody,
+    headers: { 'X-Namespace': 'optional: must be the configured namespace' },
+    responses: {
+      200: created('the payloads, decrypted (unencrypted ones unchanged)', s.codecBody),
+      400: error('malformed body, unknown key id or tampered payload (nothing decoded)'),
+      503: error('payload encryption is not configured'),
+    },
+  },
+  'POST /codec/encode': {
+    summary: 'Codec endpoint of the Temporal Web UI: encrypt payloads under the current key',
+    tag: 'session',
+    body: s.codecBody,
+    headers: { 'X-Namespace': 'optional: must be the configured namespace' },
+    responses: { 200: created('the payloads, encrypted', s.codecBody), 400: error('malformed body'), 503: error('payload encryption is not configured') },
+  },
   'POST /calls/:provider/:operation': {
     summary: 'Start a provider call (providerCall workflow); waits up to ?wait= ms for its result',
     tag: 'calls',
@@ -128,6 +146,17 @@ const serviceDocs: Record<string, Operation> = {
     body: s.ackBody,
     responses: { 202: created('acknowledged', s.ackAnswer), 404: error('no such alert'), 409: error('not firing') },
   },
+  'POST /alerts/alertmanager': {
+    summary: "Alertmanager's webhook receiver (payload version 4): raise (firing) or resolve (resolved) one alert workflow per alert, `alert:alertmanager:{alertname}:{fingerprint}`",
+    tag: 'monitoring',
+    body: s.alertmanagerBody,
+    responses: {
+      202: created('raised or resolved (per alert: raised, already_open, resolved or not_open)', s.alertmanagerAnswer),
+      400: error('not an Alertmanager version 4 payload (fields named); nothing raised'),
+      413: error('body over 2 MB'),
+      503: error('Temporal unreachable: retry later'),
+    },
+  },
   'GET /budgets': { summary: 'Provider budget use against its daily and monthly limits', tag: 'providers', responses: { 200: created('budgets', s.budgetList) } },
   'GET /circuits': { summary: 'Circuit breaker state per provider', tag: 'providers', responses: { 200: created('circuits', s.circuitList) } },
   'DELETE /cache': {
@@ -144,6 +173,29 @@ const serviceDocs: Record<string, Operation> = {
     responses: { 201: created('created', s.apiKeyCreated), 400: error('invalid role or name (fields named)') },
   },
   'DELETE /api-keys/:keyId': { summary: 'Revoke an API key', tag: 'api keys', responses: { 204: { description: 'revoked' }, 404: error('no live key with that id in this tenant') } },
+  'GET /webhook-secrets': {
+    summary: "The tenant's webhook signing secrets stored in PostgreSQL: ids, sources, fingerprints and windows, never a value",
+    tag: 'webhook secrets',
+    query: s.webhookSecretsQuery,
+    responses: { 200: created('secrets', s.webhookSecretList), 400: error('invalid filter') },
+  },
+  'POST /webhook-secrets': {
+    summary: 'Store a signing secret for a webhook source (encrypted); `generate: true` makes one, shown in this answer only',
+    tag: 'webhook secrets',
+    body: s.webhookSecretBody,
+    responses: {
+      201: created('stored', s.webhookSecretCreated),
+      400: error('unknown source, invalid secret, or a source that issues its own secret (fields named)'),
+      503: error('SECRETS_MASTER_KEYS is not configured'),
+    },
+  },
+  'PATCH /webhook-secrets/:id': {
+    summary: "Set or clear a secret's notAfter (end of its rotation window)",
+    tag: 'webhook secrets',
+    body: s.webhookSecretPatch,
+    responses: { 200: created('changed', s.webhookSecretInfo), 400: error('invalid notAfter'), 404: error('no such secret in this tenant') },
+  },
+  'DELETE /webhook-secrets/:id': { summary: 'Remove a stored webhook signing secret', tag: 'webhook secrets', responses: { 204: { description: 'removed' }, 404: error('no such secret in this tenant') } },
   'GET /audit': {
     summary: "The tenant's audit log: operator and admin actions (retry, replay, ack, cache, subscribers, API keys) with actor, target and outcome",
     tag: 'audit',
@@ -177,6 +229,8 @@ const publicDocs: Record<string, Operation> = {
   'POST /webhooks/generic/:source': webhookDoc,
   'POST /tenants/:tenant/webhooks/:source': webhookDoc,
   'POST /tenants/:tenant/webhooks/generic/:source': webhookDoc,
+  'POST /webhooks/google/:source': webhookDoc,
+  'POST /tenants/:tenant/webhooks/google/:source': webhookDoc,
 };
 
 type JsonSchema = Record<string, unknown>;

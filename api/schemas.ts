@@ -8,6 +8,7 @@ import { roles } from '../lib/api-keys';
 import { auditActions, auditOutcomes } from '../lib/audit';
 import { batchPriorities } from '../workflows/batch-types';
 import { callPriorities } from '../workflows/call-types';
+import { alertSeverities } from '../workflows/monitoring-types';
 import { storableString } from './route-input';
 
 const isoDateTime = z.string().datetime({ offset: true });
@@ -92,12 +93,63 @@ export const alertsQuery = z.object({
 });
 export const ackBody = z.object({ by: z.string().min(1).max(200).default('api') }).default({ by: 'api' });
 
+/** Alertmanager's webhook_config payload, version 4 (api/routes/alertmanager.ts). */
+const labelValue = storableString().pipe(z.string().max(4096));
+const labelSet = z.record(storableString(), labelValue);
+export const alertmanagerBody = z.looseObject({
+  version: z.literal('4'),
+  receiver: storableString(),
+  status: z.enum(['firing', 'resolved']),
+  groupKey: z.string().optional(),
+  truncatedAlerts: z.number().int().nonnegative().optional(),
+  groupLabels: labelSet,
+  commonLabels: labelSet,
+  commonAnnotations: labelSet,
+  externalURL: z.string(),
+  alerts: z
+    .array(
+      z.looseObject({
+        status: z.enum(['firing', 'resolved']),
+        labels: z.object({ alertname: storableString().pipe(z.string().min(1).max(200)) }).catchall(labelValue),
+        annotations: labelSet,
+        startsAt: isoDateTime,
+        endsAt: isoDateTime,
+        generatorURL: z.string(),
+        fingerprint: z.string().regex(/^[0-9a-f]{1,64}$/, "Alertmanager's fingerprint: hex digits"),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+
 export const cachePrefixQuery = z.object({ prefix: storableString().pipe(z.string().min(1).max(500)) });
 
 export const apiKeyBody = z.object({
   role: z.enum(roles),
   name: storableString().pipe(z.string().trim().min(1).max(200)),
 });
+
+/** An ISO time PostgreSQL can store (years 1 to 9999). */
+const storableTime = isoDateTime.refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'a time between the years 1 and 9999');
+const webhookSourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'a configured webhook source, e.g. "stripe" or "generic:shopify"');
+/** POST /webhook-secrets: the provider's secret, or `generate: true` where Switchyard chooses it (shown once). */
+export const webhookSecretBody = z
+  .object({
+    source: webhookSourceName,
+    secret: storableString()
+      .pipe(z.string().min(1).max(4096))
+      .refine((secret) => secret.trim() === secret, 'must not start or end with whitespace (a copy-paste slip)')
+      .optional(),
+    generate: z.boolean().optional(),
+    /** End of the secret's rotation window: from then on it no longer verifies. */
+    notAfter: storableTime.nullable().optional(),
+  })
+  .refine((body) => (body.secret === undefined) === (body.generate === true), { message: 'send either "secret" or "generate": true', path: ['secret'] });
+export const webhookSecretPatch = z.object({ notAfter: storableTime.nullable() });
+export const webhookSecretsQuery = z.object({ source: webhookSourceName.optional() });
 
 export const auditQuery = z.object({
   action: z.enum(auditActions).optional(),
@@ -208,12 +260,55 @@ const alert = z.looseObject({ id, provider: z.string().nullable().optional(), se
 export const alertList = z.object({ alerts: z.array(alert) });
 export const alertView = alert.extend({ live: z.unknown() });
 export const ackAnswer = z.object({ id, runId: id, acknowledgedBy: z.string(), escalationLevel: z.number().int() });
+export const alertmanagerAnswer = z.object({
+  /** One entry per alert of the payload, in its order. */
+  alerts: z.array(
+    z.object({
+      /** The Switchyard alert: `alert:alertmanager:{alertname}:{fingerprint}`. */
+      id,
+      status: z.enum(['firing', 'resolved']),
+      severity: z.enum(alertSeverities),
+      /** raised: a new alert run; already_open: the open one is kept; resolved; not_open: nothing to resolve. */
+      outcome: z.enum(['raised', 'already_open', 'resolved', 'not_open']),
+    }),
+  ),
+});
+const usd = z.number().nonnegative();
 export const budgetList = z.object({
-  budgets: z.array(z.looseObject({ provider: z.string() })),
+  budgets: z.array(
+    z.looseObject({
+      provider: z.string(),
+      /** Every tenant's spend with the provider this month and its run-rate month-end projection. */
+      projection: z.object({ spentUsd: usd, projectedUsd: usd, monthlyBudgetUsd: usd.nullable(), projectedPercent: z.number().nullable() }),
+      /** The cost anomaly rule's figures for the last window (see anomalyRule). */
+      anomaly: z
+        .object({ windowUsd: usd, baselineUsdPerWindow: usd.nullable(), ratio: z.number().nullable(), anomalous: z.boolean() })
+        .nullable(),
+    }),
+  ),
   /** Percentages of a budget at which a budget alert is raised (70/85/95). */
   thresholds: z.array(z.number()),
   /** Non-critical calls are refused past this percentage. */
   refusalPercent: z.number(),
+  /** The caller's tenant's spend this month per provider, projected to month end: spent / elapsed fraction of the month. */
+  projection: z.object({
+    method: z.literal('run-rate'),
+    monthStart: isoDateTime,
+    monthEnd: isoDateTime,
+    at: isoDateTime,
+    elapsedFraction: z.number().min(0).max(1),
+    tenant: z.string(),
+    byProvider: z.array(z.object({ provider: z.string(), spentUsd: usd, projectedUsd: usd })),
+  }),
+  /** Anomalous: the window's spend ≥ minUsd and > multiple × the average spend per window over the baseline before it. */
+  anomalyRule: z.object({
+    multiple: z.number(),
+    windowMs: z.number().int(),
+    baselineMs: z.number().int(),
+    minUsd: z.number(),
+    windowStart: isoDateTime.nullable(),
+    windowEnd: isoDateTime.nullable(),
+  }),
 });
 export const circuitList = z.object({ circuits: z.array(z.looseObject({ provider: z.string(), state: z.string() })) });
 export const cacheRemoved = z.object({ prefix: z.string(), removed: z.number().int() });
@@ -229,6 +324,18 @@ export const apiKeyInfo = z.object({
 });
 export const apiKeyCreated = apiKeyInfo.extend({ key: z.string() });
 export const apiKeyList = z.object({ keys: z.array(apiKeyInfo) });
+
+export const webhookSecretInfo = z.object({
+  id,
+  source: z.string(),
+  /** First 8 hex digits of the secret's SHA-256: tells secrets apart, never the value. */
+  fingerprint: z.string(),
+  createdAt: isoDateTime,
+  notAfter: isoDateTime.nullable(),
+});
+/** `secret` only when Switchyard generated it, in this answer only. */
+export const webhookSecretCreated = webhookSecretInfo.extend({ secret: z.string().optional() });
+export const webhookSecretList = z.object({ webhookSecrets: z.array(webhookSecretInfo) });
 
 export const auditList = z.object({
   /** Newest first. */
@@ -260,6 +367,15 @@ export const whoamiAnswer = z.object({
   permissions: z.array(z.string()),
   temporal: z.object({ namespace: z.string(), uiUrl: z.string() }),
 });
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
+/** The Temporal Web UI's codec-server wire form: metadata values and data in base64. */
+export const codecBody = z.object({
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+    .max(1000, 'at most 1000 payloads a request'),
+});
+export type CodecBody = z.infer<typeof codecBody>;
 
 export const healthAnswer = z.object({ status: z.literal('ok') });
 export const readyAnswer = z.object({

@@ -18,6 +18,8 @@ import { createWebhookSecrets } from './webhook-secrets';
 import { loadWebhookSources } from './webhook-sources';
 import { createPool } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { sealPlaintextSubscriberSecrets } from '../lib/stored-secrets';
+import { payloadDataConverter, payloadEncryptionState } from '../lib/payload-codec';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 import { WorkflowStarter } from './workflow-starter';
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
   const logger = createLogger('switchyard-api', config.LOG_LEVEL);
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const workflows = new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(config.PAYLOAD_ENCRYPTION_KEYS) });
   const registry = loadRegistry();
   const webhookSources = loadWebhookSources();
   const webhookSecrets = createWebhookSecrets({
@@ -60,7 +62,19 @@ async function main(): Promise<void> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ url: `http://127.0.0.1:${port}`, temporal: config.TEMPORAL_ADDRESS }, 'api listening');
+  logger.info(
+    { url: `http://127.0.0.1:${port}`, temporal: config.TEMPORAL_ADDRESS, payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS) },
+    'api listening',
+  );
+
+  // Subscriber signing secrets still in plaintext (from before migration 010, or written by an older
+  // API during a rolling upgrade) are encrypted in the background; safe beside other replicas.
+  if (config.SECRETS_MASTER_KEYS) {
+    sealPlaintextSubscriberSecrets(pool, config.SECRETS_MASTER_KEYS).then(
+      ({ sealed }) => sealed > 0 && logger.info({ sealed }, 'encrypted subscriber signing secrets stored in plaintext'),
+      (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'plaintext subscriber signing secrets not encrypted (retried at the next start)'),
+    );
+  }
 
   const isEventStream = (res: ServerResponse): boolean => /^text\/event-stream/i.test(String(res.getHeader('content-type') ?? ''));
   /** Ends open SSE streams; a stream that was still subscribing ends at the next sweep. */

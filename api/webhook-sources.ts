@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { genericSourceOptions, isSchemeName, type SchemeName } from './verifiers';
+import { googleChannelOptions } from './verifiers/google-calendar';
 import { projectRoot } from '../lib/paths';
 
 const sourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'lowercase name, or "generic:<name>"');
@@ -20,7 +21,7 @@ const optionSchemas: Record<SchemeName, z.ZodType> = {
   twilio: noOptions,
   'standard-webhooks': noOptions,
   github: noOptions,
-  'google-channel-token': noOptions,
+  'google-channel-token': googleChannelOptions,
   hmac: genericSourceOptions,
 };
 

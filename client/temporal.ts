@@ -8,14 +8,35 @@
  *   const handle = await client.workflow.start<ProviderCallWorkflow>(workflowTypes.providerCall,
  *     providerCallStartOptions({ tenant, provider: 'stripe', operation: 'createPaymentIntent', params, priority: 'normal' },
  *       { idempotencyKey: 'order-42' }));
+ *
+ * Switchyard's payloads are encrypted (PAYLOAD_ENCRYPTION_KEYS): a client that starts, signals,
+ * queries or reads results needs the same keyring, e.g.
+ *   new Client({ connection, dataConverter: payloadDataConverterFromKeys(process.env.PAYLOAD_ENCRYPTION_KEYS) })
  */
 import type { WorkflowStartOptions } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { parseKeyring } from '../lib/keyring';
+import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { providerKey, tenantKey } from '../workflows/search-attributes';
 import { providerCallWorkflowId, type ProviderCallInput } from '../workflows/call-types';
 import type { batch } from '../workflows/batches';
 import type { bookingSaga } from '../workflows/booking';
 import type { providerCall } from '../workflows/provider-calls';
 import type { processWebhook } from '../workflows/webhooks';
+
+export { AesGcmPayloadCodec, PayloadDecryptionError } from '../lib/payload-codec';
+
+/**
+ * The data converter options for a Temporal client talking to Switchyard's workflows, from the
+ * same `id:base64-key[,…]` keyring the worker has; undefined or empty: no codec (plaintext).
+ * Throws on a malformed keyring (the message never holds key material).
+ */
+export function payloadDataConverterFromKeys(keys: string | undefined): { payloadCodecs: PayloadCodec[] } | undefined {
+  if (!keys?.trim()) return undefined;
+  const parsed = parseKeyring(keys);
+  if ('problems' in parsed) throw new Error(`PAYLOAD_ENCRYPTION_KEYS: ${parsed.problems.join('; ')}`);
+  return { payloadCodecs: [new AesGcmPayloadCodec(parsed.keyring)] };
+}
 
 export {
   bookingStatusQuery,

@@ -20,6 +20,9 @@ export const auditActions = [
   'cache.invalidate',
   'key.create',
   'key.revoke',
+  'webhook-secret.create',
+  'webhook-secret.update',
+  'webhook-secret.delete',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

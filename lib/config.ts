@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, configSources } from './config-sources';
+import { parseKeyring, type Keyring } from './keyring';
 import { allowEntryProblem } from './outbound-policy';
 import { monitoringVariables } from './monitoring-config';
 
@@ -14,6 +15,17 @@ export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
 const retentionDays = z.coerce.number().int().min(1).max(36_500);
+/** `id:base64-key[,…]`, the first key current (lib/keyring.ts); problems never echo key material. */
+const keyring = z
+  .string()
+  .optional()
+  .transform((value, ctx): Keyring | undefined => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const parsed = parseKeyring(value);
+    if ('keyring' in parsed) return parsed.keyring;
+    for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
 
 /** A tenant name: lowercase letters, digits, "_" and "-", at most 63 characters. */
 export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -96,6 +108,13 @@ const configSchema = z.object({
   RETENTION_DELIVERY_ATTEMPTS_DAYS: retentionDays.default(30),
   RETENTION_PROBE_RESULTS_DAYS: retentionDays.default(14),
   RETENTION_COST_ROWS_DAYS: retentionDays.default(400),
+  /**
+   * AES-256-GCM keys of the Temporal payload codec (lib/payload-codec.ts): the first encrypts,
+   * all decrypt. Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
+   */
+  PAYLOAD_ENCRYPTION_KEYS: keyring,
+  /** Master keys wrapping the data keys of secrets stored in PostgreSQL: the first wraps, all unwrap. */
+  SECRETS_MASTER_KEYS: keyring,
   /** Workflow execution retention of the namespace, set by the set-up (closed workflow histories). */
   TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7),
 });
@@ -120,6 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const parsed = checkedConfigSchema.safeParse(configSources(env, configVariables, [...configVariables, ...monitoringVariables]));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  if (env.NODE_ENV === 'production') {
+    const missing = (['PAYLOAD_ENCRYPTION_KEYS', 'SECRETS_MASTER_KEYS'] as const).filter((name) => parsed.data[name] === undefined);
+    if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
   return { ...parsed.data, ...overrides };
 }

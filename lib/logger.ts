@@ -13,7 +13,10 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['secret', '*.secret', 'secrets', '*.secrets', 'authorization', '*.authorization', 'signature', '*.signature'],
+      paths: [
+        'secret', '*.secret', 'secrets', '*.secrets', 'authorization', '*.authorization', 'signature', '*.signature',
+        'signingSecret', '*.signingSecret',
+      ],
       censor: '[redacted]',
     },
   });

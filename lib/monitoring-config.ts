@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { configSources } from './config-sources';
+import { DISCORD_URL_HINT, isDiscordWebhookUrl } from './discord';
 
 const duration = z
   .string()
@@ -16,11 +17,43 @@ const duration = z
     return Number(amount) * factor;
   });
 
+/** A Discord webhook URL; the messages never echo it (its path carries the webhook's token). */
+const discordWebhookUrl = z.string().refine(isDiscordWebhookUrl, DISCORD_URL_HINT);
+
+/**
+ * ALERT_DISCORD_ROUTES: `{"rule": {"<alert rule>": "<webhook URL>"}, "severity": {"<critical|high|medium|low>": "<webhook URL>"}}`,
+ * both parts optional. An alert goes to its rule's webhook, else its severity's, else ALERT_DISCORD_WEBHOOK_URL.
+ */
+const discordRoutes = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not the parser's message: it quotes the text, which holds webhook tokens.
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"rule": {...}, "severity": {...}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.strictObject({
+      rule: z.record(z.string().min(1), discordWebhookUrl).default({}),
+      severity: z.partialRecord(z.enum(['critical', 'high', 'medium', 'low']), discordWebhookUrl).default({}),
+    }),
+  );
+
+/** A positive number (e.g. a multiple or an amount in USD). */
+const positiveNumber = z.coerce.number().positive();
+
 const monitoringSchema = z.object({
   /** Generic webhook: POST of the alert as JSON. */
   ALERT_WEBHOOK_URL: z.string().url().optional(),
   /** Slack-compatible incoming webhook: POST of `{text}`. */
   ALERT_SLACK_WEBHOOK_URL: z.string().url().optional(),
+  /** Discord webhook (chat level, beside Slack): POST of `{content, embeds}`; the default route. */
+  ALERT_DISCORD_WEBHOOK_URL: discordWebhookUrl.optional(),
+  /** Discord webhooks per alert rule and per severity (JSON, see discordRoutes); override the default one. */
+  ALERT_DISCORD_ROUTES: discordRoutes.default({ rule: {}, severity: {} }),
   /** SMTP server for alert mail, e.g. smtp://user:pass@mail.example.com:587. */
   ALERT_SMTP_URL: z.string().url().optional(),
   ALERT_EMAIL_FROM: z.string().min(3).default('switchyard-alerts@localhost'),
@@ -36,6 +69,15 @@ const monitoringSchema = z.object({
   SCHEDULES_AT_WORKER_START: z.enum(['true', 'false']).default('true'),
   /** Health score below which a provider that still answers is "degraded". */
   HEALTH_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.8),
+  /**
+   * Cost anomaly rule (costAnomalyCheck, every 5 minutes): spend over the last COST_ANOMALY_WINDOW
+   * above COST_ANOMALY_MULTIPLE times the average spend per window over the COST_ANOMALY_BASELINE
+   * before it raises `alert:cost-anomaly:{provider}`; windows under COST_ANOMALY_MIN_USD never do.
+   */
+  COST_ANOMALY_MULTIPLE: positiveNumber.default(3),
+  COST_ANOMALY_WINDOW: duration.default(3_600_000),
+  COST_ANOMALY_BASELINE: duration.default(7 * 86_400_000),
+  COST_ANOMALY_MIN_USD: z.coerce.number().nonnegative().default(1),
 });
 
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;
@@ -44,6 +86,20 @@ export const monitoringVariables: readonly string[] = Object.keys(monitoringSche
 
 export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
   const parsed = monitoringSchema.safeParse(configSources(env, monitoringVariables));
+  if (!parsed.success) {
+    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+const costAnomalyKeys = { COST_ANOMALY_MULTIPLE: true, COST_ANOMALY_WINDOW: true, COST_ANOMALY_BASELINE: true, COST_ANOMALY_MIN_USD: true } as const;
+const costAnomalySchema = monitoringSchema.pick(costAnomalyKeys);
+export type CostAnomalySettings = z.infer<typeof costAnomalySchema>;
+
+/** Only the cost anomaly rule's settings: the API reports them in GET /budgets without reading the alert channels. */
+export function loadCostAnomalySettings(env: NodeJS.ProcessEnv = process.env): CostAnomalySettings {
+  const names = Object.keys(costAnomalyKeys);
+  const parsed = costAnomalySchema.safeParse(configSources(env, names));
   if (!parsed.success) {
     throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
   }

@@ -106,6 +106,11 @@ export interface OutboundPolicyOptions {
   allow?: readonly string[];
   /** Plain http:// URLs are accepted (default: https only). */
   allowHttp?: boolean;
+  /**
+   * PEM certificates trusted *instead of* the system roots for TLS connections under this policy
+   * (a private CA; tests with a self-signed server). Absent: the system roots.
+   */
+  ca?: string | readonly string[];
 }
 
 /** One parsed allowlist entry problem, or null when the entry is a CIDR, an address or a host name. */
@@ -124,11 +129,13 @@ export function allowEntryProblem(entry: string): string | null {
 
 export class OutboundPolicy {
   readonly allowHttp: boolean;
+  private readonly ca: string | readonly string[] | undefined;
   private readonly allowedNames: ReadonlySet<string>;
   private readonly allowed: BlockList;
 
   constructor(options: OutboundPolicyOptions = {}) {
     this.allowHttp = options.allowHttp ?? false;
+    this.ca = options.ca;
     const entries = (options.allow ?? []).map((e) => e.trim()).filter(Boolean);
     for (const entry of entries) {
       const problem = allowEntryProblem(entry);
@@ -205,7 +212,7 @@ export class OutboundPolicy {
    * resolves names through `lookup`. Use as `new Agent({ connect: policy.connector() })`.
    */
   connector(options: buildConnector.BuildOptions = {}): buildConnector.connector {
-    const connect = buildConnector({ ...options, lookup: this.lookup });
+    const connect = buildConnector({ ...options, ...(this.ca === undefined ? {} : { ca: [this.ca].flat() }), lookup: this.lookup });
     return (opts, callback) => {
       const host = bareAddress(opts.hostname);
       const refusal = isIP(host) !== 0 && !this.nameAllowed(host) ? this.addressRefusal(host) : null;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths';
 
-export const providerKinds = ['stripe', 'twilio', 'vonage-sms', 'sendgrid', 'google-calendar', 'http'] as const;
+export const providerKinds = ['stripe', 'paypal', 'twilio', 'vonage-sms', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http'] as const;
 export type ProviderKind = (typeof providerKinds)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-"');
@@ -72,6 +72,12 @@ const batchSchema = z.object({
   batchOperation: z.string().optional(),
   /** `grouped` mode: the item params that differ per recipient. */
   recipientFields: z.array(z.string().min(1)).min(1).default(['to']),
+  /**
+   * The operations whose queued items this batching combines (absent: all of the provider's).
+   * Items of any other operation are sent one call each: e.g. Sheets appends must not become
+   * `values:batchUpdate` writes.
+   */
+  appliesTo: z.array(z.string().min(1)).min(1).optional(),
   /** Flushes per workflow run before it continues as new (keeps its history small). */
   flushesPerRun: z.number().int().positive().default(50),
 });
@@ -93,6 +99,27 @@ const slaSchema = z.object({
   p95Ms: z.number().positive().default(2000),
   /** Fraction of failed real calls, e.g. 0.01. */
   errorRate: z.number().min(0).max(1).default(0.01),
+});
+
+/**
+ * The provider's outbound HTTP pool (activities/providers/http-pool.ts), per worker process: the
+ * shared core keeps one keep-alive pool per provider with these limits; every connection still
+ * goes through the outbound (SSRF) policy's connector.
+ */
+const httpPoolSchema = z.strictObject({
+  /** Most TCP connections open at once per origin (requests beyond them queue). */
+  connections: z.number().int().positive().max(1024).default(16),
+  /** HTTP/1.1 requests sent on one connection before their answers arrive (1 = no pipelining). */
+  pipelining: z.number().int().positive().max(100).default(1),
+  /** How long an idle connection is kept for reuse (a server's shorter keep-alive hint wins). */
+  keepAliveTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  /** Longest a connection may take to open (TCP + TLS), within the request's own timeoutMs. */
+  connectTimeoutMs: z.number().int().positive().max(120_000).default(5_000),
+  /** Offer HTTP/2 by ALPN over TLS; the provider picks (http/1.1 when it does not speak h2; plain http stays 1.1). */
+  allowH2: z.boolean().default(false),
+  /** The provider accepts `Content-Encoding: gzip` request bodies: bodies of at least gzipMinBytes are compressed. */
+  gzipRequests: z.boolean().default(false),
+  gzipMinBytes: z.number().int().nonnegative().default(1024),
 });
 
 const providerSchema = z.object({
@@ -122,6 +149,8 @@ const providerSchema = z.object({
   sla: slaSchema.default(slaSchema.parse({})),
   /** Batching of this provider's operations (absent: items are sent one call each). */
   batch: batchSchema.optional(),
+  /** Outbound HTTP pool: connections, pipelining, keep-alive, connect timeout, HTTP/2, request gzip. */
+  http: httpPoolSchema.default(httpPoolSchema.parse({})),
 });
 
 const registrySchema = z.object({
@@ -133,6 +162,7 @@ export type CircuitConfig = z.infer<typeof circuitSchema>;
 export type ProbeConfig = z.infer<typeof probeSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
 export type BatchConfig = z.infer<typeof batchSchema>;
+export type HttpPoolConfig = z.infer<typeof httpPoolSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema> & { name: string };
 export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
 
@@ -183,6 +213,9 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
       } else if (config.batch.mode === 'items' && !config.operations[batchOperation]!.batchEndpoint) {
         issues.push(`providers.${providerName}.batch.batchOperation: items mode needs an operation with batchEndpoint: true`);
       }
+    }
+    for (const operation of config.batch?.appliesTo ?? []) {
+      if (!Object.hasOwn(config.operations, operation)) issues.push(`providers.${providerName}.batch.appliesTo: unknown operation "${operation}"`);
     }
   }
   for (const config of Object.values(registry)) {

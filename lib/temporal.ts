@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs, optionalTsToMs } from '@temporalio/common/lib/time';
 import { customSearchAttributes } from '../workflows/search-attributes';
+import type { Keyring } from './keyring';
+import { payloadDataConverter } from './payload-codec';
 
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
 export async function isTemporalReachable(address: string, timeoutMs = 2000): Promise<boolean> {
@@ -62,7 +64,8 @@ export async function ensureNamespaceRetention(connection: Connection, namespace
   return currentMs === undefined ? 0 : currentMs / DAY_MS;
 }
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+/** A client whose payloads go through the codec when `payloadKeys` (PAYLOAD_ENCRYPTION_KEYS) is set. */
+export async function connectClient(address: string, namespace: string, payloadKeys: Keyring | undefined): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, dataConverter: payloadDataConverter(payloadKeys) });
 }

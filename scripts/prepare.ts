@@ -3,16 +3,30 @@
  * migrations (creating the database when missing) and, when a Temporal server answers at
  * TEMPORAL_ADDRESS, register the custom search attributes on the namespace and set its workflow
  * execution retention (TEMPORAL_NAMESPACE_RETENTION_DAYS).
+ * With SECRETS_MASTER_KEYS configured it also encrypts subscriber signing secrets still stored in
+ * plaintext (from before migration 010, or written meanwhile by an older API).
  *   node dist/scripts/prepare.js [--database-only]
  */
 import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate';
 import { loadConfig } from '../lib/config';
+import { createPool } from '../lib/db';
+import type { Keyring } from '../lib/keyring';
+import { sealPlaintextSubscriberSecrets } from '../lib/stored-secrets';
 import { ensureNamespaceRetention, ensureSearchAttributes, isTemporalReachable } from '../lib/temporal';
 
-export async function prepareDatabase(databaseUrl: string): Promise<void> {
+export async function prepareDatabase(databaseUrl: string, secretsKeyring?: Keyring): Promise<void> {
   const applied = await migrate(databaseUrl, (line) => console.log(`[setup] ${line}`));
   if (applied.length === 0) console.log('[setup] database schema is up to date');
+  if (secretsKeyring) {
+    const pool = createPool(databaseUrl, { max: 1 });
+    try {
+      const { sealed } = await sealPlaintextSubscriberSecrets(pool, secretsKeyring);
+      if (sealed > 0) console.log(`[setup] encrypted ${sealed} subscriber signing secret(s) stored in plaintext`);
+    } finally {
+      await pool.end();
+    }
+  }
 }
 
 /** `retentionDays`: default TEMPORAL_NAMESPACE_RETENTION_DAYS from the environment. */
@@ -42,7 +56,7 @@ export async function prepareNamespace(
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await prepareDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL, config.SECRETS_MASTER_KEYS);
   if (process.argv.includes('--database-only')) return;
   if (await isTemporalReachable(config.TEMPORAL_ADDRESS)) {
     await prepareNamespace(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_NAMESPACE_RETENTION_DAYS);

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../lib/config';
+import { ensureLocalKeyringFile } from '../lib/keyring';
 import { startDevServer, type DevServer } from '../lib/dev-server';
 import { dataDir, projectRoot } from '../lib/paths';
 import { isTemporalReachable } from '../lib/temporal';
@@ -59,7 +60,22 @@ async function useFakesForUnconfiguredProviders(
   return { server, providers: unconfigured.map((p) => p.name) };
 }
 
+/**
+ * On the embedded defaults the system still encrypts: a keyring not configured anywhere (variable,
+ * `_FILE`, CONFIG_FILE) is read from .data/keys/, created there (mode 0600) on the first start.
+ */
+function useLocalKeyrings(): void {
+  const configured = loadConfig();
+  for (const [name, keyId] of [['PAYLOAD_ENCRYPTION_KEYS', 'local-payload-1'], ['SECRETS_MASTER_KEYS', 'local-master-1']] as const) {
+    if (configured[name] !== undefined) continue;
+    const file = path.join(dataDir, 'keys', name.toLowerCase().replace(/_/g, '-'));
+    if (ensureLocalKeyringFile(file, keyId)) say(`created a local ${name} keyring in ${path.relative(projectRoot, file)} (keep it: what it encrypted cannot be read without it)`);
+    process.env[`${name}_FILE`] = file;
+  }
+}
+
 async function main(): Promise<void> {
+  useLocalKeyrings();
   const config = loadConfig();
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
   let devServer: DevServer | undefined;

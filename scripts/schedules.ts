@@ -11,7 +11,7 @@ import { syncSchedules } from '../workers/schedules';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
   try {
     const result = await syncSchedules({
       client,

@@ -2,7 +2,7 @@
 # Idempotent set-up, used by `npm start`, `npm test` and .ci/run. Each step is skipped when done:
 #   1. npm dependencies (npm ci)            3. TypeScript build (dist/), console build (dist/console)
 #   2. pinned Temporal CLI in .tools/bin    4. PostgreSQL migrations (database created if missing) and,
-#   (and promtool, chromium: see below)        when a Temporal server answers, search attributes
+#   (promtool, amtool, chromium: see below)    when a Temporal server answers, search attributes
 # Arguments are passed to step 4 (--database-only skips the search attributes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +61,8 @@ ensure_debian_tool() {
 
 # promtool (Debian `prometheus`) checks ops/prometheus.yml and ops/alert-rules.yml in the test suite.
 ensure_debian_tool promtool prometheus "promtool --version" "the promtool checks"
+# amtool (Debian `prometheus-alertmanager`) checks ops/alertmanager.yml in the test suite.
+ensure_debian_tool amtool prometheus-alertmanager "amtool --version" "the amtool check"
 # Chromium runs the console's browser tests (test/browser, driven by playwright-core).
 ensure_debian_tool chromium chromium "chromium --version" "the browser tests"
 

@@ -19,6 +19,7 @@ import { createWorkerMetrics, serveMetrics } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
 import { createWorkers } from './worker';
 import { loadMonitoringConfig } from '../lib/monitoring-config';
+import { payloadEncryptionState } from '../lib/payload-codec';
 import { connectClient } from '../lib/temporal';
 import { syncSchedules } from './schedules';
 
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     outboundPolicy: outboundPolicyOf(config),
+    payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
   });
   process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
   const stop = (signal: NodeJS.Signals): void => {
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
   if (loadMonitoringConfig().SCHEDULES_AT_WORKER_START === 'true') {
     // Monitoring Schedules follow the registry; a failure here is logged, the worker still runs.
     try {
-      const client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+      const client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
       const result = await syncSchedules({ client, registry, taskQueue: config.TEMPORAL_TASK_QUEUE });
       await client.connection.close();
       logger.info(result, 'monitoring schedules synced');
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       providerQueues: Object.values(registry).map((p) => `${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name} (${p.rateLimitPerSecond}/s)`),
       metrics: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`,
+      payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS),
     },
     'worker started',
   );

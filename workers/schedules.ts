@@ -1,7 +1,8 @@
 /**
  * Temporal Schedules for the monitoring workflows, kept in step with the provider registry: one
  * `healthProbe` Schedule per provider (its probe interval, overlap SKIP: a slow probe is never
- * stacked), plus hourly and daily `slaReport` Schedules and the daily `pruneData` (retention) Schedule. Creating is idempotent (an existing
+ * stacked), plus hourly and daily `slaReport` Schedules, the daily `pruneData` (retention) Schedule
+ * and the 5-minute `costAnomalyCheck` Schedule. Creating is idempotent (an existing
  * Schedule is updated in place, keeping an operator's pause from the Web UI), and the probe
  * Schedule of a provider no longer in the registry is deleted. Run by the worker at start and by
  * `npm run schedules`.
@@ -16,7 +17,7 @@ import {
 } from '@temporalio/client';
 import type { ProviderRegistry } from '../lib/registry';
 import type { Workflow } from '@temporalio/common';
-import type { HealthProbeInput, SlaReportInput } from '../workflows/monitoring-types';
+import type { CostAnomalyCheckInput, HealthProbeInput, SlaReportInput } from '../workflows/monitoring-types';
 import type { PruneDataInput } from '../workflows/retention-types';
 
 export interface SyncSchedulesOptions {
@@ -54,6 +55,10 @@ export function slaScheduleId(window: 'hourly' | 'daily', idPrefix = ''): string
 
 export function retentionScheduleId(idPrefix = ''): string {
   return `${idPrefix}retention:daily`;
+}
+
+export function costAnomalyScheduleId(idPrefix = ''): string {
+  return `${idPrefix}cost-anomaly:check`;
 }
 
 export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, idPrefix = ''): DesiredSchedule[] {
@@ -100,7 +105,21 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
     },
     note: 'daily retention: prune ledger bodies, finished deliveries, probe results, cost rows',
   };
-  return [...probes, ...reports, retention];
+  const costAnomaly: DesiredSchedule = {
+    scheduleId: costAnomalyScheduleId(idPrefix),
+    // Windows and multiple come from the worker's COST_ANOMALY_* settings; every 5 minutes keeps a spike's alert prompt.
+    spec: { intervals: [{ every: '5 minutes' }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'costAnomalyCheck',
+      workflowId: costAnomalyScheduleId(idPrefix),
+      taskQueue,
+      args: [{} satisfies CostAnomalyCheckInput],
+      workflowExecutionTimeout: '5 minutes',
+    },
+    note: 'cost anomaly rule: spend over the last window against its trailing baseline',
+  };
+  return [...probes, ...reports, retention, costAnomaly];
 }
 
 export async function syncSchedules(options: SyncSchedulesOptions): Promise<SyncResult> {

@@ -8,6 +8,8 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import type { Keyring } from '../lib/keyring';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { activityMetricsInterceptor, type WorkerMetrics } from './metrics';
@@ -40,6 +42,8 @@ export interface CreateWorkerOptions {
    * are checked against it at start.
    */
   outboundPolicy?: OutboundPolicy;
+  /** PAYLOAD_ENCRYPTION_KEYS: every payload to and from the server goes through the AES-GCM codec. */
+  payloadKeys?: Keyring;
 }
 
 export interface WorkerGroup {
@@ -89,6 +93,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     }),
     ...options.activities,
   };
+  const dataConverter = payloadDataConverter(options.payloadKeys);
   const interceptors = options.metrics ? { activity: [activityMetricsInterceptor(options.metrics)] } : undefined;
   const shutdown: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> =
     options.shutdownGraceMs === undefined
@@ -101,6 +106,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
     interceptors,
+    dataConverter,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     ...shutdown,
   });
@@ -113,6 +119,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
         activities: { callProvider: activities.callProvider, compensateProviderCall: activities.compensateProviderCall },
         maxTaskQueueActivitiesPerSecond: provider.rateLimitPerSecond,
         interceptors,
+        dataConverter,
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
         ...shutdown,
       }),

@@ -103,7 +103,7 @@ export async function alert(input: AlertInput): Promise<AlertView> {
     view.resolveReason = reason;
   });
 
-  const plan = await planAlert({ severity: input.severity });
+  const plan = await planAlert({ severity: input.severity, rule: input.rule });
   await saveAlert(view);
 
   const notifyLevel = async (level: number, event: 'firing' | 'resolved'): Promise<void> => {

@@ -172,7 +172,9 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       requests++;
       try {
         const r = await callOne(batchOperation, { ...shared, recipients });
-        for (const item of group) out.push({ itemId: item.itemId, status: 'sent', data: r.data, error: null, batchSize: group.length });
+        // An operation that answers per recipient (`recipientResults`, in the recipients' order: Sheets ranges) gives each item its own result.
+        const own = Array.isArray(r.data.recipientResults) && r.data.recipientResults.length === group.length ? (r.data.recipientResults as Record<string, unknown>[]) : null;
+        group.forEach((item, i) => out.push({ itemId: item.itemId, status: 'sent', data: own?.[i] ?? r.data, error: null, batchSize: group.length }));
       } catch (err) {
         // A request refused for its content (e.g. one bad address) is split, so only the bad item fails.
         if (failureOf(err).type === providerErrorTypes.rejected && group.length > 1) await sendEach(group);

@@ -4,8 +4,13 @@
  * away; a failure runs them in reverse (delete the event, refund the payment), each itself a
  * durable, patiently retried provider call, and the workflow ends failed with a status that lists
  * what was undone.
+ *
+ * The charge is the provider-neutral `charge` operation, failover-capable: with Stripe's circuit
+ * open it goes to Stripe's declared backup (PayPal), and the refund is sent to whichever provider
+ * charged, naming its charge id. Runs started before that (no `payment-failover` marker) keep the
+ * Stripe-only charge and refund they began with.
  */
-import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   bookingStatusQuery,
   type BookingRequest,
@@ -18,7 +23,11 @@ import { executeProviderCall } from './provider-calls';
 import { failureOf } from './steps';
 
 export interface BookingResult {
-  paymentIntentId: string;
+  /** The Stripe payment intent, when Stripe charged. */
+  paymentIntentId: string | null;
+  /** The provider that charged (registry name) and its charge id. */
+  chargedBy: string;
+  chargeId: string;
   calendarEventId: string;
   smsSentBy: string;
   emailMessageId: string | null;
@@ -47,6 +56,8 @@ export async function bookingSaga(booking: BookingRequest): Promise<BookingResul
     error: null,
     undone: [],
     paymentIntentId: null,
+    chargedBy: null,
+    chargeId: null,
     calendarEventId: null,
   };
   setHandler(bookingStatusQuery, () => status);
@@ -71,16 +82,34 @@ export async function bookingSaga(booking: BookingRequest): Promise<BookingResul
     executeProviderCall({ tenant: booking.tenant, provider, operation, params, priority: 'critical' }, { compensation: true });
 
   try {
-    const charge = await step('charge', 'stripe', 'createPaymentIntent', {
+    const payment = {
       amount: booking.amount,
       currency: booking.currency,
       customer: booking.customer,
       description: booking.summary,
       metadata: { booking: workflowInfo().workflowId },
-    });
-    const paymentIntentId = String(charge.data.id);
-    status.paymentIntentId = paymentIntentId;
-    compensations.push({ step: 'charge', action: `refund payment ${paymentIntentId}`, run: undo('stripe', 'refund', { paymentIntentId }) });
+    };
+    let chargedBy: string;
+    let chargeId: string;
+    if (patched('payment-failover')) {
+      const charge = await step('charge', booking.paymentProvider ?? 'stripe', 'charge', payment);
+      chargedBy = charge.servedBy;
+      chargeId = String(charge.data.chargeId);
+      status.paymentIntentId = typeof charge.data.paymentIntentId === 'string' ? charge.data.paymentIntentId : null;
+      compensations.push({
+        step: 'charge',
+        action: `refund payment ${chargeId} on ${chargedBy}`,
+        run: undo(chargedBy, 'refundCharge', { chargeId }),
+      });
+    } else {
+      const charge = await step('charge', 'stripe', 'createPaymentIntent', payment);
+      chargedBy = 'stripe';
+      chargeId = String(charge.data.id);
+      status.paymentIntentId = chargeId;
+      compensations.push({ step: 'charge', action: `refund payment ${chargeId}`, run: undo('stripe', 'refund', { paymentIntentId: chargeId }) });
+    }
+    status.chargedBy = chargedBy;
+    status.chargeId = chargeId;
 
     const event = await step('calendar', 'google-calendar', 'insertEvent', {
       calendarId: booking.calendarId,
@@ -106,7 +135,9 @@ export async function bookingSaga(booking: BookingRequest): Promise<BookingResul
 
     status.status = 'completed';
     return {
-      paymentIntentId,
+      paymentIntentId: status.paymentIntentId,
+      chargedBy,
+      chargeId,
       calendarEventId,
       smsSentBy: sms.value.servedBy,
       emailMessageId: typeof email.value.data.messageId === 'string' ? email.value.data.messageId : null,

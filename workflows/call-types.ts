@@ -96,6 +96,11 @@ export interface BookingRequest {
   end: string;
   phone: string;
   email: string;
+  /**
+   * The registry provider the payment step charges through (default `stripe`); its declared
+   * failover backups (PayPal for Stripe) take over when it is down.
+   */
+  paymentProvider?: string;
 }
 
 export type BookingStep = 'charge' | 'calendar' | 'sms' | 'email';
@@ -107,7 +112,11 @@ export interface BookingStatus {
   error: string | null;
   /** Compensations run, in the order they ran (reverse of the steps). */
   undone: Array<{ step: BookingStep; action: string; ok: boolean; error?: string }>;
+  /** The Stripe payment intent, when Stripe charged (the charge id). */
   paymentIntentId: string | null;
+  /** Which provider charged and its charge id (Stripe payment intent, PayPal capture); absent in runs from before failover. */
+  chargedBy?: string | null;
+  chargeId?: string | null;
   calendarEventId: string | null;
 }
 

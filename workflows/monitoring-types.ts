@@ -8,7 +8,7 @@ export const alertSeverities = ['critical', 'high', 'medium', 'low'] as const;
 export type AlertSeverity = (typeof alertSeverities)[number];
 
 /** Notification channels, in escalation order (see planAlert). */
-export const alertChannels = ['webhook', 'slack', 'email', 'sms'] as const;
+export const alertChannels = ['webhook', 'slack', 'discord', 'email', 'sms'] as const;
 export type AlertChannel = (typeof alertChannels)[number];
 
 export type ProviderStatus = 'up' | 'degraded' | 'down';
@@ -110,3 +110,26 @@ export const ackAlertSignal = defineSignal<[{ by: string }]>('ack');
 /** The condition cleared. */
 export const resolveAlertSignal = defineSignal<[{ reason: string }]>('resolve');
 export const alertStatusQuery = defineQuery<AlertView>('status');
+
+export interface CostAnomalyCheckInput {
+  /** Evaluate at this time (ISO); default: when the check runs. */
+  at?: string;
+  /** Only these providers (default: every provider in the registry and every one with recent spend). */
+  providers?: string[];
+}
+
+/** One provider's spend over the last window against its trailing baseline (activities/costs.ts). */
+export interface CostAnomaly {
+  provider: string;
+  windowStart: string;
+  windowEnd: string;
+  /** Reserved and settled spend in the window. */
+  windowUsd: number;
+  /** Average spend per window-length over the baseline before the window; null with less than one window of history. */
+  baselineUsdPerWindow: number | null;
+  /** windowUsd / baselineUsdPerWindow; null when the baseline is null or zero. */
+  ratio: number | null;
+  /** The multiple the rule compares the ratio with (COST_ANOMALY_MULTIPLE). */
+  multiple: number;
+  anomalous: boolean;
+}

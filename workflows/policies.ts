@@ -139,12 +139,17 @@ export const activityPolicies = {
   planAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
   /** The alert's row for the API and the stream; never given up on. */
   saveAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
-  /** One notification (webhook, Slack, email): a few attempts, then recorded as failed. */
+  /**
+   * One notification (webhook, Slack, Discord, email): a few attempts, then recorded as failed. A
+   * Discord 429 sets the next attempt's delay to its retry_after / Retry-After.
+   */
   notifyAlert: {
     kind: 'remote',
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
   },
+  /** The cost anomaly rule over the cost ledger (costAnomalyCheck, every 5 minutes). */
+  evaluateCostAnomalies: { kind: 'local', startToCloseTimeout: '30 seconds', retry: { ...databaseRetry, maximumAttempts: 5 } },
   // --- end monitoring ---------------------------------------------------------------------------
   // --- Retention (issue 11): pruneData ----------------------------------------------------------
   /** The configured retention ages. */

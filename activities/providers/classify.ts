@@ -127,6 +127,29 @@ export function providerOutcomeOf(error: unknown): Exclude<ProviderOutcome, 'suc
   return 'unavailable';
 }
 
+/**
+ * Google Maps Geocoding API answers most failures inside an HTTP 200, as its `status`: null for
+ * OK and ZERO_RESULTS (a successful, possibly empty, answer); OVER_QUERY_LIMIT is throttling
+ * (retried with backoff); REQUEST_DENIED (bad or restricted key), INVALID_REQUEST (missing
+ * address) and OVER_DAILY_LIMIT (billing, key or self-imposed cap) would be refused again;
+ * UNKNOWN_ERROR (Google: "may succeed if you try again") and anything unrecognised are retried.
+ */
+export function googleMapsStatusOutcome(status: string | null): Exclude<ProviderOutcome, 'success'> | null {
+  switch (status) {
+    case 'OK':
+    case 'ZERO_RESULTS':
+      return null;
+    case 'OVER_QUERY_LIMIT':
+      return 'throttled';
+    case 'REQUEST_DENIED':
+    case 'INVALID_REQUEST':
+    case 'OVER_DAILY_LIMIT':
+      return 'rejected';
+    default:
+      return 'unavailable';
+  }
+}
+
 function outcomeForStatus(status: number | null, retryAfterMs: number | null): Exclude<ProviderOutcome, 'success'> {
   if (status === null) return 'unavailable';
   if (status === 429) return 'throttled';
@@ -170,6 +193,18 @@ export function extractProviderError(kind: ProviderKind | undefined, body: unkno
       const error = recordAt(body, 'error');
       return { code: text(error?.code) ?? text(error?.decline_code) ?? text(error?.type), message: text(error?.message) };
     }
+    case 'paypal': {
+      // REST APIs: {name, message, debug_id, details:[{field, issue, description}]}, the issue
+      // naming the reason (INSTRUMENT_DECLINED); OAuth2: {error, error_description}.
+      // debug_id is what PayPal support asks for, so it stays in the message.
+      const detail = firstRecord(body.details);
+      const message = text(detail?.description) ?? text(body.message) ?? text(body.error_description);
+      const debugId = text(body.debug_id);
+      return {
+        code: text(detail?.issue) ?? text(body.name) ?? text(body.error),
+        message: debugId ? `${message ?? 'failed'} (debug_id ${debugId})` : message,
+      };
+    }
     case 'twilio':
       // {code: 21211, message, more_info, status}
       return { code: text(body.code), message: text(body.message) };
@@ -178,11 +213,18 @@ export function extractProviderError(kind: ProviderKind | undefined, body: unkno
       const first = firstRecord(body.errors);
       return { code: text(first?.field), message: text(first?.message) };
     }
-    case 'google-calendar': {
-      // {error:{code, message, status?, errors:[{domain, reason}]}}
+    case 'google-calendar':
+    case 'google-sheets': {
+      // {error:{code, message, status?, errors:[{domain, reason}]}}; Sheets v4 has no errors[], its status names the reason (INVALID_ARGUMENT)
       const error = recordAt(body, 'error');
       return { code: text(firstRecord(error?.errors)?.reason) ?? text(error?.status), message: text(error?.message) };
     }
+    case 'google-maps':
+      // Geocoding API: {status: "REQUEST_DENIED", error_message, results: []}, also inside a 200.
+      return { code: text(body.status), message: text(body.error_message) };
+    case 'yandex-maps':
+      // Geocoder: {statusCode: 403, error: "Forbidden", message: "Invalid api key"}.
+      return { code: text(body.error), message: text(body.message) };
     case 'vonage-sms': {
       // SMS API: {"error-text"} or {messages:[{status, "error-text"}]}; newer APIs: RFC 7807 {type, title, detail}.
       const message = firstRecord(body.messages);

@@ -4,9 +4,16 @@
  * call's idempotency key, so a retried insert names the same event and Google answers 409
  * `duplicate`, which is treated as success (the existing event is read back). Deletes are
  * compensations and must be idempotent: 404 and 410 mean the event is already gone.
+ *
+ * Updates are optimistic: `updateEvent` PATCHes with `If-Match` = the event's ETag. A concurrent
+ * change makes Google answer 412 `conditionNotMet`; the event is read again, the caller's changes
+ * are merged into it by the declared rule (calendar-merge.ts) and the PATCH is retried with the
+ * new ETag, at most `maxUpdateConflicts` times within one attempt. The count is in the result.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { mergeEventChanges, type EventField, type EventFields } from './calendar-merge';
+import { classifyProviderError } from './classify';
 import { answerField, providerRequest, requireCredential, type ProviderResponse } from './http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
 
@@ -25,6 +32,37 @@ export type InsertEventParams = z.infer<typeof insertEventParams>;
 
 const eventRefParams = z.object({ calendarId: z.string().min(1), eventId: z.string().min(1) });
 export type EventRefParams = z.infer<typeof eventRefParams>;
+
+const updateEventParams = eventRefParams
+  .extend({
+    /** The fields to change; fields left out keep the event's values (see calendar-merge.ts). */
+    changes: z
+      .object({
+        summary: z.string().min(1).optional(),
+        description: z.string().optional(),
+        location: z.string().optional(),
+        start: isoDateTime.optional(),
+        end: isoDateTime.optional(),
+        /** The full attendee list wanted, by e-mail; merged as a union with concurrent changes. */
+        attendees: z.array(z.email()).max(500).optional(),
+      })
+      .strict()
+      .refine((changes) => Object.values(changes).some((value) => value !== undefined), { message: 'at least one field to change' }),
+    /**
+     * The event's ETag as the caller last saw it: the first PATCH is sent against it (no read
+     * first), so a change made since then is a conflict merged by the rule. Absent: the event is
+     * read first and the changes apply to that version.
+     */
+    baseEtag: z.string().min(1).optional(),
+  })
+  .refine((p) => p.changes.start === undefined || p.changes.end === undefined || Date.parse(p.changes.end) >= Date.parse(p.changes.start), {
+    message: 'end must not be before start',
+    path: ['changes', 'end'],
+  });
+export type UpdateEventParams = z.infer<typeof updateEventParams>;
+
+/** 412 → re-read → merge → retry rounds within one activity attempt; past them the attempt fails retryably. */
+export const maxUpdateConflicts = 5;
 
 /**
  * The event id for a call: lowercase hex of a hash of its idempotency key (hex digits are valid
@@ -81,6 +119,105 @@ const insertEvent: OperationAdapter<InsertEventParams> = {
   },
 };
 
+/** An event as read from Google, in the merge's terms, with its ETag. */
+interface EventVersion {
+  etag: string | null;
+  fields: EventFields;
+}
+
+function eventVersion(body: unknown): EventVersion {
+  const fields: EventFields = {};
+  for (const field of ['summary', 'description', 'location'] as const) {
+    const value = answerField(body, field);
+    if (value !== null) fields[field] = value;
+  }
+  for (const field of ['start', 'end'] as const) {
+    const value = answerField(body, field, 'dateTime') ?? answerField(body, field, 'date');
+    if (value !== null) fields[field] = value;
+  }
+  const attendees = typeof body === 'object' && body !== null ? (body as { attendees?: unknown }).attendees : undefined;
+  if (Array.isArray(attendees)) {
+    fields.attendees = attendees.map((_attendee, index) => answerField(attendees, index, 'email')).filter((email) => email !== null);
+  }
+  return { etag: answerField(body, 'etag'), fields };
+}
+
+/** The PATCH body for merged fields; attendees the event already has keep their response status and other fields. */
+function patchBody(patch: EventFields, current: unknown): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const field of ['summary', 'description', 'location'] as const) {
+    if (patch[field] !== undefined) body[field] = patch[field];
+  }
+  for (const field of ['start', 'end'] as const) {
+    if (patch[field] !== undefined) body[field] = { dateTime: patch[field] };
+  }
+  if (patch.attendees !== undefined) {
+    const existing = new Map<string, unknown>();
+    const listed = typeof current === 'object' && current !== null ? (current as { attendees?: unknown }).attendees : undefined;
+    if (Array.isArray(listed)) {
+      for (const [index, attendee] of listed.entries()) {
+        const email = answerField(listed, index, 'email');
+        if (email !== null) existing.set(email.toLowerCase(), attendee);
+      }
+    }
+    body.attendees = patch.attendees.map((email) => existing.get(email.toLowerCase()) ?? { email });
+  }
+  return body;
+}
+
+const updateEvent: OperationAdapter<UpdateEventParams> = {
+  params: updateEventParams,
+  async run(params, ctx) {
+    const path = eventPath(params.calendarId, params.eventId);
+    // The version the caller's changes are made against: read now, unless the caller named one.
+    let baseBody: unknown = null;
+    let etag: string | null = params.baseEtag ?? null;
+    if (etag === null) {
+      baseBody = (await getEventRequest(ctx, params.calendarId, params.eventId)).body;
+      etag = eventVersion(baseBody).etag;
+    }
+    const base = baseBody === null ? null : eventVersion(baseBody).fields;
+    // The event the next PATCH is merged into: none before a conflict when the caller named its version.
+    let currentBody: unknown = baseBody;
+    let conflicts = 0;
+    for (;;) {
+      const merged: { patch: EventFields; overwritten: EventField[] } =
+        currentBody === null
+          ? { patch: params.changes, overwritten: [] }
+          : mergeEventChanges({ changes: params.changes, current: eventVersion(currentBody).fields, base });
+      const response = await providerRequest({
+        ctx,
+        method: 'PATCH',
+        path,
+        headers: { ...auth(ctx), ...(etag === null ? {} : { 'if-match': etag }) },
+        json: patchBody(merged.patch, currentBody),
+        expect: [412],
+      });
+      // 412 conditionNotMet: the event changed since `etag` (any 412 is taken as that; Google sends no other).
+      if (response.status !== 412) {
+        return { data: { ...eventData(response.body).data, etag: answerField(response.body, 'etag'), conflicts, overwritten: merged.overwritten } };
+      }
+      conflicts++;
+      if (conflicts > maxUpdateConflicts) {
+        // Retryable: Temporal's backoff spaces the next attempt, by when the event is likely quieter.
+        throw classifyProviderError({
+          provider: ctx.provider.name,
+          kind: ctx.provider.kind,
+          operation: ctx.operation,
+          status: 412,
+          headers: response.headers,
+          body: response.body,
+          outcome: 'unavailable',
+          message: `the event kept changing: ${conflicts} conflicting updates in a row`,
+          credentials: ctx.credentials,
+        });
+      }
+      currentBody = (await getEventRequest(ctx, params.calendarId, params.eventId)).body;
+      etag = eventVersion(currentBody).etag;
+    }
+  },
+};
+
 const deleteEvent: OperationAdapter<EventRefParams> = {
   params: eventRefParams,
   async run(params, ctx) {
@@ -96,4 +233,4 @@ const getEvent: OperationAdapter<EventRefParams> = {
   },
 };
 
-export const googleCalendarAdapter: ProviderAdapter = { insertEvent, deleteEvent, getEvent };
+export const googleCalendarAdapter: ProviderAdapter = { insertEvent, updateEvent, deleteEvent, getEvent };

@@ -1,8 +1,12 @@
 /**
  * The one HTTP path every non-SDK provider adapter takes, so that connection reuse, timeouts,
  * idempotency keys, error classification and metrics are done once and identically:
- * - keep-alive pooling over one undici `Agent` per process (a worker makes many small calls to
- *   few hosts; a fresh TLS handshake per call would dominate their latency);
+ * - keep-alive pooling over one undici `Agent` per provider (http-pool.ts: a worker makes many
+ *   small calls to few hosts; a fresh TLS handshake per call would dominate their latency), sized
+ *   by the provider's registry `http` settings, HTTP/2 where the provider is declared `allowH2`
+ *   and offers it;
+ * - answers are asked for gzip (`Accept-Encoding: gzip`) and decoded here; request bodies are
+ *   gzipped only for providers declared `gzipRequests` (the receiving side must accept them);
  * - the provider's `timeoutMs` bounds the whole exchange (headers and body), and the activity's
  *   cancellation signal aborts it as well;
  * - every POST carries `Idempotency-Key` = the call's key, stable across retries, so a retried
@@ -15,10 +19,13 @@
  *   followed (undici's default), so a 3xx is an answer, not a hop.
  * Nothing here logs; credentials only travel in the headers/body the adapter hands over.
  */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { CancelledFailure } from '@temporalio/common';
-import { Agent, request } from 'undici';
-import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
+import { request } from 'undici';
+import { outboundRefusal, strictOutboundPolicy } from '../../lib/outbound-policy';
 import { classifyProviderError, providerErrorTypes, providerSetupFailure, type ProviderErrorInput } from './classify';
+import { closeProviderPools, compressedBodies, providerDispatcher } from './http-pool';
 import { measureProviderRequest } from './metrics';
 import type { ProviderCallContext } from './types';
 
@@ -58,30 +65,15 @@ export interface ProviderResponse {
   body: unknown;
 }
 
-/** One pool per outbound policy (a process has one; tests may have a few). */
-const agents = new Map<OutboundPolicy, Agent>();
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
-function pool(policy: OutboundPolicy): Agent {
-  let agent = agents.get(policy);
-  if (!agent) {
-    agent = new Agent({
-      // Idle sockets are kept a little under the usual 15–60 s server-side idle limits, so we
-      // rarely reuse a socket the server is closing (a reset the next attempt would absorb anyway).
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 30_000,
-      connections: 64,
-      connect: policy.connector(),
-    });
-    agents.set(policy, agent);
-  }
-  return agent;
-}
+/** A decoded answer larger than this is refused (a gzip bomb must not exhaust the worker's memory). */
+export const maxDecodedAnswerBytes = 16 * 1024 * 1024;
 
 /** Closes pooled connections (worker shutdown, end of tests); the next request opens a new pool. */
 export async function closeProviderConnections(): Promise<void> {
-  const current = [...agents.values()];
-  agents.clear();
-  await Promise.all(current.map((a) => a.close()));
+  await closeProviderPools();
 }
 
 /** Sends one provider request; resolves with 2xx (or expected) answers, throws classified failures otherwise. */
@@ -106,15 +98,22 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
   const { ctx } = options;
   if (ctx.signal?.aborted) throw cancellation(ctx.signal);
   const url = buildProviderUrl(hostUrl(ctx, options.host), options.path, options.query);
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'switchyard' };
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip', 'user-agent': 'switchyard' };
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
-  let body: string | undefined;
+  let text: string | undefined;
   if (options.json !== undefined) {
-    body = JSON.stringify(options.json);
+    text = JSON.stringify(options.json);
     headers['content-type'] = 'application/json';
   } else if (options.form !== undefined) {
-    body = formEncode(options.form);
+    text = formEncode(options.form);
     headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  let body: string | Buffer | undefined = text;
+  const { http } = ctx.provider;
+  if (text !== undefined && http.gzipRequests && Buffer.byteLength(text) >= http.gzipMinBytes) {
+    body = await gzipAsync(text);
+    headers['content-encoding'] = 'gzip';
+    compressedBodies.inc({ provider: ctx.provider.name, direction: 'request' });
   }
   if (options.method === 'POST') headers['idempotency-key'] = ctx.idempotencyKey;
 
@@ -136,11 +135,11 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
       headers,
       body,
       signal: controller.signal,
-      dispatcher: pool(ctx.outbound ?? strictOutboundPolicy),
+      dispatcher: providerDispatcher(ctx.provider, ctx.outbound ?? strictOutboundPolicy),
     });
     // The body is read under the same timeout: a provider that stalls mid-body is as unavailable as one that never answers.
-    const raw = await answer.body.text();
     const responseHeaders = flattenHeaders(answer.headers);
+    const raw = await decodedText(Buffer.from(await answer.body.arrayBuffer()), responseHeaders['content-encoding'], ctx.provider.name);
     response = { status: answer.statusCode, headers: responseHeaders, body: parseBody(raw, responseHeaders['content-type']) };
   } catch (error) {
     if (ctx.signal?.aborted) throw cancellation(ctx.signal);
@@ -196,6 +195,14 @@ function flattenHeaders(headers: Readonly<Record<string, string | string[] | und
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
+}
+
+/** The answer's text: gunzipped when it says gzip (what we asked for); any other coding is read as is. */
+async function decodedText(bytes: Buffer, contentEncoding: string | undefined, provider: string): Promise<string> {
+  const coding = contentEncoding?.trim().toLowerCase();
+  if ((coding !== 'gzip' && coding !== 'x-gzip') || bytes.length === 0) return bytes.toString('utf8');
+  compressedBodies.inc({ provider, direction: 'response' });
+  return (await gunzipAsync(bytes, { maxOutputLength: maxDecodedAnswerBytes })).toString('utf8');
 }
 
 function parseBody(raw: string, contentType: string | undefined): unknown {

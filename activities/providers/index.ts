@@ -8,19 +8,27 @@
 import type { ProviderConfig } from '../../lib/registry';
 import { providerErrorTypes, providerSetupFailure } from './classify';
 import { googleCalendarAdapter } from './google-calendar';
+import { googleSheetsAdapter } from './google-sheets';
+import { googleMapsAdapter } from './google-maps';
 import { httpAdapter, httpBatchOperation, httpOperation } from './http';
+import { paypalAdapter } from './paypal';
 import { sendgridAdapter } from './sendgrid';
 import { stripeAdapter } from './stripe';
 import { twilioAdapter } from './twilio';
 import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from './types';
 import { vonageSmsAdapter } from './vonage-sms';
+import { yandexMapsAdapter } from './yandex-maps';
 
 export const adapters: AdapterTable = {
   stripe: stripeAdapter,
+  paypal: paypalAdapter,
   twilio: twilioAdapter,
   'vonage-sms': vonageSmsAdapter,
   sendgrid: sendgridAdapter,
   'google-calendar': googleCalendarAdapter,
+  'google-sheets': googleSheetsAdapter,
+  'google-maps': googleMapsAdapter,
+  'yandex-maps': yandexMapsAdapter,
   http: httpAdapter,
 };
 

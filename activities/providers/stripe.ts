@@ -3,13 +3,18 @@
  * owns Stripe's form encoding of nested params, API versioning and typed errors. It is held to the
  * same contract as the core: no SDK retries (Temporal retries), the registry's base URL and
  * timeout, the call's idempotency key on every POST, the same error classification and metrics.
+ * Its HTTP goes through the provider's pool of the shared core (a fetch function over it), so the
+ * outbound guard, pool limits and pool metrics apply to Stripe as to every other provider.
  */
 import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { classifyProviderError } from './classify';
+import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
+import { classifyProviderError, providerErrorTypes, providerSetupFailure } from './classify';
+import { providerFetch } from './http-pool';
 import { cancellation, requireCredential } from './http-core';
 import { measureProviderRequest } from './metrics';
+import { chargeParams, refundChargeParams, type ChargeParams, type RefundChargeParams } from './payment-params';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
 
 const createPaymentIntentParams = z.object({
@@ -34,14 +39,22 @@ export type RefundParams = z.infer<typeof refundParams>;
 const getPaymentIntentParams = z.object({ id: z.string().min(1) });
 export type GetPaymentIntentParams = z.infer<typeof getPaymentIntentParams>;
 
-// One client per (base URL, key): the SDK keeps its own keep-alive agent, so reusing the client
-// reuses connections. The key is hashed so the map holds no second copy of it.
-const clients = new Map<string, Stripe>();
+// One client per (outbound policy, base URL, key). The SDK's requests go through the provider's
+// pool of the shared core (http-pool.ts, as a fetch function): keep-alive connections, the
+// registry's pool limits, pool metrics and the outbound (SSRF) guard on every connection. The key
+// is hashed so the map holds no second copy of it.
+const clients = new WeakMap<OutboundPolicy, Map<string, Stripe>>();
 
 function clientFor(ctx: ProviderCallContext): Stripe {
   const apiKey = requireCredential(ctx, 'apiKey');
+  const policy = ctx.outbound ?? strictOutboundPolicy;
+  let byKey = clients.get(policy);
+  if (!byKey) {
+    byKey = new Map();
+    clients.set(policy, byKey);
+  }
   const cacheKey = `${ctx.provider.baseUrl}\n${createHash('sha256').update(apiKey).digest('hex')}`;
-  let client = clients.get(cacheKey);
+  let client = byKey.get(cacheKey);
   if (!client) {
     const url = new URL(ctx.provider.baseUrl);
     const protocol = url.protocol === 'http:' ? 'http' : 'https';
@@ -53,8 +66,9 @@ function clientFor(ctx: ProviderCallContext): Stripe {
       timeout: ctx.provider.timeoutMs,
       telemetry: false,
       appInfo: { name: 'switchyard' },
+      httpClient: Stripe.createFetchHttpClient(providerFetch(ctx.provider, policy)),
     });
-    clients.set(cacheKey, client);
+    byKey.set(cacheKey, client);
   }
   return client;
 }
@@ -101,6 +115,10 @@ export function classifyStripeError(ctx: ProviderCallContext, error: unknown) {
   if (error.statusCode === undefined) {
     // No answer (StripeConnectionError) or an unreadable one: the transport failed.
     const detail = error.detail;
+    const refused = outboundRefusal(detail);
+    if (refused) {
+      return providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.misconfigured, code: 'outbound_refused', message: refused.message });
+    }
     const timedOut = typeof detail === 'object' && 'code' in detail && detail.code === 'ETIMEDOUT';
     return timedOut
       ? classifyProviderError({ ...base, timedOutAfterMs: ctx.provider.timeoutMs })
@@ -166,4 +184,23 @@ const getPaymentIntent: OperationAdapter<GetPaymentIntentParams> = {
   },
 };
 
-export const stripeAdapter: ProviderAdapter = { createPaymentIntent, refund, getPaymentIntent };
+/** The provider-neutral payment step (payment-params.ts): a payment intent whose id is the charge id. */
+const charge: OperationAdapter<ChargeParams> = {
+  params: chargeParams,
+  async run(params, ctx) {
+    const { paypalVaultId: _notStripe, ...intentParams } = params;
+    const { data } = await createPaymentIntent.run(intentParams, ctx);
+    return { data: { ...data, chargeId: data.id, paymentIntentId: data.id } };
+  },
+};
+
+/** Refunds a `charge` (its payment intent), fully or partly. */
+const refundCharge: OperationAdapter<RefundChargeParams> = {
+  params: refundChargeParams,
+  async run(params, ctx) {
+    const { data } = await refund.run({ paymentIntentId: params.chargeId, amount: params.amount }, ctx);
+    return { data: { ...data, chargeId: params.chargeId } };
+  },
+};
+
+export const stripeAdapter: ProviderAdapter = { createPaymentIntent, refund, getPaymentIntent, charge, refundCharge };

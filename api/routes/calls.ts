@@ -194,7 +194,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     if (!tenant) return;
     const workflowId = bookingWorkflowId(tenant, key);
     res.locals.workflowId = workflowId;
-    const chargeCost = registry.stripe?.operations.createPaymentIntent?.costUsd ?? 0;
+    const chargeCost = registry.stripe?.operations.charge?.costUsd ?? 0;
     const refusal = refusalReason('stripe', await budgets.useOf('stripe'), chargeCost, false);
     if (refusal) {
       sendError(res, 429, 'budget_exceeded', refusal);

@@ -10,6 +10,8 @@ import { matchesFilter } from '../../activities/deliveries';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { outboundPolicyOf } from '../../lib/outbound-policy';
+import { NoKeyringError } from '../../lib/secret-box';
+import { sealSubscriberSecret } from '../../lib/stored-secrets';
 import { deliveryWorkflowId, type DeliveryInput } from '../../workflows/delivery-types';
 import { tenantKey } from '../../workflows/search-attributes';
 import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
@@ -90,14 +92,22 @@ export function subscriberRoutes({ config, workflows, pool, logger }: Subscriber
     if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
     const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    let sealed;
+    try {
+      // Stored encrypted (envelope under SECRETS_MASTER_KEYS, bound to this tenant and id).
+      sealed = sealSubscriberSecret(config.SECRETS_MASTER_KEYS, tenant, id, signingSecret);
+    } catch (err) {
+      if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
+      throw err;
+    }
     const { rows } = await pool.query<SubscriberRow>(
-      `INSERT INTO subscribers (id, tenant, url, providers, event_types, signing_secret)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIBER_COLUMNS}`,
-      [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, signingSecret],
+      `INSERT INTO subscribers (id, tenant, url, providers, event_types, secret_master_key_id, secret_wrapped_key, secret_ciphertext)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SUBSCRIBER_COLUMNS}`,
+      [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, sealed.keyId, sealed.wrappedKey, sealed.ciphertext],
     );
     // The URL's host only: a path or query can hold a token.
     noteAudit(res, { target: id, detail: { host: new URL(body.data.url).host, providers: body.data.providers, eventTypes: body.data.eventTypes } });
-    // The only time the secret leaves the database: the subscriber needs it to verify deliveries.
+    // The only time the secret is shown: the subscriber needs it to verify deliveries.
     res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
   });
 

@@ -16,6 +16,7 @@ import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { schemes, type SignatureScheme } from '../verifiers';
+import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
 import { startWebhook } from '../workflow-starts';
@@ -28,7 +29,12 @@ export interface WebhookRouteDeps {
   logger: Logger;
   webhookSources: WebhookSources;
   webhookSecrets: WebhookSecrets;
+  /** Secrets stored in PostgreSQL (admin API /webhook-secrets), in addition to the file and environment ones. */
+  storedWebhookSecrets?: StoredWebhookSecrets;
 }
+
+/** How a route's `:source` becomes a source name: as is, `generic:<name>`, or `google-<api>`. */
+type SourcePrefix = '' | 'generic:' | 'google-';
 
 interface Accepted {
   eventId: string;
@@ -37,15 +43,16 @@ interface Accepted {
   duplicate: boolean;
 }
 
-export function webhookRoutes({ config, workflows, metrics, logger, webhookSources, webhookSecrets }: WebhookRouteDeps): Router {
+export function webhookRoutes({ config, workflows, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets }: WebhookRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
     metrics.webhooksReceived.inc({ provider, outcome }, n);
   };
 
   /** The source a path names, or a 404 answered. */
-  function sourceFor(req: Request<{ source: string }>, res: Response, generic: boolean): WebhookSource | undefined {
-    const name = generic ? `generic:${req.params.source}` : req.params.source;
+  function sourceFor(req: Request<{ source: string }>, res: Response, prefix: SourcePrefix): WebhookSource | undefined {
+    const generic = prefix === 'generic:';
+    const name = `${prefix}${req.params.source}`;
     const source = webhookSources.get(name);
     if (!source || (!generic && name.startsWith('generic:'))) {
       sendError(res, 404, 'unknown_source', `no webhook source "${name}" is configured`);
@@ -65,11 +72,11 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     return false;
   }
 
-  function receive(generic: boolean) {
+  function receive(prefix: SourcePrefix) {
     const raw = express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT_BYTES });
     return [
       (req: Request<{ source: string }>, res: Response, next: () => void) => {
-        const source = sourceFor(req, res, generic);
+        const source = sourceFor(req, res, prefix);
         if (!source || !contentTypeAllowed(req, res, source)) return;
         res.locals.source = source;
         next();
@@ -88,14 +95,21 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
           url: `${config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`}${req.originalUrl}`,
           nowSeconds: Math.floor(now.getTime() / 1000),
         };
-        const secrets = webhookSecrets.secretsFor(tenant, source.name, now);
-        if (secrets.length === 0) {
+        const stored = storedWebhookSecrets ? await storedWebhookSecrets.secretsFor(tenant, source.name, now) : { secrets: [], complete: true };
+        const secrets = [...new Set([...stored.secrets, ...webhookSecrets.secretsFor(tenant, source.name, now)])];
+        if (secrets.length === 0 && stored.complete) {
           count(source.provider, 'not_configured');
           // 503, not 4xx: the provider keeps the event and retries once a secret is configured.
           res.setHeader('Retry-After', '60');
           return sendError(res, 503, 'not_configured', `no signing secret is configured for ${source.name} (tenant ${tenant})`);
         }
         const verified = scheme.verify(inbound, secrets, source.options);
+        if (!verified.ok && !stored.complete) {
+          // A stored secret could not be read: the event may be signed with it, so the provider must retry.
+          count(source.provider, 'not_configured');
+          res.setHeader('Retry-After', '60');
+          return sendError(res, 503, 'secrets_unavailable', `the stored signing secrets of ${source.name} (tenant ${tenant}) cannot be read right now`);
+        }
         if (!verified.ok) {
           count(source.provider, 'invalid_signature');
           return sendError(res, 401, 'invalid_signature', verified.reason);
@@ -141,8 +155,10 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     ] as const;
   }
 
-  router.post('/webhooks/generic/:source', ...receive(true));
-  router.post('/webhooks/:source', ...receive(false));
+  router.post('/webhooks/generic/:source', ...receive('generic:'));
+  // Google push channels by API: /webhooks/google/sheets is the `google-sheets` source.
+  router.post('/webhooks/google/:source', ...receive('google-'));
+  router.post('/webhooks/:source', ...receive(''));
 
   /** Body parser failures on these routes: size limit and unreadable bodies, counted per provider. */
   const bodyErrors: ErrorRequestHandler = (err: { type?: string; status?: number }, _req, res, next) => {

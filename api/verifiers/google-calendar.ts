@@ -9,7 +9,12 @@ import { tokensEqual } from './constant-time';
 import { eventIdPattern, invalidBody, noSecretConfigured } from './event-parsing';
 import type { SignatureScheme } from './types';
 
-export type GoogleCalendarOptions = Record<string, never>;
+/**
+ * Push channels of other Google APIs (Drive changes for Sheets) use the same headers; the event
+ * type prefix names the API: `calendar.exists`, `sheets.update`.
+ */
+export const googleChannelOptions = z.strictObject({ eventTypePrefix: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/).default('calendar') });
+export type GoogleCalendarOptions = { eventTypePrefix?: string };
 
 const tokenHeader = 'x-goog-channel-token';
 
@@ -31,7 +36,7 @@ export const googleCalendarScheme: SignatureScheme<GoogleCalendarOptions> = {
     for (const secret of secrets) matched = tokensEqual(token, secret) || matched;
     return matched ? { ok: true } : { ok: false, reason: 'X-Goog-Channel-Token matches no live channel token' };
   },
-  extract(request) {
+  extract(request, options) {
     const headers = googleHeaders.safeParse(request.headers);
     if (!headers.success) return invalidBody('Google push notification headers are missing or invalid', headers.error);
     const eventId = `${headers.data['x-goog-channel-id']}:${headers.data['x-goog-message-number']}`;
@@ -47,6 +52,6 @@ export const googleCalendarScheme: SignatureScheme<GoogleCalendarOptions> = {
         (entry): entry is [string, string] => entry[0].startsWith('x-goog-') && entry[0] !== tokenHeader && entry[1] !== undefined,
       ),
     );
-    return { ok: true, events: [{ eventId, eventType: `calendar.${headers.data['x-goog-resource-state']}`, payload }] };
+    return { ok: true, events: [{ eventId, eventType: `${options.eventTypePrefix ?? 'calendar'}.${headers.data['x-goog-resource-state']}`, payload }] };
   },
 };

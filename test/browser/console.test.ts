@@ -12,12 +12,13 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { consoleDir } from '../../api/app';
 import type { Config } from '../../lib/config';
+import { connectClient } from '../../lib/temporal';
 import { projectRoot } from '../../lib/paths';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
 import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../workflows/monitoring-types';
@@ -116,7 +117,7 @@ beforeAll(async () => {
     },
   });
   api = await startApi(config, pool, registry);
-  client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
   browser = await chromium.launch({
     executablePath,
     headless: true,

@@ -16,6 +16,7 @@ export interface ControlTarget {
   faults: FaultBook;
   state(): FakeState;
   reset(): void;
+  trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
 }
 
 const NO_CONTENT: FakeResponse = { status: 204 };
@@ -42,6 +43,13 @@ export function handleControlRequest(req: ParsedRequest, target: ControlTarget):
       return NO_CONTENT;
     case 'GET /state':
       return json(200, target.state());
+    case 'POST /google/service-accounts': {
+      // {clientEmail, publicKey (PEM)}: the fake Google token endpoint then accepts that account's assertions.
+      const body = req.body as { clientEmail?: unknown; publicKey?: unknown } | null;
+      if (typeof body?.clientEmail !== 'string' || typeof body.publicKey !== 'string') return json(400, { error: 'send {"clientEmail", "publicKey"} as JSON' });
+      target.trustGoogleServiceAccount(body.clientEmail, body.publicKey);
+      return NO_CONTENT;
+    }
     case 'POST /reset':
       target.reset();
       return NO_CONTENT;

@@ -4,6 +4,8 @@
  */
 export const fakeCredentials: Readonly<Record<string, string>> = {
   STRIPE_API_KEY: 'sk_test_switchyard_fake',
+  PAYPAL_CLIENT_ID: 'fake-paypal-client-id',
+  PAYPAL_CLIENT_SECRET: 'fake-paypal-client-secret',
   TWILIO_ACCOUNT_SID: 'ACfake00000000000000000000000000',
   TWILIO_AUTH_TOKEN: 'fake-twilio-token',
   TWILIO_FROM_NUMBER: '+15005550006',
@@ -13,5 +15,7 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   VONAGE_FROM: 'Switchyard',
   SENDGRID_API_KEY: 'SG.fake-key',
   GOOGLE_ACCESS_TOKEN: 'ya29.fake-token',
+  GOOGLE_MAPS_API_KEY: 'AIzaFakeSwitchyardMapsKey',
+  YANDEX_MAPS_API_KEY: 'fake-yandex-geocoder-key',
   HTTPBIN_TOKEN: 'fake-bearer',
 };

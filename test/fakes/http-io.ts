@@ -4,12 +4,30 @@
  * write a FakeResponse back. Kept apart so the provider modules only deal with wire semantics.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { FakeResponse, ParsedRequest } from './types';
 
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  // Like the providers that take them (SendGrid's mail send), a gzip body is decoded; a broken one reads as empty.
+  if (req.headers['content-encoding']?.trim().toLowerCase() === 'gzip' && bytes.length > 0) {
+    try {
+      return gunzipSync(bytes).toString('utf8');
+    } catch {
+      return '';
+    }
+  }
+  return bytes.toString('utf8');
+}
+
+/** The client accepts a gzip answer (`Accept-Encoding` lists gzip without q=0), as Google and the others honour. */
+export function acceptsGzip(headers: Readonly<Record<string, string>>): boolean {
+  return (headers['accept-encoding'] ?? '')
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .some((part) => /^gzip(\s*;\s*q=(?!0(\.0*)?$)[\d.]+)?$/.test(part));
 }
 
 export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -88,7 +106,8 @@ export function basicCredentials(req: ParsedRequest): { user: string; password: 
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export function sendResponse(res: ServerResponse, response: FakeResponse): void {
+/** Writes the answer; `gzip`: a body is sent `Content-Encoding: gzip` (provider answers to clients that accept it). */
+export function sendResponse(res: ServerResponse, response: FakeResponse, options: { gzip?: boolean } = {}): void {
   // A client that gave up during a latency fault has closed the socket; nothing left to answer.
   if (res.destroyed || res.writableEnded) return;
   const headers: Record<string, string> = { ...response.headers };
@@ -98,6 +117,14 @@ export function sendResponse(res: ServerResponse, response: FakeResponse): void 
     return;
   }
   headers['content-type'] = 'application/json; charset=utf-8';
+  const text = JSON.stringify(response.body);
+  if (options.gzip) {
+    headers['content-encoding'] = 'gzip';
+    headers.vary = 'Accept-Encoding';
+    res.writeHead(response.status, headers);
+    res.end(gzipSync(text));
+    return;
+  }
   res.writeHead(response.status, headers);
-  res.end(JSON.stringify(response.body));
+  res.end(text);
 }

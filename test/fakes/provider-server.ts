@@ -12,14 +12,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CONTROL_PREFIX, handleControlRequest, type ControlTarget } from './control-api';
 import { FaultBook, faultAnswer, isErrorAnswerFault } from './faults';
-import { parseRequest, readBody, sendResponse } from './http-io';
+import { acceptsGzip, parseRequest, readBody, sendResponse } from './http-io';
 import { googleCalendar } from './providers/google-calendar';
+import { googleSheets } from './providers/google-sheets';
+import { googleMaps } from './providers/google-maps';
 import { httpEcho } from './providers/http-echo';
+import { paypal } from './providers/paypal';
 import { json, type ProviderModule, type Route } from './providers/provider-module';
 import { sendgrid } from './providers/sendgrid';
 import { stripe } from './providers/stripe';
 import { twilio } from './providers/twilio';
 import { vonage } from './providers/vonage';
+import { yandexMaps } from './providers/yandex-maps';
 import { ProviderState } from './state';
 import type { FakeRequest, FakeResponse, FakeState, FaultKind, FaultRule, ParsedRequest } from './types';
 
@@ -36,10 +40,14 @@ export interface FakeProviders {
   state(): FakeState;
   /** Clears records, faults, state and stored idempotent responses. */
   reset(): void;
+  /** TCP connections accepted since start (never reset): tests of connection reuse compare counts. */
+  connections(): number;
+  /** The fake Google token endpoint accepts assertions from this service account signed with the key's private half. */
+  trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
   close(): Promise<void>;
 }
 
-const PROVIDERS: readonly ProviderModule[] = [stripe, twilio, vonage, sendgrid, googleCalendar, httpEcho];
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho];
 
 interface RouteMatch {
   provider: ProviderModule;
@@ -109,6 +117,10 @@ class FakeProviderHub implements ControlTarget {
     return this.log.list(filter);
   }
 
+  trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void {
+    this.providerState.googleServiceAccounts.set(clientEmail, publicKeyPem);
+  }
+
   clearRequests(): void {
     this.log.clear();
   }
@@ -141,7 +153,9 @@ class FakeProviderHub implements ControlTarget {
       return;
     }
 
-    const idempotencyKey = parsed.headers['idempotency-key'] ?? null;
+    const idempotencyKey = parsed.headers[match.provider.idempotencyHeader ?? 'idempotency-key'] ?? null;
+    // Provider answers are gzipped for clients that ask, as the real APIs do.
+    const gzip = acceptsGzip(parsed.headers);
     const at = new Date().toISOString();
     const record = (status: number | null, replayed: boolean, fault: FaultKind | null): void =>
       this.log.add({
@@ -170,7 +184,7 @@ class FakeProviderHub implements ControlTarget {
       // reach the provider, as it would after a real outage.
       const answer = faultAnswer(fault, match.provider.faultBodies, parsed, match.operation);
       record(answer.status, false, fault.kind);
-      sendResponse(res, answer);
+      sendResponse(res, answer, { gzip });
       return;
     }
 
@@ -184,12 +198,12 @@ class FakeProviderHub implements ControlTarget {
     if (fault?.kind === 'latency') {
       const timer = setTimeout(() => {
         this.delayedAnswers.delete(timer);
-        sendResponse(res, answer);
+        sendResponse(res, answer, { gzip });
       }, fault.latencyMs ?? 0);
       this.delayedAnswers.add(timer);
       return;
     }
-    sendResponse(res, answer);
+    sendResponse(res, answer, { gzip });
   }
 
   /** The provider's answer: the stored one for a repeated Idempotency-Key, else the handler's. */
@@ -236,6 +250,10 @@ export async function startFakeProviders(options: { port?: number; host?: string
     });
   });
   const url = urlFor(server.address() as AddressInfo);
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   let closing: Promise<void> | undefined;
 
   return {
@@ -245,6 +263,8 @@ export async function startFakeProviders(options: { port?: number; host?: string
     clearFaults: () => hub.faults.clear(),
     state: () => hub.state(),
     reset: () => hub.reset(),
+    connections: () => connections,
+    trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();

@@ -30,11 +30,61 @@ export interface CalendarEvent {
   id: string;
   status: 'confirmed';
   htmlLink: string;
+  /** Changes on every write; `If-Match` with an older one answers 412 conditionNotMet. */
+  etag: string;
   summary: unknown;
   description?: unknown;
+  location?: unknown;
+  attendees?: unknown;
   start: unknown;
   end: unknown;
   created: string;
+  updated: string;
+  sequence: number;
+}
+
+export type SheetCell = string | number | boolean | null;
+/** Sheet name → rows of cells (sparse: missing rows and cells are empty). */
+export type Spreadsheet = Map<string, SheetCell[][]>;
+
+export interface GoogleAccessToken {
+  /** Epoch ms. */
+  expiresAt: number;
+  scopes: string[];
+  /** The service account (client_email) it was issued to. */
+  issuer: string;
+}
+
+export interface PayPalAmount {
+  currency_code: string;
+  value: string;
+}
+
+export interface PayPalCapture {
+  id: string;
+  status: 'COMPLETED';
+  amount: PayPalAmount;
+  final_capture: true;
+  create_time: string;
+  update_time: string;
+}
+
+export interface PayPalOrder {
+  id: string;
+  intent: 'CAPTURE';
+  status: 'CREATED' | 'APPROVED' | 'COMPLETED';
+  purchase_units: Array<Record<string, unknown> & { reference_id: string; amount: PayPalAmount }>;
+  payment_source?: unknown;
+  create_time: string;
+  capture?: PayPalCapture;
+}
+
+export interface PayPalRefund {
+  id: string;
+  status: 'COMPLETED';
+  amount: PayPalAmount;
+  captureId: string;
+  create_time: string;
 }
 
 export class ProviderState {
@@ -44,6 +94,18 @@ export class ProviderState {
   mails = 0;
   /** Keyed by `${calendarId}/${eventId}`: Google event ids are unique per calendar. */
   readonly calendarEvents = new Map<string, { event: CalendarEvent; deleted: boolean }>();
+  /** PayPal access tokens issued (token → expiry, epoch ms), orders by id, captures by id → order id, refunds. */
+  readonly paypalTokens = new Map<string, number>();
+  readonly paypalOrders = new Map<string, PayPalOrder>();
+  readonly paypalCaptures = new Map<string, string>();
+  readonly paypalRefunds: PayPalRefund[] = [];
+  /** Google Sheets by spreadsheet id; cells written in total. */
+  readonly spreadsheets = new Map<string, Spreadsheet>();
+  sheetCellsWritten = 0;
+  /** Service accounts the fake token endpoint trusts (client_email → public key PEM): configuration, kept by clear(). */
+  readonly googleServiceAccounts = new Map<string, string>();
+  /** Access tokens issued by the fake token endpoint. */
+  readonly googleAccessTokens = new Map<string, GoogleAccessToken>();
 
   refundedAmount(paymentIntentId: string): number {
     let total = 0;
@@ -62,6 +124,14 @@ export class ProviderState {
       sms: { ...this.sms },
       mails: this.mails,
       calendarEvents: { live: this.calendarEvents.size - deleted, deleted },
+      sheets: { spreadsheets: this.spreadsheets.size, cellsWritten: this.sheetCellsWritten, tokensIssued: this.googleAccessTokens.size },
+      paypal: {
+        orders: this.paypalOrders.size,
+        captures: [...this.paypalOrders.values()].flatMap((order) =>
+          order.capture ? [{ id: order.capture.id, orderId: order.id, ...order.capture.amount }] : [],
+        ),
+        refunds: this.paypalRefunds.map((refund) => ({ id: refund.id, captureId: refund.captureId, ...refund.amount })),
+      },
     };
   }
 
@@ -72,5 +142,12 @@ export class ProviderState {
     this.sms.vonage = 0;
     this.mails = 0;
     this.calendarEvents.clear();
+    this.paypalTokens.clear();
+    this.paypalOrders.clear();
+    this.paypalCaptures.clear();
+    this.paypalRefunds.length = 0;
+    this.spreadsheets.clear();
+    this.sheetCellsWritten = 0;
+    this.googleAccessTokens.clear();
   }
 }

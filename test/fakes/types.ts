@@ -5,7 +5,7 @@
  */
 
 /** Provider ids as used in fault rules, records and filters (not Switchyard's registry names). */
-export const PROVIDER_IDS = ['stripe', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'http'] as const;
+export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'timeout', 'reset'] as const;
@@ -54,6 +54,14 @@ export interface FakeState {
   sms: { twilio: number; vonage: number };
   mails: number;
   calendarEvents: { live: number; deleted: number };
+  /** Google Sheets: spreadsheets touched, cells written, access tokens issued by the fake token endpoint. */
+  sheets: { spreadsheets: number; cellsWritten: number; tokensIssued: number };
+  /** PayPal: orders created, captures (the charges) and refunds, with their amounts as PayPal holds them. */
+  paypal: {
+    orders: number;
+    captures: Array<{ id: string; orderId: string; currency_code: string; value: string }>;
+    refunds: Array<{ id: string; captureId: string; currency_code: string; value: string }>;
+  };
 }
 
 /** A provider request after the body was read and parsed; what route handlers work from. */

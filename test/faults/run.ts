@@ -14,7 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { payloadDataConverterFromKeys } from '../../client/temporal';
 import { migrate } from '../../db/migrate';
+import { newKeyringEntry } from '../../lib/keyring';
 import { createPool } from '../../lib/db';
 import { findFreePort } from '../../lib/dev-server';
 import { createLogger } from '../../lib/logger';
@@ -110,7 +112,16 @@ async function main(): Promise<number> {
     await temporal.start();
     logger.info({ address: temporal.address }, 'own Temporal dev server ready');
 
-    const shared = { DATABASE_URL: cluster.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default', DEFAULT_TENANT: TENANT, LOG_LEVEL: 'warn' };
+    // Payload encryption on, as in production: the faults hit a worker and API that seal every payload.
+    const payloadKeys = newKeyringEntry(`faults-${runId}`);
+    const shared = {
+      DATABASE_URL: cluster.url,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      DEFAULT_TENANT: TENANT,
+      LOG_LEVEL: 'warn',
+      PAYLOAD_ENCRYPTION_KEYS: payloadKeys,
+    };
     components.worker = workerComponent(shared, path.join(logs, 'worker.log'), onUnplannedExit);
     await components.worker.start();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -159,7 +170,7 @@ async function main(): Promise<number> {
     logger.info({ sendS: seconds(sendMs), accepted, answers: sender.stats.answers }, 'send finished; waiting for the workflows');
 
     connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', dataConverter: payloadDataConverterFromKeys(payloadKeys) });
     const settleBegan = Date.now();
     let settled = false;
     let lastLine = 0;

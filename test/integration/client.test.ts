@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError } from '../../client';
 import {
+  payloadDataConverterFromKeys,
   providerCallStartOptions,
   providerCallStatusQuery,
   providerCallWorkflowId,
@@ -130,7 +131,7 @@ test('operator reads go through the same client', async () => {
 test('Temporal-native: a plain Temporal client starts providerCall with the exported id rules; the API sees the same call', async () => {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverterFromKeys(process.env.PAYLOAD_ENCRYPTION_KEYS) });
     const key = `native-${randomUUID()}`;
     const input: ProviderCallInput = { tenant: config.DEFAULT_TENANT, provider: 'stripe', operation: 'createPaymentIntent', params: payment, priority: 'normal' };
     const before = fakes.state().charges;

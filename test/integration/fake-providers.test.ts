@@ -512,7 +512,7 @@ describe('faults', () => {
 
   test('an invalid rule is refused', () => {
     expect(() => fakes.addFault({ provider: 'stripe', kind: 'latency' })).toThrow(/latencyMs/);
-    expect(() => fakes.addFault({ provider: 'paypal' as 'stripe', kind: 'status' })).toThrow(/provider/);
+    expect(() => fakes.addFault({ provider: 'square' as 'stripe', kind: 'status' })).toThrow(/provider/);
   });
 });
 
@@ -560,7 +560,15 @@ describe('control API over HTTP', () => {
 
     expect((await control('/requests', { method: 'DELETE' })).status).toBe(204);
     expect(await jsonOf(await control('/requests'))).toEqual({ requests: [] });
-    expect(await jsonOf(await control('/state'))).toEqual({ charges: 1, refunds: 0, sms: { twilio: 1, vonage: 1 }, mails: 0, calendarEvents: { live: 0, deleted: 0 } });
+    expect(await jsonOf(await control('/state'))).toEqual({
+      charges: 1,
+      refunds: 0,
+      sms: { twilio: 1, vonage: 1 },
+      mails: 0,
+      calendarEvents: { live: 0, deleted: 0 },
+      sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
+      paypal: { orders: 0, captures: [], refunds: [] },
+    });
   });
 
   test('reset clears records, faults, state and stored idempotent answers', async () => {
@@ -568,7 +576,15 @@ describe('control API over HTTP', () => {
     await addFault({ provider: 'sendgrid', kind: 'status' });
     expect((await control('/reset', { method: 'POST' })).status).toBe(204);
 
-    expect(await jsonOf(await control('/state'))).toEqual({ charges: 0, refunds: 0, sms: { twilio: 0, vonage: 0 }, mails: 0, calendarEvents: { live: 0, deleted: 0 } });
+    expect(await jsonOf(await control('/state'))).toEqual({
+      charges: 0,
+      refunds: 0,
+      sms: { twilio: 0, vonage: 0 },
+      mails: 0,
+      calendarEvents: { live: 0, deleted: 0 },
+      sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
+      paypal: { orders: 0, captures: [], refunds: [] },
+    });
     expect(fakes.requests()).toEqual([]);
     expect((await sendMail()).status).toBe(202);
     const again = await createPaymentIntent({}, { 'idempotency-key': 'before-reset' });

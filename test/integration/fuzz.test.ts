@@ -524,6 +524,10 @@ const serviceRoutes: ServiceRoute[] = [
   { method: 'POST', path: '/api-keys', tenantScoped: true },
   { method: 'GET', path: '/api-keys', tenantScoped: true },
   { method: 'DELETE', path: '/api-keys/:x', tenantScoped: true },
+  { method: 'POST', path: '/webhook-secrets', tenantScoped: true },
+  { method: 'GET', path: '/webhook-secrets', tenantScoped: true },
+  { method: 'PATCH', path: '/webhook-secrets/:x', tenantScoped: true },
+  { method: 'DELETE', path: '/webhook-secrets/:x', tenantScoped: true },
 ];
 
 const serviceBody = fc.oneof(
@@ -549,6 +553,10 @@ const serviceBody = fc.oneof(
           currency: fc.string({ maxLength: 4 }),
           start: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
           end: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
+          source: fc.oneof(fc.constantFrom('standard', 'github', 'stripe', 'generic:shopify'), fc.string({ maxLength: 20 })),
+          secret: fc.oneof(fc.constant('whsec_dGVzdA=='), fc.string({ maxLength: 40 })),
+          generate: fc.jsonValue({ maxDepth: 1 }),
+          notAfter: fc.oneof(fc.constant(null), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
         },
         { requiredKeys: [] },
       )

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { type Client, ScheduleNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../../lib/config';
+import { connectClient } from '../../lib/temporal';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
 import { desiredSchedules, probeScheduleId, slaScheduleId, syncSchedules } from '../../workers/schedules';
 import {
@@ -134,7 +135,7 @@ beforeAll(async () => {
     },
   });
   api = await startApi(config, pool, registry);
-  client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
 });
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
+import { payloadDataConverter } from '../../lib/payload-codec';
 import type { pruneData } from '../../workflows/retention';
 import type { PruneTotals } from '../../workflows/retention-types';
 import type { WebhookEvent } from '../../workflows/webhook-types';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   worker = await startWorker(config, pool);
   api = await startApi(config, pool);
   connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(config.PAYLOAD_ENCRYPTION_KEYS) });
 });
 
 afterAll(async () => {

@@ -3,13 +3,19 @@
  * (or the one at TEMPORAL_TEST_ADDRESS), with Switchyard's search attributes registered. Test
  * files read the addresses from the environment set here.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../db/migrate';
 import { findFreePort, startDevServer, type DevServer } from '../../lib/dev-server';
+import { projectRoot } from '../../lib/paths';
 import { prepareNamespace } from '../../scripts/prepare';
 
 declare global {
   var __switchyardDevServer: DevServer | undefined;
+  var __switchyardDevServerDir: string | undefined;
 }
 
 /**
@@ -30,7 +36,20 @@ async function resetBudgets(databaseUrl: string): Promise<void> {
   }
 }
 
+/**
+ * Keyrings for the test processes (payload codec, secrets master key) unless the caller set its
+ * own: derived from public labels, so every run can read what earlier runs stored in the test
+ * database. Test-only values by construction; nothing outside the test database uses them.
+ */
+function useTestKeyrings(): void {
+  for (const [name, label] of [['PAYLOAD_ENCRYPTION_KEYS', 'payload'], ['SECRETS_MASTER_KEYS', 'master']] as const) {
+    if (process.env[name] !== undefined || process.env[`${name}_FILE`] !== undefined) continue;
+    process.env[name] = `test-${label}-1:${createHash('sha256').update(`switchyard test-only ${label} key 1`).digest('base64')}`;
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
+  useTestKeyrings();
   const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_test';
   process.env.DATABASE_URL = databaseUrl;
   await migrate(databaseUrl);
@@ -38,8 +57,19 @@ export default async function globalSetup(): Promise<void> {
 
   let address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) {
-    const server = await startDevServer({ port: await findFreePort() });
+    // A SQLite file, not the in-memory default: under the heaviest suites the in-memory store was
+    // seen to fail for good ("GetNamespace operation failed. Error interrupted (9)") and take every
+    // later suite with it. The file lives in a temporary folder the teardown removes; the server's
+    // own output goes to test-artifacts/ for a post-mortem.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-temporal-'));
+    mkdirSync(path.join(projectRoot, 'test-artifacts'), { recursive: true });
+    const server = await startDevServer({
+      port: await findFreePort(),
+      dbFile: path.join(dir, 'temporal.db'),
+      logFile: path.join(projectRoot, 'test-artifacts', 'temporal-dev-server.log'),
+    });
     globalThis.__switchyardDevServer = server;
+    globalThis.__switchyardDevServerDir = dir;
     address = server.address;
   }
   process.env.TEMPORAL_ADDRESS = address;

@@ -1,4 +1,7 @@
-/** Stops the dev server the global set-up started (a given TEMPORAL_TEST_ADDRESS is left alone). */
+import { rmSync } from 'node:fs';
+
+/** Stops the dev server the global set-up started and removes its SQLite folder (a given TEMPORAL_TEST_ADDRESS is left alone). */
 export default async function globalTeardown(): Promise<void> {
   await globalThis.__switchyardDevServer?.stop();
+  if (globalThis.__switchyardDevServerDir) rmSync(globalThis.__switchyardDevServerDir, { recursive: true, force: true });
 }

@@ -75,7 +75,7 @@ test('one probe Schedule per provider at its interval, plus hourly and daily SLA
   const registry = loadRegistry({});
   const schedules = desiredSchedules(registry, 'switchyard');
   expect(schedules.map((s) => s.scheduleId).sort()).toEqual(
-    [...Object.keys(registry).map((p) => `health-probe:${p}`), 'sla-report:daily', 'sla-report:hourly', 'retention:daily'].sort(),
+    [...Object.keys(registry).map((p) => `health-probe:${p}`), 'sla-report:daily', 'sla-report:hourly', 'retention:daily', 'cost-anomaly:check'].sort(),
   );
   const stripe = schedules.find((s) => s.scheduleId === 'health-probe:stripe')!;
   expect(stripe.spec).toEqual({ intervals: [{ every: '30 seconds' }] });

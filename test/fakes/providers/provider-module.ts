@@ -8,7 +8,7 @@ import type { FakeResponse, ParsedRequest, ProviderId } from '../types';
 
 export interface Route {
   /** 'ANY' matches every method (the generic httpbin-like echo). */
-  method: 'GET' | 'POST' | 'DELETE' | 'ANY';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
   /** Anchored; named groups become the handler's path parameters (URI-decoded). */
   path: RegExp;
   operation: string | ((req: ParsedRequest) => string);
@@ -28,6 +28,8 @@ export interface ProviderModule {
   id: ProviderId;
   routes: Route[];
   faultBodies: FaultBodies;
+  /** The (lower-cased) header carrying the provider's idempotency key; default `idempotency-key` (PayPal: `paypal-request-id`). */
+  idempotencyHeader?: string;
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): FakeResponse {

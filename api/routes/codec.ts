@@ -1,0 +1,78 @@
+/**
+ * The codec endpoint for the Temporal Web UI (its "codec server"): `POST /codec/decode` turns the
+ * encrypted payloads the UI shows into readable ones, `POST /codec/encode` seals what an operator
+ * types into the UI (signal or query arguments). Same credentials and authorization as the rest of
+ * the service API (payloads:decode, operators and admins), so the UI must pass the signed-in user's
+ * token (TEMPORAL_CODEC_PASS_ACCESS_TOKEN) and that token must be one this API accepts (AUTH_JWKS_URL
+ * of the UI's identity provider). CORS for these two routes allows only TEMPORAL_UI_URL's origin
+ * (api/app.ts). Bodies use the UI's wire form: `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`.
+ */
+import cors from 'cors';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Payload } from '@temporalio/common';
+import type { Config } from '../../lib/config';
+import { AesGcmPayloadCodec, PayloadDecryptionError } from '../../lib/payload-codec';
+import { sendError } from '../errors';
+import { codecBody, type CodecBody } from '../schemas';
+
+export interface CodecRouteDeps {
+  config: Config;
+}
+
+/** Base64 text of the wire form ↔ bytes. */
+function fromWire(payload: CodecBody['payloads'][number]): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+    data: new Uint8Array(Buffer.from(payload.data ?? '', 'base64')),
+  };
+}
+
+function toWire(payload: Payload): CodecBody['payloads'][number] {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+/**
+ * CORS for the codec routes: only the Temporal Web UI's origin, with the headers it sends. Mounted
+ * ahead of authentication so the browser's preflight (which carries no credential) is answered.
+ */
+export function codecCors(config: Config): RequestHandler {
+  return cors({
+    origin: [new URL(config.TEMPORAL_UI_URL).origin],
+    methods: ['POST'],
+    allowedHeaders: ['authorization', 'content-type', 'x-namespace'],
+    credentials: true,
+    maxAge: 600,
+  });
+}
+
+export function codecRoutes({ config }: CodecRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
+  const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
+  const json = express.json({ limit: '4mb' });
+
+  const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
+    if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');
+    const namespace = req.get('x-namespace');
+    if (namespace !== undefined && namespace !== config.TEMPORAL_NAMESPACE) {
+      return sendError(res, 400, 'invalid_request', `X-Namespace: this codec serves namespace "${config.TEMPORAL_NAMESPACE}" only`);
+    }
+    const parsed = codecBody.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    try {
+      const payloads = parsed.data.payloads.map(fromWire);
+      const out = direction === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      res.json({ payloads: out.map(toWire) });
+    } catch (err) {
+      if (err instanceof PayloadDecryptionError) return sendError(res, 400, 'undecryptable_payload', err.message);
+      throw err;
+    }
+  };
+
+  router.post('/codec/decode', json, handle('decode'));
+  router.post('/codec/encode', json, handle('encode'));
+  return router;
+}

@@ -1,0 +1,117 @@
+/**
+ * Webhook signing secrets of the caller's tenant, stored encrypted in PostgreSQL (admin only, see
+ * api/access.ts): add one for a source (the provider's secret, or one generated here for sources
+ * whose secret Switchyard chooses, shown in that answer only), list them (metadata and a short
+ * fingerprint, never a value), end one's rotation window (`notAfter`) or remove it. The verifiers
+ * use them next to WEBHOOK_SECRETS_FILE and the environment (api/stored-webhook-secrets.ts).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import type { Pool } from 'pg';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../../lib/config';
+import { NoKeyringError } from '../../lib/secret-box';
+import { addWebhookSecret, deleteWebhookSecret, listWebhookSecretInfo, setWebhookSecretNotAfter } from '../../lib/stored-secrets';
+import { noteAudit } from '../audit';
+import { sendError, zodFieldErrors } from '../errors';
+import { webhookSecretBody, webhookSecretPatch, webhookSecretsQuery } from '../schemas';
+import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
+import { requireTenant } from '../tenant';
+import type { SchemeName } from '../verifiers';
+import type { WebhookSources } from '../webhook-sources';
+
+export interface WebhookSecretRouteDeps {
+  config: Config;
+  pool: Pool;
+  webhookSources: WebhookSources;
+  storedWebhookSecrets?: StoredWebhookSecrets;
+}
+
+/**
+ * New secrets for the schemes where Switchyard chooses the secret and the sender is configured with
+ * it; the others (Stripe, Twilio, SendGrid) issue their own, which the caller copies in.
+ */
+const generators: Partial<Record<SchemeName, () => string>> = {
+  'standard-webhooks': () => `whsec_${randomBytes(32).toString('base64')}`,
+  github: () => randomBytes(32).toString('hex'),
+  hmac: () => randomBytes(32).toString('hex'),
+  'google-channel-token': () => randomBytes(32).toString('base64url'),
+};
+
+/** A reason the scheme cannot use this secret, or null. */
+function secretProblem(scheme: SchemeName, secret: string): string | null {
+  if (scheme !== 'standard-webhooks') return null;
+  try {
+    new Webhook(secret);
+    return null;
+  } catch {
+    return 'a Standard Webhooks secret is whsec_ followed by base64';
+  }
+}
+
+const secretIdPattern = /^whs_[a-f0-9]{20}$/;
+
+export function webhookSecretRoutes({ config, pool, webhookSources, storedWebhookSecrets }: WebhookSecretRouteDeps): Router {
+  const router = Router({ mergeParams: true });
+  const json = express.json({ limit: '16kb' });
+
+  router.post('/webhook-secrets', json, async (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = webhookSecretBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid webhook secret', zodFieldErrors(body.error));
+    const source = webhookSources.get(body.data.source);
+    if (!source) return sendError(res, 400, 'invalid_request', `no webhook source "${body.data.source}" is configured`, { source: 'unknown source' });
+    const generate = generators[source.scheme];
+    if (body.data.generate && !generate) {
+      return sendError(res, 400, 'invalid_request', `${source.name} issues its own signing secret: send it as "secret"`, { generate: 'not for this source' });
+    }
+    const secret = body.data.secret ?? generate!();
+    const problem = secretProblem(source.scheme, secret);
+    if (problem) return sendError(res, 400, 'invalid_request', `invalid secret for ${source.name}: ${problem}`, { secret: problem });
+    let info;
+    try {
+      const id = `whs_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+      info = await addWebhookSecret(pool, config.SECRETS_MASTER_KEYS, { id, tenant, source: source.name, secret, notAfter: body.data.notAfter ?? null });
+    } catch (err) {
+      if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
+      throw err;
+    }
+    storedWebhookSecrets?.invalidate(tenant, source.name);
+    noteAudit(res, { target: info.id, detail: { source: info.source, fingerprint: info.fingerprint, generated: body.data.generate === true, notAfter: info.notAfter } });
+    // A generated secret is in this answer only; a supplied one is never echoed back.
+    res.status(201).json(body.data.generate ? { ...info, secret } : info);
+  });
+
+  router.get('/webhook-secrets', async (req: Request, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const query = webhookSecretsQuery.safeParse(req.query);
+    if (!query.success) return sendError(res, 400, 'invalid_request', 'invalid filter', zodFieldErrors(query.error));
+    res.json({ webhookSecrets: await listWebhookSecretInfo(pool, tenant, query.data.source) });
+  });
+
+  router.patch('/webhook-secrets/:id', json, async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = webhookSecretPatch.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid change', zodFieldErrors(body.error));
+    const info = secretIdPattern.test(req.params.id) ? await setWebhookSecretNotAfter(pool, tenant, req.params.id, body.data.notAfter) : undefined;
+    if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
+    storedWebhookSecrets?.invalidate(tenant, info.source);
+    noteAudit(res, { detail: { source: info.source, notAfter: info.notAfter } });
+    res.json(info);
+  });
+
+  router.delete('/webhook-secrets/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const info = secretIdPattern.test(req.params.id) ? await deleteWebhookSecret(pool, tenant, req.params.id) : undefined;
+    if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
+    storedWebhookSecrets?.invalidate(tenant, info.source);
+    noteAudit(res, { detail: { source: info.source, fingerprint: info.fingerprint } });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,111 @@
+/**
+ * The keyring format and the AES-256-GCM payload codec without a server: round trip, rotation
+ * (new key encrypts, old keys decrypt), pass-through of unencrypted payloads, and clear errors
+ * for an unknown key id, a tampered or truncated payload and a relabelled key id; a malformed
+ * keyring is a configuration error that never echoes key material.
+ */
+import type { Payload } from '@temporalio/common';
+import { loadConfig } from '../../lib/config';
+import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../../lib/payload-codec';
+import { payloadDataConverterFromKeys } from '../../client/temporal';
+
+function ring(text: string): Keyring {
+  const parsed = parseKeyring(text);
+  if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
+  return parsed.keyring;
+}
+
+const k1 = newKeyringEntry('k1');
+const k2 = newKeyringEntry('k2');
+const plain: Payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"email":"ada@example.com"}') };
+const text = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? []).toString();
+
+describe('keyring', () => {
+  test('the first entry is current; every entry decrypts', () => {
+    const keyring = ring(`${k2},${k1}`);
+    expect(keyring.currentId).toBe('k2');
+    expect([...keyring.keys.keys()]).toEqual(['k2', 'k1']);
+  });
+
+  test.each([
+    ['', /no key/],
+    ['k1', /expected id:base64-key/],
+    ['k1:c2hvcnQ=', /must be 32 bytes/],
+    ['bad id:' + 'A'.repeat(44), /expected id:base64-key/],
+    [`${k1},${k1}`, /duplicate key id/],
+  ])('%j is refused: %s', (value, problem) => {
+    const parsed = parseKeyring(value);
+    expect('problems' in parsed && parsed.problems.join('; ')).toMatch(problem);
+  });
+
+  test('a bad keyring in the configuration names the variable, never the key', () => {
+    const secretish = 'k1:' + 'Zm9v'.repeat(5);
+    expect(() => loadConfig({ PAYLOAD_ENCRYPTION_KEYS: secretish })).toThrow(/PAYLOAD_ENCRYPTION_KEYS: entry 1 \("k1"\): the key must be 32 bytes/);
+    try {
+      loadConfig({ PAYLOAD_ENCRYPTION_KEYS: secretish });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('Zm9v');
+    }
+  });
+
+  test('NODE_ENV=production requires both keyrings', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYLOAD_ENCRYPTION_KEYS: required when NODE_ENV=production[\s\S]*SECRETS_MASTER_KEYS: required/);
+    expect(loadConfig({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: k1, SECRETS_MASTER_KEYS: k2 }).PAYLOAD_ENCRYPTION_KEYS?.currentId).toBe('k1');
+  });
+});
+
+describe('AesGcmPayloadCodec', () => {
+  const codec = new AesGcmPayloadCodec(ring(k1));
+
+  test('round trip; the sealed payload names its key and holds no plaintext', async () => {
+    const [sealed] = await codec.encode([plain]);
+    expect(text(sealed!.metadata!.encoding)).toBe(ENCRYPTED_ENCODING);
+    expect(text(sealed!.metadata![KEY_ID_METADATA])).toBe('k1');
+    expect(text(sealed!.data)).not.toContain('ada@example.com');
+    const [opened] = await codec.decode([sealed!]);
+    expect(text(opened!.data)).toBe(text(plain.data));
+    expect(text(opened!.metadata!.encoding)).toBe('json/plain');
+  });
+
+  test('the same payload seals differently each time (random IV)', async () => {
+    const [a, b] = await codec.encode([plain, plain]);
+    expect(text(a!.data)).not.toBe(text(b!.data));
+  });
+
+  test('rotation: the new key encrypts, the old one still decrypts', async () => {
+    const [old] = await codec.encode([plain]);
+    const rotated = new AesGcmPayloadCodec(ring(`${k2},${k1}`));
+    const [fresh] = await rotated.encode([plain]);
+    expect(text(fresh!.metadata![KEY_ID_METADATA])).toBe('k2');
+    expect((await rotated.decode([old!, fresh!])).map((p) => text(p.data))).toEqual([text(plain.data), text(plain.data)]);
+    await expect(codec.decode([fresh!])).rejects.toThrow(/unknown key id "k2" \(configured: k1\)/);
+  });
+
+  test('unencrypted payloads (histories from before encryption) pass through', async () => {
+    expect(await codec.decode([plain])).toEqual([plain]);
+  });
+
+  test('tampered, truncated and relabelled payloads are refused with the reason', async () => {
+    const [sealed] = await codec.encode([plain]);
+    const flipped = Buffer.from(sealed!.data!);
+    flipped[20]! ^= 0xff;
+    await expect(codec.decode([{ ...sealed, data: flipped }])).rejects.toThrow(PayloadDecryptionError);
+    await expect(codec.decode([{ ...sealed, data: flipped }])).rejects.toThrow(/failed authentication/);
+    await expect(codec.decode([{ ...sealed, data: sealed!.data!.subarray(0, 10) }])).rejects.toThrow(/truncated/);
+    // The same key under another id: the id is authenticated data, so this fails too.
+    const twin = new AesGcmPayloadCodec(ring(`${k1},other:${k1.slice(3)}`));
+    const relabelled = { ...sealed, metadata: { ...sealed!.metadata, [KEY_ID_METADATA]: Buffer.from('other') } };
+    await expect(twin.decode([relabelled])).rejects.toThrow(/failed authentication/);
+    const { [KEY_ID_METADATA]: _dropped, ...withoutKeyId } = sealed!.metadata!;
+    await expect(codec.decode([{ ...sealed, metadata: withoutKeyId }])).rejects.toThrow(/without the encryption-key-id/);
+  });
+
+  test('the typed client builds the same codec from the keyring text', async () => {
+    const converter = payloadDataConverterFromKeys(k1)!;
+    const [sealed] = await converter.payloadCodecs[0]!.encode([plain]);
+    expect(text((await codec.decode([sealed!]))[0]!.data)).toBe(text(plain.data));
+    expect(payloadDataConverterFromKeys(undefined)).toBeUndefined();
+    expect(() => payloadDataConverterFromKeys('k1:short')).toThrow(/PAYLOAD_ENCRYPTION_KEYS: entry 1/);
+  });
+});
