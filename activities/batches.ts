@@ -69,6 +69,7 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         flushesPerRun: batch?.flushesPerRun ?? 50,
         taskQueue: `${providerTaskQueuePrefix}${key.provider}`,
         priorityKey: priorityKeys[key.priority],
+        costUsdPerItem: provider?.operations[key.operation]?.costUsd ?? 0,
       });
     },
 

@@ -130,11 +130,12 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
       }
     },
 
-    /** The call ran: its cost stands. */
-    async settleBudget(reservation: string): Promise<{ settled: boolean }> {
+    /** The call ran: its cost stands (`amountUsd`: what it really cost, e.g. only a batch's sent items; never more than reserved). */
+    async settleBudget(reservation: string, amountUsd?: number): Promise<{ settled: boolean }> {
       const result = await pool.query(
-        `UPDATE cost_ledger SET status = 'settled', settled_at = now() WHERE reservation = $1 AND status = 'reserved'`,
-        [reservation],
+        `UPDATE cost_ledger SET status = 'settled', settled_at = now(), amount_usd = LEAST(amount_usd, COALESCE($2, amount_usd))
+          WHERE reservation = $1 AND status = 'reserved'`,
+        [reservation, amountUsd ?? null],
       );
       return { settled: result.rowCount === 1 };
     },

@@ -231,7 +231,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     },
 
     reserveBudget: (reservation: Reservation) => budgets.reserveBudget(reservation),
-    settleBudget: (reservation: string) => budgets.settleBudget(reservation),
+    settleBudget: (reservation: string, amountUsd?: number) => budgets.settleBudget(reservation, amountUsd),
     releaseBudget: (reservation: string) => budgets.releaseBudget(reservation),
   };
 }

@@ -92,6 +92,7 @@ const serviceDocs: Record<string, Operation> = {
       202: created('accepted: the item is in the batch workflow', s.batchItemAccepted),
       400: error('invalid item (fields named)'),
       404: error('unknown provider or operation'),
+      429: error('the provider is past its budget: nothing queued'),
     },
   },
   'GET /batches/items/:id': { summary: "A batch item's own status and result", tag: 'batches', responses: { 200: created('the item', s.batchItemAnswer), 404: error('no such item in this tenant') } },

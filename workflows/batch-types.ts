@@ -40,6 +40,8 @@ export interface BatchPlan {
   taskQueue: string;
   /** Task-queue priority of this batch's provider calls (1 = first). */
   priorityKey: number;
+  /** The registry's cost of one item (its operation's costUsd); absent in plans recorded before batch budgets. */
+  costUsdPerItem?: number;
 }
 
 /** What continue-as-new carries into the next run. */

@@ -6,13 +6,15 @@
  * one request per distinct message with every recipient in it (`grouped`: SendGrid
  * personalizations, Twilio Notify bindings), one request to a generic batch endpoint with a result
  * per item (`items`), or one call per item, bounded (`fan-out`); each on the provider's
- * rate-limited task queue with the priority's task-queue priority. Duplicates inside the dedup window share the first item's result. The workflow
+ * rate-limited task queue with the priority's task-queue priority. Duplicates inside the dedup window share the first item's result. A flush
+ * reserves its items' cost against the provider's budget first, like a single call. The workflow
  * continues as new when its history grows and ends after a quiet dedup window.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -46,6 +48,9 @@ interface ItemAnswer {
 
 const { planBatch } = proxyLocalActivities<Activities>(localActivityOptions('planBatch'));
 const { recordBatch } = proxyLocalActivities<Activities>(localActivityOptions('recordBatch'));
+const { reserveBudget } = proxyLocalActivities<Activities>(localActivityOptions('reserveBudget'));
+const { settleBudget } = proxyLocalActivities<Activities>(localActivityOptions('settleBudget'));
+const { releaseBudget } = proxyLocalActivities<Activities>(localActivityOptions('releaseBudget'));
 
 /** Updates per run before continuing as new: the server caps a run's updates (history.maxTotalUpdates, 2000 by default). */
 const UPDATES_PER_RUN = 1000;
@@ -184,6 +189,36 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
     return { results: out, requests };
   }
 
+  /**
+   * A flush is budgeted like a provider call: its items' cost is reserved first (a refusal fails
+   * every item with the reason and sends nothing), then settled for the items sent, or released.
+   */
+  async function sendBudgeted(items: QueuedItem[]): Promise<{ results: ItemResult[]; requests: number }> {
+    const costUsd = plan.costUsdPerItem ?? 0;
+    if (costUsd <= 0) return send(items);
+    const { workflowId, runId } = workflowInfo();
+    const reservation = `${workflowId}:${runId}:flush:${flushes}`;
+    try {
+      await reserveBudget({
+        reservation,
+        tenant: key.tenant,
+        provider: key.provider,
+        operation: key.operation,
+        workflowId,
+        amountUsd: items.length * costUsd,
+        critical: false,
+      });
+    } catch (err) {
+      const error = failureOf(err).message;
+      return { results: items.map((item) => ({ itemId: item.itemId, status: 'failed', data: null, error, batchSize: items.length })), requests: 0 };
+    }
+    const flushed = await send(items);
+    const sentItems = flushed.results.filter((r) => r.status === 'sent').length;
+    if (sentItems > 0) await settleBudget(reservation, sentItems * costUsd);
+    else await releaseBudget(reservation);
+    return flushed;
+  }
+
   while (true) {
     const busy = await condition(() => queue.length > 0, plan.dedupWindowMs);
     if (!busy) {
@@ -196,7 +231,7 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
 
     const items = queue.splice(0, plan.maxSize);
     const now = Date.now();
-    const flushed = await send(items);
+    const flushed = patched('batch-budget') ? await sendBudgeted(items) : await send(items);
     for (const r of flushed.results) results.set(r.itemId, r);
     sent += items.length;
     flushes++;

@@ -12,6 +12,7 @@ import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { ProviderRegistry } from '../../lib/registry';
+import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
   awaitItemUpdate,
@@ -60,6 +61,7 @@ interface ItemRow {
 }
 
 export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
+  const budgets = createBudgets(pool, registry);
   const router = Router({ mergeParams: true });
   const json = express.json({ limit: '256kb' });
   router.param('id', unknownIfUnstorable('batch item'));
@@ -136,6 +138,10 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
       metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
       return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
     }
+
+    // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
+    const refusal = refusalReason(provider, await budgets.useOf(provider), providerConfig.operations[operation].costUsd, false);
+    if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
 
     const key: BatchKey = { tenant, provider, operation, priority };
     res.locals.workflowId = batchWorkflowId(key);

@@ -15,7 +15,7 @@ import { eventually, registryAt, startApi, startWorker, testConfig, testPool, ty
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
 
 const run = randomUUID().slice(0, 8);
-const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}`, notify: `notify-${run}`, crm: `crm-${run}`, renewing: `renewing-${run}` };
+const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}`, notify: `notify-${run}`, crm: `crm-${run}`, renewing: `renewing-${run}`, budgeted: `budgeted-${run}` };
 
 let pool: Pool;
 let fakes: FakeProviders;
@@ -38,7 +38,10 @@ beforeAll(async () => {
     const quick = { high: 300, medium: 300, low: 300 };
     clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
     clone(r.twilio!, names.notify, { ...r.twilio!.batch!, maxSize: 10, maxWaitMs: quick });
-    for (const sms of [names.sms, names.notify]) r[sms]!.failover = null;
+    clone(r.twilio!, names.budgeted, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 3, concurrency: 3, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } });
+    r[names.budgeted]!.budget = { dailyUsd: 10, monthlyUsd: 1000 };
+    r[names.budgeted]!.operations.sendSms = { ...r.twilio!.operations.sendSms!, costUsd: 1 };
+    for (const sms of [names.sms, names.notify, names.budgeted]) r[sms]!.failover = null;
     clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: quick });
     r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
     r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
@@ -204,6 +207,45 @@ test('a batch continues as new after its flushes per run, carrying its queue and
   const again = await enqueue(names.renewing, 'sendMail', mail(`r0-${run}@example.com`, 'renew'));
   expect(again).toMatchObject({ itemId: first.itemId, duplicate: true });
   expect(mailRequests().slice(before)).toHaveLength(5);
+});
+
+test('budgets: a flush is charged for the items it sent; one past the budget fails its items unsent; a provider past it refuses new items', async () => {
+  const provider = names.budgeted;
+  const ledger = async () =>
+    (await pool.query<{ status: string; amount: string }>(`SELECT status, amount_usd::text AS amount FROM cost_ledger WHERE provider = $1 ORDER BY id`, [provider])).rows.map(
+      (row) => [row.status, Number(row.amount)],
+    );
+  const sms = (n: number) => ({ to: `+1415555020${n}`, body: `budgeted ${n}` });
+  const smsRequests = () => fakes.requests({ provider: 'twilio' }).length;
+
+  // $1 an item, $10 a day (refused past 90%). One of three items refused by the provider: $2 charged.
+  fakes.addFault({ provider: 'twilio', kind: 'validation', times: 1 });
+  const first = await Promise.all([1, 2, 3].map((n) => enqueue(provider, 'sendSms', sms(n))));
+  const firstResults = await Promise.all(first.map((i) => itemResult(i.itemId)));
+  expect(firstResults.filter((r) => r.status === 'sent')).toHaveLength(2);
+  expect(await ledger()).toEqual([['settled', 2]]);
+
+  // $6 spent elsewhere: $8 used. Each item alone fits ($9), a flush of three ($11) does not.
+  await pool.query(
+    `INSERT INTO cost_ledger (reservation, tenant, provider, operation, workflow_id, amount_usd, status) VALUES ($1, $2, $3, 'sendSms', 'elsewhere', 6, 'settled')`,
+    [`elsewhere-${run}`, config.DEFAULT_TENANT, provider],
+  );
+  const requestsBefore = smsRequests();
+  const second = await Promise.all([4, 5, 6].map((n) => enqueue(provider, 'sendSms', sms(n))));
+  const secondResults = await Promise.all(second.map((i) => itemResult(i.itemId)));
+  expect(secondResults.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+  expect(secondResults[0]!.error).toMatch(/daily budget: \$8\.00 of \$10\.00 used/);
+  expect(smsRequests()).toBe(requestsBefore);
+  expect(await ledger()).toEqual([['settled', 2], ['settled', 6]]);
+
+  // $1 more: $9 used, so the API refuses the next item before queueing it.
+  await pool.query(
+    `INSERT INTO cost_ledger (reservation, tenant, provider, operation, workflow_id, amount_usd, status) VALUES ($1, $2, $3, 'sendSms', 'elsewhere', 1, 'settled')`,
+    [`elsewhere-2-${run}`, config.DEFAULT_TENANT, provider],
+  );
+  const refused = await api.fetch(`/batches/${provider}/sendSms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ params: sms(7) }) });
+  expect(refused.status).toBe(429);
+  expect(await refused.json()).toMatchObject({ error: 'budget_exceeded' });
 });
 
 test('?wait= answers with the item result when the batch flushes in time; critical items are not batched', async () => {
