@@ -14,6 +14,7 @@ import { isTemporalReachable } from '../lib/temporal';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderRegistry } from '../lib/registry';
 import { fakeCredentials } from '../test/fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../test/fakes/provider-server';
+import { createTestServiceAccount } from '../test/support/google-service-account';
 import { prepareNamespace } from './prepare';
 
 const say = (line: string): void => console.log(`[switchyard] ${line}`);
@@ -52,6 +53,11 @@ async function useFakesForUnconfiguredProviders(
   for (const provider of unconfigured) {
     process.env[baseUrlOverrideVariable(provider.name)] = server.url;
     for (const variable of Object.values(provider.credentials)) process.env[variable] = fakeCredentials[variable] ?? 'fake';
+  }
+  // Google Sheets signs in with a service-account key file: one made for this run, trusted by the fake.
+  for (const provider of unconfigured.filter((p) => p.kind === 'google-sheets')) {
+    const variable = provider.credentials.serviceAccountKeyFile;
+    if (variable) process.env[variable] = createTestServiceAccount(server, { dir: path.join(dataDir, 'keys') }).keyFile;
   }
   // The fakes listen on loopback over plain http, which the outbound (SSRF) policy refuses by default.
   const fakesHost = new URL(server.url).hostname.replace(/^\[(.*)\]$/, '$1');

@@ -4,7 +4,7 @@
  * the fake is told to trust the public half. No key is ever committed.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FakeProviders } from '../fakes/provider-server';
@@ -16,10 +16,15 @@ export interface TestServiceAccount {
   publicKeyPem: string;
 }
 
-export function createTestServiceAccount(fakes: Pick<FakeProviders, 'url' | 'trustGoogleServiceAccount'>, options: { trusted?: boolean } = {}): TestServiceAccount {
+/** `dir`: where the key file goes (default: a new temporary folder); `trusted: false` leaves the fake not trusting it. */
+export function createTestServiceAccount(
+  fakes: Pick<FakeProviders, 'url' | 'trustGoogleServiceAccount'>,
+  options: { trusted?: boolean; dir?: string } = {},
+): TestServiceAccount {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const clientEmail = `switchyard-test-${randomUUID().slice(0, 8)}@switchyard-test.iam.gserviceaccount.com`;
-  const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'switchyard-gsa-')), 'service-account.json');
+  if (options.dir) mkdirSync(options.dir, { recursive: true });
+  const keyFile = path.join(options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'switchyard-gsa-')), 'fake-google-service-account.json');
   writeFileSync(
     keyFile,
     JSON.stringify({
