@@ -77,6 +77,8 @@ export interface ProviderCallResult {
   servedBy: string;
   failedOver: boolean;
   data: Record<string, unknown>;
+  /** Served from the read-through cache: no provider request, and no charge against the budget. */
+  cached?: boolean;
 }
 
 export const providerCallStatusQuery = defineQuery<ProviderCallStatus>('status');

@@ -99,7 +99,8 @@ export async function executeProviderCall(call: ProviderCallInput, options: Exec
           failFastWhenOpen: plan.failoverCapable && hasNext,
         }),
       );
-      await settleBudget(reservation);
+      // A cache hit reached no provider: its reservation is settled at nothing.
+      await settleBudget(reservation, result.cached ? 0 : undefined);
       status.servedBy = candidate.provider;
       status.failedOver = candidate.provider !== call.provider;
       status.result = result.data;
@@ -110,6 +111,7 @@ export async function executeProviderCall(call: ProviderCallInput, options: Exec
         servedBy: candidate.provider,
         failedOver: status.failedOver,
         data: result.data,
+        ...(result.cached ? { cached: true } : {}),
       };
     } catch (err) {
       await releaseBudget(reservation);

@@ -84,8 +84,9 @@ interface Place {
 interface CallAnswer {
   status: number;
   json: {
+    workflowId?: string;
     status?: string;
-    result?: { servedBy: string; data: { status: string; results: Place[] } };
+    result?: { servedBy: string; cached?: boolean; data: { status: string; results: Place[] } };
     /** A failed call's error; the 429 refusal's `error` is its code instead (checked with toMatchObject). */
     error?: { message: string; type: string | null };
     reason?: string;
@@ -186,6 +187,16 @@ test("a repeat within the TTL is served from the cache; the same address from an
     const first = await call(provider, 'geocode', { address });
     const second = await call(provider, 'geocode', { address });
     expect(second.json.result!.data).toEqual(first.json.result!.data);
+    // The repeat is marked cached and costs nothing; the first call paid.
+    expect(second.json.result).toMatchObject({ cached: true });
+    const costs = await pool.query<{ workflow_id: string; amount: string }>(
+      `SELECT workflow_id, amount_usd::text AS amount FROM cost_ledger WHERE workflow_id = ANY($1) AND status = 'settled'`,
+      [[first.json.workflowId, second.json.workflowId]],
+    );
+    expect(Object.fromEntries(costs.rows.map((row) => [row.workflow_id, Number(row.amount)]))).toEqual({
+      [first.json.workflowId!]: registry[provider]!.operations.geocode!.costUsd,
+      [second.json.workflowId!]: 0,
+    });
     expect(first.json.result!.data.results[0]).toMatchObject(hashedPoint(address));
     expect(requestsTo(fake, 'geocode').length).toBe(before + 1);
 
