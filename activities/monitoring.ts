@@ -15,7 +15,7 @@ import { createSlaActivities } from './sla';
 export function createMonitoringActivities(deps: { pool: Pool; registry: ProviderRegistry; env: NodeJS.ProcessEnv; outbound?: OutboundPolicy }) {
   const monitoring = loadMonitoringConfig(deps.env);
   return {
-    ...createProbeActivities({ pool: deps.pool, registry: deps.registry, monitoring }),
+    ...createProbeActivities({ pool: deps.pool, registry: deps.registry, monitoring, outbound: deps.outbound }),
     ...createSlaActivities({ pool: deps.pool, registry: deps.registry }),
     ...createAlertActivities({ pool: deps.pool, monitoring, outbound: deps.outbound }),
     ...createCostActivities({ pool: deps.pool, registry: deps.registry, settings: monitoring }),

@@ -2,17 +2,20 @@
  * healthProbe's activities: probe a provider's probe endpoint, record status and latency, compute
  * its health score from recent availability, latency and call error rate, feed the shared circuit
  * breaker (so a provider that stops answering opens its circuit and one that recovers closes it),
- * and publish status changes to the live stream.
+ * and publish status changes to the live stream. Probes go through the provider's own pool, so
+ * the outbound policy's connect-time check applies to them as to the calls they stand for.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/events';
 import type { MonitoringConfig } from '../lib/monitoring-config';
+import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderConfig, ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
 import { createCircuitBreaker } from './circuit-breaker';
 import { buildProviderUrl } from './providers/http-core';
+import { providerFetch } from './providers/http-pool';
 
 /** How far back the health score looks. */
 export const HEALTH_WINDOW_MINUTES = 10;
@@ -41,10 +44,13 @@ export function probeAnswerOk(status: number | null): boolean {
   return status !== null && status < 500 && status !== 429;
 }
 
-async function runProbe(config: ProviderConfig): Promise<{ ok: boolean; status: number | null; latencyMs: number; error: string | null }> {
+async function runProbe(
+  config: ProviderConfig,
+  outbound: OutboundPolicy,
+): Promise<{ ok: boolean; status: number | null; latencyMs: number; error: string | null }> {
   const started = performance.now();
   try {
-    const res = await fetch(buildProviderUrl(config.baseUrl, config.probe.path), {
+    const res = await providerFetch(config, outbound)(buildProviderUrl(config.baseUrl, config.probe.path), {
       method: config.probe.method,
       signal: AbortSignal.timeout(config.probe.timeoutMs),
       headers: { 'user-agent': 'switchyard-health-probe' },
@@ -59,8 +65,9 @@ async function runProbe(config: ProviderConfig): Promise<{ ok: boolean; status: 
   }
 }
 
-export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegistry; monitoring: MonitoringConfig }) {
+export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegistry; monitoring: MonitoringConfig; outbound?: OutboundPolicy }) {
   const { pool, registry, monitoring } = deps;
+  const outbound = deps.outbound ?? strictOutboundPolicy;
   const breaker = createCircuitBreaker(pool, registry);
 
   async function healthInputs(provider: string): Promise<HealthInputs> {
@@ -87,7 +94,7 @@ export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegi
     async probeProvider({ provider }: HealthProbeInput): Promise<ProbeOutcome> {
       const config = registry[provider];
       if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${provider}"`, callErrorTypes.unknownProvider);
-      const result = await runProbe(config);
+      const result = await runProbe(config, outbound);
       await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5)', [
         provider,
         result.ok,

@@ -4,11 +4,14 @@
  * name passes at create time but is judged by what it resolves to when the worker connects, so
  * `localhost` (→ 127.0.0.1) dead-letters at once with the reason and nothing reaches the receiver.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
+import { createProbeActivities } from '../../activities/probes';
 import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
+import { loadMonitoringConfig } from '../../lib/monitoring-config';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { refusedProviderUrls } from '../../workers/worker';
@@ -132,5 +135,21 @@ test('a generic provider call whose host resolves to a refused address fails per
     { pathParams: { id: '1' } },
   );
   await expect(call).rejects.toMatchObject({ type: 'ProviderMisconfigured', nonRetryable: true, message: expect.stringMatching(/outbound_refused.*localhost.*loopback/) as unknown });
+  expect(hits).toBe(0);
+});
+
+test('a health probe goes through the same guard: a host resolving to a refused address is probed as down, nothing reaches it', async () => {
+  const name = `probe-ssrf-${randomUUID().slice(0, 8)}`;
+  const httpbin = loadRegistry({}).httpbin!;
+  const probes = createProbeActivities({
+    pool,
+    registry: { [name]: { ...httpbin, name, baseUrl: `http://localhost:${port}` } },
+    monitoring: loadMonitoringConfig({}),
+    outbound: new OutboundPolicy({ allowHttp: true }),
+  });
+  hits = 0;
+  const outcome = await probes.probeProvider({ provider: name });
+  expect(outcome).toMatchObject({ ok: false, status: null });
+  expect(outcome.error).toMatch(/loopback/);
   expect(hits).toBe(0);
 });
