@@ -14,32 +14,20 @@ import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
 import { roles, type Role } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { expressRoutes } from '../support/express-routes';
-import { postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { postStripe, startApi, startStack, stripeEvent, testConfig, type RunningApi, type TestStack } from '../support/harness';
 
+let stack: TestStack;
 let pool: Pool;
-let fakes: FakeProviders;
 let config: Config;
 let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig();
-  registry = registryAt(fakes.url);
-  worker = await startWorker(config, pool, { registry });
-  api = await startApi(config, pool, registry);
+  ({ pool, config, registry, api } = stack = await startStack());
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 

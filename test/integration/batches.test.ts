@@ -10,53 +10,45 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import { eventually, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import type { FakeProviders } from '../fakes/provider-server';
+import { eventually, startApi, startStack, testConfig, type RunningApi, type TestStack } from '../support/harness';
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
 
 const run = randomUUID().slice(0, 8);
 const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}`, notify: `notify-${run}`, crm: `crm-${run}`, renewing: `renewing-${run}`, budgeted: `budgeted-${run}` };
 
+let stack: TestStack;
 let pool: Pool;
 let fakes: FakeProviders;
 let config: Config;
 let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig();
-  registry = registryAt(fakes.url, (r) => {
-    const clone = (base: ProviderConfig, name: string, batch: ProviderConfig['batch']): void => {
-      r[name] = { ...structuredClone(base), name, batch };
-    };
-    const sendgrid = r.sendgrid!;
-    clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 2500 } });
-    clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
-    const quick = { high: 300, medium: 300, low: 300 };
-    clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
-    clone(r.twilio!, names.notify, { ...r.twilio!.batch!, maxSize: 10, maxWaitMs: quick });
-    clone(r.twilio!, names.budgeted, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 3, concurrency: 3, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } });
-    r[names.budgeted]!.budget = { dailyUsd: 10, monthlyUsd: 1000 };
-    r[names.budgeted]!.operations.sendSms = { ...r.twilio!.operations.sendSms!, costUsd: 1 };
-    for (const sms of [names.sms, names.notify, names.budgeted]) r[sms]!.failover = null;
-    clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: quick });
-    r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
-    r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
-    clone(sendgrid, names.renewing, { ...sendgrid.batch!, maxSize: 1, flushesPerRun: 2, maxWaitMs: quick });
-  });
-  worker = await startWorker(config, pool, { registry });
-  api = await startApi(config, pool, registry);
+  ({ pool, fakes, config, registry, api } = stack = await startStack({
+    registry: (r) => {
+      const clone = (base: ProviderConfig, name: string, batch: ProviderConfig['batch']): void => {
+        r[name] = { ...structuredClone(base), name, batch };
+      };
+      const sendgrid = r.sendgrid!;
+      clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 2500 } });
+      clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
+      const quick = { high: 300, medium: 300, low: 300 };
+      clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
+      clone(r.twilio!, names.notify, { ...r.twilio!.batch!, maxSize: 10, maxWaitMs: quick });
+      clone(r.twilio!, names.budgeted, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 3, concurrency: 3, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } });
+      r[names.budgeted]!.budget = { dailyUsd: 10, monthlyUsd: 1000 };
+      r[names.budgeted]!.operations.sendSms = { ...r.twilio!.operations.sendSms!, costUsd: 1 };
+      for (const sms of [names.sms, names.notify, names.budgeted]) r[sms]!.failover = null;
+      clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: quick });
+      r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
+      r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
+      clone(sendgrid, names.renewing, { ...sendgrid.batch!, maxSize: 1, flushesPerRun: 2, maxWaitMs: quick });
+    },
+  }));
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 beforeEach(() => fakes.clearFaults());
 

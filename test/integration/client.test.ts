@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { Pool } from 'pg';
 import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError } from '../../client';
 import {
   payloadDataConverterFromKeys,
@@ -18,40 +17,31 @@ import {
   type ProviderCallWorkflow,
 } from '../../client/temporal';
 import type { Config } from '../../lib/config';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import { registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import type { ProviderConfig } from '../../lib/registry';
+import type { FakeProviders } from '../fakes/provider-server';
+import { startStack, type RunningApi, type TestStack } from '../support/harness';
 
 const mailProvider = `mail-${randomUUID().slice(0, 8)}`;
 const payment = { amount: 2500, currency: 'usd', customer: 'cus_client' };
 
-let pool: Pool;
+let stack: TestStack;
 let fakes: FakeProviders;
 let config: Config;
-let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 let service: SwitchyardClient;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig({ CALL_WAIT_MS: 30_000 });
-  registry = registryAt(fakes.url, (r) => {
-    const sendgrid: ProviderConfig = r.sendgrid!;
-    r[mailProvider] = { ...structuredClone(sendgrid), name: mailProvider, batch: { ...sendgrid.batch!, maxWaitMs: { high: 300, medium: 300, low: 300 } } };
-  });
-  worker = await startWorker(config, pool, { registry });
-  api = await startApi(config, pool, registry);
+  ({ fakes, config, api } = stack = await startStack({
+    config: { CALL_WAIT_MS: 30_000 },
+    registry: (r) => {
+      const sendgrid: ProviderConfig = r.sendgrid!;
+      r[mailProvider] = { ...structuredClone(sendgrid), name: mailProvider, batch: { ...sendgrid.batch!, maxWaitMs: { high: 300, medium: 300, low: 300 } } };
+    },
+  }));
   service = new SwitchyardClient({ baseUrl: api.url, apiKey: await api.keyFor('service') });
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 beforeEach(() => fakes.clearFaults());
 

@@ -23,9 +23,7 @@ import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { parseTwilioForm } from '../../api/verifiers/twilio';
 import type { Config } from '../../lib/config';
-import type { ProviderRegistry } from '../../lib/registry';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import { eventually, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 const runs = Number(process.env.FUZZ_RUNS ?? '1');
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -39,11 +37,9 @@ const testTimeoutMs = 60_000 * Math.max(1, runs);
 /** Small so "over the limit" stays cheap; the route reads the limit from the config. */
 const WEBHOOK_LIMIT = 8192;
 
+let stack: TestStack;
 let pool: Pool;
-let fakes: FakeProviders;
 let config: Config;
-let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 let secretsDir: string;
 /** A second tenant with secrets, reached under /tenants/:tenant. */
@@ -69,25 +65,23 @@ const acknowledged = new Set<string>();
 const tenantsSeen = new Set<string>();
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig({ WEBHOOK_BODY_LIMIT_BYTES: WEBHOOK_LIMIT, CALL_WAIT_MS: 100, RATE_LIMIT_PER_KEY_PER_MINUTE: 0, RATE_LIMIT_PER_IP_PER_MINUTE: 0 }); // limits off: every run reaches its route
-  otherTenant = `${config.DEFAULT_TENANT}-b`;
-  tenantsSeen.add(config.DEFAULT_TENANT).add(otherTenant);
-  registry = registryAt(fakes.url);
-  secretsDir = mkdtempSync(path.join(tmpdir(), 'switchyard-fuzz-'));
-  const secretsFile = path.join(secretsDir, 'secrets.json');
-  const perSource = Object.fromEntries(sourceNames.map((name) => [name, [{ secret: secrets[name] }]]));
-  writeFileSync(secretsFile, JSON.stringify({ [config.DEFAULT_TENANT]: perSource, [otherTenant]: perSource }));
-  worker = await startWorker(config, pool, { registry });
-  api = await startApi(config, pool, registry, { secretsFile, secretsEnv: {} });
+  ({ pool, config, api } = stack = await startStack({
+    config: { WEBHOOK_BODY_LIMIT_BYTES: WEBHOOK_LIMIT, CALL_WAIT_MS: 100, RATE_LIMIT_PER_KEY_PER_MINUTE: 0, RATE_LIMIT_PER_IP_PER_MINUTE: 0 }, // limits off: every run reaches its route
+    api: (started) => {
+      const tenant = started.config.DEFAULT_TENANT;
+      otherTenant = `${tenant}-b`;
+      tenantsSeen.add(tenant).add(otherTenant);
+      secretsDir = mkdtempSync(path.join(tmpdir(), 'switchyard-fuzz-'));
+      const secretsFile = path.join(secretsDir, 'secrets.json');
+      const perSource = Object.fromEntries(sourceNames.map((name) => [name, [{ secret: secrets[name] }]]));
+      writeFileSync(secretsFile, JSON.stringify({ [tenant]: perSource, [otherTenant]: perSource }));
+      return { secretsFile, secretsEnv: {} };
+    },
+  }));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
+  await stack?.close();
   if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
 });
 

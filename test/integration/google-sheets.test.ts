@@ -13,48 +13,41 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import type { ProviderConfig } from '../../lib/registry';
 import { webhookWorkflowId } from '../../workflows/webhook-types';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import type { FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount } from '../support/google-service-account';
-import { eventually, fakeCredentials, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique names per run: circuits, outcomes and batch workflows are shared state. */
 const run = randomUUID().slice(0, 8);
 const sheetsProvider = `sheets-${run}`;
 const channelToken = `sheets-channel-token-${randomUUID()}`;
 
+let stack: TestStack;
 let pool: Pool;
 let fakes: FakeProviders;
 let config: Config;
-let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  const account = createTestServiceAccount(fakes);
-  config = testConfig({ CALL_WAIT_MS: 30_000 });
-  registry = registryAt(fakes.url, (r) => {
-    const base: ProviderConfig = r['google-sheets']!;
-    r[sheetsProvider] = {
-      ...structuredClone(base),
-      name: sheetsProvider,
-      rateLimitPerSecond: 50,
-      batch: { ...base.batch!, maxSize: 10, maxWaitMs: { high: 400, medium: 400, low: 400 } },
-    };
-  });
-  worker = await startWorker(config, pool, { registry, env: { ...fakeCredentials, GOOGLE_SHEETS_CREDENTIALS_FILE: account.keyFile } });
-  api = await startApi(config, pool, registry, { secretsEnv: { WEBHOOK_SECRETS_GOOGLE_SHEETS: channelToken } });
+  ({ pool, fakes, config, api } = stack = await startStack({
+    config: { CALL_WAIT_MS: 30_000 },
+    registry: (r) => {
+      const base: ProviderConfig = r['google-sheets']!;
+      r[sheetsProvider] = {
+        ...structuredClone(base),
+        name: sheetsProvider,
+        rateLimitPerSecond: 50,
+        batch: { ...base.batch!, maxSize: 10, maxWaitMs: { high: 400, medium: 400, low: 400 } },
+      };
+    },
+    worker: (started) => ({ env: { ...fakeCredentials, GOOGLE_SHEETS_CREDENTIALS_FILE: createTestServiceAccount(started.fakes).keyFile } }),
+    api: { secretsEnv: { WEBHOOK_SECRETS_GOOGLE_SHEETS: channelToken } },
+  }));
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 beforeEach(() => fakes.clearFaults());
 

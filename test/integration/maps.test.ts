@@ -12,8 +12,8 @@ import { batchMetricsRegistry } from '../../activities/batches';
 import type { Config } from '../../lib/config';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
 import { hashedPoint } from '../fakes/providers/gazetteer';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import { eventually, fakeCredentials, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import type { FakeProviders } from '../fakes/provider-server';
+import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: circuits, budgets and cache rows are shared state in PostgreSQL. */
 const run = randomUUID().slice(0, 8);
@@ -27,46 +27,37 @@ const names = {
   googleBudget: `gmaps-budget-${run}`,
 };
 
+let stack: TestStack;
 let pool: Pool;
 let fakes: FakeProviders;
 let config: Config;
 let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig({ CALL_WAIT_MS: 45_000 });
-  registry = registryAt(fakes.url, (r) => {
-    const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
-      r[name] = { ...structuredClone(base), name, ...change };
-    };
-    const google = r['google-maps']!;
-    const yandex = r['yandex-maps']!;
-    clone(google, names.google);
-    clone(yandex, names.yandex);
-    clone(google, names.googleBadKey, { credentials: { apiKey: 'TEST_WRONG_GOOGLE_MAPS_KEY' } });
-    clone(yandex, names.yandexBadKey, { credentials: { apiKey: 'TEST_WRONG_YANDEX_MAPS_KEY' } });
-    // The seeds' batch figures (25 items, 1.5 s) as registered.
-    clone(google, names.googleBatch);
-    // 25 items, but a long wait, so the size flush is the only one while 30 items arrive on a busy machine.
-    clone(google, names.googleSized, { batch: { ...google.batch!, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } } });
-    clone(google, names.googleBudget);
-  });
-  worker = await startWorker(config, pool, {
-    registry,
-    env: { ...fakeCredentials, TEST_WRONG_GOOGLE_MAPS_KEY: 'AIzaWrongKeyForTests', TEST_WRONG_YANDEX_MAPS_KEY: 'wrong-yandex-key' },
-  });
-  api = await startApi(config, pool, registry);
+  ({ pool, fakes, config, registry, api } = stack = await startStack({
+    config: { CALL_WAIT_MS: 45_000 },
+    registry: (r) => {
+      const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
+        r[name] = { ...structuredClone(base), name, ...change };
+      };
+      const google = r['google-maps']!;
+      const yandex = r['yandex-maps']!;
+      clone(google, names.google);
+      clone(yandex, names.yandex);
+      clone(google, names.googleBadKey, { credentials: { apiKey: 'TEST_WRONG_GOOGLE_MAPS_KEY' } });
+      clone(yandex, names.yandexBadKey, { credentials: { apiKey: 'TEST_WRONG_YANDEX_MAPS_KEY' } });
+      // The seeds' batch figures (25 items, 1.5 s) as registered.
+      clone(google, names.googleBatch);
+      // 25 items, but a long wait, so the size flush is the only one while 30 items arrive on a busy machine.
+      clone(google, names.googleSized, { batch: { ...google.batch!, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } } });
+      clone(google, names.googleBudget);
+    },
+    worker: { env: { ...fakeCredentials, TEST_WRONG_GOOGLE_MAPS_KEY: 'AIzaWrongKeyForTests', TEST_WRONG_YANDEX_MAPS_KEY: 'wrong-yandex-key' } },
+  }));
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 beforeEach(() => fakes.clearFaults());
 

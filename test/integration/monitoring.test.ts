@@ -26,18 +26,8 @@ import {
   type SlaReportInput,
 } from '../../workflows/monitoring-types';
 import type { healthProbe, slaReport } from '../../workflows/monitoring';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import {
-  eventually,
-  fakeCredentials,
-  registryAt,
-  startApi,
-  startWorker,
-  testConfig,
-  testPool,
-  type RunningApi,
-  type RunningWorker,
-} from '../support/harness';
+import type { FakeProviders } from '../fakes/provider-server';
+import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: health, probes, circuits and alerts are shared state. */
 const run = randomUUID().slice(0, 8);
@@ -55,11 +45,11 @@ interface Mail {
   at: number;
 }
 
+let stack: TestStack;
 let pool: Pool;
 let fakes: FakeProviders;
 let config: Config;
 let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 let client: Client;
 let sink: Server;
@@ -99,53 +89,47 @@ function startSmtp(): Promise<SMTPServer> {
 }
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
   sink = await startSink();
   sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   smtp = await startSmtp();
   // smtp-server's typings do not expose its net.Server; it is there at runtime.
   smtpPort = ((smtp as unknown as { server: Server }).server.address() as AddressInfo).port;
-  config = testConfig();
-  registry = registryAt(fakes.url, (r) => {
-    const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
-      r[name] = { ...structuredClone(base), name, ...change };
-    };
-    // Only what these tests use: twilio (+ its backup) for alert SMS, and three stripe-like providers.
-    for (const name of Object.keys(r)) if (name !== 'twilio' && name !== 'backup-sms' && name !== 'stripe') delete r[name];
-    const stripe = r.stripe!;
-    delete r.stripe;
-    clone(stripe, names.probed, { circuit: { ...stripe.circuit, failureThreshold: 2, coolDownSeconds: 1, successThreshold: 1 } });
-    clone(stripe, names.sla, { sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 } });
-    clone(stripe, names.critical);
-    for (const provider of Object.values(r)) provider.probe = { ...provider.probe, intervalSeconds: 3600 };
-  });
-  worker = await startWorker(config, pool, {
-    registry,
-    env: {
-      ...fakeCredentials,
-      ALERT_WEBHOOK_URL: `${sinkUrl}/alerts`,
-      ALERT_SLACK_WEBHOOK_URL: `${sinkUrl}/slack`,
-      ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      ALERT_EMAIL_TO: 'oncall@example.test',
-      ALERT_SMS_TO: '+15551230000',
-      ALERT_ESCALATION_HIGH: `${ESCALATION_MS}ms`,
-      ALERT_ESCALATION_MEDIUM: `${ESCALATION_MS}ms`,
-      HEALTH_DEGRADED_BELOW: '0.3',
+  ({ pool, fakes, config, registry, api } = stack = await startStack({
+    registry: (r) => {
+      const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
+        r[name] = { ...structuredClone(base), name, ...change };
+      };
+      // Only what these tests use: twilio (+ its backup) for alert SMS, and three stripe-like providers.
+      for (const name of Object.keys(r)) if (name !== 'twilio' && name !== 'backup-sms' && name !== 'stripe') delete r[name];
+      const stripe = r.stripe!;
+      delete r.stripe;
+      clone(stripe, names.probed, { circuit: { ...stripe.circuit, failureThreshold: 2, coolDownSeconds: 1, successThreshold: 1 } });
+      clone(stripe, names.sla, { sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 } });
+      clone(stripe, names.critical);
+      for (const provider of Object.values(r)) provider.probe = { ...provider.probe, intervalSeconds: 3600 };
     },
-  });
-  api = await startApi(config, pool, registry);
+    worker: {
+      env: {
+        ...fakeCredentials,
+        ALERT_WEBHOOK_URL: `${sinkUrl}/alerts`,
+        ALERT_SLACK_WEBHOOK_URL: `${sinkUrl}/slack`,
+        ALERT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        ALERT_EMAIL_TO: 'oncall@example.test',
+        ALERT_SMS_TO: '+15551230000',
+        ALERT_ESCALATION_HIGH: `${ESCALATION_MS}ms`,
+        ALERT_ESCALATION_MEDIUM: `${ESCALATION_MS}ms`,
+        HEALTH_DEGRADED_BELOW: '0.3',
+      },
+    },
+  }));
   client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
 });
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
   await client?.connection.close();
-  await fakes?.close();
+  await stack?.close();
   await new Promise((resolve) => sink?.close(resolve));
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
-  await pool?.end();
 });
 
 beforeEach(() => {

@@ -4,20 +4,10 @@
  * and failover, rate limits, budgets, the read-through cache and the booking saga's compensation.
  */
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
 import { cacheMetricsRegistry } from '../../activities/cache';
-import type { Config } from '../../lib/config';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import {
-  registryAt,
-  startApi,
-  startWorker,
-  testConfig,
-  testPool,
-  type RunningApi,
-  type RunningWorker,
-} from '../support/harness';
+import type { ProviderConfig } from '../../lib/registry';
+import type { FakeProviders } from '../fakes/provider-server';
+import { startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: circuits, outcomes and budgets are shared state in PostgreSQL. */
 const run = randomUUID().slice(0, 8);
@@ -29,43 +19,33 @@ const names = {
   flakyCalendar: `calendar-${run}`,
 };
 
-let pool: Pool;
+let stack: TestStack;
 let fakes: FakeProviders;
-let config: Config;
-let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 
 beforeAll(async () => {
-  pool = testPool();
-  fakes = await startFakeProviders();
-  config = testConfig({ CALL_WAIT_MS: 45_000 });
-  registry = registryAt(fakes.url, (r) => {
-    const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
-      r[name] = { ...structuredClone(base), name, ...change };
-    };
-    clone(r['backup-sms']!, names.backupSms);
-    clone(r.twilio!, names.sms, {
-      circuit: { ...r.twilio!.circuit, failureThreshold: 2, coolDownSeconds: 60 },
-      failover: { strategy: 'primary-secondary', backups: [names.backupSms] },
-    });
-    clone(r.stripe!, names.budgeted, {
-      budget: { dailyUsd: 1, monthlyUsd: 100 },
-      operations: { ...r.stripe!.operations, createPaymentIntent: { ...r.stripe!.operations.createPaymentIntent!, costUsd: 0.5 } },
-    });
-    clone(r.httpbin!, names.limited, { rateLimitPerSecond: 2 });
-    clone(r['google-calendar']!, names.flakyCalendar);
-  });
-  worker = await startWorker(config, pool, { registry });
-  api = await startApi(config, pool, registry);
+  ({ fakes, api } = stack = await startStack({
+    config: { CALL_WAIT_MS: 45_000 },
+    registry: (r) => {
+      const clone = (base: ProviderConfig, name: string, change: Partial<ProviderConfig> = {}): void => {
+        r[name] = { ...structuredClone(base), name, ...change };
+      };
+      clone(r['backup-sms']!, names.backupSms);
+      clone(r.twilio!, names.sms, {
+        circuit: { ...r.twilio!.circuit, failureThreshold: 2, coolDownSeconds: 60 },
+        failover: { strategy: 'primary-secondary', backups: [names.backupSms] },
+      });
+      clone(r.stripe!, names.budgeted, {
+        budget: { dailyUsd: 1, monthlyUsd: 100 },
+        operations: { ...r.stripe!.operations, createPaymentIntent: { ...r.stripe!.operations.createPaymentIntent!, costUsd: 0.5 } },
+      });
+      clone(r.httpbin!, names.limited, { rateLimitPerSecond: 2 });
+      clone(r['google-calendar']!, names.flakyCalendar);
+    },
+  }));
 });
 
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
-});
+afterAll(() => stack?.close());
 
 beforeEach(() => {
   fakes.clearFaults();

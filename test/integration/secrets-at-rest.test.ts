@@ -37,19 +37,16 @@ import {
 } from '../../lib/stored-secrets';
 import type { ProviderRegistry } from '../../lib/registry';
 import { secretsCommand } from '../../scripts/secrets';
-import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import {
   eventually,
   fakeCredentials,
   postStripe,
-  registryAt,
   startApi,
-  startWorker,
+  startStack,
   stripeEvent,
   testConfig,
-  testPool,
   type RunningApi,
-  type RunningWorker,
+  type TestStack,
 } from '../support/harness';
 
 function keyring(value: string): Keyring {
@@ -59,11 +56,10 @@ function keyring(value: string): Keyring {
 }
 
 const provider = `secstripe-${randomUUID().slice(0, 8)}`;
+let stack: TestStack;
 let pool: Pool;
 let config: Config;
-let fakes: FakeProviders;
 let registry: ProviderRegistry;
-let worker: RunningWorker;
 let api: RunningApi;
 let receiver: http.Server;
 let receiverUrl = '';
@@ -71,17 +67,16 @@ const received: Array<{ verified: boolean; secretUsed: string }> = [];
 let receiverSecret = '';
 
 beforeAll(async () => {
-  pool = testPool();
-  config = testConfig({ CALL_WAIT_MS: 30_000 });
+  ({ pool, config, registry, api } = stack = await startStack({
+    config: { CALL_WAIT_MS: 30_000 },
+    registry: (r) => {
+      r[provider] = { ...structuredClone(r.stripe!), name: provider, failover: null };
+      for (const name of Object.keys(r)) if (name !== provider) delete r[name];
+    },
+    // The environment's Stripe key is one the fake refuses: a call succeeds only with the stored one.
+    worker: { env: { ...fakeCredentials, STRIPE_API_KEY: 'not-a-stripe-key' } },
+  }));
   expect(config.SECRETS_MASTER_KEYS).toBeDefined(); // test/support/global-setup.ts
-  fakes = await startFakeProviders();
-  registry = registryAt(fakes.url, (r) => {
-    r[provider] = { ...structuredClone(r.stripe!), name: provider, failover: null };
-    for (const name of Object.keys(r)) if (name !== provider) delete r[name];
-  });
-  // The environment's Stripe key is one the fake refuses: a call succeeds only with the stored one.
-  worker = await startWorker(config, pool, { registry, env: { ...fakeCredentials, STRIPE_API_KEY: 'not-a-stripe-key' } });
-  api = await startApi(config, pool, registry);
   receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -103,10 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   receiver?.close();
-  await api?.close();
-  await worker?.stop();
-  await fakes?.close();
-  await pool?.end();
+  await stack?.close();
 });
 
 async function auditDetails(tenant: string, actionPrefix: string): Promise<string> {

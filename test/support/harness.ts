@@ -197,12 +197,17 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** What startStack has made by the time it starts the worker. */
+export type StackSoFar = Pick<TestStack, 'pool' | 'fakes' | 'config' | 'registry'>;
+
 export interface StackSetup {
   config?: Partial<Config>;
   /** Changes to the registry (clones under per-run names, tighter circuits, …). */
   registry?: (registry: Record<string, ProviderConfig>) => void;
-  worker?: Omit<WorkerSetup, 'registry'>;
-  api?: ApiSetup;
+  /** Or a function of what started before, when the setup needs it (a key file trusted by the fakes, …). */
+  worker?: Omit<WorkerSetup, 'registry'> | ((stack: StackSoFar) => Omit<WorkerSetup, 'registry'>);
+  /** Or a function of what started before (a secrets file naming the config's tenant, …). */
+  api?: ApiSetup | ((stack: StackSoFar) => ApiSetup);
 }
 
 /**
@@ -223,9 +228,11 @@ export async function startStack(setup: StackSetup = {}): Promise<TestStack> {
     stops.push(() => fakes.close());
     const config = testConfig(setup.config);
     const registry = registryAt(fakes.url, setup.registry);
-    const worker = await startWorker(config, pool, { ...setup.worker, registry });
+    const soFar: StackSoFar = { pool, fakes, config, registry };
+    const workerSetup = typeof setup.worker === 'function' ? setup.worker(soFar) : setup.worker;
+    const worker = await startWorker(config, pool, { ...workerSetup, registry });
     stops.push(() => worker.stop());
-    const api = await startApi(config, pool, registry, setup.api);
+    const api = await startApi(config, pool, registry, typeof setup.api === 'function' ? setup.api(soFar) : setup.api);
     stops.push(() => api.close());
     return { pool, fakes, config, registry, worker, api, close };
   } catch (err) {
