@@ -63,6 +63,18 @@ const HEARTBEAT_THROTTLE = '2 seconds';
 const SHUTDOWN_FORCE_MARGIN_MS = 5_000;
 
 export const workflowsPath = require.resolve('../workflows');
+/** Loaded in the workflow sandbox and the worker when payloads are encrypted (workflows/failure-converter.ts). */
+export const failureConverterPath = require.resolve('../workflows/failure-converter');
+
+/**
+ * A worker's data converter: with PAYLOAD_ENCRYPTION_KEYS, the payload codec plus the failure
+ * converter that moves error messages and stack traces into (sealed) payloads. A prebuilt
+ * workflow bundle must be made with the same `failureConverterPath`.
+ */
+export function workerDataConverter(payloadKeys: Keyring | undefined): WorkerOptions['dataConverter'] {
+  const codec = payloadDataConverter(payloadKeys);
+  return codec && { ...codec, failureConverterPath };
+}
 
 /** The registry's provider URLs the policy refuses, one line each (empty: all may be called). */
 export function refusedProviderUrls(registry: ProviderRegistry, policy: OutboundPolicy): string[] {
@@ -93,7 +105,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     }),
     ...options.activities,
   };
-  const dataConverter = payloadDataConverter(options.payloadKeys);
+  const dataConverter = workerDataConverter(options.payloadKeys);
   const interceptors = options.metrics ? { activity: [activityMetricsInterceptor(options.metrics)] } : undefined;
   const shutdown: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> =
     options.shutdownGraceMs === undefined

@@ -17,7 +17,7 @@ import type { Config } from '../../lib/config';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadDataConverter } from '../../lib/payload-codec';
 import type { pruneData } from '../../workflows/retention';
-import { workflowsPath } from '../../workers/worker';
+import { workerDataConverter, workflowsPath } from '../../workers/worker';
 import { postStripe, startStack, startWorker, stripeEvent, type RunningApi, type TestStack } from '../support/harness';
 
 const marker = `marker-${randomUUID()}`;
@@ -108,11 +108,33 @@ test('a webhook body and a provider call’s arguments and result are ciphertext
   expect(answer.result).toMatchObject({ servedBy: 'stripe', data: { status: 'succeeded', amount: 1200 } });
 });
 
+test('a failure’s message and stack travel sealed too; the API still reports them', async () => {
+  stack.fakes.addFault({ provider: 'stripe', kind: 'validation', times: 1 });
+  const call = await api.fetch('/calls/stripe/createPaymentIntent', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ params: { amount: 1300, currency: 'usd', description: marker } }),
+  });
+  const answer = (await call.json()) as { workflowId: string; status: string; error: { message: string; type: string } };
+  expect(answer).toMatchObject({ status: 'failed', error: { type: 'ProviderRejected' } });
+  expect(answer.error.message.length).toBeGreaterThan(20);
+
+  const response = await connection.workflowService.getWorkflowExecutionHistory({ namespace: config.TEMPORAL_NAMESPACE, execution: { workflowId: answer.workflowId } });
+  const events = response.history?.events ?? [];
+  const failed = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+  expect(failed?.message).toBe('Encoded failure');
+  expect(failed?.stackTrace ?? '').toBe('');
+  expect(metadataText(failed!.encodedAttributes!, 'encoding')).toBe(ENCRYPTED_ENCODING);
+  const bytes = Buffer.from(temporal.api.history.v1.History.encode(response.history ?? {}).finish());
+  expect(bytes.includes(answer.error.message)).toBe(false);
+  expect(bytes.includes('ProviderRejected')).toBe(true); // the failure's type stays readable (retry policies match on it)
+});
+
 test('the recorded history replays with the codec, and fails to without it', async () => {
   const workflowId = `enc-replay-${randomUUID()}`;
   await client.workflow.execute<typeof pruneData>('pruneData', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ batchSize: 50 }] });
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  await Worker.runReplayHistory({ workflowsPath, dataConverter: payloadDataConverter(config.PAYLOAD_ENCRYPTION_KEYS) }, history, workflowId);
+  await Worker.runReplayHistory({ workflowsPath, dataConverter: workerDataConverter(config.PAYLOAD_ENCRYPTION_KEYS) }, history, workflowId);
   await expect(Worker.runReplayHistory({ workflowsPath }, history, workflowId)).rejects.toThrow();
 });
 

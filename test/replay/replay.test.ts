@@ -11,8 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
-import { payloadDataConverter } from '../../lib/payload-codec';
-import { workflowsPath } from '../../workers/worker';
+import { workerDataConverter, workflowsPath } from '../../workers/worker';
 
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -21,7 +20,7 @@ test('there are recorded histories to replay', () => {
   expect(files.length).toBeGreaterThan(0);
 });
 
-const dataConverter = payloadDataConverter(loadConfig().PAYLOAD_ENCRYPTION_KEYS);
+const dataConverter = workerDataConverter(loadConfig().PAYLOAD_ENCRYPTION_KEYS);
 
 test('encrypted histories are among them', () => {
   expect(files.filter((f) => f.endsWith('-encrypted.json')).length).toBeGreaterThan(0);

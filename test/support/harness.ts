@@ -25,7 +25,7 @@ import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
-import { createWorkers, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
+import { createWorkers, failureConverterPath, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
 
 // Worker state chatter off; warnings and errors (e.g. a failing workflow task) still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -53,7 +53,8 @@ export function testPool(): Pool {
 let bundle: Promise<{ code: string }> | undefined;
 /** One workflow bundle per test file (bundling takes seconds). */
 function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
+  // With the encrypting workers' failure converter (workers/worker.ts workerDataConverter): every test worker has a keyring.
+  bundle ??= bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
   return bundle;
 }
 
