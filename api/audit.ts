@@ -44,6 +44,7 @@ export function auditTrail({ pool, logger }: { pool: Pool; logger: Logger }): Re
     const action = route?.audit;
     const principal = principalOf(res);
     if (!action || !principal) return next();
+    const atMs = performance.timeOrigin + performance.now();
     const params = Object.values(route.params);
     res.on('finish', () => {
       const note = (res.locals.audit as AuditNote | undefined) ?? {};
@@ -56,6 +57,7 @@ export function auditTrail({ pool, logger }: { pool: Pool; logger: Logger }): Re
         detail: note.detail,
         status: res.statusCode,
         outcome: outcomeOf(res.statusCode),
+        atMs,
       }).catch((err: unknown) => logger.error({ err, action, tenant: principal.tenant, status: res.statusCode }, 'audit log write failed'));
     });
     next();

@@ -47,6 +47,12 @@ export interface AuditEntry {
   /** The HTTP status answered; none for the CLI. */
   status?: number;
   outcome: AuditOutcome;
+  /**
+   * When the action was asked for, epoch milliseconds with a fraction (microsecond precision);
+   * default: when the row is written. The API passes the request's arrival, so rows written after
+   * the answer still list in the order the requests came.
+   */
+  atMs?: number;
 }
 
 export interface AuditRecord {
@@ -64,8 +70,8 @@ export interface AuditRecord {
 
 export async function recordAudit(pool: Pick<Pool, 'query'>, entry: AuditEntry): Promise<void> {
   await pool.query(
-    `INSERT INTO audit_log (tenant, actor_kind, actor_id, role, action, target, detail, status, outcome)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO audit_log (tenant, actor_kind, actor_id, role, action, target, detail, status, outcome, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE(to_timestamp($10::double precision / 1000), now()))`,
     [
       entry.tenant,
       entry.actor.kind,
@@ -76,6 +82,7 @@ export async function recordAudit(pool: Pick<Pool, 'query'>, entry: AuditEntry):
       JSON.stringify(entry.detail ?? {}),
       entry.status ?? null,
       entry.outcome,
+      entry.atMs ?? null,
     ],
   );
 }

@@ -49,13 +49,16 @@ interface Row {
 
 async function rowsOf(tenant: string, action?: string): Promise<Row[]> {
   const { rows } = await pool.query<Row>(
-    'SELECT actor_kind, actor_id, role, action, target, detail, status, outcome FROM audit_log WHERE tenant = $1 AND ($2::text IS NULL OR action = $2) ORDER BY id',
+    'SELECT actor_kind, actor_id, role, action, target, detail, status, outcome FROM audit_log WHERE tenant = $1 AND ($2::text IS NULL OR action = $2) ORDER BY at, id',
     [tenant, action ?? null],
   );
   return rows;
 }
 
-/** Rows are written once the answer is sent: wait until `count` rows of the tenant are there. */
+/**
+ * Rows are written once the answer is sent (so not always in request order), stamped with the
+ * request's arrival: wait until `count` rows of the tenant are there; they list by that time.
+ */
 async function auditRows(tenant: string, count: number): Promise<Row[]> {
   return eventually(async () => {
     const rows = await rowsOf(tenant);
