@@ -394,10 +394,34 @@ const proofHeader: Record<SourceName, string> = {
   'generic:shopify': 'x-shopify-hmac-sha256',
 };
 
-function flipLast(value: string): string {
-  const last = value.at(-1) ?? 'a';
-  const swapped = last === 'A' ? 'B' : 'A';
-  return `${value.slice(0, -1)}${swapped}`;
+/** How each source's proof is written: its last data character is changed in value below. */
+const proofEncoding: Record<SourceName, 'hex' | 'base64' | 'text'> = {
+  stripe: 'hex',
+  twilio: 'base64',
+  sendgrid: 'base64',
+  standard: 'base64',
+  github: 'hex',
+  'google-calendar': 'text',
+  'generic:example': 'hex',
+  'generic:shopify': 'base64',
+};
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The proof with its last data character changed in value. Not a case change (hex is
+ * case-insensitive: 'a' → 'A' names the same byte) and not the base64 padding (a decoder stops
+ * there, so '==' → '=A' is the same signature): a CI run was accepted each way. The top bit of
+ * the character's value flips, which every decoder keeps.
+ */
+function flipLast(value: string, encoding: 'hex' | 'base64' | 'text'): string {
+  const at = encoding === 'base64' ? value.replace(/=+$/, '').length - 1 : value.length - 1;
+  if (at < 0) return `${value}A`;
+  const c = value[at]!;
+  let swapped: string;
+  if (encoding === 'hex' && /[0-9a-f]/i.test(c)) swapped = (parseInt(c, 16) ^ 8).toString(16);
+  else if (encoding === 'base64' && BASE64.includes(c)) swapped = BASE64[BASE64.indexOf(c) ^ 32]!;
+  else swapped = c === '0' ? '1' : '0';
+  return `${value.slice(0, at)}${swapped}${value.slice(at + 1)}`;
 }
 
 function webhookRequest(c: WebhookCase): { request: RawRequest; tenant: string | undefined; mayAccept: boolean } {
@@ -417,7 +441,7 @@ function webhookRequest(c: WebhookCase): { request: RawRequest; tenant: string |
   if (c.signing === 'random') headers = { ...c.randomSignatureHeaders };
   else if (c.signing !== 'none') {
     headers = signatureHeaders(source, c.body, `${api.url}${requestPath}`, secret, timestamp, c.eventHeaders);
-    if (c.signing === 'tampered-signature') headers[proofHeader[source]] = flipLast(headers[proofHeader[source]] ?? '');
+    if (c.signing === 'tampered-signature') headers[proofHeader[source]] = flipLast(headers[proofHeader[source]] ?? '', proofEncoding[source]);
   }
   const body = c.signing === 'body-changed' ? Buffer.concat([c.body, Buffer.from('&x=1 ')]) : c.body;
   const contentType = c.contentType ?? nativeContentType[source];
