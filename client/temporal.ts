@@ -16,7 +16,7 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { parseKeyring } from '../lib/keyring';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { providerKey, tenantKey } from '../workflows/search-attributes';
 import { providerCallWorkflowId, type ProviderCallInput } from '../workflows/call-types';
 import type { batch } from '../workflows/batches';
@@ -35,7 +35,7 @@ export function payloadDataConverterFromKeys(keys: string | undefined): { payloa
   if (!keys?.trim()) return undefined;
   const parsed = parseKeyring(keys);
   if ('problems' in parsed) throw new Error(`PAYLOAD_ENCRYPTION_KEYS: ${parsed.problems.join('; ')}`);
-  return { payloadCodecs: [new AesGcmPayloadCodec(parsed.keyring)] };
+  return payloadDataConverter(parsed.keyring);
 }
 
 export {

@@ -183,6 +183,11 @@ export function batchUpdateResult(params: BatchWriteRangesParams, answer: sheets
   };
 }
 
+/** The ValueRange a single-range write sends. */
+function valueRange(params: WriteRangeParams | AppendRowsParams): sheets_v4.Schema$ValueRange {
+  return { range: params.range, values: params.values, ...(params.majorDimension ? { majorDimension: params.majorDimension } : {}) };
+}
+
 const readRange: OperationAdapter<ReadRangeParams> = {
   params: readRangeParams,
   async run(params, ctx) {
@@ -200,7 +205,7 @@ const writeRange: OperationAdapter<WriteRangeParams> = {
           spreadsheetId: params.spreadsheetId,
           range: params.range,
           valueInputOption: params.valueInputOption,
-          requestBody: { range: params.range, values: params.values, ...(params.majorDimension ? { majorDimension: params.majorDimension } : {}) },
+          requestBody: valueRange(params),
         },
         options,
       ),
@@ -219,7 +224,7 @@ const appendRows: OperationAdapter<AppendRowsParams> = {
           range: params.range,
           valueInputOption: params.valueInputOption,
           insertDataOption: params.insertDataOption,
-          requestBody: { range: params.range, values: params.values, ...(params.majorDimension ? { majorDimension: params.majorDimension } : {}) },
+          requestBody: valueRange(params),
         },
         options,
       ),

@@ -280,6 +280,25 @@ function valueInputOption(req: ParsedRequest, body: Record<string, unknown> | nu
   return { userEntered: option === 'USER_ENTERED' };
 }
 
+/**
+ * What a single-range write (PUT values, POST :append) checks first, in Google's order: token and
+ * spreadsheet, valueInputOption, the range. An answer when one is refused.
+ */
+function singleRangeWrite(
+  req: ParsedRequest,
+  params: Record<string, string | undefined>,
+  state: Parameters<ProviderModule['routes'][number]['handle']>[2],
+): FakeResponse | { option: { userEntered: boolean }; text: string; range: GridRange; body: Record<string, unknown> } {
+  const rejected = rejectToken(req, state, false) ?? missing(params.spreadsheetId!);
+  if (rejected) return rejected;
+  const option = valueInputOption(req, null);
+  if ('status' in option) return option;
+  const text = params.range!;
+  const range = parseA1(text, SHEET_NAMES);
+  if (!range) return unparseable(text);
+  return { option, text, range, body: isRecord(req.body) ? req.body : {} };
+}
+
 export const googleSheets: ProviderModule = {
   id: 'google-sheets',
   routes: [
@@ -316,14 +335,9 @@ export const googleSheets: ProviderModule = {
       path: VALUES,
       operation: 'writeRange',
       handle(req, params, state) {
-        const rejected = rejectToken(req, state, false) ?? missing(params.spreadsheetId!);
-        if (rejected) return rejected;
-        const option = valueInputOption(req, null);
-        if ('status' in option) return option;
-        const text = params.range!;
-        const range = parseA1(text, SHEET_NAMES);
-        if (!range) return unparseable(text);
-        const body = isRecord(req.body) ? req.body : {};
+        const checked = singleRangeWrite(req, params, state);
+        if ('status' in checked) return checked;
+        const { option, text, range, body } = checked;
         if (typeof body.range === 'string' && body.range !== text) {
           return googleError(400, `Requested writing within range [${text}], but tried writing within [${body.range}]`);
         }
@@ -339,14 +353,9 @@ export const googleSheets: ProviderModule = {
       path: APPEND,
       operation: 'appendRows',
       handle(req, params, state) {
-        const rejected = rejectToken(req, state, false) ?? missing(params.spreadsheetId!);
-        if (rejected) return rejected;
-        const option = valueInputOption(req, null);
-        if ('status' in option) return option;
-        const text = params.range!;
-        const range = parseA1(text, SHEET_NAMES);
-        if (!range) return unparseable(text);
-        const body = isRecord(req.body) ? req.body : {};
+        const checked = singleRangeWrite(req, params, state);
+        if ('status' in checked) return checked;
+        const { option, range, body } = checked;
         const rows = rowsOf(body.values ?? [], body.majorDimension);
         if (!rows) return googleError(400, "Invalid value at 'data.values'");
         // The table is the data found at the range; the rows go after its last non-empty row.
