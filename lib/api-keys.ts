@@ -25,6 +25,15 @@ export interface ApiKeyInfo {
 
 const KEY_FORMAT = /^sy_([a-z0-9]{12})_([A-Za-z0-9_-]{32})$/;
 
+/**
+ * The key id and secret of a presented key, or null when it does not have the key's shape. The
+ * secret is base64url, so it may itself hold '_' (even first): split by the format, never on '_'.
+ */
+export function parseApiKey(presented: string): { keyId: string; secret: string } | null {
+  const match = KEY_FORMAT.exec(presented);
+  return match ? { keyId: match[1]!, secret: match[2]! } : null;
+}
+
 function sha256(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
@@ -84,9 +93,9 @@ export function looksLikeApiKey(credential: string): boolean {
 
 /** The live key's tenant and role, or null for a malformed, unknown, revoked or wrong key. */
 export async function verifyApiKey(pool: Pool, presented: string): Promise<{ keyId: string; tenant: string; role: Role } | null> {
-  const match = KEY_FORMAT.exec(presented);
-  if (!match) return null;
-  const [, keyId, secret] = match as unknown as [string, string, string];
+  const parsed = parseApiKey(presented);
+  if (!parsed) return null;
+  const { keyId, secret } = parsed;
   const { rows } = await pool.query(`SELECT tenant, role, secret_sha256 FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL`, [keyId]);
   const row = rows[0] as { tenant: string; role: Role; secret_sha256: Buffer } | undefined;
   if (!row || !timingSafeEqual(row.secret_sha256, sha256(secret))) return null;

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
-import { roles, type Role } from '../../lib/api-keys';
+import { parseApiKey, roles, type Role } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { expressRoutes } from '../support/express-routes';
@@ -88,7 +88,7 @@ describe('API keys', () => {
     const listed = (await (await api.fetch('/api-keys')).json()) as { keys: Array<Record<string, unknown>> };
     const entry = listed.keys.find((k) => k.keyId === keyId)!;
     expect(entry).toMatchObject({ role: 'service', name: 'billing', revokedAt: null });
-    expect(JSON.stringify(listed)).not.toContain(key.split('_')[2]);
+    expect(JSON.stringify(listed)).not.toContain(parseApiKey(key)!.secret);
     expect((await fetch(`${api.url}/calls/call:x:y:z`, { headers: { 'x-api-key': key } })).status).toBe(404);
     expect((await api.fetch(`/api-keys/${keyId}`, { method: 'DELETE' })).status).toBe(204);
     const refused = await fetch(`${api.url}/calls/call:x:y:z`, { headers: bearer(key) });
@@ -166,7 +166,7 @@ describe('tenant scoping: another tenant gets 404 for each resource', () => {
     expect(((await (await asOther(`/deliveries?subscriber=${id}`)).json()) as { deliveries: unknown[] }).deliveries).toEqual([]);
     expect(((await (await asOther('/subscribers')).json()) as { subscribers: unknown[] }).subscribers).toEqual([]);
 
-    const keyId = (await api.keyFor('service')).split('_')[1]!;
+    const keyId = parseApiKey(await api.keyFor('service'))!.keyId;
     expect((await asOther(`/api-keys/${keyId}`, { method: 'DELETE' })).status).toBe(404);
     expect(((await (await asOther('/api-keys')).json()) as { keys: Array<{ keyId: string }> }).keys.map((k) => k.keyId)).not.toContain(keyId);
   });

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Pool } from 'pg';
+import { parseApiKey } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import { projectRoot } from '../../lib/paths';
 import { deliveryWorkflowId } from '../../workflows/delivery-types';
@@ -66,7 +67,7 @@ async function auditRows(tenant: string, count: number): Promise<Row[]> {
   });
 }
 
-const keyIdOf = (key: string) => key.split('_')[1]!;
+const keyIdOf = (key: string) => parseApiKey(key)!.keyId;
 
 function send(key: string, method: string, route: string, body?: unknown): Promise<Response> {
   return fetch(`${api.url}${route}`, {
@@ -145,7 +146,7 @@ test('each audited action through the API leaves exactly one row: actor, role, t
   expect(rows.find((r) => r.action === 'subscriber.update')!.detail).toEqual({ changed: ['eventTypes'] });
   expect(rows.find((r) => r.action === 'alert.ack')!.detail).toEqual({ by: 'oncall-ann' });
   const stored = JSON.stringify(rows);
-  for (const secret of [subscriber.signingSecret, newKey.key, newKey.key.split('_')[2]!, 'secret-path-token', admin, operator]) expect(stored).not.toContain(secret);
+  for (const secret of [subscriber.signingSecret, newKey.key, parseApiKey(newKey.key)!.secret, 'secret-path-token', admin, operator]) expect(stored).not.toContain(secret);
 
   // GET /audit: the same rows, newest first, filtered by action and time.
   const listed = await send(admin, 'GET', '/audit');
@@ -221,5 +222,5 @@ test('keys created and revoked by the CLI straight in PostgreSQL are recorded as
   ]);
   expect(rows[0]!.actor_id).not.toBe('');
   expect(rows[0]!.detail).toEqual({ role: 'service', name: 'from cli' });
-  expect(JSON.stringify(rows)).not.toContain(created.key.split('_')[2]!);
+  expect(JSON.stringify(rows)).not.toContain(parseApiKey(created.key)!.secret);
 });
