@@ -1,7 +1,7 @@
 /**
  * The operator CLI, `npx switchyard <command>`: send a correctly signed test webhook, look at
- * events and calls, retry and replay, acknowledge alerts, manage API keys, show provider health
- * and budgets. Every HTTP request goes through the typed client (client/index.ts); `keys` goes to
+ * events and calls, retry and replay, acknowledge alerts, manage API keys and webhook signing
+ * secrets, read the audit log, show provider health and budgets. Every HTTP request goes through the typed client (client/index.ts); `keys` goes to
  * PostgreSQL directly when no credential is given (so the first admin key can be made), and those
  * key changes are written to the audit log as actor `cli` (the OS user).
  *
@@ -15,6 +15,7 @@ import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../li
 import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
 import { createPool } from '../lib/db';
+import { readStdin } from '../lib/stdin';
 import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
 import { loadWebhookSources, type WebhookSource } from '../api/webhook-sources';
 import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError, webhookPath, type CallParams } from '../client';
@@ -176,11 +177,40 @@ async function keysRevoke(keyId: string, options: { db?: boolean }, command: Com
   print({ revoked: true, keyId }, `revoked ${keyId}`);
 }
 
+// ---------------------------------------------------------------- webhook signing secrets (API, admin)
+
+/** `--not-after`: an ISO time, or `never` (kept as the word: commander turns a parsed null into ''). */
+function notAfterOption(value: string): string {
+  if (value !== 'never' && Number.isNaN(Date.parse(value))) throw new UsageError(`--not-after: "${value}" is neither an ISO time nor "never"`);
+  return value;
+}
+
+const notAfterOf = (option: string) => (option === 'never' ? null : option);
+
+async function webhookSecretsAdd(source: string, options: { generate?: boolean; notAfter?: string }, command: Command): Promise<void> {
+  const client = clientFor(command);
+  let secret: string | undefined;
+  if (!options.generate) {
+    // From stdin, never argv: `printf %s "$SECRET" | switchyard webhook-secrets add stripe`.
+    if (process.stdin.isTTY) process.stderr.write(`paste ${source}'s signing secret, then Ctrl-D:\n`);
+    secret = (await readStdin()).replace(/\r?\n$/, '');
+    if (secret.length === 0) throw new UsageError('no secret on stdin (or use --generate where Switchyard chooses it)');
+  }
+  const created = await client.addWebhookSecret({ source, ...(secret === undefined ? { generate: true } : { secret }), notAfter: options.notAfter === undefined ? undefined : notAfterOf(options.notAfter) });
+  if (created.secret !== undefined) {
+    // The generated secret alone on stdout, to configure the sender with; it is not shown again.
+    print(created, created.secret);
+    if (!jsonOutput) process.stderr.write(`(secret ${created.id} for ${created.source}, fingerprint ${created.fingerprint}: shown once, configure the sender with it now)\n`);
+  } else {
+    print(created, `stored ${created.id} for ${created.source} (fingerprint ${created.fingerprint})`);
+  }
+}
+
 // ---------------------------------------------------------------- the program
 
 function buildProgram(): Command {
   const program = new Command('switchyard')
-    .description('Operate Switchyard: test webhooks, events, calls, deliveries, alerts, API keys, provider health and budgets')
+    .description('Operate Switchyard: test webhooks, events, calls, deliveries, alerts, API keys, webhook secrets, the audit log, provider health and budgets')
     .addOption(new Option('--url <url>', 'the API').env('SWITCHYARD_URL').default(`http://127.0.0.1:${process.env.PORT ?? 3000}`))
     .addOption(new Option('--key <apiKey>', 'API key or token').env('SWITCHYARD_API_KEY'))
     .option('--tenant <tenant>', "act on /tenants/<tenant>/… (must be the key's tenant); keys and send-webhook: that tenant")
@@ -312,6 +342,50 @@ function buildProgram(): Command {
     .action(keysCreate);
   keys.command('list').option('--db', 'read DATABASE_URL even when a key is given').action(keysList);
   keys.command('revoke').argument('<keyId>').option('--db', 'write to DATABASE_URL even when a key is given').action(keysRevoke);
+
+  const webhookSecrets = program.command('webhook-secrets').description("the tenant's stored webhook signing secrets (admin key)");
+  webhookSecrets
+    .command('add')
+    .description("store a source's signing secret, read from stdin; --generate where Switchyard chooses it (shown once)")
+    .argument('<source>', 'a configured source: stripe, twilio, standard, github, google-calendar, generic:<name>')
+    .option('--generate', 'make a new secret (standard, github, google channels, generic HMAC sources)')
+    .option('--not-after <iso>', 'end of its rotation window', notAfterOption)
+    .action(webhookSecretsAdd);
+  webhookSecrets
+    .command('list')
+    .option('--source <source>')
+    .action(async (options: { source?: string }, command: Command) => {
+      const list = await clientFor(command).listWebhookSecrets(options);
+      print(list, table(list.webhookSecrets.map((w) => [w.id, w.source, w.fingerprint, w.createdAt, w.notAfter ? `until ${w.notAfter}` : 'live'])));
+    });
+  webhookSecrets
+    .command('expire')
+    .description('end the rotation window: from then on the secret no longer verifies')
+    .argument('<secretId>')
+    .option('--not-after <iso>', 'when (default: now); "never" reopens it', notAfterOption)
+    .action(async (id: string, options: { notAfter?: string }, command: Command) => {
+      const info = await clientFor(command).setWebhookSecretNotAfter(id, notAfterOf(options.notAfter ?? new Date().toISOString()));
+      print(info, `${info.id} (${info.source}): ${info.notAfter ? `verifies until ${info.notAfter}` : 'live'}`);
+    });
+  webhookSecrets
+    .command('remove')
+    .argument('<secretId>')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      await clientFor(command).deleteWebhookSecret(id);
+      print({ removed: true, id }, `removed ${id}`);
+    });
+
+  program
+    .command('audit')
+    .description("the tenant's audit log, newest first (admin key)")
+    .option('--action <action>', 'e.g. key.create, subscriber.update, delivery.replay')
+    .option('--from <iso>')
+    .option('--to <iso>')
+    .option('--limit <n>', 'at most n (default 100)', positiveInt)
+    .action(async (options: { action?: 'key.create'; from?: string; to?: string; limit?: number }, command: Command) => {
+      const list = await clientFor(command).listAudit(options);
+      print(list, table(list.entries.map((e) => [e.at, `${e.actor.kind}:${e.actor.id}`, e.action, show(e.target), e.outcome])));
+    });
 
   program
     .command('health')

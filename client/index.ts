@@ -45,6 +45,12 @@ export type ApiKeyInput = z.input<typeof schemas.apiKeyBody>;
 export type ApiKeyInfo = z.infer<typeof schemas.apiKeyInfo>;
 export type ApiKeyCreated = z.infer<typeof schemas.apiKeyCreated>;
 export type ApiKeyList = z.infer<typeof schemas.apiKeyList>;
+export type WebhookSecretInput = z.input<typeof schemas.webhookSecretBody>;
+export type WebhookSecretInfo = z.infer<typeof schemas.webhookSecretInfo>;
+export type WebhookSecretCreated = z.infer<typeof schemas.webhookSecretCreated>;
+export type WebhookSecretList = z.infer<typeof schemas.webhookSecretList>;
+export type AuditQuery = WithLimit<z.input<typeof schemas.auditQuery>>;
+export type AuditList = z.infer<typeof schemas.auditList>;
 export type WebhookAccepted = z.infer<typeof schemas.webhookAccepted>;
 export type ReadyAnswer = z.infer<typeof schemas.readyAnswer>;
 export type ErrorAnswer = z.infer<typeof schemas.errorAnswer>;
@@ -353,6 +359,34 @@ export class SwitchyardClient {
 
   async revokeApiKey(keyId: string): Promise<void> {
     await this.request<unknown>('DELETE', `/api-keys/${seg(keyId)}`);
+  }
+
+  // ------------------------------------------------------------ webhook signing secrets (admin)
+
+  /** Stores a source's signing secret (encrypted); with `generate: true` the new `secret` is in this answer only. */
+  async addWebhookSecret(input: WebhookSecretInput): Promise<WebhookSecretCreated> {
+    return (await this.request<WebhookSecretCreated>('POST', '/webhook-secrets', { body: input })).body;
+  }
+
+  /** Metadata and fingerprints, never a value. */
+  async listWebhookSecrets(query: { source?: string } = {}): Promise<WebhookSecretList> {
+    return (await this.request<WebhookSecretList>('GET', '/webhook-secrets', { query })).body;
+  }
+
+  /** Ends (or, with null, reopens) the secret's rotation window: from `notAfter` on it no longer verifies. */
+  async setWebhookSecretNotAfter(id: string, notAfter: string | null): Promise<WebhookSecretInfo> {
+    return (await this.request<WebhookSecretInfo>('PATCH', `/webhook-secrets/${seg(id)}`, { body: { notAfter } })).body;
+  }
+
+  async deleteWebhookSecret(id: string): Promise<void> {
+    await this.request<unknown>('DELETE', `/webhook-secrets/${seg(id)}`);
+  }
+
+  // ------------------------------------------------------------ audit log (admin)
+
+  /** The tenant's operator and admin actions, newest first. */
+  async listAudit(query: AuditQuery = {}): Promise<AuditList> {
+    return (await this.request<AuditList>('GET', '/audit', { query })).body;
   }
 
   // ------------------------------------------------------------ plumbing

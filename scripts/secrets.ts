@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { Pool } from 'pg';
 import { loadConfig } from '../lib/config';
 import { createPool } from '../lib/db';
+import { readStdin } from '../lib/stdin';
 import type { Keyring } from '../lib/keyring';
 import { loadRegistry, type ProviderRegistry } from '../lib/registry';
 import { NoKeyringError } from '../lib/secret-box';
@@ -118,12 +119,6 @@ export async function secretsCommand(argv: string[], io: SecretsCommandIo): Prom
     return 0;
   }
   throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function main(): Promise<void> {

@@ -2,8 +2,9 @@
  * The operator CLI as a user runs it: the compiled `node dist/cli/switchyard.js` (built by
  * `npm test`'s set-up) as a child process against a running test API and worker. A signed test
  * webhook for every signable source is accepted and shows up in `events show`; `keys create`
- * makes a working key straight in PostgreSQL; `--json` parses; exit codes 1, 2 and 3 mean what
- * they say.
+ * makes a working key straight in PostgreSQL; `webhook-secrets` stores, lists, expires and removes
+ * signing secrets (a supplied one read from stdin) and `audit` lists those actions; `--json`
+ * parses; exit codes 1, 2 and 3 mean what they say.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -39,9 +40,10 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs the built CLI; `input` is written to its stdin, which is then closed. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [cliEntry, ...args],
       {
@@ -60,6 +62,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input);
   });
 }
 
@@ -161,4 +164,75 @@ test('exit codes: 2 bad usage, 3 API unreachable, 1 API error naming status and 
   const budgets = await cli(['budgets', '--json', '--key', key]);
   expect(budgets.code).toBe(0);
   expect(Array.isArray((JSON.parse(budgets.stdout) as { budgets: unknown }).budgets)).toBe(true);
+});
+
+test('webhook-secrets add (generated, or supplied on stdin), list, expire, remove; audit lists it; admins only', async () => {
+  const admin = await api.keyFor('admin');
+  const generated = await cli(['webhook-secrets', 'add', 'standard', '--generate', '--key', admin]);
+  expect(generated.code).toBe(0);
+  const standardSecret = generated.stdout.trim();
+  expect(standardSecret).toMatch(/^whsec_/);
+  expect(generated.stderr).toContain('shown once');
+
+  const suppliedValue = 'gh-cli-supplied-secret-1';
+  const supplied = await cli(['webhook-secrets', 'add', 'github', '--json', '--key', admin], {}, `${suppliedValue}\n`);
+  expect(supplied.code).toBe(0);
+  const github = JSON.parse(supplied.stdout) as { id: string; source: string; fingerprint: string };
+  expect(github).toMatchObject({ source: 'github' });
+  expect(github).not.toHaveProperty('secret');
+  expect(supplied.stdout).not.toContain(suppliedValue);
+
+  // Bad input: exit 2 and nothing stored.
+  const empty = await cli(['webhook-secrets', 'add', 'github', '--key', admin]);
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toContain('no secret on stdin');
+  expect((await cli(['webhook-secrets', 'expire', github.id, '--not-after', 'soon', '--key', admin])).code).toBe(2);
+  const refused = await cli(['webhook-secrets', 'add', 'stripe', '--generate', '--key', admin]);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('400 invalid_request');
+
+  const listed = await cli(['webhook-secrets', 'list', '--json', '--key', admin]);
+  expect(listed.code).toBe(0);
+  const list = JSON.parse(listed.stdout) as { webhookSecrets: Array<{ id: string; source: string }> };
+  expect(list.webhookSecrets.map((w) => w.source).sort()).toEqual(['github', 'standard']);
+  expect(listed.stdout).not.toContain(suppliedValue);
+  expect(listed.stdout).not.toContain(standardSecret);
+
+  const expired = await cli(['webhook-secrets', 'expire', github.id, '--not-after', '2000-01-01T00:00:00Z', '--json', '--key', admin]);
+  expect(expired.code).toBe(0);
+  expect(JSON.parse(expired.stdout)).toMatchObject({ id: github.id, notAfter: '2000-01-01T00:00:00.000Z' });
+  const reopened = await cli(['webhook-secrets', 'expire', github.id, '--not-after', 'never', '--json', '--key', admin]);
+  expect(reopened).toMatchObject({ code: 0, stderr: '' });
+  expect(JSON.parse(reopened.stdout)).toMatchObject({ id: github.id, notAfter: null });
+
+  expect((await cli(['webhook-secrets', 'remove', github.id, '--key', admin])).code).toBe(0);
+  const again = await cli(['webhook-secrets', 'remove', github.id, '--key', admin]);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain('404 not_found');
+
+  // Audit rows are written once each answer is sent: the two stored and the refused one.
+  const audit = await eventually(async () => {
+    const run = await cli(['audit', '--action', 'webhook-secret.create', '--json', '--key', admin]);
+    return run.code === 0 && (JSON.parse(run.stdout) as { entries: unknown[] }).entries.length >= 3 ? run : undefined;
+  }, 10_000);
+  const entries = (JSON.parse(audit.stdout) as { entries: Array<{ action: string; outcome: string }> }).entries;
+  expect(entries.map((e) => [e.action, e.outcome]).sort()).toEqual([
+    ['webhook-secret.create', 'done'],
+    ['webhook-secret.create', 'done'],
+    ['webhook-secret.create', 'failed'],
+  ]);
+  expect(audit.stdout).not.toContain(suppliedValue);
+  expect(audit.stdout).not.toContain(standardSecret);
+  const table = await eventually(async () => {
+    const run = await cli(['audit', '--key', admin]);
+    return run.stdout.includes('webhook-secret.delete') ? run : undefined;
+  }, 10_000);
+  expect(table.code).toBe(0);
+
+  const operator = await api.keyFor('operator');
+  for (const args of [['audit'], ['webhook-secrets', 'list']]) {
+    const denied = await cli([...args, '--key', operator]);
+    expect([args.join(' '), denied.code]).toEqual([args.join(' '), 1]);
+    expect(denied.stderr).toContain('403');
+  }
 });
