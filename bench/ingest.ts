@@ -7,8 +7,10 @@
  *   (c) raw node:http answering 202 with no work;
  *   (d) end to end: webhooks/s fully completed (ledger row `completed`), the (a) load drained;
  *   (e) worker RSS at steady state and per 1 000 cached (open) workflows.
- * Prints a table with the ratios (a)/(b) and (a)/(c) and writes bench/results/ingest.json.
- *   node dist/bench/ingest.js [--duration=10] [--connections=8] [--warmup=5] [--cached=1000] [--cpu-prof]
+ * Payloads are encrypted as `npm start` and production run them (a keyring made for the run, the
+ * worker, the API and (b)'s client all with the codec); `--payloads=plain` measures without.
+ * Prints a table with the ratios (a)/(b) and (a)/(c) and writes bench/results/ingest.json (ingest-plain.json).
+ *   node dist/bench/ingest.js [--duration=10] [--connections=8] [--warmup=5] [--cached=1000] [--payloads=encrypted|plain] [--cpu-prof]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,8 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createPool } from '../lib/db';
+import { newKeyringEntry, parseKeyring, type Keyring } from '../lib/keyring';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { projectRoot } from '../lib/paths';
 import { eventTypeKey, providerKey, tenantKey } from '../workflows/search-attributes';
 import { webhookWorkflowId, type WebhookEvent } from '../workflows/webhook-types';
@@ -34,18 +38,22 @@ interface Args {
   warmup: number;
   cached: number;
   cpuProf: boolean;
+  payloads: 'encrypted' | 'plain';
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { duration: 10, connections: 8, warmup: 5, cached: 1000, cpuProf: false };
+  const args: Args = { duration: 10, connections: 8, warmup: 5, cached: 1000, cpuProf: false, payloads: 'encrypted' };
   for (const arg of argv) {
     const [name, value] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
     if (name === 'cpu-prof') args.cpuProf = true;
-    else if (name === 'duration' || name === 'connections' || name === 'warmup' || name === 'cached') {
+    else if (name === 'payloads') {
+      if (value !== 'encrypted' && value !== 'plain') throw new Error(`--payloads is encrypted or plain, got "${value}"`);
+      args.payloads = value;
+    } else if (name === 'duration' || name === 'connections' || name === 'warmup' || name === 'cached') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < (name === 'warmup' || name === 'cached' ? 0 : 1)) throw new Error(`--${name} needs a whole number, got "${value}"`);
       args[name] = n;
-    } else throw new Error(`unknown argument "${arg}" (--duration=s --connections=n --warmup=s --cached=n --cpu-prof)`);
+    } else throw new Error(`unknown argument "${arg}" (--duration=s --connections=n --warmup=s --cached=n --payloads=encrypted|plain --cpu-prof)`);
   }
   return args;
 }
@@ -249,17 +257,24 @@ async function main(): Promise<void> {
   const resultsDir = path.join(projectRoot, 'bench', 'results');
   const profileDir = path.join(resultsDir, 'profiles', run);
   if (args.cpuProf) mkdirSync(profileDir, { recursive: true });
-  say(`ingest: ${args.connections} connections, ${args.duration} s per phase, ${args.warmup} s warm-up; starting the stack…`);
+  say(`ingest: ${args.connections} connections, ${args.duration} s per phase, ${args.warmup} s warm-up, ${args.payloads} payloads; starting the stack…`);
+  const keyringEntry = args.payloads === 'encrypted' ? newKeyringEntry('bench-payload-1') : undefined;
+  const keyring = keyringEntry === undefined ? undefined : (parseKeyring(keyringEntry) as { keyring: Keyring }).keyring;
 
   const stack: Stack = await startStack({
     databaseUrl,
-    env: { STRIPE_WEBHOOK_SECRETS: SIGNING_SECRET, DEFAULT_TENANT: tenant, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    env: {
+      STRIPE_WEBHOOK_SECRETS: SIGNING_SECRET,
+      DEFAULT_TENANT: tenant,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
+    },
     nodeFlags: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     log: say,
   });
   const pool = createPool(databaseUrl, { max: 2 });
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: payloadDataConverter(keyring) });
   const pids: Record<string, number> = { 'temporal server': stack.temporalPid, worker: stack.worker.pid, api: stack.api.pid };
   const memory: Array<{ at: number; phase: string; workerRss: number; apiRss: number }> = [];
   let phase = 'start';
@@ -383,7 +398,7 @@ async function main(): Promise<void> {
     const ms = (r: LoadResult): string => `${r.p50Ms} / ${r.p99Ms}`;
     const lines = [
       '',
-      `| measurement (${args.connections} connections, ${args.duration} s) | per second | p50 / p99 ms | failures | busy cores: temporal / worker / HTTP server / load gen (machine busy) |`,
+      `| measurement (${args.connections} connections, ${args.duration} s, ${args.payloads} payloads) | per second | p50 / p99 ms | failures | busy cores: temporal / worker / HTTP server / load gen (machine busy) |`,
       '|---|---|---|---|---|',
       ...(
         [
@@ -423,7 +438,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const out = path.join(resultsDir, 'ingest.json');
+    const out = path.join(resultsDir, args.payloads === 'plain' ? 'ingest-plain.json' : 'ingest.json');
     mkdirSync(resultsDir, { recursive: true });
     const report = {
       at: new Date().toISOString(),

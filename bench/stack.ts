@@ -120,8 +120,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     await prepareNamespace(server.address, 'default');
     const [apiPort, workerMetricsPort, sdkMetricsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-    // ALERT_* channels of the caller's shell must not be notified by a benchmark's alerts.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ALERT_')));
+    // ALERT_* channels of the caller's shell must not be notified by a benchmark's alerts; whether
+    // payloads are encrypted is the benchmark's choice (options.env), not the shell's.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ALERT_') && !key.startsWith('PAYLOAD_ENCRYPTION_KEYS')));
     const env: NodeJS.ProcessEnv = {
       ...inherited,
       TEMPORAL_ADDRESS: server.address,
