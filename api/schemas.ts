@@ -37,6 +37,8 @@ export const bookingBody = z.object({
   end: isoDateTime,
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
   email: z.string().email(),
+  /** The payer's saved PayPal wallet: lets PayPal, Stripe's backup, capture without the payer's approval. */
+  paypalVaultId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a PayPal vault id: 1-128 letters, digits, _ or -').optional(),
 });
 
 export const batchItemBody = z.object({

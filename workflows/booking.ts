@@ -92,7 +92,8 @@ export async function bookingSaga(booking: BookingRequest): Promise<BookingResul
     let chargedBy: string;
     let chargeId: string;
     if (patched('payment-failover')) {
-      const charge = await step('charge', booking.paymentProvider ?? 'stripe', 'charge', payment);
+      const vault = booking.paypalVaultId === undefined ? {} : { paypalVaultId: booking.paypalVaultId };
+      const charge = await step('charge', booking.paymentProvider ?? 'stripe', 'charge', { ...payment, ...vault });
       chargedBy = charge.servedBy;
       chargeId = String(charge.data.chargeId);
       status.paymentIntentId = typeof charge.data.paymentIntentId === 'string' ? charge.data.paymentIntentId : null;

@@ -103,6 +103,11 @@ export interface BookingRequest {
    * failover backups (PayPal for Stripe) take over when it is down.
    */
   paymentProvider?: string;
+  /**
+   * The payer's saved PayPal wallet (vault id): an order PayPal creates with it needs no approval
+   * by the payer, so a failover to PayPal can capture at once. Stripe ignores it.
+   */
+  paypalVaultId?: string;
 }
 
 export type BookingStep = 'charge' | 'calendar' | 'sms' | 'email';

@@ -60,12 +60,12 @@ const booking: Omit<BookingRequest, 'tenant'> = {
   paymentProvider: stripeName,
 };
 
-async function book(): Promise<{ outcome: BookingResult | ApplicationFailure; status: BookingStatus }> {
+async function book(change: Partial<BookingRequest> = {}): Promise<{ outcome: BookingResult | ApplicationFailure; status: BookingStatus }> {
   const workflowId = bookingWorkflowId(config.DEFAULT_TENANT, randomUUID());
   const handle = await api.workflows.start('bookingSaga', {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId,
-    args: [{ tenant: config.DEFAULT_TENANT, ...booking }],
+    args: [{ tenant: config.DEFAULT_TENANT, ...booking, ...change }],
   });
   let outcome: BookingResult | ApplicationFailure;
   try {
@@ -102,8 +102,11 @@ test('(b) Stripe failing opens its circuit and fails over; the next booking skip
   const captureRequestsBefore = fakes.requests({ provider: 'paypal', operation: 'captureOrder' }).length;
   fakes.addFault({ provider: 'paypal', operation: 'captureOrder', kind: 'timeout', times: 1 });
 
-  const second = await book();
+  // With the payer's saved wallet, as a real PayPal capture of an unapproved order needs.
+  const second = await book({ paypalVaultId: 'vault-test-1' });
   expect(second.outcome).toMatchObject({ chargedBy: paypalName, paymentIntentId: null });
+  const order = fakes.requests({ provider: 'paypal', operation: 'createOrder' }).at(-1)!;
+  expect(order.body).toMatchObject({ payment_source: { paypal: { vault_id: 'vault-test-1' } } });
   const result = second.outcome as BookingResult;
   expect(second.status).toMatchObject({ status: 'completed', chargedBy: paypalName, chargeId: result.chargeId });
   expect(stripeCharges()).toHaveLength(stripeBefore); // open circuit: Stripe not even asked

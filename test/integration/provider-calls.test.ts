@@ -237,11 +237,11 @@ describe('booking saga', () => {
     phone: '+14155550100',
     email: 'guest@example.com',
   };
-  const book = async (key = randomUUID()) => {
+  const book = async (key = randomUUID(), change: Record<string, unknown> = {}) => {
     const res = await api.fetch(`/bookings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(booking),
+      body: JSON.stringify({ ...booking, ...change }),
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
@@ -250,6 +250,14 @@ describe('booking saga', () => {
     const answer = await book();
     expect(answer.json).toMatchObject({ status: 'completed' });
     expect(answer.json.result).toMatchObject({ paymentIntentId: expect.stringMatching(/^pi_/) as unknown, smsSentBy: 'twilio' });
+  });
+
+  test("a PayPal vault id is accepted for the failover and never reaches Stripe's charge", async () => {
+    const answer = await book(randomUUID(), { paypalVaultId: 'vault-abc_1' });
+    expect(answer.json).toMatchObject({ status: 'completed' });
+    const charge = fakes.requests({ provider: 'stripe', operation: 'createPaymentIntent' }).at(-1)!;
+    expect(charge.body).toMatchObject({ amount: String(booking.amount) });
+    expect(JSON.stringify(charge.body)).not.toContain('vault');
   });
 
   test('a failed confirmation undoes the calendar event and refunds the payment, in reverse order', async () => {
@@ -277,10 +285,10 @@ describe('booking saga', () => {
     const res = await api.fetch(`/bookings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ ...booking, phone: '555', email: 'nope' }),
+      body: JSON.stringify({ ...booking, phone: '555', email: 'nope', paypalVaultId: 'not a vault id' }),
     });
     expect(res.status).toBe(400);
-    expect(Object.keys(((await res.json()) as { fields: object }).fields).sort()).toEqual(['email', 'phone']);
+    expect(Object.keys(((await res.json()) as { fields: object }).fields).sort()).toEqual(['email', 'paypalVaultId', 'phone']);
     expect(fakes.state().charges).toBe(before);
   });
 });
