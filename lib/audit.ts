@@ -2,7 +2,8 @@
  * The audit log (db/migrations/008_audit_log.sql): who did which operator or admin action, in which
  * tenant, when, on what, and whether it was done. The API records its audited routes (declared in
  * api/access.ts, written by api/audit.ts); the CLI and `npm run api-key` record the key changes
- * they make straight in PostgreSQL, as actor `cli`. Rows are only ever inserted: the database
+ * they make straight in PostgreSQL, as actor `cli`, and `npm run secrets` its credential changes
+ * and master-key rotations, under `systemAuditTenant`. Rows are only ever inserted: the database
  * refuses UPDATE, DELETE and TRUNCATE on the table.
  */
 import { userInfo } from 'node:os';
@@ -23,8 +24,18 @@ export const auditActions = [
   'webhook-secret.create',
   'webhook-secret.update',
   'webhook-secret.delete',
+  'credential.set',
+  'credential.delete',
+  'master-key.rotate',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
+
+/**
+ * The tenant column of system-wide actions (provider credentials, master-key rotation by
+ * `npm run secrets`): no tenant's admins see them through `GET /audit` (a tenant name cannot
+ * start with "*"); operators read them in SQL.
+ */
+export const systemAuditTenant = '*';
 
 export const auditOutcomes = ['done', 'failed', 'denied'] as const;
 export type AuditOutcome = (typeof auditOutcomes)[number];

@@ -6,16 +6,19 @@
  *   npm run secrets -- status [--json]                        rows per table and master key id
  *   npm run secrets -- rotate-master [--batch-size 100]       re-wrap every data key under the first key
  *   npm run secrets -- seal-subscribers                       encrypt plaintext subscriber secrets left from before
+ * Credential changes and rotations are written to the audit log under the system tenant "*"
+ * (lib/audit.ts), as actor `cli` (the OS user); never a value.
  * Exit codes: 0 done, 1 failed (or rows that could not be re-wrapped), 2 bad usage.
  */
 import { parseArgs } from 'node:util';
 import type { Pool } from 'pg';
+import { cliActor, recordAudit, systemAuditTenant, type AuditAction, type AuditActor, type AuditOutcome } from '../lib/audit';
 import { loadConfig } from '../lib/config';
 import { createPool } from '../lib/db';
-import { readStdin } from '../lib/stdin';
 import type { Keyring } from '../lib/keyring';
 import { loadRegistry, type ProviderRegistry } from '../lib/registry';
 import { NoKeyringError } from '../lib/secret-box';
+import { readStdin } from '../lib/stdin';
 import {
   countByMasterKey,
   deleteProviderCredential,
@@ -42,6 +45,13 @@ export interface SecretsCommandIo {
   /** The whole of stdin (for `credentials set`). */
   readInput: () => Promise<string>;
   out: (line: string) => void;
+  /** Who runs it, for the audit log (default: the OS user, as actor `cli`). */
+  actor?: AuditActor;
+}
+
+/** A credential change or a rotation, on record under the system tenant (never a value). */
+function audit(io: SecretsCommandIo, action: AuditAction, target: string | null, detail: Record<string, unknown>, outcome: AuditOutcome = 'done'): Promise<void> {
+  return recordAudit(io.pool, { tenant: systemAuditTenant, actor: io.actor ?? cliActor(), action, target, detail, outcome });
 }
 
 function requireKeyring(keyring: Keyring | undefined): Keyring {
@@ -77,6 +87,7 @@ export async function secretsCommand(argv: string[], io: SecretsCommandIo): Prom
       const value = (await io.readInput()).replace(/\r?\n$/, '');
       if (value === '') throw new UsageError('credentials set reads the value from stdin, and it was empty');
       await setProviderCredential(io.pool, requireKeyring(io.keyring), target.provider, target.field, value);
+      await audit(io, 'credential.set', `${target.provider}.${target.field}`, { masterKeyId: io.keyring!.currentId });
       print({ set: true, ...target }, `stored ${target.provider} ${target.field} (encrypted under master key "${io.keyring!.currentId}"); workers use it within seconds`);
       return 0;
     }
@@ -88,6 +99,7 @@ export async function secretsCommand(argv: string[], io: SecretsCommandIo): Prom
     if (sub === 'delete') {
       const target = credentialTarget(io.registry, rest[0], rest[1]);
       const deleted = await deleteProviderCredential(io.pool, target.provider, target.field);
+      await audit(io, 'credential.delete', `${target.provider}.${target.field}`, {}, deleted ? 'done' : 'failed');
       print({ deleted, ...target }, deleted ? `deleted ${target.provider} ${target.field} (the environment variable applies again)` : `no stored ${target.provider} ${target.field}`);
       return deleted ? 0 : 1;
     }
@@ -109,6 +121,7 @@ export async function secretsCommand(argv: string[], io: SecretsCommandIo): Prom
     const keyring = requireKeyring(io.keyring);
     io.out(`re-wrapping every data key under master key "${keyring.currentId}", ${batchSize} rows per batch`);
     const report = await rotateMasterKey(io.pool, keyring, { batchSize, log: io.out });
+    await audit(io, 'master-key.rotate', keyring.currentId, { rewrapped: report.rewrapped, failed: report.failed.length }, report.failed.length > 0 ? 'failed' : 'done');
     io.out(`done: ${report.rewrapped} re-wrapped, ${report.failed.length} could not be${report.failed.length > 0 ? ' (left unchanged):' : ''}`);
     for (const failure of report.failed) io.out(`  ${failure.table} ${failure.id}: ${failure.reason}`);
     return report.failed.length > 0 ? 1 : 0;

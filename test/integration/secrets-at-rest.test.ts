@@ -299,6 +299,18 @@ test('a provider credential stored in PostgreSQL is what the provider call authe
 
   expect(await secretsCommand(['credentials', 'delete', provider, 'apiKey'], io)).toBe(0);
   expect(await secretsCommand(['credentials', 'delete', provider, 'apiKey'], io)).toBe(1);
+
+  // On record under the system tenant, as the OS user, never with the value.
+  const audited = await pool.query<{ action: string; actor_kind: string; outcome: string; detail: unknown }>(
+    `SELECT action, actor_kind, outcome, detail FROM audit_log WHERE tenant = '*' AND target = $1 ORDER BY at, id`,
+    [`${provider}.apiKey`],
+  );
+  expect(audited.rows.map((r) => [r.action, r.actor_kind, r.outcome])).toEqual([
+    ['credential.set', 'cli', 'done'],
+    ['credential.delete', 'cli', 'done'],
+    ['credential.delete', 'cli', 'failed'],
+  ]);
+  expect(JSON.stringify(audited.rows)).not.toContain('sk_test_stored_in_postgres');
 });
 
 describe('master key rotation, in a database of its own', () => {
@@ -414,6 +426,8 @@ describe('master key rotation, in a database of its own', () => {
       expect(text).toContain('whs_lost0000000000000000: the secret is wrapped under master key "gone-key", which SECRETS_MASTER_KEYS does not list');
       expect(text).toContain('whs_altered0000000000000: the stored secret does not authenticate (ciphertext altered');
       expect(text).toMatch(/done: 11 re-wrapped, 2 could not be/);
+      const rotation = await rotationPool.query(`SELECT tenant, action, target, detail, outcome FROM audit_log WHERE action = 'master-key.rotate'`);
+      expect(rotation.rows).toEqual([{ tenant: '*', action: 'master-key.rotate', target: ringB.currentId, detail: { rewrapped: 11, failed: 2 }, outcome: 'failed' }]);
       for (const secret of [...standardSecrets, 'lost-secret', 'github-secret-altered', 'sk_test_rotation', 'tw_rotation']) expect(text).not.toContain(secret);
 
       // The bad rows are exactly as they were.
