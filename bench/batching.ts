@@ -4,6 +4,7 @@
  * unbatched), in one run, on the real stack (own Temporal dev server, PostgreSQL, in-process
  * worker and API, local fake providers). Reports items, provider requests, the reduction ratio and
  * item latency (provider request time − send time) p50/p99 per priority, as a table and as JSON.
+ * Payloads are encrypted (a keyring made for the run), as `npm start` and production run them.
  *   npm run bench -- [items=1200] [seconds=20]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,10 @@ import { createApiKey } from '../lib/api-keys';
 import { loadConfig } from '../lib/config';
 import { createPool } from '../lib/db';
 import { findFreePort, startDevServer } from '../lib/dev-server';
+import { newKeyringEntry } from '../lib/keyring';
 import { createLogger } from '../lib/logger';
+import { outboundPolicyOf } from '../lib/outbound-policy';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { projectRoot } from '../lib/paths';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig } from '../lib/registry';
 import { prepareNamespace } from '../scripts/prepare';
@@ -100,14 +104,36 @@ async function main(): Promise<void> {
   const registry = Object.fromEntries(
     Object.entries(loadRegistry(env)).map(([name, p]): [string, ProviderConfig] => [name, { ...p, rateLimitPerSecond: 500, budget: null }]),
   );
-  const config = loadConfig({ ...env, TEMPORAL_ADDRESS: server.address, DATABASE_URL: databaseUrl, DEFAULT_TENANT: `bench${Date.now()}`, RATE_LIMIT_PER_KEY_PER_MINUTE: '0', RATE_LIMIT_PER_IP_PER_MINUTE: '0' });
+  const config = loadConfig({
+    ...env,
+    TEMPORAL_ADDRESS: server.address,
+    DATABASE_URL: databaseUrl,
+    DEFAULT_TENANT: `bench${Date.now()}`,
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+    // Payloads encrypted, as npm start and production run: a keyring made for the run.
+    PAYLOAD_ENCRYPTION_KEYS: newKeyringEntry('bench-payload-1'),
+    // The fakes listen on loopback over plain http: allowed as npm start allows them.
+    OUTBOUND_ALLOW: '127.0.0.1',
+    OUTBOUND_ALLOW_HTTP: 'true',
+  });
   await prepareNamespace(server.address, config.TEMPORAL_NAMESPACE);
   const pool = createPool(databaseUrl, { max: 20 });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const workers = await createWorkers({ connection: nativeConnection, namespace: 'default', taskQueue: config.TEMPORAL_TASK_QUEUE, pool, registry, env, providerTaskQueuePrefix: 'provider-' });
+  const workers = await createWorkers({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pool,
+    registry,
+    env,
+    providerTaskQueuePrefix: 'provider-',
+    payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
+    outboundPolicy: outboundPolicyOf(config),
+  });
   const running = workers.run();
   const connection = await Connection.connect({ address: server.address });
-  const workflows = new WorkflowStarter({ connection, namespace: 'default' });
+  const workflows = new WorkflowStarter({ connection, namespace: 'default', dataConverter: payloadDataConverter(config.PAYLOAD_ENCRYPTION_KEYS) });
   const app = createApp({
     config,
     workflows,
