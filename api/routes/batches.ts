@@ -15,13 +15,11 @@ import type { ProviderRegistry } from '../../lib/registry';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
-  awaitItemUpdate,
   batchItemId,
   batchKeyOfItem,
   batchWorkflowId,
   itemStatusQuery,
   type BatchKey,
-  type ItemResult,
 } from '../../workflows/batch-types';
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
@@ -32,6 +30,7 @@ import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
+import { waitUntil } from '../wait-until';
 import { startProviderCall } from '../workflow-starts';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -163,21 +162,15 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     res.status(202).json(answer);
   });
 
-  /** The item's result within `waitMs`, from PostgreSQL or by waiting on the batch's awaitItem update. */
+  /**
+   * The item's result within `waitMs`, from PostgreSQL, where the batch records each item once it
+   * is sent (api/wait-until.ts: no update long-poll cut short). Items outside any batch (critical
+   * ones run as provider calls) have no row to wait for.
+   */
   async function waitForItem(tenant: string, itemId: string, waitMs: number): Promise<Record<string, unknown> | undefined> {
-    const stored = await storedResult(tenant, itemId);
-    if (stored) return itemAnswer(itemId, stored);
-    const key = batchKeyOfItem(tenant, itemId);
-    if (!key) return undefined;
-    try {
-      const result: ItemResult = await workflows.withDeadline(Date.now() + waitMs, () =>
-        workflows.getHandle(batchWorkflowId(key)).executeUpdate(awaitItemUpdate, { args: [itemId] }),
-      );
-      return { itemId, status: result.status, result: result.data, error: result.error, batchSize: result.batchSize };
-    } catch {
-      const late = await storedResult(tenant, itemId);
-      return late ? itemAnswer(itemId, late) : undefined;
-    }
+    if (!batchKeyOfItem(tenant, itemId)) return undefined;
+    const stored = await waitUntil(() => storedResult(tenant, itemId), waitMs);
+    return stored && itemAnswer(itemId, stored);
   }
 
   router.get('/batches/items/:id', async (req: Request<{ id: string }>, res: Response) => {

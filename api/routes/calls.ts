@@ -31,6 +31,7 @@ import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
 import { startBooking, startProviderCall } from '../workflow-starts';
 import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
+import { waitUntil } from '../wait-until';
 
 export interface CallRouteDeps {
   config: Config;
@@ -56,14 +57,23 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     return parsed.data;
   }
 
+  type WorkflowHandle = ReturnType<WorkflowStarter['getHandle']>;
+
   /** Waits up to `?wait=` ms (capped by CALL_WAIT_MS) for the result, then answers. */
   async function answer(req: Request, res: Response, started: StartOutcome): Promise<void> {
     const requested = waitQuery.safeParse(req.query);
     const waitMs = Math.min(requested.success ? (requested.data.wait ?? config.CALL_WAIT_MS) : config.CALL_WAIT_MS, config.CALL_WAIT_MS);
     const base = { workflowId: started.workflowId, runId: started.runId, duplicate: !started.started };
     const handle = workflows.getHandle(started.workflowId);
+    const running = (): void => {
+      // Still running after the wait: the caller polls the Location.
+      res.setHeader('Location', `${req.baseUrl}/${req.path.startsWith('/bookings') ? 'bookings' : 'calls'}/${encodeURIComponent(started.workflowId)}`);
+      res.status(202).json({ ...base, status: 'running' });
+    };
+    if (!(await closedWithin(handle, waitMs, started.started))) return running();
     try {
-      const result: unknown = await workflows.withDeadline(Date.now() + Math.max(waitMs, 1), () => handle.result());
+      // Closed: the result is there, no waiting (the bound is only against a server that stalls).
+      const result: unknown = await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => handle.result());
       res.status(200).json({ ...base, status: 'completed', result });
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
@@ -71,9 +81,23 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
         res.status(200).json({ ...base, status: 'failed', error: { message: cause?.message ?? err.message, type: cause?.type ?? null } });
         return;
       }
-      // Still running after the wait (deadline exceeded): the caller polls the Location.
-      res.setHeader('Location', `${req.baseUrl}/${req.path.startsWith('/bookings') ? 'bookings' : 'calls'}/${encodeURIComponent(started.workflowId)}`);
-      res.status(202).json({ ...base, status: 'running' });
+      running();
+    }
+  }
+
+  /** Whether the execution closes within `waitMs` (api/wait-until.ts); a run this request just started is open, so `wait=0` answers it without asking. */
+  async function closedWithin(handle: WorkflowHandle, waitMs: number, justStarted: boolean): Promise<boolean> {
+    if (waitMs === 0 && justStarted) return false;
+    return (await waitUntil(async () => ((await stillRunning(handle)) ? undefined : true), waitMs)) === true;
+  }
+
+  /** Whether the execution is open; a describe that does not answer counts as open (the caller polls). */
+  async function stillRunning(handle: WorkflowHandle): Promise<boolean> {
+    try {
+      const description = await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => handle.describe());
+      return description.status.name === 'RUNNING';
+    } catch {
+      return true;
     }
   }
 

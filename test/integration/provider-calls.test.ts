@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { cacheMetricsRegistry } from '../../activities/cache';
 import type { ProviderConfig } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';
-import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: circuits, outcomes and budgets are shared state in PostgreSQL. */
 const run = randomUUID().slice(0, 8);
@@ -90,6 +90,29 @@ test('a call runs once; the same Idempotency-Key returns the same workflow and r
 
   const view = await (await api.fetch(`/calls/${encodeURIComponent(first.json.workflowId!)}`)).json();
   expect(view).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', servedBy: 'stripe' });
+});
+
+test('wait=0 answers at once: 202 running for a new or still-running call, the result for a finished duplicate', async () => {
+  fakes.addFault({ provider: 'stripe', kind: 'latency', latencyMs: 1500, times: 1 });
+  const key = randomUUID();
+  const post = async () => {
+    const res = await api.fetch('/calls/stripe/createPaymentIntent?wait=0', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(payment),
+    });
+    return { status: res.status, location: res.headers.get('location'), json: (await res.json()) as CallAnswer['json'] };
+  };
+  const first = await post();
+  expect(first).toMatchObject({ status: 202, json: { status: 'running', duplicate: false } });
+  expect(first.location).toMatch(new RegExp(`/calls/${encodeURIComponent(first.json.workflowId!)}$`));
+  const again = await post();
+  expect(again).toMatchObject({ status: 202, json: { workflowId: first.json.workflowId, status: 'running', duplicate: true } });
+  const done = await eventually(async () => {
+    const answer = await post();
+    return answer.json.status === 'completed' ? answer : undefined;
+  }, 20_000);
+  expect(done).toMatchObject({ status: 200, json: { workflowId: first.json.workflowId, duplicate: true, result: { servedBy: 'stripe' } } });
 });
 
 test("calls are tenant-scoped: the tenant is in the workflow id and another tenant's id answers 404", async () => {
