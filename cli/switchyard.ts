@@ -1,9 +1,10 @@
 /**
  * The operator CLI, `npx switchyard <command>`: send a correctly signed test webhook, look at
  * events and calls, retry and replay, acknowledge alerts, manage API keys and webhook signing
- * secrets, read the audit log, show provider health and budgets. Every HTTP request goes through the typed client (client/index.ts); `keys` goes to
- * PostgreSQL directly when no credential is given (so the first admin key can be made), and those
- * key changes are written to the audit log as actor `cli` (the OS user).
+ * secrets, read the audit log, show provider health and budgets. Every HTTP request goes through
+ * the typed client (client/index.ts); `keys` goes to PostgreSQL directly when no credential is
+ * given (so the first admin key can be made), and those key changes are written to the audit log
+ * as actor `cli` (the OS user).
  *
  * Exit codes: 0 done · 1 the API or the operation failed (the message names status and reason)
  * · 2 usage error · 3 the API cannot be reached. `--json` prints machine-readable answers on
