@@ -41,6 +41,11 @@ const configSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard'),
   PORT: port.default(3000),
   WORKER_METRICS_PORT: port.default(9464),
+  /**
+   * Workflows the worker keeps in its sticky cache; 0 replays every workflow task from the start of
+   * its history (slower; CI runs the integration suite so, to prove determinism). Unset: the SDK's default.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
   /** The Temporal SDK's own worker metrics (Prometheus); 0 turns them off. */
   TEMPORAL_SDK_METRICS_PORT: port.default(9465),
   DEFAULT_TENANT: z

@@ -33,6 +33,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** File that receives the server's own output (appended); discarded when omitted. */
   logFile?: string;
+  /** More `--dynamic-config-value KEY=VALUE` settings (tests shorten the default workflow task timeout). */
+  dynamicConfig?: string[];
 }
 
 export interface DevServer {
@@ -67,7 +69,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push('--db-filename', options.dbFile);
   }
   for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
-  for (const value of DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
+  for (const value of [...DYNAMIC_CONFIG, ...(options.dynamicConfig ?? [])]) args.push('--dynamic-config-value', value);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
 
   const out = options.logFile === undefined ? 'ignore' : openSync(options.logFile, 'a');

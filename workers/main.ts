@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     outboundPolicy: outboundPolicyOf(config),
     payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
   const stop = (signal: NodeJS.Signals): void => {

@@ -4,7 +4,7 @@
  * with the registry's rate limit as `maxTaskQueueActivitiesPerSecond`, which the server enforces
  * across all workers. Used by the worker process and by the integration tests (same wiring).
  */
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -44,6 +44,14 @@ export interface CreateWorkerOptions {
   outboundPolicy?: OutboundPolicy;
   /** PAYLOAD_ENCRYPTION_KEYS: every payload to and from the server goes through the AES-GCM codec. */
   payloadKeys?: Keyring;
+  /**
+   * WORKER_MAX_CACHED_WORKFLOWS: the main worker's sticky cache. 0 replays every activation from
+   * the start of its history (the determinism check CI runs the integration suite with); unset:
+   * the SDK's default.
+   */
+  maxCachedWorkflows?: number;
+  /** More activity interceptors, after the metrics one (tests slow local activities down with one). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export interface WorkerGroup {
@@ -106,7 +114,8 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...options.activities,
   };
   const dataConverter = workerDataConverter(options.payloadKeys);
-  const interceptors = options.metrics ? { activity: [activityMetricsInterceptor(options.metrics)] } : undefined;
+  const activityInterceptors = [...(options.metrics ? [activityMetricsInterceptor(options.metrics)] : []), ...(options.activityInterceptors ?? [])];
+  const interceptors = activityInterceptors.length > 0 ? { activity: activityInterceptors } : undefined;
   const shutdown: Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> =
     options.shutdownGraceMs === undefined
       ? {}
@@ -120,6 +129,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     interceptors,
     dataConverter,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...shutdown,
   });
   const providerWorkers = await Promise.all(

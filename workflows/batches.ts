@@ -64,6 +64,9 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
   let dedupHits = 0;
   let updates = 0;
 
+  // Read before the first local activity, so the marker is the run's first command (see the same
+  // read in workflows/webhooks.ts); runs recorded before it find their marker at the flush's read.
+  const budgetPatched = patched('batch-budget');
   const plan: BatchPlan = await planBatch(key);
   const { callProvider } = proxyActivities<Activities>({
     ...remoteActivityOptions('callProvider', plan.taskQueue),
@@ -231,7 +234,7 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
 
     const items = queue.splice(0, plan.maxSize);
     const now = Date.now();
-    const flushed = patched('batch-budget') ? await sendBudgeted(items) : await send(items);
+    const flushed = budgetPatched || patched('batch-budget') ? await sendBudgeted(items) : await send(items);
     for (const r of flushed.results) results.set(r.itemId, r);
     sent += items.length;
     flushes++;

@@ -78,6 +78,7 @@ export interface WorkerSetup {
   env?: NodeJS.ProcessEnv;
   activities?: CreateWorkerOptions['activities'];
   deliveryRetrySchedule?: CreateWorkerOptions['deliveryRetrySchedule'];
+  activityInterceptors?: CreateWorkerOptions['activityInterceptors'];
 }
 
 export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup = {}): Promise<RunningWorker> {
@@ -95,6 +96,9 @@ export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup
     activities: setup.activities,
     outboundPolicy: outboundPolicyOf(config),
     payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
+    // CI's cache-off step sets WORKER_MAX_CACHED_WORKFLOWS=0: every activation replays the history.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    activityInterceptors: setup.activityInterceptors,
   });
   const running = workers.run();
   return {

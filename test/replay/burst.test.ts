@@ -1,0 +1,236 @@
+/**
+ * Every workflow type started in one burst, on a worker and server set up to split workflow tasks,
+ * then every history the burst produced replayed against the current code. Recorded histories
+ * (replay.test.ts) only hold the task boundaries of the day they were recorded; a history whose
+ * local-activity marker ends one task while the code that follows runs in the next could not be
+ * replayed (issue 17: processWebhook's patch marker), and no recorded history had such a split.
+ *
+ * What splits tasks here:
+ * - a server whose default workflow task timeout is 2 s, so the SDK completes a task that waits on
+ *   a local activity at its heartbeat (80 %: 1.6 s) with the markers it has, and continues in a new one;
+ * - local activities slowed to around that heartbeat, some just before it and some just after;
+ * - (a second burst) no sticky cache (`maxCachedWorkflows: 0`): every activation replays the history from the start,
+ *   and queries (sent while the work runs) replay it too.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { payloadDataConverter } from '../../lib/payload-codec';
+import { findFreePort, startDevServer, type DevServer } from '../../lib/dev-server';
+import { prepareNamespace } from '../../scripts/prepare';
+import { workerDataConverter, workflowsPath } from '../../workers/worker';
+import { eventually, postStripe, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
+import type { Config } from '../../lib/config';
+import type { AlertInput } from '../../workflows/monitoring-types';
+import { alertWorkflowId } from '../../workflows/monitoring-types';
+import { webhookStatusQuery } from '../../workflows/webhook-types';
+import { splitAtLocalActivityMarkers, type History } from '../support/split-tasks';
+
+jest.setTimeout(240_000);
+
+/** Local activities take 0.9 to 2.3 s: on either side of the 1.6 s task heartbeat. */
+const slowLocalActivities: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      if (ctx.info.isLocal) await new Promise((resolve) => setTimeout(resolve, 900 + Math.floor(Math.random() * 1400)));
+      return next(input);
+    },
+  },
+});
+
+let server: DevServer;
+let serverDir: string;
+let client: Client;
+let receiver: Server;
+let receiverUrl: string;
+
+beforeAll(async () => {
+  serverDir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-burst-temporal-'));
+  server = await startDevServer({
+    port: await findFreePort(),
+    dbFile: path.join(serverDir, 'temporal.db'),
+    dynamicConfig: ['system.defaultWorkflowTaskTimeout="2s"'],
+  });
+  await prepareNamespace(server.address, 'default');
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end('ok'));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+  const connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection, namespace: 'default', dataConverter: payloadDataConverter(testConfig().PAYLOAD_ENCRYPTION_KEYS) });
+});
+
+afterAll(async () => {
+  await client?.connection.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+  await server?.stop();
+  if (serverDir) rmSync(serverDir, { recursive: true, force: true });
+});
+
+const json = { 'content-type': 'application/json' };
+
+/** Starts every workflow type at once; resolves with the ids the API answered or the client started. */
+async function burst(s: TestStack): Promise<{ webhooks: string[] }> {
+  const { api, config } = s;
+  const queue = config.TEMPORAL_TASK_QUEUE;
+  const run = randomUUID().slice(0, 8);
+  /** As a client does: a 503 (not durably accepted in time, e.g. an update-with-start under load) is retried. */
+  const expectStarted = async (send: () => Promise<Response>): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await send();
+      if (answer.status < 300) return;
+      if (answer.status !== 503 || attempt === 10) throw new Error(`${answer.url}: ${answer.status} ${await answer.text()}`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  };
+  const webhookTypes = ['payment_intent.succeeded', 'charge.refunded', 'customer.created'];
+  const webhooks = await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      const accepted = await postStripe(api.url, stripeEvent(webhookTypes[i % webhookTypes.length]));
+      if (accepted.status !== 202) throw new Error(`webhook: ${accepted.status} ${JSON.stringify(accepted.json)}`);
+      return String(accepted.json.workflowId);
+    }),
+  );
+  const alert: AlertInput = { rule: 'burst-replay', fingerprint: run, severity: 'low', summary: 'burst replay check' };
+  await Promise.all([
+    ...Array.from({ length: 3 }, () =>
+      expectStarted(() =>
+        api.fetch('/calls/stripe/createPaymentIntent', {
+          method: 'POST',
+          headers: { ...json, 'idempotency-key': randomUUID() },
+          body: JSON.stringify({ params: { amount: 100, currency: 'usd' } }),
+        }),
+      ),
+    ),
+    ...Array.from({ length: 2 }, () =>
+      expectStarted(() =>
+        api.fetch('/bookings', {
+          method: 'POST',
+          headers: { ...json, 'idempotency-key': randomUUID() },
+          body: JSON.stringify({
+            amount: 4200,
+            currency: 'usd',
+            calendarId: 'primary',
+            summary: 'Haircut',
+            start: '2026-12-02T10:00:00Z',
+            end: '2026-12-02T10:30:00Z',
+            phone: '+14155550100',
+            email: 'guest@example.com',
+          }),
+        }),
+      ),
+    ),
+    ...Array.from({ length: 3 }, (_, i) =>
+      expectStarted(() =>
+        api.fetch('/batches/sendgrid/sendMail', {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ params: { to: `burst-${run}-${i}@example.com`, subject: 's', text: 't' }, priority: 'high' }),
+        }),
+      ),
+    ),
+    client.workflow.start('healthProbe', { taskQueue: queue, workflowId: `test-burst-probe:${run}`, args: [{ provider: 'stripe' }] }),
+    client.workflow.start('slaReport', {
+      taskQueue: queue,
+      workflowId: `test-burst-sla:${run}`,
+      args: [{ window: 'hourly', end: new Date().toISOString(), providers: ['stripe'] }],
+    }),
+    client.workflow.start('costAnomalyCheck', { taskQueue: queue, workflowId: `test-burst-cost:${run}`, args: [{ providers: ['stripe'] }] }),
+    client.workflow.start('pruneData', { taskQueue: queue, workflowId: `test-burst-prune:${run}`, args: [{ batchSize: 50 }] }),
+    client.workflow
+      .signalWithStart('alert', { workflowId: alertWorkflowId(alert.rule, alert.fingerprint), taskQueue: queue, args: [alert], signal: 'raise', signalArgs: [{ summary: alert.summary }] })
+      .then(async (handle) => {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await handle.signal('resolve', { reason: 'burst over' });
+      }),
+  ]);
+  return { webhooks };
+}
+
+/** Every execution on the test's task queue, once all have closed (deliveries of a down receiver retry briefly). */
+async function closedExecutions(s: TestStack): Promise<WorkflowExecutionInfo[]> {
+  const query = `TaskQueue = '${s.config.TEMPORAL_TASK_QUEUE}'`;
+  return eventually(async () => {
+    const executions: WorkflowExecutionInfo[] = [];
+    for await (const execution of client.workflow.list({ query })) executions.push(execution);
+    const open = executions.filter((e) => e.status.name === 'RUNNING');
+    return executions.length > 0 && open.length === 0 ? executions : undefined;
+  }, 180_000);
+}
+
+/** Starts a stack on the burst server with this worker set-up, bursts, waits, checks status queries, and replays every history. */
+async function burstAndReplay(worker: WorkerSetup, config: Partial<Config> = {}): Promise<void> {
+  const s = await startStack({ config: { TEMPORAL_ADDRESS: server.address, ...config }, worker: { deliveryRetrySchedule: ['1 second'], ...worker } });
+  try {
+    const subscriber = await s.api.fetch('/subscribers', { method: 'POST', headers: json, body: JSON.stringify({ url: receiverUrl }) });
+    expect(subscriber.status).toBe(201);
+
+    const { webhooks } = await burst(s);
+    // Status queried while the work runs, as the console and GET /webhooks/events/:id do.
+    const queryProblems = new Set<string>();
+    await Promise.all(
+      webhooks.map(async (id) => {
+        for (let i = 0; i < 200; i++) {
+          const answer = await client.workflow
+            .getHandle(id)
+            .query(webhookStatusQuery)
+            .catch((err: Error) => err);
+          if (answer instanceof Error) queryProblems.add(`${id}: ${answer.message}`);
+          else if (answer.status === 'completed' || answer.status === 'failed') return;
+        }
+      }),
+    );
+    expect([...queryProblems]).toEqual([]);
+
+    const executions = await closedExecutions(s);
+    const types = new Set(executions.map((e) => e.type));
+    for (const type of ['processWebhook', 'deliverEvent', 'providerCall', 'bookingSaga', 'batch', 'healthProbe', 'slaReport', 'costAnomalyCheck', 'pruneData', 'alert']) {
+      expect([...types]).toContain(type);
+    }
+
+    // Every completed webhook answers its status query (on a closed run: a replay of its whole history).
+    for (const id of webhooks) {
+      const status = await client.workflow.getHandle(id).query(webhookStatusQuery);
+      expect({ id, status: status.status }).toEqual({ id, status: 'completed' });
+    }
+
+    // Each history as it was, and split after every local-activity marker as a task heartbeat would.
+    const histories: Array<{ workflowId: string; history: History }> = [];
+    for await (const { workflowId, history } of client.workflow.list({ query: `TaskQueue = '${s.config.TEMPORAL_TASK_QUEUE}'` }).intoHistories()) {
+      // intoHistories types each history as unknown; it is the server's History message.
+      histories.push({ workflowId, history: history as History });
+      const split = splitAtLocalActivityMarkers(history as History);
+      if (split) histories.push({ workflowId: `${workflowId} (split after its local activities)`, history: split });
+    }
+    expect(histories.filter((h) => h.workflowId.endsWith(')')).length).toBeGreaterThan(executions.length / 2);
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowsPath, dataConverter: workerDataConverter(s.config.PAYLOAD_ENCRYPTION_KEYS) }, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message.slice(0, 400)}`);
+    }
+    expect(replayed).toBe(histories.length);
+    expect(failures).toEqual([]);
+  } finally {
+    await s.close();
+  }
+}
+
+test('the default worker, status queried while it runs: every history replays', async () => {
+  await burstAndReplay({});
+});
+
+test('slow local activities (tasks completed at their heartbeat, the code continuing in the next): every history replays', async () => {
+  await burstAndReplay({ activityInterceptors: [slowLocalActivities] });
+});
+
+test('no sticky cache (every activation replays the history from the start): every history replays', async () => {
+  await burstAndReplay({}, { WORKER_MAX_CACHED_WORKFLOWS: 0 });
+});
