@@ -5,7 +5,7 @@
  * and publish status changes to the live stream. Probes go through the provider's own pool, so
  * the outbound policy's connect-time check applies to them as to the calls they stand for.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/events';
 import type { MonitoringConfig } from '../lib/monitoring-config';
@@ -65,6 +65,17 @@ async function runProbe(
   }
 }
 
+/** `{workflowId}:{runId}:{activityId}` of the running activity; null when called outside one (tests call probes directly). */
+function currentActivityKey(): string | null {
+  let info: Info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return null; // Context.current() throws outside an activity
+  }
+  return `${info.workflowExecution?.workflowId}:${info.workflowExecution?.runId}:${info.activityId}`;
+}
+
 export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegistry; monitoring: MonitoringConfig; outbound?: OutboundPolicy }) {
   const { pool, registry, monitoring } = deps;
   const outbound = deps.outbound ?? strictOutboundPolicy;
@@ -112,15 +123,20 @@ export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegi
       });
       const score = healthScore(await healthInputs(provider), config.sla.p95Ms);
       const providerStatus: ProviderStatus = !result.ok ? 'down' : score < monitoring.HEALTH_DEGRADED_BELOW ? 'degraded' : 'up';
+      // One probe is one activity of one run: its key makes a re-run of it (same workflow run and
+      // activity id, e.g. after a retried workflow task) answer the status its first run replaced.
+      const probeKey = currentActivityKey();
       const { rows } = await pool.query<{ previous: ProviderStatus | null }>(
-        `WITH previous AS (SELECT status FROM provider_health WHERE provider = $1)
-         INSERT INTO provider_health (provider, status, score, last_latency_ms, last_probe_ok)
-         VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO provider_health (provider, status, score, last_latency_ms, last_probe_ok, last_probe_key)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (provider) DO UPDATE SET status = EXCLUDED.status, score = EXCLUDED.score,
            last_latency_ms = EXCLUDED.last_latency_ms, last_probe_ok = EXCLUDED.last_probe_ok, updated_at = now(),
+           previous_status = CASE WHEN provider_health.last_probe_key = EXCLUDED.last_probe_key
+             THEN provider_health.previous_status ELSE provider_health.status END,
+           last_probe_key = EXCLUDED.last_probe_key,
            changed_at = CASE WHEN provider_health.status = EXCLUDED.status THEN provider_health.changed_at ELSE now() END
-         RETURNING (SELECT status FROM previous) AS previous`,
-        [provider, providerStatus, score, result.latencyMs, result.ok],
+         RETURNING previous_status AS previous`,
+        [provider, providerStatus, score, result.latencyMs, result.ok, probeKey],
       );
       const previousStatus = rows[0]?.previous ?? null;
       if (previousStatus !== providerStatus) {
