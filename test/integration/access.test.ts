@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
-import { parseApiKey, roles, type Role } from '../../lib/api-keys';
+import { createApiKey, parseApiKey, roles, type Role } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { expressRoutes } from '../support/express-routes';
@@ -254,6 +254,15 @@ describe("the path's tenant, one check for every route", () => {
     expect(prefixed.body).not.toContain('no such resource for this tenant');
   });
 
+  test('"system" names no tenant: no key is made for it, and one stored before is refused', async () => {
+    await expect(createApiKey(pool, { tenant: 'system', role: 'admin', name: 'reserved' })).rejects.toThrow(/not "system"/);
+    const { key: stored, info } = await createApiKey(pool, { tenant: `r${randomUUID().slice(0, 8)}`, role: 'admin', name: 'renamed' });
+    await pool.query(`UPDATE api_keys SET tenant = 'system' WHERE key_id = $1`, [info.keyId]);
+    const res = await send('GET', '/whoami', bearer(stored));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatch(/reserved or invalid tenant/);
+  });
+
   test('public webhook paths: an invalid tenant answers 400 before anything else, with or without a known source', async () => {
     for (const source of ['stripe', 'generic/shopify', 'google/calendar', 'no-such-source']) {
       for (const [what, name] of invalidNames) {
@@ -310,6 +319,7 @@ describe('JWT bearer tokens', () => {
     expect((await get(hsApi, await hs({ tenant, role: 'operator' }, (j) => j.setAudience('other')))).body.reason).toMatch(/claim "aud"/);
     expect((await get(hsApi, await hs({ tenant, role: 'root' }))).body.reason).toMatch(/claim "role"/);
     expect((await get(hsApi, await hs({ role: 'admin' }))).body.reason).toMatch(/claim "tenant"/);
+    expect((await get(hsApi, await hs({ tenant: 'system', role: 'admin' }))).body.reason).toMatch(/claim "tenant"/); // reserved
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ tenant, role: 'admin', iss: issuer, aud: audience, exp: 9e9 })).toString('base64url')}.`;
     expect((await get(hsApi, unsigned)).status).toBe(401);
   });
