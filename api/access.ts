@@ -3,7 +3,8 @@
  * permission. The service router authorizes each request against this table before any route
  * runs; a request that matches no declared route answers 404, so a route added without a line here
  * is refused, never open (and test/integration/access.test.ts fails until it is declared).
- * Routes under `/tenants/:tenant/…` take the permission of the same route without the prefix.
+ * Routes under `/tenants/:tenant/…` take the permission of the same route without the prefix;
+ * the path's tenant must be the caller's (api/tenant.ts `pathTenant`, checked before this).
  *
  * - admin: configuration, subscribers, API keys, and everything an operator does;
  * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
@@ -45,8 +46,16 @@ export const permissions = {
   'webhook-secrets:manage': ['admin'],
   /** The tenant's audit log of operator and admin actions. */
   'audit:read': ['admin'],
-  /** The Temporal Web UI's codec endpoint: decrypt (and encrypt) workflow payloads. */
+  /** The Temporal Web UI's codec endpoint: decrypt (and encrypt) the caller's tenant's workflow payloads. */
   'payloads:decode': ['admin', 'operator'],
+  /**
+   * No route of its own: what `POST /codec/decode` also opens for this role, the payloads that are
+   * no tenant's (probes, SLA, alerts, alert SMS, retention) and those sealed before payloads named
+   * their owner. Admins only: those hold the shared configuration (alert channels and recipients,
+   * provider probe answers) that admins manage and operators see only summarised (provider-health,
+   * sla, alerts), and old payloads may be any tenant's.
+   */
+  'payloads:decode-system': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

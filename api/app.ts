@@ -18,6 +18,7 @@ import type { WebhookSources } from './webhook-sources';
 import { authorize } from './access';
 import { auditTrail } from './audit';
 import { authenticate, principalOf } from './auth';
+import { pathTenant } from './tenant';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -99,8 +100,8 @@ function perMinute(limit: number, keyOf: (req: express.Request, res: express.Res
 /**
  * The service API (everything but webhooks, health and metrics): CORS when configured, a per-address
  * limit, authentication, a per-credential limit, the audit trail (api/audit.ts), then authorization
- * against api/access.ts. Each router is mounted at `/` and at `/tenants/:tenant` (which must be the
- * caller's own tenant).
+ * against api/access.ts. Each router is mounted at `/` and at `/tenants/:tenant`, whose tenant
+ * pathTenant (api/tenant.ts) checks once for every route: 400 if invalid, 404 if not the caller's.
  */
 function serviceApi(deps: AppDeps): Router {
   const { config } = deps;
@@ -110,6 +111,7 @@ function serviceApi(deps: AppDeps): Router {
   service.use(authenticate(deps));
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
   service.use(auditTrail(deps));
+  service.use('/tenants/:tenant', pathTenant());
   service.use(authorize());
   const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
@@ -165,7 +167,7 @@ export function createApp(appDeps: AppDeps): express.Express {
   // Provider webhooks are public: each is verified by its signature, not by a caller credential.
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
-  app.use('/tenants/:tenant', webhooks);
+  app.use('/tenants/:tenant', pathTenant(), webhooks);
   // The Temporal Web UI's codec calls: its browser preflight is answered before authentication.
   app.use('/codec', codecCors(deps.config));
   app.use(serviceApi(deps));

@@ -88,7 +88,12 @@ export function authenticate(deps: { pool: Pool; config: JwtConfig; logger: Logg
     };
     if (looksLikeApiKey(credential)) {
       verifyApiKey(deps.pool, credential).then(
-        (key) => done(key ? { kind: 'api-key', id: key.keyId, tenant: key.tenant, role: key.role } : 'API key unknown or revoked'),
+        (key) => {
+          if (!key) return done('API key unknown or revoked');
+          // A key stored before its tenant's name was reserved (lib/tenant-name.ts) names no tenant now.
+          if (!tenantPattern.test(key.tenant)) return done('API key of a reserved or invalid tenant name');
+          done({ kind: 'api-key', id: key.keyId, tenant: key.tenant, role: key.role });
+        },
         (err: unknown) => {
           deps.logger.error({ err }, 'API key check failed');
           sendError(res, 503, 'auth_unavailable', 'credentials cannot be checked right now; retry later');

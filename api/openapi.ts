@@ -34,18 +34,19 @@ const created = (description: string, schema: z.ZodType): Answer => ({ descripti
 const serviceDocs: Record<string, Operation> = {
   'GET /whoami': { summary: "The caller: tenant, role, its permissions, and where the Temporal Web UI is", tag: 'session', responses: { 200: created('the caller', s.whoamiAnswer) } },
   'POST /codec/decode': {
-    summary: 'Codec endpoint of the Temporal Web UI: decrypt workflow payloads (CORS: TEMPORAL_UI_URL only)',
+    summary:
+      "Codec endpoint of the Temporal Web UI: decrypt the caller's tenant's workflow payloads; system and pre-owner ones need payloads:decode-system (CORS: TEMPORAL_UI_URL only)",
     tag: 'session',
     body: s.codecBody,
     headers: { 'X-Namespace': 'optional: must be the configured namespace' },
     responses: {
-      200: created('the payloads, decrypted (unencrypted ones unchanged)', s.codecBody),
+      200: created("the payloads in order, decrypted; unencrypted ones and those the caller may not open (another tenant's) unchanged", s.codecBody),
       400: error('malformed body, unknown key id or tampered payload (nothing decoded)'),
       503: error('payload encryption is not configured'),
     },
   },
   'POST /codec/encode': {
-    summary: 'Codec endpoint of the Temporal Web UI: encrypt payloads under the current key',
+    summary: "Codec endpoint of the Temporal Web UI: encrypt payloads under the current key, for the caller's tenant",
     tag: 'session',
     body: s.codecBody,
     headers: { 'X-Namespace': 'optional: must be the configured namespace' },

@@ -12,9 +12,8 @@
  */
 import { statSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { tenantNameRule, tenantPattern } from '../lib/tenant-name';
 
-/** Tenant names as lib/config.ts accepts DEFAULT_TENANT. */
-const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** A provider ("stripe") or a generic source ("generic:shopify"). */
 const sourcePattern = /^[a-z0-9][a-z0-9_-]{0,62}(:[a-z0-9][a-z0-9_.-]{0,62})?$/;
 
@@ -28,7 +27,7 @@ const secretEntry = z.strictObject({
 });
 
 export const webhookSecretsFile = z.record(
-  z.string().regex(tenantPattern, 'tenant names are lowercase letters, digits, "_" and "-"'),
+  z.string().regex(tenantPattern, `tenant names are ${tenantNameRule}`),
   z.record(z.string().regex(sourcePattern, 'source names look like "stripe" or "generic:shopify"'), z.array(secretEntry)),
 );
 

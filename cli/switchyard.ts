@@ -15,6 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
 import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
+import { tenantNameRule } from '../lib/tenant-name';
 import { createPool } from '../lib/db';
 import { readStdin } from '../lib/stdin';
 import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
@@ -45,7 +46,7 @@ const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 
 function globalsOf(command: Command): GlobalOptions {
   const options = command.optsWithGlobals<GlobalOptions>();
-  if (options.tenant !== undefined && !tenantPattern.test(options.tenant)) throw new UsageError('--tenant: lowercase letters, digits, "_" and "-"');
+  if (options.tenant !== undefined && !tenantPattern.test(options.tenant)) throw new UsageError(`--tenant: ${tenantNameRule}`);
   return options;
 }
 

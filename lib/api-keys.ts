@@ -9,6 +9,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
 import { recordAudit, type AuditActor } from './audit';
+import { tenantNameRule, tenantPattern } from './tenant-name';
 
 export const roles = ['admin', 'operator', 'service'] as const;
 export type Role = (typeof roles)[number];
@@ -56,6 +57,7 @@ export async function createApiKey(
   input: { tenant: string; role: Role; name: string },
   actor?: AuditActor,
 ): Promise<{ key: string; info: ApiKeyInfo }> {
+  if (!tenantPattern.test(input.tenant)) throw new RangeError(`an API key's tenant must be ${tenantNameRule}`);
   const keyId = randomBytes(6).toString('hex');
   const secret = randomBytes(24).toString('base64url');
   const { rows } = await pool.query(

@@ -10,6 +10,7 @@ import { ConfigError, configSources } from './config-sources';
 import { parseKeyring, type Keyring } from './keyring';
 import { allowEntryProblem } from './outbound-policy';
 import { monitoringVariables } from './monitoring-config';
+import { tenantNameRule, tenantPattern } from './tenant-name';
 
 export { ConfigError };
 
@@ -27,8 +28,7 @@ const keyring = z
     return z.NEVER;
   });
 
-/** A tenant name: lowercase letters, digits, "_" and "-", at most 63 characters. */
-export const tenantPattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export { tenantPattern };
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -50,7 +50,7 @@ const configSchema = z.object({
   TEMPORAL_SDK_METRICS_PORT: port.default(9465),
   DEFAULT_TENANT: z
     .string()
-    .regex(tenantPattern, 'lowercase letters, digits, "_" and "-" only')
+    .regex(tenantPattern, tenantNameRule)
     .default('default'),
   /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see README. */
   WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),

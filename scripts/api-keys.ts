@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
 import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
+import { tenantNameRule } from '../lib/tenant-name';
 import { createPool } from '../lib/db';
 
 const usage = `usage:
@@ -27,7 +28,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const [command, ...rest] = positionals;
   const print = (json: unknown, text: string) => console.log(values.json ? JSON.stringify(json) : text);
-  if (values.tenant !== undefined && !tenantPattern.test(values.tenant)) throw new UsageError('--tenant: lowercase letters, digits, "_" and "-"');
+  if (values.tenant !== undefined && !tenantPattern.test(values.tenant)) throw new UsageError(`--tenant: ${tenantNameRule}`);
   const pool = createPool(loadConfig().DATABASE_URL, { max: 1 });
   try {
     if (command === 'create') {

@@ -6,17 +6,31 @@
  * token (TEMPORAL_CODEC_PASS_ACCESS_TOKEN) and that token must be one this API accepts (AUTH_JWKS_URL
  * of the UI's identity provider). CORS for these two routes allows only TEMPORAL_UI_URL's origin
  * (api/app.ts). Bodies use the UI's wire form: `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`.
+ *
+ * Tenants: every sealed payload names its owner, bound into its authentication (lib/payload-codec.ts).
+ * Decode opens a payload only when it is the caller's: owner `tenant:{caller's tenant}`, or
+ * `subscriber:{id}` of a subscriber of the caller's tenant (deliveries); `system` payloads (probes,
+ * SLA, alerts, alert SMS, retention) and those sealed before owners existed (which may be any
+ * tenant's) only with payloads:decode-system (admins). The answer is per payload, in order: a
+ * payload the caller may not open comes back exactly as sent, still sealed, so the UI shows the
+ * rest of a history instead of failing it whole, and nothing of the other payload is revealed.
+ * A payload of the caller's that fails authentication (tampered, relabelled to the caller, an
+ * unknown key id) is a 400 with the reason. Encode seals for the caller's tenant.
  */
 import cors from 'cors';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload } from '@temporalio/common';
+import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
-import { AesGcmPayloadCodec, PayloadDecryptionError } from '../../lib/payload-codec';
+import { AesGcmPayloadCodec, claimedOwner, PayloadDecryptionError, SYSTEM_OWNER, tenantOwner } from '../../lib/payload-codec';
+import { roleMay } from '../access';
+import { principalOf, type Principal } from '../auth';
 import { sendError } from '../errors';
 import { codecBody, type CodecBody } from '../schemas';
 
 export interface CodecRouteDeps {
   config: Config;
+  pool: Pool;
 }
 
 /** Base64 text of the wire form ↔ bytes. */
@@ -48,7 +62,25 @@ export function codecCors(config: Config): RequestHandler {
   });
 }
 
-export function codecRoutes({ config }: CodecRouteDeps): Router {
+/** Which of these sealed payloads the caller may open (see the header); one query for the subscribers they name. */
+async function openableBy(principal: Principal, payloads: Payload[], pool: Pool): Promise<boolean[]> {
+  const owners = payloads.map(claimedOwner);
+  const subscriberIds = [...new Set(owners.flatMap((owner) => (owner?.startsWith('subscriber:') ? [owner.slice('subscriber:'.length)] : [])))];
+  const ofCaller = new Set<string>();
+  if (subscriberIds.length > 0) {
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM subscribers WHERE tenant = $1 AND id = ANY($2::text[])', [principal.tenant, subscriberIds]);
+    for (const row of rows) ofCaller.add(`subscriber:${row.id}`);
+  }
+  const mine = tenantOwner(principal.tenant);
+  const systemWide = roleMay(principal.role, 'payloads:decode-system');
+  return owners.map((owner) => {
+    if (owner === undefined) return true; // not sealed: passes through as is
+    if (owner === null || owner === SYSTEM_OWNER) return systemWide;
+    return owner === mine || ofCaller.has(owner);
+  });
+}
+
+export function codecRoutes({ config, pool }: CodecRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
@@ -62,9 +94,15 @@ export function codecRoutes({ config }: CodecRouteDeps): Router {
     }
     const parsed = codecBody.safeParse(req.body);
     if (!parsed.success) return sendError(res, 400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    const principal = principalOf(res)!;
     try {
       const payloads = parsed.data.payloads.map(fromWire);
-      const out = direction === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+      if (direction === 'encode') {
+        res.json({ payloads: (await codec.sealFor(tenantOwner(principal.tenant), payloads)).map(toWire) });
+        return;
+      }
+      const openable = await openableBy(principal, payloads, pool);
+      const out = await Promise.all(payloads.map(async (payload, i) => (openable[i] ? (await codec.decode([payload]))[0]! : payload)));
       res.json({ payloads: out.map(toWire) });
     } catch (err) {
       if (err instanceof PayloadDecryptionError) return sendError(res, 400, 'undecryptable_payload', err.message);

@@ -2,16 +2,20 @@
  * The service API's access rules on the real app, PostgreSQL and Temporal: every route is declared
  * in api/access.ts and every declared route exists; every route × role gets what the table says;
  * API keys (created, listed, revoked) and JWTs (HS256, RS256 over a JWKS URL; expiry, issuer,
- * audience, claims) authenticate; each tenant sees only its own resources (404 otherwise); rate
- * limits answer 429 with Retry-After; security headers are set and CORS is off unless configured.
+ * audience, claims) authenticate; each tenant sees only its own resources (404 otherwise); every
+ * declared route under `/tenants/<t>/…` answers 404 for a tenant other than the caller's and 400
+ * for a name that is no tenant's (raw and percent-encoded NUL, CR LF, `..`, quotes, 4 000
+ * characters, the reserved `system`), public webhook paths included, and answers as unprefixed
+ * for the caller's own; rate limits answer 429 with Retry-After; security headers are set and
+ * CORS is off unless configured.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
-import { parseApiKey, roles, type Role } from '../../lib/api-keys';
+import { createApiKey, parseApiKey, roles, type Role } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import type { ProviderRegistry } from '../../lib/registry';
 import { expressRoutes } from '../support/express-routes';
@@ -172,6 +176,105 @@ describe('tenant scoping: another tenant gets 404 for each resource', () => {
   });
 });
 
+describe("the path's tenant, one check for every route", () => {
+  const caller = `c${randomUUID().slice(0, 8)}`;
+  let walker: RunningApi;
+  let key: string;
+  beforeAll(async () => {
+    // Its own API without rate limits: the walk sends several hundred requests.
+    walker = await startApi(testConfig({ RATE_LIMIT_PER_IP_PER_MINUTE: 0, RATE_LIMIT_PER_KEY_PER_MINUTE: 0 }), pool, registry);
+    key = await walker.keyFor('admin', caller); // admin: every permission, so nothing here is a 403
+  });
+  afterAll(() => walker?.close());
+
+  /**
+   * The path exactly as written (node:http, not fetch: WHATWG URLs resolve `..` and `%2e%2e`
+   * before sending). Event streams are cut off once their status is known.
+   */
+  function send(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    const { port } = new URL(walker.url);
+    const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+        if ((res.headers['content-type'] ?? '').includes('text/event-stream')) {
+          resolve({ status: res.statusCode!, body: '' });
+          req.destroy();
+          return;
+        }
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  const concrete = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => `sample-${name}`);
+  const routes = serviceRoutes.map(([method, path]) => [`${method} ${path}`, method, path] as const);
+  const invalidNames = [
+    ['NUL', '%00'],
+    ['NUL inside', 'acme%00x'],
+    ['CR LF', '%0D%0A'],
+    ['CR LF header', 'acme%0d%0aSet-Cookie:%20a=b'],
+    ['..', '..'],
+    ['%2e%2e', '%2e%2e'],
+    ['../.. encoded', '..%2F..'],
+    ['double quote', '"acme"'],
+    ['%22', '%22acme%22'],
+    ["single quote", "acme'--"],
+    ['%27', 'acme%27'],
+    ['4 000 characters', 'a'.repeat(4000)],
+    ['uppercase', 'ACME'],
+    ['space', 'ac%20me'],
+    ['leading dash', '-acme'],
+    ['reserved', 'system'],
+    ['bad percent-encoding', '%zz'],
+    ['overlong UTF-8 dot', '%C0%AE'],
+  ] as const;
+
+  test.each(routes)("%s: another tenant's path answers 404 (system-wide data too)", async (_name, method, path) => {
+    const other = await send(method, `/tenants/${config.DEFAULT_TENANT}${concrete(path)}`, bearer(key));
+    expect([path, other.status]).toEqual([path, 404]);
+    const unknown = await send(method, `/tenants/nobody-${randomUUID().slice(0, 8)}${concrete(path)}`, bearer(key));
+    expect([path, unknown.status, unknown.body]).toEqual([path, 404, other.body]); // an existing tenant and none look alike
+  });
+
+  test.each(routes)('%s: a path naming no valid tenant answers 400', async (_name, method, path) => {
+    for (const [what, name] of invalidNames) {
+      const res = await send(method, `/tenants/${name}${concrete(path)}`, bearer(key));
+      expect([what, res.status]).toEqual([what, 400]);
+    }
+  });
+
+  test.each(routes)("%s: the caller's own tenant in the path answers as without it", async (_name, method, path) => {
+    const prefixed = await send(method, `/tenants/${caller}${concrete(path)}`, bearer(key));
+    const bare = await send(method, concrete(path), bearer(key));
+    expect([path, prefixed.status]).toEqual([path, bare.status]);
+    expect(prefixed.body).not.toContain('no such resource for this tenant');
+  });
+
+  test('"system" names no tenant: no key is made for it, and one stored before is refused', async () => {
+    await expect(createApiKey(pool, { tenant: 'system', role: 'admin', name: 'reserved' })).rejects.toThrow(/not "system"/);
+    const { key: stored, info } = await createApiKey(pool, { tenant: `r${randomUUID().slice(0, 8)}`, role: 'admin', name: 'renamed' });
+    await pool.query(`UPDATE api_keys SET tenant = 'system' WHERE key_id = $1`, [info.keyId]);
+    const res = await send('GET', '/whoami', bearer(stored));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatch(/reserved or invalid tenant/);
+  });
+
+  test('public webhook paths: an invalid tenant answers 400 before anything else, with or without a known source', async () => {
+    for (const source of ['stripe', 'generic/shopify', 'google/calendar', 'no-such-source']) {
+      for (const [what, name] of invalidNames) {
+        const res = await send('POST', `/tenants/${name}/webhooks/${source}`);
+        expect([source, what, res.status]).toEqual([source, what, 400]);
+      }
+    }
+    // A valid tenant still reaches the webhook route (here: no signing secret for it, or no such source).
+    expect((await send('POST', `/tenants/${caller}/webhooks/stripe`)).status).not.toBe(400);
+  });
+});
+
 describe('JWT bearer tokens', () => {
   const issuer = 'https://issuer.example';
   const audience = 'switchyard';
@@ -216,6 +319,7 @@ describe('JWT bearer tokens', () => {
     expect((await get(hsApi, await hs({ tenant, role: 'operator' }, (j) => j.setAudience('other')))).body.reason).toMatch(/claim "aud"/);
     expect((await get(hsApi, await hs({ tenant, role: 'root' }))).body.reason).toMatch(/claim "role"/);
     expect((await get(hsApi, await hs({ role: 'admin' }))).body.reason).toMatch(/claim "tenant"/);
+    expect((await get(hsApi, await hs({ tenant: 'system', role: 'admin' }))).body.reason).toMatch(/claim "tenant"/); // reserved
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ tenant, role: 'admin', iss: issuer, aud: audience, exp: 9e9 })).toString('base64url')}.`;
     expect((await get(hsApi, unsigned)).status).toBe(401);
   });

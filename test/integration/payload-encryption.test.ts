@@ -5,8 +5,13 @@
  * with the decrypted result; the recorded history replays with the codec (and not without it);
  * key rotation (new key encrypts, old key still decrypts a workflow started before); and the
  * Web UI's codec endpoint: authenticated, permission-checked, CORS for the UI origin only, and a
- * clear 400 for a tampered payload or an unknown key id.
+ * clear 400 for a tampered payload or an unknown key id. Owners (issue 17, point 2): the raw
+ * history of a tenant's webhook, call and delivery names that tenant (or subscriber) in every
+ * payload, the SDK's serialization context reaching client starts, workflow tasks, activities,
+ * local activities and failures; the codec endpoint opens only the caller's payloads and hands
+ * another tenant's, system ones (to a non-admin) and pre-owner ones back unchanged.
  */
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
@@ -15,10 +20,11 @@ import { Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadDataConverter } from '../../lib/payload-codec';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA, OWNER_METADATA, payloadDataConverter } from '../../lib/payload-codec';
+import { deliveryWorkflowId } from '../../workflows/delivery-types';
 import type { pruneData } from '../../workflows/retention';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
-import { postStripe, startStack, startWorker, stripeEvent, type RunningApi, type TestStack } from '../support/harness';
+import { eventually, postStripe, signStripe, startStack, startWorker, stripeEvent, TEST_STRIPE_SECRET, type RunningApi, type TestStack } from '../support/harness';
 
 const marker = `marker-${randomUUID()}`;
 
@@ -93,6 +99,7 @@ test('a webhook body and a provider call’s arguments and result are ciphertext
     for (const payload of payloads) {
       expect(metadataText(payload, 'encoding')).toBe(ENCRYPTED_ENCODING);
       expect(metadataText(payload, KEY_ID_METADATA)).toBe(config.PAYLOAD_ENCRYPTION_KEYS!.currentId);
+      expect(metadataText(payload, OWNER_METADATA)).toBe(`tenant:${config.DEFAULT_TENANT}`);
     }
     // What the Web UI would show through the codec endpoint: the marker is there, it was sealed, not dropped.
     const wire = payloads.map((p) => ({
@@ -125,6 +132,7 @@ test('a failure’s message and stack travel sealed too; the API still reports t
   expect(failed?.message).toBe('Encoded failure');
   expect(failed?.stackTrace ?? '').toBe('');
   expect(metadataText(failed!.encodedAttributes!, 'encoding')).toBe(ENCRYPTED_ENCODING);
+  expect(metadataText(failed!.encodedAttributes!, OWNER_METADATA)).toBe(`tenant:${config.DEFAULT_TENANT}`); // the failure converter's payload too
   const bytes = Buffer.from(temporal.api.history.v1.History.encode(response.history ?? {}).finish());
   expect(bytes.includes(answer.error.message)).toBe(false);
   expect(bytes.includes('ProviderRejected')).toBe(true); // the failure's type stays readable (retry policies match on it)
@@ -230,5 +238,131 @@ describe('codec endpoint for the Temporal Web UI', () => {
     expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('payloads are bound to their owner', () => {
+  type Wire = { metadata: Record<string, string>; data: string };
+  const tenantA = `pa${randomUUID().slice(0, 8)}`;
+  const tenantB = `pb${randomUUID().slice(0, 8)}`;
+  const json = { 'content-type': 'application/json' };
+  const toWire = (p: Payload): Wire => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')])),
+    data: Buffer.from(p.data ?? []).toString('base64'),
+  });
+  const owners = (payloads: Payload[]) => new Set(payloads.map((p) => metadataText(p, OWNER_METADATA)));
+  const plainText = (wire: Wire) => Buffer.from(wire.data, 'base64').toString('utf8');
+  async function decodeAs(key: string, payloads: Wire[]): Promise<{ status: number; payloads: Wire[]; text: string }> {
+    const res = await fetch(`${api.url}/codec/decode`, { method: 'POST', headers: { ...json, authorization: `Bearer ${key}` }, body: JSON.stringify({ payloads }) });
+    const text = await res.text();
+    return { status: res.status, payloads: res.status === 200 ? (JSON.parse(text) as { payloads: Wire[] }).payloads : [], text };
+  }
+
+  let operatorA: string;
+  let adminA: string;
+  let operatorB: string;
+  let call: Wire[];
+  let webhook: Payload[];
+  let delivery: Wire[];
+  let subscriberId: string;
+  let system: Wire[];
+
+  beforeAll(async () => {
+    [operatorA, adminA, operatorB] = await Promise.all([api.keyFor('operator', tenantA), api.keyFor('admin', tenantA), api.keyFor('operator', tenantB)]);
+    // Tenant A: a Stripe secret, a subscriber, a webhook (whose delivery starts) and a provider call.
+    expect((await api.fetch(`/tenants/${tenantA}/webhook-secrets`, { method: 'POST', headers: json, body: JSON.stringify({ source: 'stripe', secret: TEST_STRIPE_SECRET }) })).status).toBe(201);
+    const subscriber = await api.fetch(`/tenants/${tenantA}/subscribers`, { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }) });
+    subscriberId = ((await subscriber.json()) as { id: string }).id;
+    const event = stripeEvent();
+    const body = JSON.stringify(event);
+    const accepted = await fetch(`${api.url}/tenants/${tenantA}/webhooks/stripe`, { method: 'POST', headers: { ...json, 'stripe-signature': signStripe(body) }, body });
+    expect(accepted.status).toBe(202);
+    const webhookId = ((await accepted.json()) as { workflowId: string }).workflowId;
+    await client.workflow.getHandle(webhookId).result();
+    webhook = (await rawHistory(webhookId)).payloads;
+    const deliveryId = deliveryWorkflowId(subscriberId, 'stripe', String(event.id));
+    delivery = (await eventually(async () => ((await rawHistory(deliveryId)).payloads.length > 0 ? (await rawHistory(deliveryId)).payloads : undefined))).map(toWire);
+
+    const started = await api.fetch(`/tenants/${tenantA}/calls/stripe/createPaymentIntent`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ params: { amount: 1400, currency: 'usd', description: marker } }),
+    });
+    expect(started.status).toBe(200);
+    call = (await rawHistory(((await started.json()) as { workflowId: string }).workflowId)).payloads.map(toWire);
+
+    const systemId = `enc-system-${randomUUID()}`;
+    await client.workflow.execute<typeof pruneData>('pruneData', { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: systemId, args: [{ batchSize: 50 }] });
+    system = (await rawHistory(systemId)).payloads.map(toWire);
+  });
+
+  test("the server's raw history names the owner in every payload: client start, workflow tasks, activities, local activities, children", () => {
+    expect(call.length).toBeGreaterThan(3); // input, provider activity input and result, local activities, result
+    const ownerOf = (w: Wire) => Buffer.from(w.metadata[OWNER_METADATA] ?? '', 'base64').toString();
+    expect(new Set(call.map(ownerOf))).toEqual(new Set([`tenant:${tenantA}`]));
+    // The webhook's own payloads are A's; the delivery child it starts is sealed for its subscriber.
+    expect(owners(webhook)).toEqual(new Set([`tenant:${tenantA}`, `subscriber:${subscriberId}`]));
+    expect(new Set(delivery.map(ownerOf))).toEqual(new Set([`subscriber:${subscriberId}`]));
+    expect(new Set(system.map(ownerOf))).toEqual(new Set(['system']));
+  });
+
+  test("another tenant's operator gets A's payloads back unchanged, still sealed; A's operator reads them", async () => {
+    const mine = await decodeAs(operatorA, call);
+    expect(mine.status).toBe(200);
+    expect(mine.payloads.some((p) => plainText(p).includes(marker))).toBe(true);
+
+    const theirs = await decodeAs(operatorB, call);
+    expect(theirs.status).toBe(200);
+    expect(theirs.payloads).toEqual(call);
+    expect(theirs.text).not.toContain(marker);
+    expect(theirs.payloads.some((p) => plainText(p).includes(marker))).toBe(false);
+
+    // Per payload: B's own payload in the same request opens, A's next to it stays sealed.
+    const encoded = await fetch(`${api.url}/codec/encode`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${operatorB}` },
+      body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"b\'s own"').toString('base64') }] }),
+    });
+    const own = ((await encoded.json()) as { payloads: Wire[] }).payloads[0]!;
+    expect(Buffer.from(own.metadata[OWNER_METADATA]!, 'base64').toString()).toBe(`tenant:${tenantB}`);
+    const mixed = await decodeAs(operatorB, [call[0]!, own]);
+    expect(mixed.payloads[0]).toEqual(call[0]);
+    expect(plainText(mixed.payloads[1]!)).toBe('"b\'s own"');
+  });
+
+  test("relabelling A's payload as B's fails authentication and reveals nothing", async () => {
+    const relabelled = call.map((w) => ({ ...w, metadata: { ...w.metadata, [OWNER_METADATA]: Buffer.from(`tenant:${tenantB}`).toString('base64') } }));
+    const res = await decodeAs(operatorB, relabelled);
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/failed authentication/);
+    expect(res.text).not.toContain(marker);
+  });
+
+  test("a delivery's payloads open for its subscriber's tenant only", async () => {
+    const mine = await decodeAs(operatorA, delivery);
+    expect(mine.payloads).not.toEqual(delivery);
+    expect(mine.payloads.some((p) => plainText(p).includes(subscriberId) || plainText(p).includes('payment_intent'))).toBe(true);
+    expect((await decodeAs(operatorB, delivery)).payloads).toEqual(delivery);
+  });
+
+  test('system payloads, and payloads sealed before owners existed, open for an admin only', async () => {
+    expect((await decodeAs(operatorA, system)).payloads).toEqual(system);
+    const opened = await decodeAs(adminA, system);
+    expect(opened.payloads.every((p) => Buffer.from(p.metadata.encoding ?? '', 'base64').toString() !== ENCRYPTED_ENCODING)).toBe(true);
+
+    // Sealed as before this change: no owner in the metadata nor in the additional data.
+    const keyring = config.PAYLOAD_ENCRYPTION_KEYS!;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keyring.keys.get(keyring.currentId)!, iv);
+    cipher.setAAD(Buffer.from(`${ENCRYPTED_ENCODING}\0${keyring.currentId}`));
+    const inner = temporal.api.common.v1.Payload.encode({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ note: marker })) }).finish();
+    const legacy = toWire({
+      metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(keyring.currentId) },
+      data: Buffer.concat([iv, cipher.update(inner), cipher.final(), cipher.getAuthTag()]),
+    });
+    const refused = await decodeAs(operatorA, [legacy]);
+    expect(refused.payloads).toEqual([legacy]);
+    expect(refused.text).not.toContain(marker);
+    expect(JSON.parse(plainText((await decodeAs(adminA, [legacy])).payloads[0]!))).toEqual({ note: marker });
   });
 });

@@ -16,7 +16,7 @@ import { createWebhookSecrets } from '../../api/webhook-secrets';
 import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { WorkflowStarter } from '../../api/workflow-starter';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, tenantPattern, type Config } from '../../lib/config';
 import { outboundPolicyOf } from '../../lib/outbound-policy';
 import { payloadDataConverter } from '../../lib/payload-codec';
 import { createPool } from '../../lib/db';
@@ -133,6 +133,15 @@ export interface ApiSetup {
   secretsFile?: string;
 }
 
+/** decodeURIComponent, or '' for malformed percent-encoding. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
+}
+
 export async function startApi(config: Config, pool: Pool, registry: ProviderRegistry = {}, setup: ApiSetup = {}): Promise<RunningApi> {
   const webhookSecrets = createWebhookSecrets({
     file: setup.secretsFile,
@@ -171,8 +180,10 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
     fetch(path, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has('authorization') && !headers.has('x-api-key')) {
-        const tenant = /^\/tenants\/([^/?]+)/.exec(path)?.[1] ?? config.DEFAULT_TENANT;
-        if (!adminKeys.has(tenant)) adminKeys.set(tenant, keyFor('admin', decodeURIComponent(tenant)));
+        const named = /^\/tenants\/([^/?]+)/.exec(path)?.[1];
+        // A path naming no valid tenant (answered 400 before any credential matters) goes with the default tenant's key.
+        const tenant = named !== undefined && tenantPattern.test(safeDecode(named)) ? safeDecode(named) : config.DEFAULT_TENANT;
+        if (!adminKeys.has(tenant)) adminKeys.set(tenant, keyFor('admin', tenant));
         return adminKeys.get(tenant)!.then((key) => {
           headers.set('authorization', `Bearer ${key}`);
           return fetch(`${url}${path}`, { ...init, headers });

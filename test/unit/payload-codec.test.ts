@@ -2,12 +2,25 @@
  * The keyring format and the AES-256-GCM payload codec without a server: round trip, rotation
  * (new key encrypts, old keys decrypt), pass-through of unencrypted payloads, and clear errors
  * for an unknown key id, a tampered or truncated payload and a relabelled key id; a malformed
- * keyring is a configuration error that never echoes key material.
+ * keyring is a configuration error that never echoes key material. Owners: the payload names the
+ * tenant (or subscriber, or `system`) its workflow id implies, relabelling it fails
+ * authentication, and payloads sealed before owners existed still open.
  */
-import type { Payload } from '@temporalio/common';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import type { Payload, SerializationContext } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../lib/config';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../../lib/payload-codec';
+import {
+  AesGcmPayloadCodec,
+  claimedOwner,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  ownerOfWorkflowId,
+  OWNER_METADATA,
+  PayloadDecryptionError,
+  tenantOwner,
+} from '../../lib/payload-codec';
 import { payloadDataConverterFromKeys } from '../../client/temporal';
 
 function ring(text: string): Keyring {
@@ -107,5 +120,69 @@ describe('AesGcmPayloadCodec', () => {
     expect(text((await codec.decode([sealed!]))[0]!.data)).toBe(text(plain.data));
     expect(payloadDataConverterFromKeys(undefined)).toBeUndefined();
     expect(() => payloadDataConverterFromKeys('k1:short')).toThrow(/PAYLOAD_ENCRYPTION_KEYS: entry 1/);
+  });
+});
+
+describe('payload owners', () => {
+  const keyring = ring(k1);
+  const codec = new AesGcmPayloadCodec(keyring);
+  const workflow = (workflowId: string): SerializationContext => ({ type: 'workflow', namespace: 'default', workflowId });
+
+  test.each([
+    ['webhook:acme:stripe:evt_1', 'tenant:acme'],
+    ['call:acme:stripe:key-1', 'tenant:acme'],
+    ['booking:acme:key-1', 'tenant:acme'],
+    ['batch:acme:sendgrid:sendMail:high', 'tenant:acme'],
+    ['delivery:sub_0123456789abcdef0123:stripe:evt_1', 'subscriber:sub_0123456789abcdef0123'],
+    ['call:system:twilio:alert:r:f:run:raise:0', 'system'], // alert SMS: "system" is reserved, never a tenant
+    ['alert:rule:fingerprint', 'system'],
+    ['probe:stripe-2026-01-01T00:00:00Z', 'system'],
+    ['webhook:ACME:stripe:evt_1', 'system'],
+    ['webhook:../..:x', 'system'],
+    ['', 'system'],
+  ])('%j is sealed for %s', async (workflowId, owner) => {
+    expect(ownerOfWorkflowId(workflowId)).toBe(owner);
+    const [sealed] = await codec.encode([plain], workflow(workflowId));
+    expect(text(sealed!.metadata![OWNER_METADATA])).toBe(owner);
+    expect(claimedOwner(sealed!)).toBe(owner);
+  });
+
+  test("an activity's payloads belong to the workflow that scheduled it; no context is system", async () => {
+    const activity: SerializationContext = { type: 'activity', namespace: 'default', workflowId: 'call:acme:stripe:k', activityId: '1', isLocal: true };
+    expect(claimedOwner((await codec.encode([plain], activity))[0]!)).toBe('tenant:acme');
+    expect(claimedOwner((await codec.encode([plain]))[0]!)).toBe('system');
+    expect(claimedOwner(plain)).toBeUndefined();
+  });
+
+  test('relabelling the owner, or dropping it, fails authentication; the worker opens every owner', async () => {
+    const [sealed] = await codec.encode([plain], workflow('webhook:acme:stripe:evt_1'));
+    expect(text((await codec.decode([sealed!]))[0]!.data)).toBe(text(plain.data));
+    const relabelled = { ...sealed, metadata: { ...sealed!.metadata, [OWNER_METADATA]: Buffer.from('tenant:other') } };
+    await expect(codec.decode([relabelled])).rejects.toThrow(/failed authentication/);
+    const toSystem = { ...sealed, metadata: { ...sealed!.metadata, [OWNER_METADATA]: Buffer.from('system') } };
+    await expect(codec.decode([toSystem])).rejects.toThrow(/failed authentication/);
+    const { [OWNER_METADATA]: _dropped, ...withoutOwner } = sealed!.metadata!;
+    await expect(codec.decode([{ ...sealed, metadata: withoutOwner }])).rejects.toThrow(/failed authentication/);
+  });
+
+  test('a payload sealed before owners existed (no owner, additional data without it) still opens, and claims no owner', async () => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keyring.keys.get('k1')!, iv);
+    cipher.setAAD(Buffer.from(`${ENCRYPTED_ENCODING}\0k1`));
+    const body = temporal.api.common.v1.Payload.encode(plain).finish();
+    const legacy: Payload = {
+      metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from('k1') },
+      data: Buffer.concat([iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]),
+    };
+    expect(claimedOwner(legacy)).toBeNull();
+    expect(text((await codec.decode([legacy]))[0]!.data)).toBe(text(plain.data));
+    // Claiming an owner for it afterwards breaks its authentication.
+    await expect(codec.decode([{ ...legacy, metadata: { ...legacy.metadata, [OWNER_METADATA]: Buffer.from('tenant:acme') } }])).rejects.toThrow(/failed authentication/);
+  });
+
+  test('nothing is sealed for a name that is no tenant ("system" is reserved)', async () => {
+    expect(tenantOwner('acme')).toBe('tenant:acme');
+    for (const name of ['system', 'ACME', '../..', 'a\0b', '']) expect(() => tenantOwner(name)).toThrow(RangeError);
+    await expect(codec.sealFor('tenant:a\r\nb', [plain])).rejects.toThrow(RangeError);
   });
 });
