@@ -87,7 +87,8 @@ const configSchema = z.object({
     .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com'))),
   /**
    * Comma-separated CIDRs, addresses or host names outbound requests (subscriber deliveries,
-   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy).
+   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy);
+   * `host:port` (`[v6]:port`) allows one port only, e.g. `127.0.0.1:4010` for the local fakes.
    */
   OUTBOUND_ALLOW: z
     .string()
