@@ -380,7 +380,9 @@ export const codecBody = z.object({
 export type CodecBody = z.infer<typeof codecBody>;
 
 export const healthAnswer = z.object({ status: z.literal('ok') });
+/** `degraded`: Temporal and PostgreSQL answer but no worker polls the main task queue (still 200; api/routes/health.ts). */
 export const readyAnswer = z.object({
-  status: z.enum(['ready', 'not_ready']),
-  checks: z.object({ temporal: z.unknown(), postgres: z.unknown() }),
+  status: z.enum(['ready', 'degraded', 'not_ready']),
+  worker: z.enum(['polling', 'none polling', 'unknown']),
+  checks: z.object({ temporal: z.unknown(), postgres: z.unknown(), worker: z.unknown() }),
 });

@@ -116,9 +116,10 @@ async function main(): Promise<void> {
   const api = startNode('api', 'api/server.js');
 
   say('running:');
-  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe, /calls, /bookings)`);
+  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz, POST /webhooks/stripe, /calls, /bookings)`);
   say(`  console          http://127.0.0.1:${config.PORT}/console/  (sign in with an API key)`);
-  say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
+  say(`  API metrics      http://${config.METRICS_HOST}:${config.API_METRICS_PORT}/metrics`);
+  say(`  worker metrics   http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics  (and /healthz /readyz)`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
