@@ -24,7 +24,8 @@ export interface HealthRouteDeps {
 
 /**
  * A poller the server saw within this long still polls: an idle worker's long poll is renewed
- * about once a minute, while the server lists a poller for minutes after it stopped.
+ * every 60 s (its last access was up to 60 s old on the dev server), while the server keeps
+ * listing a poller for minutes after it stopped. So a stopped worker shows within 90 s.
  */
 export const POLLER_FRESH_MS = 90_000;
 
