@@ -52,17 +52,42 @@ export interface AppDeps {
   logger: Logger;
 }
 
+/** Methods kept as a metric label; any other (Node accepts WebDAV's and more) counts as `other`. */
+const methodLabels = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Mounts `router` at a parameterised path, remembering the path's template for this request, so
+ * that the metric label is `/tenants/:tenant/…`, never the tenant the caller typed (req.baseUrl).
+ */
+function atTemplate(template: string, router: RequestHandler): [string, RequestHandler, RequestHandler] {
+  const mark: RequestHandler = (req, res, next) => {
+    const templates = (res.locals.mountTemplates ??= new Map<string, string>()) as Map<string, string>;
+    templates.set(req.baseUrl, template);
+    next();
+  };
+  return [template, mark, router];
+}
+
+/** The template of the route that answered (`/tenants/:tenant/webhooks/:source`), or `unmatched`: a bounded set. */
+function routeLabel(req: express.Request, res: express.Response): string {
+  // Express types req.route as any; only its path template is read.
+  const routePath = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof routePath !== 'string') return 'unmatched';
+  if (req.baseUrl === '') return routePath;
+  // A mount not made with atTemplate: its template is unknown, and the path the caller sent is no label.
+  return `${(res.locals.mountTemplates as Map<string, string> | undefined)?.get(req.baseUrl) ?? '/:mount'}${routePath}`;
+}
+
 /** Records the duration histogram and one JSON log line per request; never headers or bodies. */
 function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'>): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      // Express types req.route as any; only its path template is read.
-      const routePath = (req.route as { path?: unknown } | undefined)?.path;
-      const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
-      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      if (route === '/metrics' || route === '/healthz') return;
+      const route = routeLabel(req, res);
+      const method = methodLabels.has(req.method) ? req.method : 'other';
+      metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+      if (route === '/healthz') return;
       logger.info(
         {
           method: req.method,
@@ -117,7 +142,7 @@ function serviceApi(deps: AppDeps): Router {
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
     service.use(tenantScoped);
-    service.use('/tenants/:tenant', tenantScoped);
+    service.use(...atTemplate('/tenants/:tenant', tenantScoped));
   }
   return service;
 }
@@ -167,7 +192,8 @@ export function createApp(appDeps: AppDeps): express.Express {
   // Provider webhooks are public: each is verified by its signature, not by a caller credential.
   const webhooks = webhookRoutes(deps);
   app.use(webhooks);
-  app.use('/tenants/:tenant', pathTenant(), webhooks);
+  app.use('/tenants/:tenant', pathTenant());
+  app.use(...atTemplate('/tenants/:tenant', webhooks));
   // The Temporal Web UI's codec calls: its browser preflight is answered before authentication.
   app.use('/codec', codecCors(deps.config));
   app.use(serviceApi(deps));

@@ -224,8 +224,11 @@ const webhookDoc: Operation = {
 
 const publicDocs: Record<string, Operation> = {
   'GET /healthz': { summary: 'Liveness', tag: 'health', responses: { 200: created('alive', s.healthAnswer) } },
-  'GET /readyz': { summary: 'Readiness: Temporal and PostgreSQL answer', tag: 'health', responses: { 200: created('ready', s.readyAnswer), 503: created('not ready', s.readyAnswer) } },
-  'GET /metrics': { summary: 'Prometheus metrics', tag: 'health', responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } } },
+  'GET /readyz': {
+    summary: 'Readiness: Temporal and PostgreSQL answer (503 if not); degraded (still 200) while no worker polls the main task queue. Metrics are on API_METRICS_PORT, not here',
+    tag: 'health',
+    responses: { 200: created('ready, or degraded: no worker polling', s.readyAnswer), 503: created('not ready', s.readyAnswer) },
+  },
   'GET /openapi.json': { summary: 'This document', tag: 'health', responses: { 200: { description: 'OpenAPI 3.1' } } },
   'POST /webhooks/:source': webhookDoc,
   'POST /webhooks/generic/:source': webhookDoc,

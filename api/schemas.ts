@@ -142,8 +142,8 @@ export const webhookSecretBody = z
   .object({
     source: webhookSourceName,
     secret: storableString()
+      // Surrounding whitespace is judged per scheme (a PEM key ends with a line end): api/routes/webhook-secrets.ts.
       .pipe(z.string().min(1).max(4096))
-      .refine((secret) => secret.trim() === secret, 'must not start or end with whitespace (a copy-paste slip)')
       .optional(),
     generate: z.boolean().optional(),
     /** End of the secret's rotation window: from then on it no longer verifies. */
@@ -380,7 +380,9 @@ export const codecBody = z.object({
 export type CodecBody = z.infer<typeof codecBody>;
 
 export const healthAnswer = z.object({ status: z.literal('ok') });
+/** `degraded`: Temporal and PostgreSQL answer but no worker polls the main task queue (still 200; api/routes/health.ts). */
 export const readyAnswer = z.object({
-  status: z.enum(['ready', 'not_ready']),
-  checks: z.object({ temporal: z.unknown(), postgres: z.unknown() }),
+  status: z.enum(['ready', 'degraded', 'not_ready']),
+  worker: z.enum(['polling', 'none polling', 'unknown']),
+  checks: z.object({ temporal: z.unknown(), postgres: z.unknown(), worker: z.unknown() }),
 });

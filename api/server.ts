@@ -1,5 +1,6 @@
 /**
- * The API process. Starts even when Temporal or PostgreSQL is down (a lazy Temporal connection;
+ * The API process: the app on PORT, its Prometheus metrics on API_METRICS_PORT (bound to
+ * METRICS_HOST). Starts even when Temporal or PostgreSQL is down (a lazy Temporal connection;
  * /readyz says 503 until both answer) and shuts down gracefully on SIGTERM/SIGINT:
  * 1. stop accepting connections and close idle keep-alive sockets; a request arriving on a
  *    kept-alive socket meanwhile is still served, with `Connection: close`;
@@ -22,6 +23,7 @@ import { sealPlaintextSubscriberSecrets } from '../lib/stored-secrets';
 import { payloadDataConverter, payloadEncryptionState } from '../lib/payload-codec';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
+import { metricsServerUrl, serveMetrics } from '../lib/metrics-server';
 import { WorkflowStarter } from './workflow-starter';
 
 async function main(): Promise<void> {
@@ -39,7 +41,10 @@ async function main(): Promise<void> {
     // A bad secrets file keeps the last good secrets; the message never contains a secret.
     onError: (err) => logger.error({ err: err.message }, 'webhook secrets file rejected'),
   });
-  const app = createApp({ config, workflows, pool, registry, webhookSources, webhookSecrets, metrics: createApiMetrics(), logger });
+  const metrics = createApiMetrics();
+  const app = createApp({ config, workflows, pool, registry, webhookSources, webhookSecrets, metrics, logger });
+  // Metrics name tenants and providers: on their own port, bound to METRICS_HOST (this host by default).
+  const metricsServer = await serveMetrics({ registry: metrics.registry, port: config.API_METRICS_PORT, host: config.METRICS_HOST });
 
   // Every response in flight, to drain them, end the streams among them and count what is cut off.
   const inFlight = new Set<ServerResponse>();
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
   });
   const { port } = server.address() as AddressInfo;
   logger.info(
-    { url: `http://127.0.0.1:${port}`, temporal: config.TEMPORAL_ADDRESS, payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS) },
+    { url: `http://127.0.0.1:${port}`, metrics: `${metricsServerUrl(metricsServer)}/metrics`, temporal: config.TEMPORAL_ADDRESS, payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS) },
     'api listening',
   );
 
@@ -110,6 +115,8 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, config.SHUTDOWN_GRACE_MS);
 
+    metricsServer.close();
+    metricsServer.closeAllConnections(); // a scraper's keep-alive socket must not hold the exit
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(grace);

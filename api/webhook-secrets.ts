@@ -13,6 +13,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tenantNameRule, tenantPattern } from '../lib/tenant-name';
+import { sendgridVerificationKey } from './verifiers/sendgrid';
 
 /** A provider ("stripe") or a generic source ("generic:shopify"). */
 const sourcePattern = /^[a-z0-9][a-z0-9_-]{0,62}(:[a-z0-9][a-z0-9_.-]{0,62})?$/;
@@ -21,7 +22,9 @@ const secretEntry = z.strictObject({
   secret: z
     .string()
     .min(1, 'must not be empty')
-    .refine((secret) => secret.trim() === secret, 'must not start or end with whitespace (a copy-paste slip)'),
+    // Whitespace around a shared secret is a copy-paste slip; a public key (SendGrid's, PEM or
+    // base64 DER) may have it, as every PEM file ends with a line end.
+    .refine((secret) => secret.trim() === secret || sendgridVerificationKey(secret) !== null, 'must not start or end with whitespace (a copy-paste slip)'),
   /** End of this secret's rotation window: from this instant on it no longer verifies. */
   notAfter: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2030-01-01T00:00:00Z' }).optional(),
 });

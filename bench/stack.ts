@@ -129,6 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TEMPORAL_NAMESPACE: 'default',
       DATABASE_URL: options.databaseUrl,
       PORT: String(apiPort),
+      API_METRICS_PORT: '0',
       WORKER_METRICS_PORT: String(workerMetricsPort),
       TEMPORAL_SDK_METRICS_PORT: String(sdkMetricsPort),
       SCHEDULES_AT_WORKER_START: 'false', // no probes calling providers in the middle of a measurement

@@ -5,6 +5,7 @@
  * variable `<NAME>_FILE`: the file's contents (secrets stay out of the environment listing).
  * `.env.example` lists every variable.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, configSources } from './config-sources';
 import { parseKeyring, type Keyring } from './keyring';
@@ -40,12 +41,20 @@ const configSchema = z.object({
   PROVIDER_TASK_QUEUE_PREFIX: z.string().min(1).default('provider-'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard'),
   PORT: port.default(3000),
+  /** The API's Prometheus /metrics, on a port of its own (never the public PORT: metrics name tenants). */
+  API_METRICS_PORT: port.default(9463),
   WORKER_METRICS_PORT: port.default(9464),
   /**
    * Workflows the worker keeps in its sticky cache; 0 replays every workflow task from the start of
    * its history (slower; CI runs the integration suite so, to prove determinism). Unset: the SDK's default.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
+  /**
+   * The address the metrics ports (API_METRICS_PORT, WORKER_METRICS_PORT with the worker's
+   * /healthz and /readyz, TEMPORAL_SDK_METRICS_PORT) listen on: this host only by default; set
+   * 0.0.0.0 where Prometheus scrapes from another host or container (docker-compose.yml does).
+   */
+  METRICS_HOST: z.string().refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
   /** The Temporal SDK's own worker metrics (Prometheus); 0 turns them off. */
   TEMPORAL_SDK_METRICS_PORT: port.default(9465),
   DEFAULT_TENANT: z
@@ -92,7 +101,8 @@ const configSchema = z.object({
     .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com'))),
   /**
    * Comma-separated CIDRs, addresses or host names outbound requests (subscriber deliveries,
-   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy).
+   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy);
+   * `host:port` (`[v6]:port`) allows one port only, e.g. `127.0.0.1:4010` for the local fakes.
    */
   OUTBOUND_ALLOW: z
     .string()

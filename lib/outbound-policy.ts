@@ -9,8 +9,10 @@
  *   rebinding) is refused too.
  * Refused: loopback, link-local (with 169.254.169.254), private, shared (CGNAT), unique-local,
  * multicast, reserved and unspecified addresses, and the metadata addresses; IPv4-mapped and NAT64
- * IPv6 addresses are judged as their IPv4. OUTBOUND_ALLOW (CIDRs, addresses or host names) lets
- * some through: the local fakes and the tests allow 127.0.0.1.
+ * IPv6 addresses are judged as their IPv4. OUTBOUND_ALLOW (CIDRs, addresses or host names, each
+ * optionally with a port: `127.0.0.1:4010`, `[::1]:4010`, `fakes.internal:8443`) lets some through.
+ * An entry with a port allows that port only: `npm start` allows the fakes' own port, so a
+ * subscriber URL on another loopback port (Temporal's 7233, PostgreSQL's 5432) is still refused.
  */
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
@@ -57,17 +59,14 @@ const refusedRanges: readonly { cidr: string; why: string }[] = [
   { cidr: 'ff00::/8', why: 'a multicast address' },
 ];
 
-function toBlockList(entries: readonly string[]): BlockList {
+function toBlockList(cidr: string): BlockList {
   const list = new BlockList();
-  for (const entry of entries) {
-    const [address, bits] = entry.split('/') as [string, string | undefined];
-    const family: Family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    list.addSubnet(address, bits === undefined ? (family === 'ipv6' ? 128 : 32) : Number(bits), family);
-  }
+  const [address, bits] = cidr.split('/') as [string, string];
+  list.addSubnet(address, Number(bits), isIP(address) === 6 ? 'ipv6' : 'ipv4');
   return list;
 }
 
-const refused = refusedRanges.map((r) => ({ ...r, list: toBlockList([r.cidr]) }));
+const refused = refusedRanges.map((r) => ({ ...r, list: toBlockList(r.cidr) }));
 
 /** The 8 groups of an IPv6 address (no zone), or null. */
 function ipv6Groups(address: string): number[] | null {
@@ -102,7 +101,7 @@ function bareAddress(host: string): string {
 }
 
 export interface OutboundPolicyOptions {
-  /** CIDRs, single addresses or host names that may be reached even though they are refused ranges. */
+  /** CIDRs, single addresses or host names, each optionally with a port, that may be reached even though they are refused ranges. */
   allow?: readonly string[];
   /** Plain http:// URLs are accepted (default: https only). */
   allowHttp?: boolean;
@@ -113,57 +112,150 @@ export interface OutboundPolicyOptions {
   ca?: string | readonly string[];
 }
 
-/** One parsed allowlist entry problem, or null when the entry is a CIDR, an address or a host name. */
-export function allowEntryProblem(entry: string): string | null {
-  const [address, bits, extra] = entry.split('/');
-  if (extra !== undefined) return `"${entry}" is not a CIDR, an address or a host name`;
-  const version = isIP(address ?? '');
+/** One OUTBOUND_ALLOW entry: an address range or a host name, for every port or for one. */
+export type AllowEntry =
+  | { kind: 'range'; family: Family; address: string; bits: number; port?: number }
+  | { kind: 'name'; name: string; port?: number };
+
+const hostNamePattern = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$/i;
+
+/** A CIDR, an address or a host name (no port), or null. */
+function parseAllowHost(text: string): AllowEntry | null {
+  const [address, bits, extra] = text.split('/');
+  if (extra !== undefined || address === undefined) return null;
+  const version = isIP(address);
   if (version !== 0) {
-    if (bits === undefined) return null;
-    const n = Number(bits);
-    return /^\d+$/.test(bits) && n <= (version === 6 ? 128 : 32) ? null : `"${entry}": prefix length out of range`;
+    const max = version === 6 ? 128 : 32;
+    if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)) return null;
+    return { kind: 'range', family: version === 6 ? 'ipv6' : 'ipv4', address, bits: bits === undefined ? max : Number(bits) };
   }
-  if (bits === undefined && /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$/i.test(entry)) return null;
-  return `"${entry}" is not a CIDR, an address or a host name`;
+  if (bits === undefined && hostNamePattern.test(text)) return { kind: 'name', name: normalName(text) };
+  return null;
 }
+
+function normalName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * An OUTBOUND_ALLOW entry: `host` or `host:port`, where host is a CIDR, an address or a name; an
+ * IPv6 address or CIDR takes brackets when it has a port (`[::1]:4010`, `[fd00::/8]:443`).
+ */
+export function parseAllowEntry(entry: string): AllowEntry | { problem: string } {
+  const invalid = { problem: `"${entry}" is not a CIDR, an address or a host name, with an optional :port` };
+  let host = entry;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(entry);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+    if (isIP(host.split('/')[0]!) !== 6) return invalid;
+  } else if (entry.split(':').length === 2) {
+    [host, portText] = entry.split(':') as [string, string];
+    if (isIP(host.split('/')[0]!) === 6) return invalid;
+  }
+  const parsed = parseAllowHost(host);
+  if (!parsed) {
+    const [address, bits] = host.split('/');
+    return isIP(address ?? '') !== 0 && bits !== undefined ? { problem: `"${entry}": prefix length out of range` } : invalid;
+  }
+  if (portText === undefined) return parsed;
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) return { problem: `"${entry}": the port must be a number from 1 to 65535` };
+  return { ...parsed, port };
+}
+
+/** One parsed allowlist entry problem, or null when the entry is valid (see parseAllowEntry). */
+export function allowEntryProblem(entry: string): string | null {
+  const parsed = parseAllowEntry(entry);
+  return 'problem' in parsed ? parsed.problem : null;
+}
+
+/** The OUTBOUND_ALLOW entry that lets through exactly this URL's host and port (`127.0.0.1:4010`, `[::1]:4010`). */
+export function allowEntryFor(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${effectivePort(parsed.protocol, parsed.port)}`;
+}
+
+/** The port a connection to `protocol`/`port` (a URL's, '' for the default) goes to. */
+function effectivePort(protocol: string, port: string): number {
+  if (port !== '') return Number(port);
+  return protocol === 'http:' ? 80 : 443;
+}
+
+/** Addresses and names allowed on every port, and those allowed on one port only. */
+class Allowlist {
+  private readonly anyPort = new BlockList();
+  private readonly byPort = new Map<number, BlockList>();
+  private readonly names = new Set<string>();
+
+  constructor(entries: readonly AllowEntry[]) {
+    for (const entry of entries) {
+      if (entry.kind === 'name') {
+        this.names.add(entry.port === undefined ? entry.name : `${entry.name}:${entry.port}`);
+        continue;
+      }
+      let list = this.anyPort;
+      if (entry.port !== undefined) {
+        list = this.byPort.get(entry.port) ?? new BlockList();
+        this.byPort.set(entry.port, list);
+      }
+      list.addSubnet(entry.address, entry.bits, entry.family);
+    }
+  }
+
+  /** `port` undefined: the port is not known yet, so only entries for every port count. */
+  hasAddress(address: string, family: Family, port: number | undefined): boolean {
+    if (this.anyPort.check(address, family)) return true;
+    return port !== undefined && (this.byPort.get(port)?.check(address, family) ?? false);
+  }
+
+  hasName(hostname: string, port: number | undefined): boolean {
+    const name = normalName(hostname);
+    return this.names.has(name) || (port !== undefined && this.names.has(`${name}:${port}`));
+  }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupFunction = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
 
 export class OutboundPolicy {
   readonly allowHttp: boolean;
   private readonly ca: string | readonly string[] | undefined;
-  private readonly allowedNames: ReadonlySet<string>;
-  private readonly allowed: BlockList;
+  private readonly allowed: Allowlist;
 
   constructor(options: OutboundPolicyOptions = {}) {
     this.allowHttp = options.allowHttp ?? false;
     this.ca = options.ca;
     const entries = (options.allow ?? []).map((e) => e.trim()).filter(Boolean);
-    for (const entry of entries) {
-      const problem = allowEntryProblem(entry);
-      if (problem) throw new Error(`outbound allowlist: ${problem}`);
-    }
-    this.allowed = toBlockList(entries.filter((e) => isIP(e.split('/')[0]!) !== 0));
-    this.allowedNames = new Set(entries.filter((e) => isIP(e.split('/')[0]!) === 0).map((e) => e.toLowerCase().replace(/\.$/, '')));
+    this.allowed = new Allowlist(
+      entries.map((entry) => {
+        const parsed = parseAllowEntry(entry);
+        if ('problem' in parsed) throw new Error(`outbound allowlist: ${parsed.problem}`);
+        return parsed;
+      }),
+    );
   }
 
-  /** Why connecting to this IP address is refused, or null when it may be reached. */
-  addressRefusal(host: string): string | null {
+  /**
+   * Why connecting to this IP address (on this port) is refused, or null when it may be reached.
+   * Without a port only the allowlist entries for every port count.
+   */
+  addressRefusal(host: string, port?: number): string | null {
     const address = bareAddress(host);
     const version = isIP(address);
     if (version === 0) return `"${host}" is not an IP address`;
     const family: Family = version === 6 ? 'ipv6' : 'ipv4';
-    if (this.allowed.check(address, family)) return null;
+    if (this.allowed.hasAddress(address, family, port)) return null;
     const v4 = family === 'ipv6' ? embeddedIpv4(address) : null;
     if (v4 !== null) {
-      const inner = this.addressRefusal(v4);
+      const inner = this.addressRefusal(v4, port);
       return inner === null ? null : `${address} maps to ${v4}: ${inner}`;
     }
     const range = refused.find((r) => r.list.check(address, family));
     if (!range) return null;
-    return `${address} is ${range.why} (${range.cidr}); add it to OUTBOUND_ALLOW to permit it`;
-  }
-
-  private nameAllowed(hostname: string): boolean {
-    return this.allowedNames.has(hostname.toLowerCase().replace(/\.$/, ''));
+    const where = port === undefined ? address : `${address} port ${port}`;
+    return `${where} is ${range.why} (${range.cidr}); add it to OUTBOUND_ALLOW (as address:port for one port) to permit it`;
   }
 
   /**
@@ -182,45 +274,62 @@ export class OutboundPolicy {
     }
     if (parsed.username || parsed.password) return 'credentials in the URL are not allowed';
     const host = bareAddress(parsed.hostname);
-    if (this.nameAllowed(host) || isIP(host) === 0) return null;
-    return this.addressRefusal(host);
+    const port = effectivePort(parsed.protocol, parsed.port);
+    if (this.allowed.hasName(host, port) || isIP(host) === 0) return null;
+    return this.addressRefusal(host, port);
   }
 
   /**
-   * A `dns.lookup`-compatible function for `net.connect`/`tls.connect`: resolves as usual, then
-   * fails with EOUTBOUNDREFUSED when any address the name resolves to is refused (the caller
-   * would otherwise pick one of them). Allowed names are not checked.
+   * A `dns.lookup`-compatible function for `net.connect`/`tls.connect` to `port` (undefined: not
+   * known, so only allowlist entries for every port count): resolves as usual, then fails with
+   * EOUTBOUNDREFUSED when any address the name resolves to is refused (the caller would otherwise
+   * pick one of them). Allowed names are not checked.
    */
-  readonly lookup = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      if (!this.nameAllowed(hostname)) {
-        for (const { address } of addresses) {
-          const refusal = this.addressRefusal(address);
-          if (refusal) return callback(new OutboundRefusedError(`refused to connect to ${hostname} (resolves to ${address}): ${refusal}`), []);
+  lookupFor(port: number | undefined): LookupFunction {
+    return (hostname, options, callback) => {
+      dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+        if (err) return callback(err, []);
+        if (!this.allowed.hasName(hostname, port)) {
+          for (const { address } of addresses) {
+            const refusal = this.addressRefusal(address, port);
+            if (refusal) return callback(new OutboundRefusedError(`refused to connect to ${hostname} (resolves to ${address}): ${refusal}`), []);
+          }
         }
-      }
-      if (options.all) return callback(null, addresses);
-      const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
-      callback(null, first.address, first.family);
-    });
-  };
+        if (options.all) return callback(null, addresses);
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+        callback(null, first.address, first.family);
+      });
+    };
+  }
+
+  /** lookupFor with the port unknown: only allowlist entries for every port count. */
+  readonly lookup: LookupFunction = this.lookupFor(undefined);
 
   /**
    * An undici connector that refuses a literal IP host (node skips `lookup` for those) and
-   * resolves names through `lookup`. Use as `new Agent({ connect: policy.connector() })`.
+   * resolves names through the port's `lookupFor`. Use as `new Agent({ connect: policy.connector() })`.
    */
   connector(options: buildConnector.BuildOptions = {}): buildConnector.connector {
-    const connect = buildConnector({ ...options, ...(this.ca === undefined ? {} : { ca: [this.ca].flat() }), lookup: this.lookup });
+    // One inner connector per destination port: its lookup judges the addresses for that port.
+    const byPort = new Map<number, buildConnector.connector>();
+    const connectorFor = (port: number): buildConnector.connector => {
+      let connect = byPort.get(port);
+      if (!connect) {
+        connect = buildConnector({ ...options, ...(this.ca === undefined ? {} : { ca: [this.ca].flat() }), lookup: this.lookupFor(port) });
+        byPort.set(port, connect);
+      }
+      return connect;
+    };
     return (opts, callback) => {
       const host = bareAddress(opts.hostname);
-      const refusal = isIP(host) !== 0 && !this.nameAllowed(host) ? this.addressRefusal(host) : null;
+      const port = effectivePort(opts.protocol, opts.port);
+      const refusal = isIP(host) !== 0 && !this.allowed.hasName(host, port) ? this.addressRefusal(host, port) : null;
       if (refusal) {
         callback(new OutboundRefusedError(`refused to connect to ${opts.hostname}: ${refusal}`), null);
         return;
       }
-      connect(opts, callback);
+      connectorFor(port)(opts, callback);
     };
   }
 }

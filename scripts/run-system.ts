@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../lib/config';
 import { ensureLocalKeyringFile } from '../lib/keyring';
+import { allowEntryFor } from '../lib/outbound-policy';
 import { startDevServer, type DevServer } from '../lib/dev-server';
 import { dataDir, projectRoot } from '../lib/paths';
 import { isTemporalReachable } from '../lib/temporal';
@@ -59,9 +60,10 @@ async function useFakesForUnconfiguredProviders(
     const variable = provider.credentials.serviceAccountKeyFile;
     if (variable) process.env[variable] = createTestServiceAccount(server, { dir: path.join(dataDir, 'keys') }).keyFile;
   }
-  // The fakes listen on loopback over plain http, which the outbound (SSRF) policy refuses by default.
-  const fakesHost = new URL(server.url).hostname.replace(/^\[(.*)\]$/, '$1');
-  process.env.OUTBOUND_ALLOW = [...loadConfig().OUTBOUND_ALLOW, fakesHost].join(',');
+  // The fakes listen on loopback over plain http, which the outbound (SSRF) policy refuses by
+  // default: their port only, so a subscriber URL on another loopback port (Temporal's, the API's,
+  // PostgreSQL's) is still refused.
+  process.env.OUTBOUND_ALLOW = [...loadConfig().OUTBOUND_ALLOW, allowEntryFor(server.url)].join(',');
   process.env.OUTBOUND_ALLOW_HTTP ??= 'true';
   return { server, providers: unconfigured.map((p) => p.name) };
 }
@@ -114,9 +116,10 @@ async function main(): Promise<void> {
   const api = startNode('api', 'api/server.js');
 
   say('running:');
-  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz /metrics, POST /webhooks/stripe, /calls, /bookings)`);
+  say(`  API              http://127.0.0.1:${config.PORT}  (/healthz /readyz, POST /webhooks/stripe, /calls, /bookings)`);
   say(`  console          http://127.0.0.1:${config.PORT}/console/  (sign in with an API key)`);
-  say(`  worker metrics   http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`);
+  say(`  API metrics      http://${config.METRICS_HOST}:${config.API_METRICS_PORT}/metrics`);
+  say(`  worker metrics   http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics  (and /healthz /readyz)`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);

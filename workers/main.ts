@@ -1,6 +1,6 @@
 /**
  * The worker process: JSON logs through pino, Temporal SDK metrics and our own on Prometheus
- * ports, graceful shutdown on SIGINT/SIGTERM: every worker stops polling, running activities get
+ * ports (ours with /healthz and /readyz, ready while every worker polls), graceful shutdown on SIGINT/SIGTERM: every worker stops polling, running activities get
  * SHUTDOWN_GRACE_MS to finish (then they are cancelled and retried elsewhere), and only then are
  * the metrics server, the native connection and the pool closed; exit 0 (1 if draining failed).
  */
@@ -15,9 +15,10 @@ import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
 import { cacheMetricsRegistry } from '../activities/cache';
 import { providerMetricsRegistry } from '../activities/providers/metrics';
-import { createWorkerMetrics, serveMetrics } from './metrics';
+import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
+import { createWorkerMetrics, workerReadiness } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
-import { createWorkers } from './worker';
+import { createWorkers, type WorkerGroup } from './worker';
 import { loadMonitoringConfig } from '../lib/monitoring-config';
 import { payloadEncryptionState } from '../lib/payload-codec';
 import { connectClient } from '../lib/temporal';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     // The SDK would shut the workers down on its own; this process does it below, with logs and in order.
     shutdownSignals: [],
     telemetryOptions: config.TEMPORAL_SDK_METRICS_PORT
-      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_SDK_METRICS_PORT}` } } }
+      ? { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST}:${config.TEMPORAL_SDK_METRICS_PORT}` } } }
       : undefined,
   });
   // A signal before the workers exist: nothing is in flight yet, so stop at once.
@@ -45,10 +46,14 @@ async function main(): Promise<void> {
 
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const metrics = createWorkerMetrics();
-  const metricsServer = await serveMetrics(
-    Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry]),
-    config.WORKER_METRICS_PORT,
-  );
+  // Up before the workers (bundling takes seconds): /healthz answers at once, /readyz once they poll.
+  const started: { group?: WorkerGroup } = {};
+  const metricsServer = await serveMetrics({
+    registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry]),
+    port: config.WORKER_METRICS_PORT,
+    host: config.METRICS_HOST,
+    probes: { healthz: () => ({ ok: true, body: { status: 'ok' } }), readyz: () => workerReadiness(started.group) },
+  });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const workers = await createWorkers({
     connection,
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
     payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
+  started.group = workers;
   process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -98,7 +104,8 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       providerQueues: Object.values(registry).map((p) => `${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name} (${p.rateLimitPerSecond}/s)`),
-      metrics: `http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`,
+      metrics: `${metricsServerUrl(metricsServer)}/metrics`,
+      readiness: `${metricsServerUrl(metricsServer)}/readyz`,
       payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS),
     },
     'worker started',

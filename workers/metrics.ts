@@ -1,10 +1,12 @@
 /**
  * The worker's Prometheus metrics (prom-client): default process metrics and activity duration by
- * activity and outcome, recorded by an activity interceptor so no activity has to remember to.
+ * activity and outcome, recorded by an activity interceptor so no activity has to remember to; and
+ * its readiness, served with them on WORKER_METRICS_PORT (lib/metrics-server.ts).
  */
-import http from 'node:http';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { ProbeAnswer } from '../lib/metrics-server';
+import type { WorkerGroup } from './worker';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -44,22 +46,13 @@ export function activityMetricsInterceptor(metrics: WorkerMetrics): ActivityInte
   });
 }
 
-/** Serves GET /metrics on its own port. */
-export function serveMetrics(registry: Registry, port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
-      registry
-        .metrics()
-        .then((body) => {
-          res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
-        })
-        .catch(() => res.writeHead(500).end());
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not_found"}');
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve(server));
-  });
+/**
+ * The worker's /readyz: ready while every worker of the group is RUNNING, i.e. polling its task
+ * queue (before the group exists, while it drains and after it stopped or failed: not ready).
+ */
+export function workerReadiness(group: WorkerGroup | undefined): ProbeAnswer {
+  if (!group) return { ok: false, body: { status: 'starting' } };
+  const workers = group.workers.map((w) => ({ taskQueue: w.options.taskQueue, state: w.getState() }));
+  const ok = workers.every((w) => w.state === 'RUNNING');
+  return { ok, body: { status: ok ? 'ready' : 'not_ready', workers } };
 }

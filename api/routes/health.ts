@@ -1,18 +1,33 @@
 /**
- * Liveness, readiness and metrics. /healthz answers while the process runs; /readyz only when
- * both Temporal and PostgreSQL answer, so a load balancer stops sending webhooks we cannot accept.
+ * Liveness and readiness. /healthz answers while the process runs. /readyz is 503 when Temporal or
+ * PostgreSQL does not answer, so a load balancer stops sending webhooks we cannot accept. Whether a
+ * worker polls the main task queue is reported too, but a missing worker only makes the API
+ * `degraded` (still 200): webhooks are durable starts that run once a worker returns, so taking
+ * the API out of the balancer would only turn providers' deliveries into retries.
+ * Metrics are not here: they are on API_METRICS_PORT (api/server.ts, lib/metrics-server.ts).
  */
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import type { WorkflowClient } from '@temporalio/client';
-import type { ApiMetrics } from '../metrics';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import type { Config } from '../../lib/config';
 
 export interface HealthRouteDeps {
+  config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
   workflows: WorkflowClient;
   pool: Pool;
-  metrics: ApiMetrics;
   checkTimeoutMs?: number;
+  /** How long one answer about the workers is reused (describeTaskQueue is not for every probe). */
+  workerCheckCacheMs?: number;
 }
+
+/**
+ * A poller the server saw within this long still polls: an idle worker's long poll is renewed
+ * every 60 s (its last access was up to 60 s old on the dev server), while the server keeps
+ * listing a poller for minutes after it stopped. So a stopped worker shows within 90 s.
+ */
+export const POLLER_FRESH_MS = 90_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -31,27 +46,57 @@ async function check(run: () => Promise<unknown>): Promise<{ ok: boolean; error?
   }
 }
 
-export function healthRoutes({ workflows, pool, metrics, checkTimeoutMs = 2000 }: HealthRouteDeps): Router {
+export interface WorkerCheck {
+  ok: boolean;
+  status: 'polling' | 'none polling' | 'unknown';
+  taskQueue: string;
+  /** Workers that polled the main task queue within POLLER_FRESH_MS. */
+  pollers?: number;
+  checkedAt: string;
+  error?: string;
+}
+
+export function healthRoutes({ config, workflows, pool, checkTimeoutMs = 2000, workerCheckCacheMs = 5000 }: HealthRouteDeps): Router {
   const router = Router();
+  const taskQueue = config.TEMPORAL_TASK_QUEUE;
+
+  async function checkWorkers(): Promise<WorkerCheck> {
+    const checkedAt = new Date().toISOString();
+    try {
+      const { pollers } = await workflows.withDeadline(Date.now() + checkTimeoutMs, () =>
+        workflows.workflowService.describeTaskQueue({
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      const since = Date.now() - POLLER_FRESH_MS;
+      const live = pollers.filter((p) => (optionalTsToMs(p.lastAccessTime) ?? 0) >= since).length;
+      return { ok: live > 0, status: live > 0 ? 'polling' : 'none polling', taskQueue, pollers: live, checkedAt };
+    } catch (err) {
+      return { ok: false, status: 'unknown', taskQueue, checkedAt, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  let cachedWorkers: { at: number; answer: Promise<WorkerCheck> } | undefined;
+  function workers(): Promise<WorkerCheck> {
+    if (!cachedWorkers || Date.now() - cachedWorkers.at >= workerCheckCacheMs) cachedWorkers = { at: Date.now(), answer: checkWorkers() };
+    return cachedWorkers.answer;
+  }
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
   router.get('/readyz', async (_req, res) => {
-    const [temporal, postgres] = await Promise.all([
-      check(() =>
-        workflows.withDeadline(Date.now() + checkTimeoutMs, () => workflows.workflowService.getSystemInfo({})),
-      ),
+    const [temporalCheck, postgres, worker] = await Promise.all([
+      check(() => workflows.withDeadline(Date.now() + checkTimeoutMs, () => workflows.workflowService.getSystemInfo({}))),
       check(() => withTimeout(pool.query('SELECT 1'), checkTimeoutMs, 'PostgreSQL')),
+      workers(),
     ]);
-    const ready = temporal.ok && postgres.ok;
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { temporal, postgres } });
-  });
-
-  router.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+    const ready = temporalCheck.ok && postgres.ok;
+    const status = !ready ? 'not_ready' : worker.ok ? 'ready' : 'degraded';
+    res.status(ready ? 200 : 503).json({ status, worker: worker.status, checks: { temporal: temporalCheck, postgres, worker } });
   });
 
   return router;

@@ -18,6 +18,7 @@ import { webhookSecretBody, webhookSecretPatch, webhookSecretsQuery } from '../s
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import { requireTenant } from '../tenant';
 import type { SchemeName } from '../verifiers';
+import { sendgridVerificationKey } from '../verifiers/sendgrid';
 import type { WebhookSources } from '../webhook-sources';
 
 export interface WebhookSecretRouteDeps {
@@ -38,14 +39,23 @@ const generators: Partial<Record<SchemeName, () => string>> = {
   'google-channel-token': () => randomBytes(32).toString('base64url'),
 };
 
-/** A reason the scheme cannot use this secret, or null. */
-function secretProblem(scheme: SchemeName, secret: string): string | null {
-  if (scheme !== 'standard-webhooks') return null;
+/**
+ * The secret as the scheme stores it, or the reason it cannot use it. A SendGrid verification key
+ * (PEM or base64 DER, whitespace and line ends anywhere) is stored as base64 DER; around any other
+ * secret whitespace is a copy-paste slip.
+ */
+function storableSecret(scheme: SchemeName, secret: string): { secret: string } | { problem: string } {
+  if (scheme === 'sendgrid') {
+    const key = sendgridVerificationKey(secret);
+    return key === null ? { problem: 'a SendGrid verification key is an ECDSA P-256 public key, base64 DER or PEM' } : { secret: key };
+  }
+  if (secret.trim() !== secret) return { problem: 'must not start or end with whitespace (a copy-paste slip)' };
+  if (scheme !== 'standard-webhooks') return { secret };
   try {
     new Webhook(secret);
-    return null;
+    return { secret };
   } catch {
-    return 'a Standard Webhooks secret is whsec_ followed by base64';
+    return { problem: 'a Standard Webhooks secret is whsec_ followed by base64' };
   }
 }
 
@@ -66,9 +76,9 @@ export function webhookSecretRoutes({ config, pool, webhookSources, storedWebhoo
     if (body.data.generate && !generate) {
       return sendError(res, 400, 'invalid_request', `${source.name} issues its own signing secret: send it as "secret"`, { generate: 'not for this source' });
     }
-    const secret = body.data.secret ?? generate!();
-    const problem = secretProblem(source.scheme, secret);
-    if (problem) return sendError(res, 400, 'invalid_request', `invalid secret for ${source.name}: ${problem}`, { secret: problem });
+    const storable = storableSecret(source.scheme, body.data.secret ?? generate!());
+    if ('problem' in storable) return sendError(res, 400, 'invalid_request', `invalid secret for ${source.name}: ${storable.problem}`, { secret: storable.problem });
+    const { secret } = storable;
     let info;
     try {
       const id = `whs_${randomUUID().replace(/-/g, '').slice(0, 20)}`;

@@ -1,9 +1,11 @@
 /**
  * SendGrid's signed event webhook, verified with the official `@sendgrid/eventwebhook` package:
  * an ECDSA P-256 signature over "{timestamp}{raw body}". The source's "secrets" are verification
- * public keys (base64 DER, as SendGrid shows them), so a rotation is two keys side by side. One
+ * public keys, so a rotation is two keys side by side: base64 DER as SendGrid shows them, or a PEM
+ * file's text, each with any whitespace and line ends (LF or CRLF) around or inside it. One
  * request carries a batch of events, each becoming its own ExtractedEvent.
  */
+import { createPublicKey } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { z } from 'zod';
 import { decodeUtf8, eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from './event-parsing';
@@ -25,12 +27,33 @@ type EcdsaPublicKey = ReturnType<EventWebhook['convertPublicKeyToECDSA']>;
 const parsedKeys = new Map<string, EcdsaPublicKey | 'invalid'>();
 const parsedKeysLimit = 64;
 
+const pemPublicKey = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----$/;
+
+/**
+ * The verification key in `text` as base64 DER (SPKI, no whitespace), or null when it is not a
+ * P-256 public key: `text` is SendGrid's base64 DER or a PEM "PUBLIC KEY" block, with whitespace
+ * and line ends (a PEM file always ends with one) anywhere around or inside the base64.
+ */
+export function sendgridVerificationKey(text: string): string | null {
+  const trimmed = text.trim();
+  const base64 = (pemPublicKey.exec(trimmed)?.[1] ?? trimmed).replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return null;
+  try {
+    const key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return null;
+    return key.export({ format: 'der', type: 'spki' }).toString('base64');
+  } catch {
+    return null;
+  }
+}
+
 function parsePublicKey(verificationKey: string): EcdsaPublicKey | 'invalid' {
   const cached = parsedKeys.get(verificationKey);
   if (cached !== undefined) return cached;
-  let parsed: EcdsaPublicKey | 'invalid';
+  let parsed: EcdsaPublicKey | 'invalid' = 'invalid';
+  const der = sendgridVerificationKey(verificationKey);
   try {
-    parsed = eventWebhook.convertPublicKeyToECDSA(verificationKey.trim());
+    if (der !== null) parsed = eventWebhook.convertPublicKeyToECDSA(der);
   } catch {
     parsed = 'invalid';
   }
@@ -54,7 +77,7 @@ function verifySendgridSignature(rawBody: Buffer, signature: string, timestamp: 
   }
   return sawValidKey
     ? { ok: false, reason: 'signature does not match the timestamp and body for any live verification key' }
-    : { ok: false, reason: 'no configured verification key is a valid ECDSA public key (base64 DER)' };
+    : { ok: false, reason: 'no configured verification key is a valid ECDSA public key (P-256, base64 DER or PEM)' };
 }
 
 const sendgridEvents = z

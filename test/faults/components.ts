@@ -119,7 +119,7 @@ export function apiComponent(env: NodeJS.ProcessEnv & { PORT: string }, logFile:
   return nodeComponent({
     name: 'api',
     entry: apiEntry,
-    env,
+    env: { API_METRICS_PORT: '0', ...env },
     logFile,
     ready: () => httpReady(`http://127.0.0.1:${env.PORT}/healthz`),
     onUnplannedExit,

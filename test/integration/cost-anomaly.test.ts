@@ -151,7 +151,7 @@ test('GET /budgets: month-end projection per provider and for the caller’s ten
   expect(body.anomalyRule).toMatchObject({ multiple: 3, windowMs: HOUR, baselineMs: 7 * 24 * HOUR, minUsd: 1 });
 
   // Prometheus: per provider and tenant, and the ratio per provider.
-  const metrics = await (await api.fetch('/metrics')).text();
+  const metrics = await api.scrapeMetrics();
   const projected = new RegExp(`switchyard_cost_projected_month_usd\\{provider="${names.spiking}",tenant="${otherTenant}"\\} ([0-9.e+-]+)`).exec(metrics);
   expect(Number(projected?.[1])).toBeCloseTo(7 / fraction, 0);
   expect(metrics).toMatch(new RegExp(`switchyard_cost_projected_month_usd\\{provider="${names.spiking}",tenant="${config.DEFAULT_TENANT}"\\} [0-9.]+`));

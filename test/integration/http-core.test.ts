@@ -19,7 +19,7 @@ import { closeProviderConnections, providerMetricsRegistry, runProviderOperation
 import type { ProviderCallContext } from '../../activities/providers/types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry, type HttpPoolConfig, type ProviderConfig } from '../../lib/registry';
-import { serveMetrics } from '../../workers/metrics';
+import { serveMetrics } from '../../lib/metrics-server';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 
 const registry = loadRegistry({});
@@ -231,7 +231,7 @@ test('the Stripe SDK goes through the provider’s pool too: reused connections,
 test('pool use is served on the worker’s /metrics endpoint', async () => {
   const provider = `scraped-${run}`;
   await runProviderOperation(ctxFor(provider, fake.url, { connections: 2 }, 'getAnything'), { pathParams: { id: 'm' } });
-  const server: Server = await serveMetrics(providerMetricsRegistry, 0);
+  const server: Server = await serveMetrics({ registry: providerMetricsRegistry, port: 0 });
   try {
     const { port } = server.address() as AddressInfo;
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -368,7 +368,7 @@ test('the SLA report computes availability, p95 and error rate from a known hist
   });
   expect(alert.severity).toBe('medium');
 
-  const metrics = await (await api.fetch(`/metrics`)).text();
+  const metrics = await api.scrapeMetrics();
   expect(metrics).toContain(`sla_availability_ratio{provider="${provider}",window="hourly"} 0.9`);
   expect(metrics).toMatch(new RegExp(`integration_health_score\\{provider="${names.probed}"\\} [0-9.]+`));
   expect(metrics).toContain(`integration_up{provider="${names.probed}"} 1`);

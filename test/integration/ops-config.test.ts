@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serviceRoutes } from '../../api/access';
+import { loadConfig } from '../../lib/config';
 
 const root = path.join(__dirname, '..', '..');
 const ops = path.join(root, 'ops');
@@ -144,4 +145,22 @@ test('docker-compose.yml runs Alertmanager, Loki and Alloy with the ops files, w
   expect(compose).toContain('file=/credentials/switchyard-api-key');
   expect(compose).toMatch(/--role service --name alertmanager/);
   expect(compose).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+});
+
+test('metrics and readiness ports (issue 17): Prometheus scrapes the API on API_METRICS_PORT, not its public port; compose checks /readyz of the API and the worker', () => {
+  const defaults = loadConfig({});
+  const prometheus = readFileSync(path.join(ops, 'prometheus.yml'), 'utf8');
+  expect(prometheus).toMatch(new RegExp(`job_name: switchyard-api\\n\\s+metrics_path: /metrics\\n\\s+static_configs:\\n\\s+- targets: \\["switchyard-api:${defaults.API_METRICS_PORT}"\\]`));
+  expect(prometheus).not.toContain(`switchyard-api:${defaults.PORT}`);
+  expect(prometheus).toMatch(new RegExp(`names: \\["switchyard-worker"\\]\\n\\s+type: A\\n\\s+port: ${defaults.WORKER_METRICS_PORT}`));
+
+  const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+  const service = (name: string) => new RegExp(`^  ${name}:\\n([\\s\\S]*?)(?=^  [a-z-]+:$)`, 'm').exec(compose)?.[1] ?? '';
+  expect(compose).toContain(`API_METRICS_PORT: "${defaults.API_METRICS_PORT}"`);
+  expect(compose).toContain(`WORKER_METRICS_PORT: "${defaults.WORKER_METRICS_PORT}"`);
+  expect(compose).toMatch(/^ {2}METRICS_HOST: 0\.0\.0\.0$/m); // Prometheus scrapes across the compose network
+  expect(service('switchyard-api')).toMatch(/healthcheck:\n\s+#[^\n]*\n(\s+#[^\n]*\n)*\s+test: \[.*http:\/\/127\.0\.0\.1:3000\/readyz/);
+  expect(service('switchyard-worker')).toMatch(new RegExp(`healthcheck:\\n\\s+#[^\\n]*\\n\\s+test: \\[.*http://127\\.0\\.0\\.1:${defaults.WORKER_METRICS_PORT}/readyz`));
+  // Metrics ports are never published on the host.
+  for (const port of [defaults.API_METRICS_PORT, defaults.WORKER_METRICS_PORT, defaults.TEMPORAL_SDK_METRICS_PORT]) expect(compose).not.toMatch(new RegExp(`- "\\d+:${port}"`));
 });

@@ -182,7 +182,7 @@ test('failures open the circuit; the call fails over to the backup, and the next
   const circuit = circuits.circuits.find((c) => c.provider === names.sms);
   expect(circuit).toMatchObject({ state: 'open' });
   expect(circuit!.remainingOpenMs).toBeGreaterThan(0);
-  const exported = await (await api.fetch(`/metrics`)).text();
+  const exported = await api.scrapeMetrics();
   expect(exported).toContain(`circuit_breaker_state{provider="${names.sms}"} 2`);
 
   const twilioBefore = fakes.requests({ provider: 'twilio' }).length;

@@ -3,6 +3,7 @@
  * configuration that does NOT allow loopback: a refused URL is a 400 that stores nothing; a host
  * name passes at create time but is judged by what it resolves to when the worker connects, so
  * `localhost` (→ 127.0.0.1) dead-letters at once with the reason and nothing reaches the receiver.
+ * An allowlist entry with a port (npm start's for the fakes) lets that port through and no other.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -12,7 +13,7 @@ import type { Config } from '../../lib/config';
 import { createProbeActivities } from '../../activities/probes';
 import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
 import { loadMonitoringConfig } from '../../lib/monitoring-config';
-import { OutboundPolicy } from '../../lib/outbound-policy';
+import { allowEntryFor, OutboundPolicy, outboundPolicyOf } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { refusedProviderUrls } from '../../workers/worker';
 import { eventually, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
@@ -152,4 +153,97 @@ test('a health probe goes through the same guard: a host resolving to a refused 
   expect(outcome).toMatchObject({ ok: false, status: null });
   expect(outcome.error).toMatch(/loopback/);
   expect(hits).toBe(0);
+});
+
+describe('an allowlist entry with a port, as npm start writes for the fakes (issue 17: it allowed the whole of 127.0.0.1)', () => {
+  let portConfig: Config;
+  let portWorker: RunningWorker;
+  let portApi: RunningApi;
+  /** Another loopback service (Temporal's, PostgreSQL's …): nothing may reach it. */
+  let other: http.Server;
+  let otherPort: number;
+  let otherHits = 0;
+
+  beforeAll(async () => {
+    other = http.createServer((_req, res) => {
+      otherHits += 1;
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    otherPort = (other.address() as AddressInfo).port;
+    portConfig = testConfig({ OUTBOUND_ALLOW: [allowEntryFor(`http://127.0.0.1:${port}`)], OUTBOUND_ALLOW_HTTP: true });
+    expect(portConfig.OUTBOUND_ALLOW).toEqual([`127.0.0.1:${port}`]);
+    portWorker = await startWorker(portConfig, pool, { deliveryRetrySchedule: ['500 ms', '500 ms', '500 ms'] });
+    portApi = await startApi(portConfig, pool);
+  });
+
+  afterAll(async () => {
+    await portApi?.close();
+    await portWorker?.stop();
+    other?.close();
+  });
+
+  const subscribe = (url: string) => portApi.fetch('/subscribers', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
+
+  test("a subscriber on another loopback port (Temporal's own) is 400 naming the port; on the allowed port it is delivered to", async () => {
+    const temporalPort = Number(portConfig.TEMPORAL_ADDRESS.split(':').at(-1));
+    for (const [url, reason] of [
+      [`http://127.0.0.1:${temporalPort}/`, new RegExp(`127\\.0\\.0\\.1 port ${temporalPort} is a loopback address`)],
+      [`http://127.0.0.1:${otherPort}/hook`, new RegExp(`port ${otherPort} is a loopback`)],
+      [`http://127.0.0.1/hook`, /port 80 is a loopback/],
+      [`http://127.0.0.2:${port}/hook`, /loopback/],
+      [`http://[::1]:${port}/hook`, /loopback/],
+    ] as const) {
+      const res = await subscribe(url);
+      expect([url, res.status]).toEqual([url, 400]);
+      expect(((await res.json()) as { fields: Record<string, string> }).fields.url).toMatch(reason);
+    }
+    const created = await subscribe(`http://127.0.0.1:${port}/hook`);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    hits = 0;
+    const event = stripeEvent();
+    expect((await postStripe(portApi.url, event)).status).toBe(202);
+    const delivery = await eventually(async () => {
+      const { deliveries } = (await (await portApi.fetch(`/deliveries?subscriber=${id}`)).json()) as { deliveries: Array<{ eventId: string; status: string }> };
+      const found = deliveries.find((d) => d.eventId === event.id);
+      return found && found.status !== 'pending' ? found : undefined;
+    }, 30_000);
+    expect(delivery.status).toBe('delivered');
+    expect(hits).toBe(1);
+    await portApi.fetch(`/subscribers/${id}`, { method: 'DELETE' });
+  });
+
+  test('a name resolving to loopback, on another port, is refused when the worker connects: dead-lettered, nothing reaches that port', async () => {
+    otherHits = 0;
+    const created = await subscribe(`http://localhost:${otherPort}/hook`);
+    expect(created.status).toBe(201); // a name is judged by what it resolves to, when connecting
+    const { id } = (await created.json()) as { id: string };
+    const event = stripeEvent();
+    expect((await postStripe(portApi.url, event)).status).toBe(202);
+    const delivery = await eventually(async () => {
+      const { deliveries } = (await (await portApi.fetch(`/deliveries?subscriber=${id}`)).json()) as { deliveries: Array<{ eventId: string; status: string; attempts: number; lastError: string | null }> };
+      const found = deliveries.find((d) => d.eventId === event.id);
+      return found && found.status !== 'pending' ? found : undefined;
+    }, 30_000);
+    expect(delivery).toMatchObject({ status: 'dead_lettered', attempts: 1 });
+    expect(delivery.lastError).toMatch(new RegExp(`outbound policy.*localhost.*port ${otherPort}.*loopback`));
+    expect(otherHits).toBe(0);
+    await portApi.fetch(`/subscribers/${id}`, { method: 'DELETE' });
+  });
+
+  test('a generic provider base URL on another loopback port is refused, at worker start and when called', async () => {
+    const policy = outboundPolicyOf(portConfig);
+    expect(refusedProviderUrls(registryAt(`http://127.0.0.1:${otherPort}`), policy)[0]).toMatch(new RegExp(`baseUrl.*port ${otherPort} is a loopback`));
+    expect(refusedProviderUrls(registryAt(`http://127.0.0.1:${port}`), policy)).toEqual([]);
+    await expect(startWorker(portConfig, pool, { registry: registryAt(`http://127.0.0.1:${otherPort}`) })).rejects.toThrow(/provider URLs refused by the outbound policy/);
+    otherHits = 0;
+    const httpbin = loadRegistry({}).httpbin!;
+    const call = runProviderOperation(
+      { provider: { ...httpbin, baseUrl: `http://localhost:${otherPort}` }, operation: 'getAnything', credentials: { bearerToken: 'token' }, idempotencyKey: 'ssrf-port-test', outbound: policy },
+      { pathParams: { id: '1' } },
+    );
+    await expect(call).rejects.toMatchObject({ type: 'ProviderMisconfigured', nonRetryable: true, message: expect.stringMatching(/outbound_refused.*localhost.*loopback/) as unknown });
+    expect(otherHits).toBe(0);
+  });
 });

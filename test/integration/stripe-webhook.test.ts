@@ -288,7 +288,7 @@ describe('refused requests start nothing', () => {
 });
 
 test('outcomes are counted in webhooks_received_total', async () => {
-  const text = await (await api.fetch(`/metrics`)).text();
+  const text = await api.scrapeMetrics();
   expect(text).toMatch(/webhooks_received_total\{provider="stripe",outcome="accepted"\} \d+/);
   expect(text).toMatch(/webhooks_received_total\{provider="stripe",outcome="invalid_signature"\} \d+/);
   expect(text).toMatch(/http_request_duration_seconds_bucket/);

@@ -13,6 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import twilio from 'twilio';
 import type { Config } from '../../lib/config';
+import { fingerprintOf } from '../../lib/stored-secrets';
 import { startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 
 const secrets = {
@@ -284,5 +285,79 @@ describe('secrets per tenant, rotation and hot reload', () => {
     await new Promise((resolve) => setTimeout(resolve, Date.parse(windowEnds) - Date.now() + 100));
     expect((await send(signedFor('whsec_acme'))).status).toBe(401);
     expect((await send(signedFor('whsec_acme_new'))).status).toBe(202);
+  });
+});
+
+describe('SendGrid verification keys as PEM files hold them (issue 17)', () => {
+  // A PEM file ends with a line end; it was refused by the secrets file and POST /webhook-secrets.
+  const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const der = keys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const forms: Record<string, string> = {
+    pemlf: pem,
+    pemcrlf: `\r\n${pem.replace(/\n/g, '\r\n')}  \r\n`,
+    derwrapped: ` ${der.match(/.{1,40}/g)!.join('\n')}\n`,
+  };
+
+  /** One SendGrid batch of two events for `tenant`, signed with the key pair the way SendGrid signs. */
+  const signedBatch = (tenant: string): SignedRequest => {
+    const body = JSON.stringify([
+      { email: 'a@example.com', event: 'delivered', sg_event_id: `d-${unique()}`, timestamp: now() },
+      { email: 'b@example.com', event: 'open', sg_event_id: `o-${unique()}`, timestamp: now() },
+    ]);
+    const timestamp = String(now());
+    return {
+      path: `/tenants/${tenant}/webhooks/sendgrid`,
+      headers: {
+        'content-type': 'application/json',
+        'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(timestamp + body), keys.privateKey).toString('base64'),
+        'x-twilio-email-event-webhook-timestamp': timestamp,
+      },
+      body,
+    };
+  };
+
+  test('in WEBHOOK_SECRETS_FILE: PEM (LF or CRLF, whitespace around) and wrapped base64 DER verify a real signed batch', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'switchyard-secrets-')), 'secrets.json');
+    writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(forms).map(([tenant, key]) => [tenant, { sendgrid: [{ secret: key }] }]))));
+    // The harness's secrets store throws on a refused file: before the fix this start failed.
+    const fileApi = await startApi(config, pool, {}, { secretsFile: file, secretsEnv: {} });
+    try {
+      for (const tenant of Object.keys(forms)) {
+        const request = signedBatch(tenant);
+        const res = await fileApi.fetch(request.path, { method: 'POST', headers: request.headers, body: request.body });
+        expect([tenant, res.status]).toEqual([tenant, 202]);
+        const { events } = (await res.json()) as { events: Array<{ workflowId: string }> };
+        expect(events).toHaveLength(2);
+        await completed(events.map((e) => e.workflowId));
+      }
+      // Another key's signature does not verify against them.
+      const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const request = signedBatch('pemlf');
+      const forged = sign('sha256', Buffer.from(request.headers['x-twilio-email-event-webhook-timestamp']! + request.body), other.privateKey).toString('base64');
+      const refused = await fileApi.fetch(request.path, { method: 'POST', headers: { ...request.headers, 'x-twilio-email-event-webhook-signature': forged }, body: request.body });
+      expect(refused.status).toBe(401);
+    } finally {
+      await fileApi.close();
+    }
+  });
+
+  test('POST /webhook-secrets takes a PEM key with its final newline (LF or CRLF) and stores it as base64 DER; a non-key is 400', async () => {
+    for (const [tenant, key] of Object.entries(forms)) {
+      const stored = await api.fetch(`/tenants/${tenant}-api/webhook-secrets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'sendgrid', secret: key }) });
+      expect([tenant, stored.status]).toEqual([tenant, 201]);
+      const info = (await stored.json()) as { fingerprint: string };
+      expect(info.fingerprint).toBe(fingerprintOf(der)); // stored as base64 DER
+      const request = signedBatch(`${tenant}-api`);
+      const res = await send(request);
+      expect([tenant, res.status]).toEqual([tenant, 202]);
+      await completed((res.json.events as Array<{ workflowId: string }>).map((e) => e.workflowId));
+    }
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    for (const secret of [rsa, 'not-a-key\n', `${pem}x`]) {
+      const res = await api.fetch('/tenants/badkey-api/webhook-secrets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'sendgrid', secret }) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { fields: Record<string, string> }).fields.secret).toMatch(/P-256 public key/);
+    }
   });
 });

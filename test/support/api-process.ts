@@ -27,6 +27,8 @@ export interface ApiProcess {
   child: ChildProcess;
   url: string;
   port: number;
+  /** Its metrics port's base URL (API_METRICS_PORT on METRICS_HOST), from its start log line. */
+  metricsUrl: string;
   /** Every JSON line logged so far. */
   logs(): LogLine[];
   /** Everything written so far (stdout and stderr), for failure messages. */
@@ -41,6 +43,7 @@ export function startApiProcess(config: Config, registry: ProviderRegistry, fake
     env: {
       ...process.env,
       PORT: '0',
+      API_METRICS_PORT: '0',
       TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
       PROVIDER_TASK_QUEUE_PREFIX: config.PROVIDER_TASK_QUEUE_PREFIX,
       DEFAULT_TENANT: config.DEFAULT_TENANT,
@@ -69,7 +72,8 @@ export function startApiProcess(config: Config, registry: ProviderRegistry, fake
           lines.push(parsed);
           if (parsed.msg === 'api listening' && typeof parsed.url === 'string') {
             const port = Number(new URL(parsed.url).port);
-            resolve({ child, url: parsed.url, port, logs: () => [...lines], output: () => output, exit });
+            const metricsUrl = typeof parsed.metrics === 'string' ? parsed.metrics.replace(/\/metrics$/, '') : '';
+            resolve({ child, url: parsed.url, port, metricsUrl, logs: () => [...lines], output: () => output, exit });
           }
         } catch {
           // not a log line

@@ -15,6 +15,7 @@ import { createApiKey, type Role } from '../../lib/api-keys';
 import { createWebhookSecrets } from '../../api/webhook-secrets';
 import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
+import { metricsServerUrl, serveMetrics } from '../../lib/metrics-server';
 import { WorkflowStarter } from '../../api/workflow-starter';
 import { loadConfig, tenantPattern, type Config } from '../../lib/config';
 import { outboundPolicyOf } from '../../lib/outbound-policy';
@@ -117,6 +118,10 @@ export interface RunningApi {
   app: Express;
   workflows: WorkflowStarter;
   metrics: ApiMetrics;
+  /** The API's metrics port (127.0.0.1, as api/server.ts serves it by default): `${metricsUrl}/metrics`. */
+  metricsUrl: string;
+  /** GET /metrics on the metrics port, as Prometheus scrapes it. */
+  scrapeMetrics(): Promise<string>;
   /**
    * fetch(`${url}${path}`) as an admin of the config's default tenant, or of `<t>` for
    * `/tenants/<t>/…` paths; a request that sets Authorization or X-API-Key itself is sent as is.
@@ -169,6 +174,8 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  const metricsServer = await serveMetrics({ registry: metrics.registry, port: 0 });
+  const metricsUrl = metricsServerUrl(metricsServer);
   const keyFor = async (role: Role, tenant = config.DEFAULT_TENANT) => (await createApiKey(pool, { tenant, role, name: `test ${role}` })).key;
   const adminKeys = new Map<string, Promise<string>>();
   return {
@@ -176,6 +183,10 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
     app,
     workflows,
     metrics,
+    metricsUrl,
+    async scrapeMetrics() {
+      return (await fetch(`${metricsUrl}/metrics`)).text();
+    },
     keyFor,
     fetch(path, init = {}) {
       const headers = new Headers(init.headers);
@@ -193,6 +204,8 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
     },
     async close() {
       server.closeAllConnections();
+      metricsServer.closeAllConnections();
+      await new Promise((resolve) => metricsServer.close(resolve));
       await new Promise((resolve) => server.close(resolve));
       await connection.close();
     },

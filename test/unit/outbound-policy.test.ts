@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { ConfigError, loadConfig } from '../../lib/config';
-import { OUTBOUND_REFUSED, OutboundPolicy, outboundPolicyOf, outboundRefusal } from '../../lib/outbound-policy';
+import { allowEntryFor, OUTBOUND_REFUSED, OutboundPolicy, outboundPolicyOf, outboundRefusal, parseAllowEntry } from '../../lib/outbound-policy';
 
 const strict = new OutboundPolicy();
 
@@ -96,6 +96,79 @@ describe('checkUrl at create time', () => {
   });
 });
 
+describe('allowlist entries with a port (issue 17: npm start allowed the whole of 127.0.0.1)', () => {
+  test.each([
+    ['127.0.0.1', { kind: 'range', family: 'ipv4', address: '127.0.0.1', bits: 32 }],
+    ['127.0.0.1:4010', { kind: 'range', family: 'ipv4', address: '127.0.0.1', bits: 32, port: 4010 }],
+    ['10.0.0.0/8:443', { kind: 'range', family: 'ipv4', address: '10.0.0.0', bits: 8, port: 443 }],
+    ['::1', { kind: 'range', family: 'ipv6', address: '::1', bits: 128 }],
+    ['[::1]', { kind: 'range', family: 'ipv6', address: '::1', bits: 128 }],
+    ['[::1]:4010', { kind: 'range', family: 'ipv6', address: '::1', bits: 128, port: 4010 }],
+    ['[fd00::/8]:65535', { kind: 'range', family: 'ipv6', address: 'fd00::', bits: 8, port: 65535 }],
+    ['fd00::/8', { kind: 'range', family: 'ipv6', address: 'fd00::', bits: 8 }],
+    ['Fakes.Internal.', { kind: 'name', name: 'fakes.internal' }],
+    ['fakes.internal:8443', { kind: 'name', name: 'fakes.internal', port: 8443 }],
+  ])('%s parses', (entry, expected) => {
+    expect(parseAllowEntry(entry)).toEqual(expected);
+  });
+
+  test.each([
+    ['127.0.0.1:0', /port/],
+    ['127.0.0.1:65536', /port/],
+    ['127.0.0.1:', /port/],
+    ['127.0.0.1:http', /port/],
+    ['127.0.0.1:80:81', /not a CIDR/],
+    ['::1:4010x', /not a CIDR/],
+    ['[127.0.0.1]:80', /not a CIDR/],
+    ['[fakes.internal]:80', /not a CIDR/],
+    ['[::1]x', /not a CIDR/],
+    ['10.0.0.0/33:80', /prefix length/],
+    ['not a host!:80', /not a CIDR/],
+    [':80', /not a CIDR/],
+  ])('%s is refused, naming it', (entry, why) => {
+    const parsed = parseAllowEntry(entry);
+    expect('problem' in parsed && parsed.problem).toMatch(why);
+    expect('problem' in parsed && parsed.problem).toContain(entry);
+    expect(() => new OutboundPolicy({ allow: [entry] })).toThrow(/outbound allowlist/);
+  });
+
+  test('an address with a port allows that port only, by URL, by address and through a mapped IPv6 address', () => {
+    const policy = new OutboundPolicy({ allow: ['127.0.0.1:4010', '[::1]:4010', 'fakes.internal:8443'], allowHttp: true });
+    expect(policy.checkUrl('http://127.0.0.1:4010/v1/charges')).toBeNull();
+    expect(policy.checkUrl('http://127.0.0.1:7233/')).toMatch(/127\.0\.0\.1 port 7233 is a loopback address/);
+    expect(policy.checkUrl('http://127.0.0.1/')).toMatch(/port 80 .*loopback/);
+    expect(policy.checkUrl('https://127.0.0.1/')).toMatch(/port 443 .*loopback/);
+    expect(policy.checkUrl('http://127.0.0.2:4010/')).toMatch(/loopback/);
+    expect(policy.checkUrl('http://[::1]:4010/')).toBeNull();
+    expect(policy.checkUrl('http://[::1]:5432/')).toMatch(/loopback/);
+    expect(policy.checkUrl('http://[::ffff:127.0.0.1]:4010/')).toBeNull();
+    expect(policy.checkUrl('http://[::ffff:127.0.0.1]:7233/')).toMatch(/maps to 127\.0\.0\.1/);
+    expect(policy.addressRefusal('127.0.0.1', 4010)).toBeNull();
+    expect(policy.addressRefusal('127.0.0.1', 7233)).toMatch(/loopback/);
+    // The port unknown (a bare lookup): only entries for every port count.
+    expect(policy.addressRefusal('127.0.0.1')).toMatch(/loopback/);
+    expect(new OutboundPolicy({ allow: ['127.0.0.1'] }).addressRefusal('127.0.0.1', 7233)).toBeNull();
+  });
+
+  test('the URL default ports count: https is 443, http is 80', () => {
+    const policy = new OutboundPolicy({ allow: ['10.1.2.3:443', '10.1.2.4:80'], allowHttp: true });
+    expect(policy.checkUrl('https://10.1.2.3/')).toBeNull();
+    expect(policy.checkUrl('http://10.1.2.3/')).toMatch(/private/);
+    expect(policy.checkUrl('http://10.1.2.4/')).toBeNull();
+    expect(policy.checkUrl('https://10.1.2.4/')).toMatch(/private/);
+  });
+
+  test('allowEntryFor: the entry that allows exactly a URL\'s host and port', () => {
+    expect(allowEntryFor('http://127.0.0.1:4010')).toBe('127.0.0.1:4010');
+    expect(allowEntryFor('http://[::1]:4010/')).toBe('[::1]:4010');
+    expect(allowEntryFor('https://Fakes.Internal/x')).toBe('fakes.internal:443');
+    expect(allowEntryFor('http://fakes.internal/x')).toBe('fakes.internal:80');
+    for (const url of ['http://127.0.0.1:4010', 'http://[::1]:4010/', 'https://fakes.internal/']) {
+      expect(new OutboundPolicy({ allow: [allowEntryFor(url)], allowHttp: true }).checkUrl(url)).toBeNull();
+    }
+  });
+});
+
 describe('configuration', () => {
   test('OUTBOUND_ALLOW and OUTBOUND_ALLOW_HTTP are parsed and checked', () => {
     const config = loadConfig({ OUTBOUND_ALLOW: ' 127.0.0.1, 10.0.0.0/8 ,fakes.local', OUTBOUND_ALLOW_HTTP: 'true' });
@@ -108,6 +181,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ OUTBOUND_ALLOW: '10.0.0.0/99' })).toThrow(ConfigError);
     expect(() => loadConfig({ OUTBOUND_ALLOW: '10.0.0.0/99' })).toThrow(/OUTBOUND_ALLOW/);
     expect(() => loadConfig({ OUTBOUND_ALLOW_HTTP: 'yes' })).toThrow(/OUTBOUND_ALLOW_HTTP/);
+    // host:port entries, as npm start writes them.
+    expect(loadConfig({ OUTBOUND_ALLOW: '127.0.0.1:4010,[::1]:4010' }).OUTBOUND_ALLOW).toEqual(['127.0.0.1:4010', '[::1]:4010']);
+    expect(() => loadConfig({ OUTBOUND_ALLOW: '127.0.0.1:99999' })).toThrow(/OUTBOUND_ALLOW.*port/);
   });
 });
 
@@ -163,6 +239,20 @@ describe('at connect time', () => {
     const named = await get(strict, `http://localhost:${port}/`).catch((err: unknown) => err);
     expect(outboundRefusal(named)?.message).toMatch(/localhost.*loopback/);
     expect(hits).toBe(0);
+  });
+
+  test('an address allowed on another port only is refused at connect time, by literal and by name', async () => {
+    hits = 0;
+    const otherPort = new OutboundPolicy({ allow: [`127.0.0.1:${port + 1}`, `[::1]:${port + 1}`] });
+    const literal = await get(otherPort, `http://127.0.0.1:${port}/`).catch((err: unknown) => err);
+    expect(outboundRefusal(literal)?.message).toMatch(new RegExp(`127\\.0\\.0\\.1 port ${port} is a loopback`));
+    const named = await get(otherPort, `http://localhost:${port}/`).catch((err: unknown) => err);
+    expect(outboundRefusal(named)?.message).toMatch(/localhost.*loopback/);
+    expect(hits).toBe(0);
+    const thisPort = new OutboundPolicy({ allow: [`127.0.0.1:${port}`, `[::1]:${port}`] });
+    expect(await get(thisPort, `http://127.0.0.1:${port}/`)).toBe(302);
+    expect(await get(thisPort, `http://localhost:${port}/`)).toBe(302);
+    expect(hits).toBe(2);
   });
 
   test('an allowed address connects; a redirect is answered, not followed', async () => {

@@ -11,7 +11,7 @@ import { genericSourceOptions, schemes, type GenericSourceOptionsInput, type Inb
 import { genericHmacScheme } from '../../api/verifiers/generic-hmac';
 import { githubScheme } from '../../api/verifiers/github';
 import { googleCalendarScheme } from '../../api/verifiers/google-calendar';
-import { sendgridScheme } from '../../api/verifiers/sendgrid';
+import { sendgridScheme, sendgridVerificationKey } from '../../api/verifiers/sendgrid';
 import { standardWebhooksScheme } from '../../api/verifiers/standard-webhooks';
 import { stripeScheme } from '../../api/verifiers/stripe';
 import { twilioScheme } from '../../api/verifiers/twilio';
@@ -158,6 +158,37 @@ describe('sendgrid', () => {
       /signature/,
     );
     expectRefused(sendgridScheme.verify(request, ['not-a-key'], options), /valid ECDSA public key/);
+  });
+
+  test('a verification key as a PEM file holds it, or base64 DER, with whitespace and LF or CRLF line ends, verifies (issue 17)', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString(); // ends with "\n", as every PEM file
+    const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const forms = {
+      'PEM (LF, final newline)': pem,
+      'PEM (CRLF)': pem.replace(/\n/g, '\r\n'),
+      'PEM with blank lines and indentation around it': `\n\n  ${pem}\n  \r\n`,
+      'PEM with indented lines': pem.split('\n').map((line) => `   ${line}`).join('\n'),
+      'base64 DER with a final newline': `${der}\n`,
+      'base64 DER wrapped at 64 with CRLF': `${der.match(/.{1,64}/g)!.join('\r\n')}\r\n`,
+      'base64 DER with spaces and tabs': ` \t${der.slice(0, 30)} ${der.slice(30)}\t `,
+    };
+    for (const [form, key] of Object.entries(forms)) {
+      expect([form, sendgridVerificationKey(key)]).toEqual([form, der]);
+      expect([form, sendgridScheme.verify(signed(privateKey), [key], options)]).toEqual([form, { ok: true }]);
+      // A signature by another key still fails against it.
+      expectRefused(sendgridScheme.verify(signed(current.privateKey), [key], options), /does not match/);
+    }
+  });
+
+  test('what is not a P-256 public key is no verification key, whatever its form', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const pem = current.verificationKey.match(/.{1,64}/g)!.join('\n');
+    for (const key of [rsa, p384, '', '  \n', 'not-a-key', `-----BEGIN PUBLIC KEY-----\n${pem}\n`, `-----BEGIN PRIVATE KEY-----\n${pem}\n-----END PRIVATE KEY-----\n`, `${current.verificationKey}!`]) {
+      expect([key, sendgridVerificationKey(key)]).toEqual([key, null]);
+    }
+    expectRefused(sendgridScheme.verify(signed(current.privateKey), [rsa], options), /valid ECDSA public key/);
   });
 
   test('refuses stale and future timestamps', () => {
