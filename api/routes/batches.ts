@@ -11,7 +11,7 @@ import type { Pool } from 'pg';
 import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
@@ -112,9 +112,10 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const { provider, operation } = req.params;
-    const providerConfig = registry[provider];
+    const providerConfig = providerNamed(registry, provider);
     const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-    if (!providerConfig || !adapter || !providerConfig.operations[operation]) {
+    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
+    if (!providerConfig || !adapter || !operationConfig) {
       return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
     }
     const body = batchItemBody.safeParse(req.body ?? {});
@@ -139,7 +140,7 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     }
 
     // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-    const refusal = refusalReason(provider, await budgets.useOf(provider), providerConfig.operations[operation].costUsd, false);
+    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
     if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
 
     const key: BatchKey = { tenant, provider, operation, priority };

@@ -14,7 +14,7 @@ import { createBudgets, refusalReason } from '../../activities/budgets';
 import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
 import {
   bookingStatusQuery,
   bookingWorkflowId,
@@ -118,8 +118,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
 
   router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
     const { provider, operation } = req.params;
-    const providerConfig = registry[provider];
-    const operationConfig = providerConfig?.operations[operation];
+    const providerConfig = providerNamed(registry, provider);
+    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
     const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
     if (!providerConfig || !adapter || !operationConfig) {
       sendError(
@@ -218,7 +218,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     if (!tenant) return;
     const workflowId = bookingWorkflowId(tenant, key);
     res.locals.workflowId = workflowId;
-    const chargeCost = registry.stripe?.operations.charge?.costUsd ?? 0;
+    const stripe = providerNamed(registry, 'stripe');
+    const chargeCost = (stripe && operationNamed(stripe, 'charge')?.costUsd) ?? 0;
     const refusal = refusalReason('stripe', await budgets.useOf('stripe'), chargeCost, false);
     if (refusal) {
       sendError(res, 429, 'budget_exceeded', refusal);

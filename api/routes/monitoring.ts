@@ -8,7 +8,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { createBudgets } from '../../activities/budgets';
-import type { ProviderRegistry } from '../../lib/registry';
+import { providerNamed, type ProviderRegistry } from '../../lib/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { noteAudit } from '../audit';
@@ -197,7 +197,7 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
       return;
     }
     const { provider, window, limit } = parsed.data;
-    if (provider && !registry[provider]) {
+    if (provider && !providerNamed(registry, provider)) {
       sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
       return;
     }
