@@ -20,6 +20,7 @@ import { auditTrail } from './audit';
 import { authenticate, principalOf } from './auth';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
+import { queryPolicy, wellFormedUrl } from './route-input';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
@@ -111,6 +112,7 @@ function serviceApi(deps: AppDeps): Router {
   service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
   service.use(auditTrail(deps));
   service.use(authorize());
+  service.use(queryPolicy());
   const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
@@ -159,6 +161,7 @@ export function createApp(appDeps: AppDeps): express.Express {
   app.set('trust proxy', false);
   app.use(helmet());
   app.use(requestObserver(deps));
+  app.use(wellFormedUrl());
   app.use(healthRoutes(deps));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.use('/console', consoleFiles());

@@ -5,7 +5,7 @@
  * at once as a providerCall. `GET /batches/items/:id` answers the item's own result or error.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { adapterFor } from '../../activities/providers';
@@ -24,7 +24,7 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
-import { unknownIfUnstorable } from '../route-input';
+import { jsonBody, unknownIfUnstorable } from '../route-input';
 import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
@@ -62,7 +62,7 @@ interface ItemRow {
 export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
   const budgets = createBudgets(pool, registry);
   const router = Router({ mergeParams: true });
-  const json = express.json({ limit: '256kb' });
+  const json = jsonBody('256kb');
   router.param('id', unknownIfUnstorable('batch item'));
 
   async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {

@@ -6,7 +6,7 @@
  *   200 {status: completed|failed, result|error} · 202 {status: running} + Location ·
  *   400 bad input · 404 unknown provider/operation · 429 budget · 503 Temporal unreachable
  */
-import express, { type Request, type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
@@ -24,6 +24,7 @@ import {
   type ProviderCallInput,
 } from '../../workflows/call-types';
 import { sendError, zodFieldErrors } from '../errors';
+import { jsonBody } from '../route-input';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
@@ -44,7 +45,7 @@ export interface CallRouteDeps {
 export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const budgets = createBudgets(pool, registry);
-  const json = express.json({ limit: '256kb' });
+  const json = jsonBody('256kb');
 
   function keyFrom(req: Request, res: Response): string | undefined {
     const parsed = idempotencyKey.safeParse(req.get('idempotency-key'));

@@ -8,11 +8,12 @@
  * (api/app.ts). Bodies use the UI's wire form: `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`.
  */
 import cors from 'cors';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import type { Config } from '../../lib/config';
 import { AesGcmPayloadCodec, PayloadDecryptionError } from '../../lib/payload-codec';
 import { sendError } from '../errors';
+import { jsonBody } from '../route-input';
 import { codecBody, type CodecBody } from '../schemas';
 
 export interface CodecRouteDeps {
@@ -52,7 +53,7 @@ export function codecRoutes({ config }: CodecRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
-  const json = express.json({ limit: '4mb' });
+  const json = jsonBody('4mb');
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');

@@ -4,7 +4,7 @@
  * read from PostgreSQL at scrape time so every API replica reports the same values.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { createBudgets } from '../../activities/budgets';
@@ -13,7 +13,7 @@ import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } fro
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
-import { unknownIfUnstorable } from '../route-input';
+import { jsonBody, unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -258,7 +258,7 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
     res.json({ ...alertJson(rows[0]), live });
   });
 
-  router.post('/alerts/:id/ack', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
+  router.post('/alerts/:id/ack', jsonBody('16kb'), async (req: Request, res: Response) => {
     const body = ackBody.safeParse(req.body ?? undefined);
     if (!body.success) {
       sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
