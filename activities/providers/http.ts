@@ -100,6 +100,21 @@ export const httpOperation: OperationAdapter<HttpCallParams> = {
   },
 };
 
+/**
+ * The generic operation for one declared path: its params must also name every `{field}` of the
+ * path, so the API answers 400 for a missing one instead of starting a call that can only fail.
+ */
+export function httpOperationFor(template: string): OperationAdapter<HttpCallParams> {
+  const fields = [...template.matchAll(/\{([^{}]+)\}/g)].map((placeholder) => placeholder[1]!);
+  if (fields.length === 0) return httpOperation;
+  const params = httpCallParams.superRefine((value, issues) => {
+    for (const field of fields) {
+      if (!value.pathParams || !Object.hasOwn(value.pathParams, field)) issues.addIssue({ code: 'custom', path: ['pathParams', field], message: `required by the operation's path ${template}` });
+    }
+  });
+  return { params, run: (value, ctx) => httpOperation.run(value, ctx) };
+}
+
 const httpBatchParams = z.object({
   items: z.array(z.object({ id: z.string().min(1), body: z.unknown() })).min(1).max(10_000),
 });

@@ -80,3 +80,12 @@ test.each(escaping)('the adapter refuses pathParams.id %j itself, non-retryably,
   await expect(httpOperation.run({ pathParams: { id } }, ctx)).rejects.toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true });
   expect(fakes.requests({ provider: 'http' })).toEqual([]);
 });
+
+test('a missing path parameter answers 400 naming it at the API, instead of starting a call that can only fail', async () => {
+  const key = `k-${randomUUID()}`;
+  const res = await api.fetch('/calls/httpbin/getAnything', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ params: {} }) });
+  expect(res.status).toBe(400);
+  expect((await res.json())).toMatchObject({ error: 'invalid_params', fields: { 'pathParams.id': expect.stringContaining('/anything/{id}') as unknown } });
+  expect(await workflowExists(`call:${config.DEFAULT_TENANT}:httpbin:${key}`)).toBe(false);
+  expect(fakes.requests({ provider: 'http' })).toEqual([]);
+});

@@ -354,6 +354,14 @@ describe('failures before anything is sent', () => {
     expect(pathParamProblem(id)).toBeNull();
   });
 
+  test("an http operation's params name every placeholder of its path (the API's 400, not a failed call)", () => {
+    const getAnything = adapterFor(registry.httpbin!, 'getAnything')!;
+    expect(getAnything.params.safeParse({}).error?.issues.map((i) => i.path.join('.'))).toEqual(['pathParams.id']);
+    expect(getAnything.params.safeParse({ pathParams: { other: 'x' } }).success).toBe(false);
+    expect(getAnything.params.safeParse({ pathParams: { id: 'x' } }).success).toBe(true);
+    expect(adapterFor(registry.httpbin!, 'postAnything')!.params.safeParse({}).success).toBe(true);
+  });
+
   test('the filled path must stay under the declared path once resolved against the base URL', () => {
     expect(withinDeclaredPath('https://h.example', '/anything/{id}', '/anything/x')).toBe(true);
     expect(withinDeclaredPath('https://h.example/v1/', '/anything/{id}', '/anything/x')).toBe(true);
