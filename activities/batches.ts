@@ -5,7 +5,7 @@
  */
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ProviderRegistry } from '../lib/registry';
+import { operationCost, providerNamed, type ProviderRegistry } from '../lib/registry';
 import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../workflows/batch-types';
 
 export const batchMetricsRegistry = new Registry();
@@ -54,7 +54,7 @@ const priorityKeys: Record<BatchPriority, number> = { high: 1, medium: 3, low: 5
 export function createBatchActivities(pool: Pool, registry: ProviderRegistry, providerTaskQueuePrefix: string) {
   return {
     planBatch(key: BatchKey): Promise<BatchPlan> {
-      const provider = registry[key.provider];
+      const provider = providerNamed(registry, key.provider);
       // Batching declared for some operations only: the others' items go one call each.
       const declared = provider?.batch;
       const batch = declared && (!declared.appliesTo || declared.appliesTo.includes(key.operation)) ? declared : undefined;
@@ -69,7 +69,7 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         flushesPerRun: batch?.flushesPerRun ?? 50,
         taskQueue: `${providerTaskQueuePrefix}${key.provider}`,
         priorityKey: priorityKeys[key.priority],
-        costUsdPerItem: provider?.operations[key.operation]?.costUsd ?? 0,
+        costUsdPerItem: operationCost(registry, key.provider, key.operation),
       });
     },
 

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { ProviderRegistry } from '../lib/registry';
+import { providerNamed, type ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 
 export const BUDGET_REFUSAL_THRESHOLD = 0.9;
@@ -59,7 +59,7 @@ export function refusalReason(provider: string, use: BudgetUse, amountUsd: numbe
 
 export function createBudgets(pool: Pool, registry: ProviderRegistry) {
   async function useOf(provider: string, query: Pick<Pool, 'query'> = pool): Promise<BudgetUse> {
-    const budget = registry[provider]?.budget ?? null;
+    const budget = providerNamed(registry, provider)?.budget ?? null;
     const { rows } = await query.query<{ daily: string; monthly: string }>(USE_SQL, [provider]);
     const alerts = await query.query<{ period: string; threshold: number; raised_at: Date }>(
       `SELECT period, threshold, raised_at FROM budget_alerts

@@ -6,7 +6,7 @@
  * row lock, so concurrent workers agree.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { CircuitConfig, ProviderRegistry } from '../lib/registry';
+import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../lib/registry';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -72,7 +72,7 @@ async function openCircuit(client: PoolClient, provider: string, config: Circuit
 
 export function createCircuitBreaker(pool: Pool, registry: ProviderRegistry) {
   const configOf = (provider: string): CircuitConfig => {
-    const config = registry[provider];
+    const config = providerNamed(registry, provider);
     if (!config) throw new Error(`unknown provider ${provider}`);
     return config.circuit;
   };

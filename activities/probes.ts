@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { publishEvent } from '../lib/events';
 import type { MonitoringConfig } from '../lib/monitoring-config';
 import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
-import type { ProviderConfig, ProviderRegistry } from '../lib/registry';
+import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
 import { createCircuitBreaker } from './circuit-breaker';
@@ -103,7 +103,7 @@ export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegi
 
   return {
     async probeProvider({ provider }: HealthProbeInput): Promise<ProbeOutcome> {
-      const config = registry[provider];
+      const config = providerNamed(registry, provider);
       if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${provider}"`, callErrorTypes.unknownProvider);
       const result = await runProbe(config, outbound);
       await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5)', [

@@ -11,7 +11,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Keyring } from '../lib/keyring';
 import type { OutboundPolicy } from '../lib/outbound-policy';
-import type { ProviderRegistry } from '../lib/registry';
+import { operationCost, operationNamed, providerNamed, type ProviderRegistry } from '../lib/registry';
 import { configuredSecretsKeyring } from '../lib/stored-secrets';
 import { activityPolicies } from '../workflows/policies';
 import type {
@@ -91,7 +91,7 @@ export function weightedOrder<T>(items: T[], weight: (item: T) => number, random
 }
 
 function providerOf(registry: ProviderRegistry, name: string) {
-  const config = registry[name];
+  const config = providerNamed(registry, name);
   if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${name}"`, callErrorTypes.unknownProvider);
   return config;
 }
@@ -109,7 +109,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       const info = Context.current().info;
       const config = providerOf(registry, request.provider);
       const adapter = adapterFor(config, request.operation);
-      const operation = config.operations[request.operation];
+      const operation = operationNamed(config, request.operation);
       if (!adapter || !operation) {
         throw ApplicationFailure.nonRetryable(
           `${request.provider} has no operation "${request.operation}"`,
@@ -201,7 +201,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
 
     async planProviderCall(request: { provider: string; operation: string }): Promise<CallPlan> {
       const primary = providerOf(registry, request.provider);
-      const operation = primary.operations[request.operation];
+      const operation = operationNamed(primary, request.operation);
       if (!operation) {
         throw ApplicationFailure.nonRetryable(
           `${request.provider} has no operation "${request.operation}"`,
@@ -216,7 +216,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
         return {
           provider: name,
           taskQueue: `${providerTaskQueuePrefix}${name}`,
-          costUsd: registry[name]?.operations[request.operation]?.costUsd ?? 0,
+          costUsd: operationCost(registry, name, request.operation),
           circuit: circuit?.state ?? 'closed',
           remainingOpenMs: circuit?.remainingOpenMs ?? 0,
         };

@@ -8,7 +8,7 @@
  */
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/events';
-import type { ProviderRegistry, SlaConfig } from '../lib/registry';
+import { providerNamed, type ProviderRegistry, type SlaConfig } from '../lib/registry';
 import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../workflows/monitoring-types';
 
 export const slaWindowMs: Record<SlaWindow, number> = { hourly: 3_600_000, daily: 86_400_000 };
@@ -43,10 +43,10 @@ export function createSlaActivities(deps: { pool: Pool; registry: ProviderRegist
       const end = input.end ? new Date(input.end) : new Date();
       end.setMilliseconds(0);
       const start = new Date(end.getTime() - slaWindowMs[input.window]);
-      const providers = (input.providers ?? Object.keys(registry)).filter((p) => registry[p]);
+      const providers = (input.providers ?? Object.keys(registry)).filter((p) => providerNamed(registry, p));
       const reports: SlaProviderReport[] = [];
       for (const provider of providers) {
-        const target = registry[provider]!.sla;
+        const target = providerNamed(registry, provider)!.sla;
         const { rows } = await pool.query<FigureRow>(
           `WITH probes AS (SELECT ok, latency_ms FROM probe_results WHERE provider = $1 AND at > $2 AND at <= $3),
                 calls AS (SELECT success, duration_ms FROM provider_call_outcomes

@@ -108,16 +108,19 @@ export function roleMay(role: Role, permission: Permission): boolean {
   return (permissions[permission] as readonly Role[]).includes(role);
 }
 
-const matchers = serviceRoutes.map(([method, path, permission, audit]) => ({ method, permission, audit, matches: match(path, { decode: false }) }));
+const matchers = serviceRoutes.map(([method, path, permission, audit]) => ({ method, path, permission, audit, matches: match(path, { decode: false }) }));
 
 /** The declared route of a request (`HEAD` as `GET`) with its path parameters, or undefined. */
-export function declaredRoute(method: string, path: string): { permission: Permission; audit?: AuditAction; params: Record<string, string> } | undefined {
+export function declaredRoute(
+  method: string,
+  path: string,
+): { method: Method; path: string; permission: Permission; audit?: AuditAction; params: Record<string, string> } | undefined {
   const unprefixed = path.replace(/^\/tenants\/[^/]+(?=\/)/, '');
   const wanted = method === 'HEAD' ? 'GET' : method;
   for (const m of matchers) {
     if (m.method !== wanted) continue;
     const found = m.matches(unprefixed);
-    if (found !== false) return { permission: m.permission, audit: m.audit, params: found.params as Record<string, string> };
+    if (found !== false) return { method: m.method, path: m.path, permission: m.permission, audit: m.audit, params: found.params as Record<string, string> };
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ import { authenticate, principalOf } from './auth';
 import { pathTenant } from './tenant';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
+import { queryPolicy, wellFormedUrl } from './route-input';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
@@ -138,6 +139,7 @@ function serviceApi(deps: AppDeps): Router {
   service.use(auditTrail(deps));
   service.use('/tenants/:tenant', pathTenant());
   service.use(authorize());
+  service.use(queryPolicy());
   const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
   // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
@@ -186,6 +188,7 @@ export function createApp(appDeps: AppDeps): express.Express {
   app.set('trust proxy', false);
   app.use(helmet());
   app.use(requestObserver(deps));
+  app.use(wellFormedUrl());
   app.use(healthRoutes(deps));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.use('/console', consoleFiles());

@@ -16,3 +16,8 @@ export function sendError(
 export function zodFieldErrors(error: z.ZodError): Record<string, string> {
   return Object.fromEntries(error.issues.map((i) => [i.path.join('.') || '(root)', i.message]));
 }
+
+/** The 400 for input that failed its schema: `fields` names each bad field (one place for that answer). */
+export function sendInvalid(res: Response, error: string, reason: string, zodError: z.ZodError): void {
+  sendError(res, 400, error, reason, zodFieldErrors(zodError));
+}

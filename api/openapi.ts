@@ -238,6 +238,18 @@ const publicDocs: Record<string, Operation> = {
   'POST /tenants/:tenant/webhooks/google/:source': webhookDoc,
 };
 
+/** The query a service route takes, as documented here (api/route-input.ts refuses any other). */
+export function documentedQuery(method: Method, path: string): z.ZodObject | undefined {
+  const key = `${method} ${path}`;
+  return Object.hasOwn(serviceDocs, key) ? serviceDocs[key]!.query : undefined;
+}
+
+/** The JSON body a service route takes, as documented here. */
+export function documentedBody(method: Method, path: string): z.ZodType | undefined {
+  const key = `${method} ${path}`;
+  return Object.hasOwn(serviceDocs, key) ? serviceDocs[key]!.body : undefined;
+}
+
 type JsonSchema = Record<string, unknown>;
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {

@@ -9,48 +9,91 @@ import { auditActions, auditOutcomes } from '../lib/audit';
 import { batchPriorities } from '../workflows/batch-types';
 import { callPriorities } from '../workflows/call-types';
 import { alertSeverities } from '../workflows/monitoring-types';
-import { storableString } from './route-input';
 
 const isoDateTime = z.string().datetime({ offset: true });
 const id = z.string();
 
 // ---------------------------------------------------------------- requests
 
+/**
+ * The text rule of the service API, one check for every string it takes (body fields and keys,
+ * query values, path segments): no NUL (PostgreSQL text cannot hold it, and no id or filter
+ * contains one) and no unpaired UTF-16 surrogate (not Unicode text: a JSON escape such as
+ * "\ud800" makes one, and it cannot be stored or sent on as UTF-8).
+ */
+export function isWellFormedText(value: string): boolean {
+  return !value.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+export const WELL_FORMED_TEXT = 'must not contain NUL or unpaired surrogate characters';
+/** The text rule as a zod check: `text()` carries it, and a test finds it on every request string. */
+export const wellFormedText = z.refine<string>(isWellFormedText, WELL_FORMED_TEXT);
+/** A request string: z.string() with the text rule; chain further checks after it. */
+export const text = () => z.string().check(wellFormedText);
+
+function badTextIn(value: unknown, path: PropertyKey[], found: Array<PropertyKey[]>): void {
+  if (found.length >= 10) return;
+  if (typeof value === 'string') {
+    if (!isWellFormedText(value)) found.push(path);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => badTextIn(item, [...path, i], found));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!isWellFormedText(key)) found.push([...path, key]);
+      badTextIn(item, [...path, key], found);
+    }
+  }
+}
+/** The text rule over any JSON value (provider params): every string in it, keys included. */
+export const wellFormedJson = z.superRefine<unknown>((value, ctx) => {
+  const found: Array<PropertyKey[]> = [];
+  badTextIn(value, [], found);
+  for (const path of found) ctx.addIssue({ code: 'custom', message: WELL_FORMED_TEXT, path });
+});
+/** Any JSON value under the text rule. */
+export const jsonValue = () => z.unknown().check(wellFormedJson);
+
+/** A whole number in a query string: digits only (no sign, exponent, space or hex), at most 9 of them. */
+const wholeNumber = () =>
+  text()
+    .regex(/^\d{1,9}$/, 'a whole number of at most 9 digits')
+    .transform(Number);
+const queryLimit = (max: number) => wholeNumber().pipe(z.number().min(1).max(max)).default(100);
+
 export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
 
 /** `?wait=<ms>`: how long to wait for the result before answering 202. */
-export const waitQuery = z.object({ wait: z.coerce.number().int().nonnegative().optional() });
+export const waitQuery = z.object({ wait: wholeNumber().optional() });
 
 export const callBody = z.object({
   /** The operation's params (each provider operation validates its own; see README "Provider calls"). */
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: z.record(text(), jsonValue()).default({}),
   priority: z.enum(callPriorities).default('normal'),
 });
 
 export const bookingBody = z.object({
   amount: z.number().int().positive(),
-  currency: z.string().regex(/^[a-z]{3}$/, 'three lowercase letters (ISO 4217)'),
-  customer: z.string().min(1).optional(),
-  calendarId: z.string().min(1),
-  summary: z.string().min(1).max(500),
-  start: isoDateTime,
-  end: isoDateTime,
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
-  email: z.string().email(),
+  currency: text().regex(/^[a-z]{3}$/, 'three lowercase letters (ISO 4217)'),
+  customer: text().min(1).optional(),
+  calendarId: text().min(1),
+  summary: text().min(1).max(500),
+  start: text().pipe(isoDateTime),
+  end: text().pipe(isoDateTime),
+  phone: text().regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100'),
+  email: text().pipe(z.email()),
   /** The payer's saved PayPal wallet: lets PayPal, Stripe's backup, capture without the payer's approval. */
-  paypalVaultId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a PayPal vault id: 1-128 letters, digits, _ or -').optional(),
+  paypalVaultId: text().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a PayPal vault id: 1-128 letters, digits, _ or -').optional(),
 });
 
 export const batchItemBody = z.object({
-  params: z.record(z.string(), z.unknown()),
+  params: z.record(text(), jsonValue()),
   priority: z.enum(['critical', ...batchPriorities]).default('medium'),
   /** Items with the same key inside the dedup window share one result; default: a hash of the params. */
-  dedupKey: z.string().min(1).max(200).optional(),
+  dedupKey: text().min(1).max(200).optional(),
 });
 
-const filterList = z.array(z.string().regex(/^[A-Za-z0-9_.:*-]{1,200}$/)).max(100);
+const filterList = z.array(text().regex(/^[A-Za-z0-9_.:*-]{1,200}$/)).max(100);
 export const subscriberBody = z.object({
-  url: storableString().pipe(z.string().url()).refine((u) => /^https?:\/\//.test(u), 'http or https URL'),
+  url: text().pipe(z.url()).refine((u) => /^https?:\/\//.test(u), 'http or https URL'),
   providers: filterList.default([]),
   eventTypes: filterList.default([]),
 });
@@ -61,89 +104,95 @@ export const subscriberPatch = z.object({
   eventTypes: filterList.optional(),
   enabled: z.boolean().optional(),
 });
-export const sinceQuery = z.object({ since: isoDateTime });
+export const sinceQuery = z.object({ since: text().pipe(isoDateTime) });
 export const deliveriesQuery = z.object({
-  subscriber: storableString().optional(),
+  subscriber: text().optional(),
   status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped']).optional(),
 });
 
 export const eventsQuery = z.object({
-  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
-  type: storableString().pipe(z.string().max(255)).optional(),
+  provider: text().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  type: text().max(255).optional(),
   status: z.enum(['received', 'processing', 'completed', 'failed']).optional(),
-  from: isoDateTime.optional(),
-  to: isoDateTime.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  limit: queryLimit(500),
 });
 
 export const callsQuery = z.object({
-  provider: z.string().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  provider: text().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
   status: z.enum(['running', 'completed', 'failed', 'terminated', 'timed_out', 'canceled']).optional(),
-  from: isoDateTime.optional(),
-  to: isoDateTime.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  limit: queryLimit(500),
 });
 
 export const slaQuery = z.object({
-  provider: z.string().min(1).max(100).optional(),
+  provider: text().min(1).max(100).optional(),
   window: z.enum(['hourly', 'daily']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryLimit(1000),
 });
 export const alertsQuery = z.object({
   state: z.enum(['firing', 'acknowledged', 'resolved', 'open']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryLimit(1000),
 });
-export const ackBody = z.object({ by: z.string().min(1).max(200).default('api') }).default({ by: 'api' });
+export const ackBody = z.object({ by: text().min(1).max(200).default('api') }).default({ by: 'api' });
 
 /** Alertmanager's webhook_config payload, version 4 (api/routes/alertmanager.ts). */
-const labelValue = storableString().pipe(z.string().max(4096));
-const labelSet = z.record(storableString(), labelValue);
-export const alertmanagerBody = z.looseObject({
-  version: z.literal('4'),
-  receiver: storableString(),
-  status: z.enum(['firing', 'resolved']),
-  groupKey: z.string().optional(),
-  truncatedAlerts: z.number().int().nonnegative().optional(),
-  groupLabels: labelSet,
-  commonLabels: labelSet,
-  commonAnnotations: labelSet,
-  externalURL: z.string(),
-  alerts: z
-    .array(
-      z.looseObject({
-        status: z.enum(['firing', 'resolved']),
-        labels: z.object({ alertname: storableString().pipe(z.string().min(1).max(200)) }).catchall(labelValue),
-        annotations: labelSet,
-        startsAt: isoDateTime,
-        endsAt: isoDateTime,
-        generatorURL: z.string(),
-        fingerprint: z.string().regex(/^[0-9a-f]{1,64}$/, "Alertmanager's fingerprint: hex digits"),
-      }),
-    )
-    .min(1)
-    .max(1000),
-});
+const labelValue = text().max(4096);
+const labelSet = z.record(text(), labelValue);
+export const alertmanagerBody = z
+  .object({
+    version: z.literal('4'),
+    receiver: text(),
+    status: z.enum(['firing', 'resolved']),
+    groupKey: text().optional(),
+    truncatedAlerts: z.number().int().nonnegative().optional(),
+    groupLabels: labelSet,
+    commonLabels: labelSet,
+    commonAnnotations: labelSet,
+    externalURL: text(),
+    alerts: z
+      .array(
+        z
+          .object({
+            status: z.enum(['firing', 'resolved']),
+            labels: z.object({ alertname: text().min(1).max(200) }).catchall(labelValue),
+            annotations: labelSet,
+            startsAt: text().pipe(isoDateTime),
+            endsAt: text().pipe(isoDateTime),
+            generatorURL: text(),
+            fingerprint: text().regex(/^[0-9a-f]{1,64}$/, "Alertmanager's fingerprint: hex digits"),
+          })
+          // Fields of later Alertmanager versions pass through, under the text rule like the rest.
+          .catchall(jsonValue()),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .catchall(jsonValue());
 
-export const cachePrefixQuery = z.object({ prefix: storableString().pipe(z.string().min(1).max(500)) });
+export const cachePrefixQuery = z.object({ prefix: text().min(1).max(500) });
 
 export const apiKeyBody = z.object({
   role: z.enum(roles),
-  name: storableString().pipe(z.string().trim().min(1).max(200)),
+  name: text().pipe(z.string().trim().min(1).max(200)),
 });
 
 /** An ISO time PostgreSQL can store (years 1 to 9999). */
-const storableTime = isoDateTime.refine((value) => {
+const storableTime = text().pipe(isoDateTime).refine((value) => {
   const year = new Date(value).getUTCFullYear();
   return year >= 1 && year <= 9999;
 }, 'a time between the years 1 and 9999');
-const webhookSourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'a configured webhook source, e.g. "stripe" or "generic:shopify"');
+const webhookSourceName = text().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'a configured webhook source, e.g. "stripe" or "generic:shopify"');
 /** POST /webhook-secrets: the provider's secret, or `generate: true` where Switchyard chooses it (shown once). */
 export const webhookSecretBody = z
   .object({
     source: webhookSourceName,
-    secret: storableString()
+    secret: text()
+      .min(1)
+      .max(4096)
       // Surrounding whitespace is judged per scheme (a PEM key ends with a line end): api/routes/webhook-secrets.ts.
-      .pipe(z.string().min(1).max(4096))
       .optional(),
     generate: z.boolean().optional(),
     /** End of the secret's rotation window: from then on it no longer verifies. */
@@ -155,14 +204,14 @@ export const webhookSecretsQuery = z.object({ source: webhookSourceName.optional
 
 export const auditQuery = z.object({
   action: z.enum(auditActions).optional(),
-  from: isoDateTime.optional(),
-  to: isoDateTime.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  limit: queryLimit(1000),
 });
 
 export const streamQuery = z.object({
   /** Comma-separated topics (default: all). */
-  topics: z.string().optional(),
+  topics: text().optional(),
 });
 
 // ---------------------------------------------------------------- responses
@@ -370,11 +419,11 @@ export const whoamiAnswer = z.object({
   temporal: z.object({ namespace: z.string(), uiUrl: z.string() }),
 });
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
+const base64 = text().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 /** The Temporal Web UI's codec-server wire form: metadata values and data in base64. */
 export const codecBody = z.object({
   payloads: z
-    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+    .array(z.object({ metadata: z.record(text(), base64).optional(), data: base64.optional() }))
     .max(1000, 'at most 1000 payloads a request'),
 });
 export type CodecBody = z.infer<typeof codecBody>;

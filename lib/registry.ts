@@ -166,6 +166,26 @@ export type HttpPoolConfig = z.infer<typeof httpPoolSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema> & { name: string };
 export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
 
+/**
+ * The provider named `name`, or undefined. Names come from paths, bodies and workflow inputs: only
+ * the registry's own entries count, so "constructor" or "__proto__" is an unknown provider, not
+ * Object.prototype's member.
+ */
+export function providerNamed(registry: ProviderRegistry, name: string): ProviderConfig | undefined {
+  return Object.hasOwn(registry, name) ? registry[name] : undefined;
+}
+
+/** The provider's declared operation `name`, or undefined (own entries only, as providerNamed). */
+export function operationNamed(provider: Pick<ProviderConfig, 'operations'>, name: string): OperationConfig | undefined {
+  return Object.hasOwn(provider.operations, name) ? provider.operations[name] : undefined;
+}
+
+/** The declared cost of one call of `operation` on `provider`; 0 when either is unknown. */
+export function operationCost(registry: ProviderRegistry, provider: string, operation: string): number {
+  const config = providerNamed(registry, provider);
+  return (config && operationNamed(config, operation)?.costUsd) ?? 0;
+}
+
 export class RegistryError extends Error {
   constructor(source: string, issues: string[]) {
     super(`invalid provider registry (${source}):\n  ${issues.join('\n  ')}`);
@@ -210,7 +230,7 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
     if (config.batch && config.batch.mode !== 'fan-out') {
       if (!batchOperation || !Object.hasOwn(config.operations, batchOperation)) {
         issues.push(`providers.${providerName}.batch.batchOperation: ${config.batch.mode} mode needs one of the provider's operations`);
-      } else if (config.batch.mode === 'items' && !config.operations[batchOperation]!.batchEndpoint) {
+      } else if (config.batch.mode === 'items' && !operationNamed(config, batchOperation)!.batchEndpoint) {
         issues.push(`providers.${providerName}.batch.batchOperation: items mode needs an operation with batchEndpoint: true`);
       }
     }
@@ -220,13 +240,13 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
   }
   for (const config of Object.values(registry)) {
     for (const backup of config.failover?.backups ?? []) {
-      const target = registry[backup];
+      const target = providerNamed(registry, backup);
       if (!target) {
         issues.push(`providers.${config.name}.failover.backups: unknown provider "${backup}"`);
         continue;
       }
       for (const [operation, op] of Object.entries(config.operations)) {
-        if (op.failoverCapable && !target.operations[operation]) {
+        if (op.failoverCapable && !operationNamed(target, operation)) {
           issues.push(`providers.${config.name}.operations.${operation}: backup "${backup}" has no such operation`);
         }
       }

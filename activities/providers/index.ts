@@ -10,7 +10,7 @@ import { providerErrorTypes, providerSetupFailure } from './classify';
 import { googleCalendarAdapter } from './google-calendar';
 import { googleSheetsAdapter } from './google-sheets';
 import { googleMapsAdapter } from './google-maps';
-import { httpAdapter, httpBatchOperation, httpOperation } from './http';
+import { httpAdapter, httpBatchOperation, httpOperationFor } from './http';
 import { paypalAdapter } from './paypal';
 import { sendgridAdapter } from './sendgrid';
 import { stripeAdapter } from './stripe';
@@ -37,7 +37,7 @@ export function adapterFor(provider: ProviderConfig, operation: string): Operati
   if (provider.kind === 'http') {
     const declared = Object.hasOwn(provider.operations, operation) ? provider.operations[operation] : undefined;
     if (!declared?.method || !declared.path) return undefined;
-    return declared.batchEndpoint ? httpBatchOperation : httpOperation;
+    return declared.batchEndpoint ? httpBatchOperation : httpOperationFor(declared.path);
   }
   const table = adapters[provider.kind];
   // hasOwn: an operation named "toString" must not find Object.prototype's.

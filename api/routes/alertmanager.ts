@@ -9,7 +9,7 @@
  * validate raises nothing and answers 400 with the reason (Alertmanager does not retry a 4xx);
  * 503 when Temporal is unreachable (Alertmanager retries).
  */
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { raiseAlertRun, resolveAlertRun } from '../../lib/alert-runs';
@@ -18,6 +18,7 @@ import type { Logger } from '../../lib/logger';
 import { alertWorkflowId, type AlertInput, type AlertSeverity } from '../../workflows/monitoring-types';
 import { principalOf } from '../auth';
 import { sendError, zodFieldErrors } from '../errors';
+import { jsonBody } from '../route-input';
 import { alertmanagerBody, type alertmanagerAnswer } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import type { WorkflowStarter } from '../workflow-starter';
@@ -76,7 +77,7 @@ export function alertInputFrom(alert: AlertmanagerAlert, payload: Pick<Alertmana
 export function alertmanagerRoutes({ config, workflows, pool, logger }: AlertmanagerRouteDeps): Router {
   const router = Router({ mergeParams: true });
 
-  router.post('/alerts/alertmanager', express.json({ limit: '2mb' }), async (req: Request, res: Response) => {
+  router.post('/alerts/alertmanager', jsonBody('2mb'), async (req: Request, res: Response) => {
     const parsed = alertmanagerBody.safeParse(req.body ?? undefined);
     if (!parsed.success) {
       sendError(res, 400, 'invalid_request', 'not an Alertmanager webhook payload (version 4); nothing raised', zodFieldErrors(parsed.error));

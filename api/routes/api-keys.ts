@@ -3,18 +3,19 @@
  * answer and never again), list (no secrets), revoke. `npm run api-key` does the same from a shell,
  * which is how the first admin key of a tenant is made.
  */
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/api-keys';
 import type { Config } from '../../lib/config';
 import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
+import { jsonBody } from '../route-input';
 import { apiKeyBody } from '../schemas';
 import { requireTenant } from '../tenant';
 
 export function apiKeyRoutes({ config, pool }: { config: Config; pool: Pool }): Router {
   const router = Router({ mergeParams: true });
-  const json = express.json({ limit: '4kb' });
+  const json = jsonBody('4kb');
 
   router.post('/api-keys', json, async (req: Request, res: Response) => {
     const tenant = requireTenant(req, res, config);

@@ -5,13 +5,13 @@
  * at once as a providerCall. `GET /batches/items/:id` answers the item's own result or error.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
@@ -24,7 +24,7 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
-import { unknownIfUnstorable } from '../route-input';
+import { jsonBody, unknownIfUnstorable } from '../route-input';
 import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
@@ -62,7 +62,7 @@ interface ItemRow {
 export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
   const budgets = createBudgets(pool, registry);
   const router = Router({ mergeParams: true });
-  const json = express.json({ limit: '256kb' });
+  const json = jsonBody('256kb');
   router.param('id', unknownIfUnstorable('batch item'));
 
   async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {
@@ -112,9 +112,10 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const { provider, operation } = req.params;
-    const providerConfig = registry[provider];
+    const providerConfig = providerNamed(registry, provider);
     const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-    if (!providerConfig || !adapter || !providerConfig.operations[operation]) {
+    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
+    if (!providerConfig || !adapter || !operationConfig) {
       return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
     }
     const body = batchItemBody.safeParse(req.body ?? {});
@@ -139,7 +140,7 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     }
 
     // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-    const refusal = refusalReason(provider, await budgets.useOf(provider), providerConfig.operations[operation].costUsd, false);
+    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
     if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
 
     const key: BatchKey = { tenant, provider, operation, priority };

@@ -6,7 +6,7 @@
  *   200 {status: completed|failed, result|error} · 202 {status: running} + Location ·
  *   400 bad input · 404 unknown provider/operation · 429 budget · 503 Temporal unreachable
  */
-import express, { type Request, type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
@@ -14,7 +14,7 @@ import { createBudgets, refusalReason } from '../../activities/budgets';
 import { adapterFor } from '../../activities/providers';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
 import {
   bookingStatusQuery,
   bookingWorkflowId,
@@ -24,6 +24,7 @@ import {
   type ProviderCallInput,
 } from '../../workflows/call-types';
 import { sendError, zodFieldErrors } from '../errors';
+import { jsonBody } from '../route-input';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
@@ -44,7 +45,7 @@ export interface CallRouteDeps {
 export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const budgets = createBudgets(pool, registry);
-  const json = express.json({ limit: '256kb' });
+  const json = jsonBody('256kb');
 
   function keyFrom(req: Request, res: Response): string | undefined {
     const parsed = idempotencyKey.safeParse(req.get('idempotency-key'));
@@ -118,8 +119,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
 
   router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
     const { provider, operation } = req.params;
-    const providerConfig = registry[provider];
-    const operationConfig = providerConfig?.operations[operation];
+    const providerConfig = providerNamed(registry, provider);
+    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
     const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
     if (!providerConfig || !adapter || !operationConfig) {
       sendError(
@@ -218,7 +219,8 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     if (!tenant) return;
     const workflowId = bookingWorkflowId(tenant, key);
     res.locals.workflowId = workflowId;
-    const chargeCost = registry.stripe?.operations.charge?.costUsd ?? 0;
+    const stripe = providerNamed(registry, 'stripe');
+    const chargeCost = (stripe && operationNamed(stripe, 'charge')?.costUsd) ?? 0;
     const refusal = refusalReason('stripe', await budgets.useOf('stripe'), chargeCost, false);
     if (refusal) {
       sendError(res, 429, 'budget_exceeded', refusal);

@@ -18,7 +18,7 @@
  * unknown key id) is a 400 with the reason. Encode seals for the caller's tenant.
  */
 import cors from 'cors';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
@@ -26,6 +26,7 @@ import { AesGcmPayloadCodec, claimedOwner, PayloadDecryptionError, SYSTEM_OWNER,
 import { roleMay } from '../access';
 import { principalOf, type Principal } from '../auth';
 import { sendError } from '../errors';
+import { jsonBody } from '../route-input';
 import { codecBody, type CodecBody } from '../schemas';
 
 export interface CodecRouteDeps {
@@ -84,7 +85,7 @@ export function codecRoutes({ config, pool }: CodecRouteDeps): Router {
   const router = Router({ mergeParams: true });
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
-  const json = express.json({ limit: '4mb' });
+  const json = jsonBody('4mb');
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');

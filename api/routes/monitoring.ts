@@ -4,16 +4,16 @@
  * read from PostgreSQL at scrape time so every API replica reports the same values.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { createBudgets } from '../../activities/budgets';
-import type { ProviderRegistry } from '../../lib/registry';
+import { providerNamed, type ProviderRegistry } from '../../lib/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
-import { unknownIfUnstorable } from '../route-input';
+import { jsonBody, unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -197,7 +197,7 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
       return;
     }
     const { provider, window, limit } = parsed.data;
-    if (provider && !registry[provider]) {
+    if (provider && !providerNamed(registry, provider)) {
       sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
       return;
     }
@@ -258,7 +258,7 @@ export function monitoringRoutes({ pool, registry, metrics, workflows }: Monitor
     res.json({ ...alertJson(rows[0]), live });
   });
 
-  router.post('/alerts/:id/ack', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
+  router.post('/alerts/:id/ack', jsonBody('16kb'), async (req: Request, res: Response) => {
     const body = ackBody.safeParse(req.body ?? undefined);
     if (!body.success) {
       sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));

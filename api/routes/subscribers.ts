@@ -4,7 +4,7 @@
  * signing secret is shown once, at creation. Replays re-run deliverEvent under the same id.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { matchesFilter } from '../../activities/deliveries';
 import type { Config } from '../../lib/config';
@@ -17,7 +17,7 @@ import { tenantKey } from '../../workflows/search-attributes';
 import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
 import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
-import { unknownIfUnstorable } from '../route-input';
+import { jsonBody, unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import type { WorkflowStarter } from '../workflow-starter';
@@ -56,7 +56,7 @@ const SUBSCRIBER_COLUMNS = 'id, tenant, url, providers, event_types, enabled, di
 
 export function subscriberRoutes({ config, workflows, pool, logger }: SubscriberRouteDeps): Router {
   const router = Router({ mergeParams: true });
-  const json = express.json({ limit: '64kb' });
+  const json = jsonBody('64kb');
 
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
   // SSRF policy: a URL the worker would refuse to call is refused here, before anything is stored.

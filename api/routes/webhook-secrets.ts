@@ -6,7 +6,7 @@
  * use them next to WEBHOOK_SECRETS_FILE and the environment (api/stored-webhook-secrets.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../../lib/config';
@@ -14,6 +14,7 @@ import { NoKeyringError } from '../../lib/secret-box';
 import { addWebhookSecret, deleteWebhookSecret, listWebhookSecretInfo, setWebhookSecretNotAfter } from '../../lib/stored-secrets';
 import { noteAudit } from '../audit';
 import { sendError, zodFieldErrors } from '../errors';
+import { jsonBody } from '../route-input';
 import { webhookSecretBody, webhookSecretPatch, webhookSecretsQuery } from '../schemas';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import { requireTenant } from '../tenant';
@@ -63,7 +64,7 @@ const secretIdPattern = /^whs_[a-f0-9]{20}$/;
 
 export function webhookSecretRoutes({ config, pool, webhookSources, storedWebhookSecrets }: WebhookSecretRouteDeps): Router {
   const router = Router({ mergeParams: true });
-  const json = express.json({ limit: '16kb' });
+  const json = jsonBody('16kb');
 
   router.post('/webhook-secrets', json, async (req: Request, res: Response) => {
     const tenant = requireTenant(req, res, config);

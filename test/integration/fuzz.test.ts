@@ -21,9 +21,12 @@ import fc from 'fast-check';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
+import { serviceRoutes as declaredRoutes, type Method } from '../../api/access';
+import { documentedBody } from '../../api/openapi';
 import { parseTwilioForm } from '../../api/verifiers/twilio';
 import type { Config } from '../../lib/config';
 import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
+import { expressRoutes } from '../support/express-routes';
 
 const runs = Number(process.env.FUZZ_RUNS ?? '1');
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -696,4 +699,130 @@ test('service API: every route with each hostile path segment and query value ne
   }
   expect(failures).toEqual([]);
   await expectAlive();
+});
+
+// ---------------------------------------------------------------------------------------------
+// One validation policy for the service API (issue 17, point 6)
+// ---------------------------------------------------------------------------------------------
+
+interface Refusal {
+  error?: string;
+  fields?: Record<string, string>;
+}
+
+/** An admin key of the default tenant, made once for the tests below. */
+let policyKey: string | undefined;
+async function adminRequest(method: string, requestPath: string, body?: string, headers: OutgoingHttpHeaders = { 'content-type': 'application/json' }): Promise<Answer> {
+  policyKey ??= await api.keyFor('admin');
+  return send({ method, path: requestPath, headers: { 'idempotency-key': `k-${randomBytes(6).toString('hex')}`, authorization: `Bearer ${policyKey}`, ...headers }, body: body === undefined ? undefined : Buffer.from(body) });
+}
+
+const declaredServiceRoutes = (): Array<[string, string]> => declaredRoutes.map(([method, routePath]) => [method, routePath]);
+
+test('query parameters: bad, repeated or unknown ones answer 400 naming the parameter, ?wait= included, on every route', async () => {
+  const failures: string[] = [];
+  const expectNamed = async (method: string, requestPath: string, parameter: string) => {
+    const res = await adminRequest(method, requestPath, method === 'GET' || method === 'DELETE' ? undefined : '{}');
+    const fields = (res.json as Refusal | undefined)?.fields ?? {};
+    if (res.status !== 400 || !Object.hasOwn(fields, parameter)) failures.push(`${method} ${requestPath} → ${res.status} ${res.body.toString('utf8').slice(0, 160)}`);
+  };
+  const waits = ['abc', '-1', 'NaN', '1e309', '', '%201', '0x10', '1.5', 'Infinity', '1e3'];
+  for (const [method, routePath] of [['POST', '/calls/stripe/createPaymentIntent'], ['POST', '/bookings'], ['POST', '/batches/sendgrid/sendMail']] as const) {
+    for (const value of waits) await expectNamed(method, `${routePath}?wait=${value}`, 'wait');
+    await expectNamed(method, `${routePath}?wait`, 'wait');
+    await expectNamed(method, `${routePath}?wait=1&wait=2`, 'wait');
+    await expectNamed(method, `${routePath}?wait%5B%5D=1`, 'wait[]');
+  }
+  for (const [method, routePath] of [['GET', '/calls'], ['GET', '/webhooks/events'], ['GET', '/sla'], ['GET', '/alerts'], ['GET', '/audit']] as const) {
+    for (const value of ['abc', '0', '-5', '1e2', '', '100000']) await expectNamed(method, `${routePath}?limit=${value}`, 'limit');
+    await expectNamed(method, `${routePath}?limit=1&limit=2`, 'limit');
+  }
+  for (const [method, routePath] of declaredServiceRoutes()) await expectNamed(method, `${routePath.replace(/:\w+/g, 'x')}?unknown_zz=1`, 'unknown_zz');
+  expect(failures).toEqual([]);
+  // A valid wait is still read (and capped by CALL_WAIT_MS).
+  const ok = await adminRequest('GET', '/calls?limit=5');
+  expect(ok.status).toBe(200);
+});
+
+test('invalid UTF-8, NUL or a malformed escape in any path segment or query answers 400, on every route (webhook tenant and source segments included)', async () => {
+  const routes = expressRoutes(api.app).map((line) => line.split(' ') as [string, string]);
+  expect(routes.length).toBeGreaterThan(80);
+  const failures: string[] = [];
+  for (const [method, routePath] of routes) {
+    const requests: string[] = [`${routePath.replace(/:\w+/g, 'x')}?type=%C3%28`, `${routePath.replace(/:\w+/g, 'x')}?%FF=1`, `${routePath.replace(/:\w+/g, 'x')}?prefix=a%00b`];
+    for (const bad of ['%C3%28', '%FF', '%ED%A0%80', 'a%00b', '%zz', '%E2%82']) {
+      const params = routePath.match(/:\w+/g) ?? [];
+      params.forEach((_param, which) => {
+        let i = 0;
+        requests.push(routePath.replace(/:\w+/g, () => (i++ === which ? bad : 'x')));
+      });
+    }
+    for (const requestPath of requests) {
+      const res = await adminRequest(method, requestPath, method === 'POST' || method === 'PATCH' ? '{}' : undefined);
+      if (res.status !== 400) failures.push(`${method} ${requestPath} → ${res.status} ${res.body.toString('utf8').slice(0, 120)}`);
+    }
+  }
+  expect(failures).toEqual([]);
+});
+
+test('NUL and unpaired surrogates in any string of a booking, batch item, call or other body answer 400 naming the field; nothing starts', async () => {
+  const booking = {
+    amount: 100,
+    currency: 'usd',
+    customer: 'cus_1',
+    calendarId: 'primary',
+    summary: 'Haircut',
+    start: '2030-01-01T10:00:00Z',
+    end: '2030-01-01T11:00:00Z',
+    phone: '+14155550100',
+    email: 'a@example.com',
+    paypalVaultId: 'vault_1',
+  };
+  const cases: Array<[string, string, Record<string, unknown>, string]> = [];
+  for (const field of Object.keys(booking).filter((f) => typeof booking[f as keyof typeof booking] === 'string')) {
+    for (const bad of ['\u0000', '\ud800', '\udc00']) cases.push(['POST', '/bookings', { ...booking, [field]: `${String(booking[field as keyof typeof booking])}${bad}` }, field]);
+  }
+  const mail = { to: 'a@example.com', subject: 'Hi', text: 'Hello' };
+  for (const bad of ['a\u0000', 'x\ud800', '\udc00']) {
+    cases.push(['POST', '/batches/sendgrid/sendMail', { params: mail, dedupKey: bad }, 'dedupKey']);
+    cases.push(['POST', '/batches/sendgrid/sendMail', { params: { ...mail, subject: bad } }, 'params.subject']);
+    cases.push(['POST', '/batches/sendgrid/sendMail', { params: { ...mail, [bad]: 'x' } }, `params.${bad}`]);
+    cases.push(['POST', '/calls/httpbin/postAnything', { params: { body: { note: bad } } }, 'params.body.note']);
+    cases.push(['POST', '/calls/httpbin/postAnything', { params: { query: { q: ['ok', bad] } } }, 'params.query.q.1']);
+    cases.push(['POST', '/subscribers', { url: `https://example.com/${bad}` }, 'url']);
+    cases.push(['POST', '/api-keys', { role: 'service', name: `n${bad}` }, 'name']);
+    cases.push(['POST', '/alerts/x/ack', { by: bad }, 'by']);
+    cases.push(['POST', '/webhook-secrets', { source: 'standard', secret: `s${bad}s` }, 'secret']);
+  }
+  const failures: string[] = [];
+  for (const [method, requestPath, body, field] of cases) {
+    const res = await adminRequest(method, requestPath, JSON.stringify(body));
+    const fields = (res.json as Refusal | undefined)?.fields ?? {};
+    if (res.status >= 200 && res.status < 300) recordAcknowledged(res.json);
+    if (res.status !== 400 || !Object.hasOwn(fields, field)) failures.push(`${method} ${requestPath} ${JSON.stringify(body)} → ${res.status} ${res.body.toString('utf8').slice(0, 160)}`);
+  }
+  expect(failures).toEqual([]);
+  await expectOnlyAcknowledgedWork();
+});
+
+test('every route with a JSON body answers 415 to another content type (PATCH /subscribers/:id with text/plain changed nothing but answered 200)', async () => {
+  const created = await adminRequest('POST', '/subscribers', JSON.stringify({ url: 'https://example.com/hook' }));
+  expect(created.status).toBe(201);
+  const subscriberId = (created.json as { id: string }).id;
+  const failures: string[] = [];
+  const bodyRoutes = declaredServiceRoutes().filter(([method, routePath]) => documentedBody(method as Method, routePath) !== undefined);
+  expect(bodyRoutes.length).toBeGreaterThanOrEqual(10);
+  for (const [method, routePath] of bodyRoutes) {
+    const requestPath = routePath.replace(/:\w+/g, routePath.startsWith('/subscribers') ? subscriberId : 'x');
+    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/jsonx' }, {}] as OutgoingHttpHeaders[]) {
+      const res = await adminRequest(method, requestPath, '{"enabled":false}', headers);
+      if (res.status !== 415) failures.push(`${method} ${requestPath} ${JSON.stringify(headers)} → ${res.status} ${res.body.toString('utf8').slice(0, 120)}`);
+    }
+  }
+  expect(failures).toEqual([]);
+  const after = await adminRequest('GET', `/subscribers/${subscriberId}`);
+  expect((after.json as { enabled: boolean }).enabled).toBe(true);
+  // No body at all is still an empty one (an optional body), and JSON with a charset is JSON.
+  expect((await adminRequest('PATCH', `/subscribers/${subscriberId}`, '{"enabled":true}', { 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+  expect((await adminRequest('DELETE', `/subscribers/${subscriberId}`)).status).toBe(204);
 });

@@ -334,8 +334,9 @@ describe('generic HTTP provider (registry-declared operations)', () => {
   });
 
   test('GET fills URL-encoded path params and sends no idempotency key', async () => {
-    const result = await runProviderOperation(ctxFor('httpbin', 'getAnything'), { pathParams: { id: 'order 7/b' } });
-    expect(result.data).toMatchObject({ status: 200, body: { method: 'GET', url: '/anything/order%207%2Fb' } });
+    // One segment, encoded ('/' is refused: a path parameter never leaves its segment).
+    const result = await runProviderOperation(ctxFor('httpbin', 'getAnything'), { pathParams: { id: 'order 7?b#c' } });
+    expect(result.data).toMatchObject({ status: 200, body: { method: 'GET', url: '/anything/order%207%3Fb%23c' } });
     expect(fake.requests({ provider: 'http' })[0]?.idempotencyKey).toBeNull();
   });
 

@@ -14,7 +14,7 @@ import {
   type ProviderErrorInput,
   type ProviderFailureDetails,
 } from '../../activities/providers/classify';
-import { fillPath } from '../../activities/providers/http';
+import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../activities/providers/http';
 import { adapterFor, runProviderOperation } from '../../activities/providers';
 import { vonageMessageFailure } from '../../activities/providers/vonage-sms';
 import type { ProviderCallContext } from '../../activities/providers/types';
@@ -324,7 +324,50 @@ describe('failures before anything is sent', () => {
 
   test('http path placeholders are URL-encoded and required', () => {
     const call = ctx('httpbin', 'getAnything');
-    expect(fillPath(call, '/anything/{id}', { id: 'a b/c' })).toBe('/anything/a%20b%2Fc');
+    expect(fillPath(call, '/anything/{id}', { id: 'a b?c#d' })).toBe('/anything/a%20b%3Fc%23d');
     expect(() => fillPath(call, '/anything/{id}', {})).toThrow(ApplicationFailure);
+  });
+
+  // Issue 17, point 5: {"id": ".."} was sent as GET / with the provider's credentials.
+  const escaping = ['.', '..', 'a/b', '/', 'a\\b', '%2e', '%2E%2e', '.%2E', '%2F', 'x%2fy', '%5c', '%5C..', '%252e%252e', '%25252F', '..%2f..'];
+  test.each(escaping)('http path parameter %j is refused by the params schema and by the adapter, non-retryably', async (id) => {
+    expect(pathParamProblem(id)).not.toBeNull();
+    const call = ctx('httpbin', 'getAnything');
+    expect(adapterFor(call.provider, 'getAnything')!.params.safeParse({ pathParams: { id } }).success).toBe(false);
+    await expect(runProviderOperation(call, { pathParams: { id } })).rejects.toMatchObject({
+      type: 'ProviderRequestInvalid',
+      nonRetryable: true,
+      details: [expect.objectContaining({ code: 'invalid_params' })],
+    });
+    // Past the schema (defence in depth): the adapter itself refuses before sending.
+    let thrown: unknown;
+    try {
+      fillPath(call, '/anything/{id}', { id });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true });
+    await expect(httpOperation.run({ pathParams: { id } }, call)).rejects.toMatchObject({ nonRetryable: true, details: [expect.objectContaining({ code: 'invalid_path_param' })] });
+  });
+
+  test.each(['x', 'a.b', '...', '.x', 'x..', '%41', 'caf\u00e9', '%2', '%'])('http path parameter %j is one segment and allowed', (id) => {
+    expect(pathParamProblem(id)).toBeNull();
+  });
+
+  test("an http operation's params name every placeholder of its path (the API's 400, not a failed call)", () => {
+    const getAnything = adapterFor(registry.httpbin!, 'getAnything')!;
+    expect(getAnything.params.safeParse({}).error?.issues.map((i) => i.path.join('.'))).toEqual(['pathParams.id']);
+    expect(getAnything.params.safeParse({ pathParams: { other: 'x' } }).success).toBe(false);
+    expect(getAnything.params.safeParse({ pathParams: { id: 'x' } }).success).toBe(true);
+    expect(adapterFor(registry.httpbin!, 'postAnything')!.params.safeParse({}).success).toBe(true);
+  });
+
+  test('the filled path must stay under the declared path once resolved against the base URL', () => {
+    expect(withinDeclaredPath('https://h.example', '/anything/{id}', '/anything/x')).toBe(true);
+    expect(withinDeclaredPath('https://h.example/v1/', '/anything/{id}', '/anything/x')).toBe(true);
+    expect(withinDeclaredPath('https://h.example', '/anything', '/anything')).toBe(true);
+    expect(withinDeclaredPath('https://h.example', '/anything/{id}', '/anything/..')).toBe(false);
+    expect(withinDeclaredPath('https://h.example/v1', '/anything/{id}/x', '/anything/%2e%2e/x')).toBe(false);
+    expect(withinDeclaredPath('https://h.example', '/a/{x}/b', '/a/../b')).toBe(false);
   });
 });
