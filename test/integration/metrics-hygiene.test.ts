@@ -56,6 +56,8 @@ const kinds: Array<() => Probe> = [
   () => ({ method: 'GET', path: `/${name()}/${name()}?${name()}=${name()}` }),
   () => ({ method: 'GET', path: `/tenants/${name()}/subscribers` }),
   () => ({ method: 'GET', path: `/tenants/${name()}/subscribers`, headers: { authorization: `Bearer ${key}` } }),
+  // The caller's own tenant reaches the route (another tenant's is refused before any route: unmatched).
+  () => ({ method: 'GET', path: `/tenants/${config.DEFAULT_TENANT}/subscribers`, headers: { authorization: `Bearer ${key}` } }),
   () => ({ method: 'GET', path: `/tenants/${name()}/${name()}`, headers: { authorization: `Bearer ${key}` } }),
   () => ({ method: 'POST', path: `/calls/${name()}/${name()}`, headers: { ...json, authorization: `Bearer ${key}` }, body: '{}' }),
   () => ({ method: 'POST', path: `/tenants/${config.DEFAULT_TENANT}/batches/${name()}/${name()}`, headers: { ...json, authorization: `Bearer ${key}` }, body: '{"params":{}}' }),
