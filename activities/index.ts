@@ -37,7 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProviderCallActivities(deps),
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
-    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound }), // monitoring (issue 6)
-    ...createRetentionActivities(deps.pool, deps.env), // retention (issue 11)
+    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound }),
+    ...createRetentionActivities(deps.pool, deps.env),
   };
 }

@@ -26,9 +26,9 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
-import { alertmanagerRoutes } from './routes/alertmanager'; // Alertmanager's receiver (issue 12)
-import { monitoringRoutes } from './routes/monitoring'; // monitoring (issue 6)
-import { streamRoutes } from './routes/stream'; // monitoring (issue 6)
+import { alertmanagerRoutes } from './routes/alertmanager';
+import { monitoringRoutes } from './routes/monitoring';
+import { streamRoutes } from './routes/stream';
 import { batchRoutes } from './routes/batches';
 import { callRoutes } from './routes/calls';
 import { codecCors, codecRoutes } from './routes/codec';
@@ -141,7 +141,7 @@ function serviceApi(deps: AppDeps): Router {
   service.use(authorize());
   service.use(queryPolicy());
   const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
-  // Monitoring (issue 6): health, SLA, alerts (system-wide) and the tenant-scoped live stream.
+  // Monitoring: health, SLA, alerts (system-wide) and the tenant-scoped live stream.
   for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
     service.use(tenantScoped);
     service.use(...atTemplate('/tenants/:tenant', tenantScoped));

@@ -1,5 +1,5 @@
 /**
- * How requests come in, one policy for the whole API (issue 17, point 6): the URL is
+ * How requests come in, one policy for the whole API: the URL is
  * percent-encoded UTF-8 text (every route, webhooks included), a service route takes only the
  * query parameters it documents, each once and valid, and a route with a JSON body takes
  * `application/json` only. Each refusal is a 4xx naming what is wrong, before any route runs.

@@ -1,5 +1,5 @@
 /**
- * Batching benchmark (issue 5): the same standard mix of email and SMS items sent through
+ * Batching benchmark: the same standard mix of email and SMS items sent through
  * `POST /batches/...` (batched) and through `POST /calls/...` (one provider call per item,
  * unbatched), in one run, on the real stack (own Temporal dev server, PostgreSQL, in-process
  * worker and API, local fake providers). Reports items, provider requests, the reduction ratio and

@@ -1,5 +1,5 @@
 /**
- * Webhook ingest benchmark (issue 7): on the real stack (bench/stack.ts: own Temporal dev server
+ * Webhook ingest benchmark: on the real stack (bench/stack.ts: own Temporal dev server
  * on SQLite WAL, own PostgreSQL database, worker and API processes), side by side in one run and
  * at the same concurrency:
  *   (a) signed Stripe webhooks through the API (signature check + durable start), each unique;

@@ -270,13 +270,3 @@ export function loadRegistry(env: NodeJS.ProcessEnv = process.env): ProviderRegi
 export function providerTaskQueue(provider: string): string {
   return `provider-${provider}`;
 }
-
-/** Resolves a provider's credentials from the environment; missing ones are reported by field. */
-export function resolveCredentials(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const resolved: Record<string, string> = {};
-  for (const [field, variable] of Object.entries(config.credentials)) {
-    const value = env[variable];
-    if (value) resolved[field] = value;
-  }
-  return resolved;
-}

@@ -119,7 +119,7 @@ export const activityPolicies = {
       nonRetryableErrorTypes: [callErrorTypes.invalidParams, callErrorTypes.unknownProvider, callErrorTypes.unknownOperation],
     },
   },
-  // --- Monitoring (issue 6): healthProbe, slaReport, alert -------------------------------------
+  // --- Monitoring: healthProbe, slaReport, alert -------------------------------------
   /** One probe, its record, health score and circuit outcome. A failed probe is a result, not an error. */
   probeProvider: {
     kind: 'local',
@@ -151,7 +151,7 @@ export const activityPolicies = {
   /** The cost anomaly rule over the cost ledger (costAnomalyCheck, every 5 minutes). */
   evaluateCostAnomalies: { kind: 'local', startToCloseTimeout: '30 seconds', retry: { ...databaseRetry, maximumAttempts: 5 } },
   // --- end monitoring ---------------------------------------------------------------------------
-  // --- Retention (issue 11): pruneData ----------------------------------------------------------
+  // --- Retention: pruneData ----------------------------------------------------------
   /** The configured retention ages. */
   planRetention: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
   /** One bounded batch (UPDATE/DELETE of at most batchSize rows); safe to repeat. */

@@ -49,7 +49,7 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
   // Patches are read before the first local activity, so their marker is the run's first command.
   // Read after one, the marker can land in the next task (the SDK completes a task at its heartbeat,
   // between a local activity's result and the code that runs on it); a replay then reads the patch
-  // in the earlier task, before it knows the marker, and fails on it (issue 17). Histories from
+  // in the earlier task, before it knows the marker, and fails on it. Histories from
   // before this line have the marker after the ledger step: the second read below still finds it.
   const fanOutPatched = patched('subscriber-fan-out');
 

@@ -1,7 +1,7 @@
 /**
  * The fault suite's knobs, from `--name=value` arguments or FAULTS_* environment variables
  * (arguments win), validated once so a typo fails at start with the option named. Defaults are
- * issue 7's: 10 000 webhooks, 20% duplicates, 1% bad signatures, three faults during the send.
+ * the full run's: 10 000 webhooks, 20% duplicates, 1% bad signatures, three faults during the send.
  */
 import { z } from 'zod';
 

@@ -1,5 +1,5 @@
 /**
- * The fault suite (issue 7): thousands of signed Stripe webhooks, with duplicates and bad
+ * The fault suite: thousands of signed Stripe webhooks, with duplicates and bad
  * signatures, sent like a provider sends them while the worker is SIGKILLed, the Temporal dev
  * server is SIGKILLed and restarted on its SQLite file, and PostgreSQL is restarted. Afterwards
  * every accepted event must have exactly one completed workflow, ledger row and payment, and

@@ -702,7 +702,7 @@ test('service API: every route with each hostile path segment and query value ne
 });
 
 // ---------------------------------------------------------------------------------------------
-// One validation policy for the service API (issue 17, point 6)
+// One validation policy for the service API
 // ---------------------------------------------------------------------------------------------
 
 interface Refusal {

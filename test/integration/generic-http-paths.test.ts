@@ -1,6 +1,6 @@
 /**
- * A generic HTTP provider's path parameters stay inside the operation's declared path (issue 17,
- * point 5). `{"pathParams":{"id":".."}}` on `GET /anything/{id}` was accepted and sent as `GET /`
+ * A generic HTTP provider's path parameters stay inside the operation's declared path.
+ * `{"pathParams":{"id":".."}}` on `GET /anything/{id}` was accepted and sent as `GET /`
  * with the provider's credentials. Now a parameter of `.` or `..`, or one holding `/` or `\` (also
  * percent-encoded, any case), answers 400 at the API before anything starts, and the adapter
  * refuses it too, non-retryably, if it is reached another way. The generic fake (httpbin's

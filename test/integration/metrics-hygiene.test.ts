@@ -1,5 +1,5 @@
 /**
- * Metrics hygiene (issue 17): anyone could grow the API's metrics, and read them. One
+ * Metrics hygiene: anyone could grow the API's metrics, and read them. One
  * unauthenticated POST /tenants/<random>/webhooks/stripe added about 14 series, because the route
  * label held the path as sent; and /metrics on the public port listed every tenant's name.
  * Now HTTP metrics are labelled by route template (`unmatched` when no route answered), methods

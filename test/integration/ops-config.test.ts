@@ -147,7 +147,7 @@ test('docker-compose.yml runs Alertmanager, Loki and Alloy with the ops files, w
   expect(compose).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
 });
 
-test('metrics and readiness ports (issue 17): Prometheus scrapes the API on API_METRICS_PORT, not its public port; compose checks /readyz of the API and the worker', () => {
+test('metrics and readiness ports: Prometheus scrapes the API on API_METRICS_PORT, not its public port; compose checks /readyz of the API and the worker', () => {
   const defaults = loadConfig({});
   const prometheus = readFileSync(path.join(ops, 'prometheus.yml'), 'utf8');
   expect(prometheus).toMatch(new RegExp(`job_name: switchyard-api\\n\\s+metrics_path: /metrics\\n\\s+static_configs:\\n\\s+- targets: \\["switchyard-api:${defaults.API_METRICS_PORT}"\\]`));

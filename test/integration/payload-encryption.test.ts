@@ -1,11 +1,11 @@
 /**
- * Encrypted payloads on the real Temporal dev server (issue 11, point 2): a webhook's body and a
+ * Encrypted payloads on the real Temporal dev server: a webhook's body and a
  * provider call's arguments and result reach the server only as AES-256-GCM ciphertext (the raw
  * history, read without any codec, holds no plaintext of a known field), yet the API answers
  * with the decrypted result; the recorded history replays with the codec (and not without it);
  * key rotation (new key encrypts, old key still decrypts a workflow started before); and the
  * Web UI's codec endpoint: authenticated, permission-checked, CORS for the UI origin only, and a
- * clear 400 for a tampered payload or an unknown key id. Owners (issue 17, point 2): the raw
+ * clear 400 for a tampered payload or an unknown key id. Owners: the raw
  * history of a tenant's webhook, call and delivery names that tenant (or subscriber) in every
  * payload, the SDK's serialization context reaching client starts, workflow tasks, activities,
  * local activities and failures; the codec endpoint opens only the caller's payloads and hands

@@ -2,8 +2,8 @@
  * A local activity can run more than once for one workflow task: after a worker crash, a task
  * timeout, or an eviction with the activity in flight (every activation, with no sticky cache).
  * The health probe's second run used to read back its own first write, so a provider that went
- * from down to up was reported 'up' → 'up' (found by the cache-off run of the integration suite,
- * issue 17): whatever acts on the change (the provider-down alert's resolution) missed it.
+ * from down to up was reported 'up' → 'up' (found by the cache-off run of the integration
+ * suite): whatever acts on the change (the provider-down alert's resolution) missed it.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';

@@ -1,5 +1,5 @@
 /**
- * Names of Object.prototype's members as user input (issue 17, point 4). Every lookup keyed by a
+ * Names of Object.prototype's members as user input. Every lookup keyed by a
  * path, query or body value (provider, operation, source, scheme, tenant, handler, event type)
  * must treat `constructor` or `__proto__` as a name like any other: unknown, so a 4xx, never a
  * member found on the prototype and then called or read (a 500, or a workflow task failing for

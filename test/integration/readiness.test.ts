@@ -1,5 +1,5 @@
 /**
- * Readiness includes the worker (issue 17): /readyz said ready with no worker, so webhooks got 202
+ * Readiness includes the worker: /readyz said ready with no worker, so webhooks got 202
  * and nothing ran, and nobody could tell. Now the API's /readyz asks Temporal whether any worker
  * polls the main task queue: none is `degraded` (still 200, webhooks still accepted: they run once
  * a worker is back); and the worker answers /healthz and /readyz on its metrics port, ready while

@@ -155,7 +155,7 @@ test('a health probe goes through the same guard: a host resolving to a refused 
   expect(hits).toBe(0);
 });
 
-describe('an allowlist entry with a port, as npm start writes for the fakes (issue 17: it allowed the whole of 127.0.0.1)', () => {
+describe('an allowlist entry with a port, as npm start writes for the fakes (it allowed the whole of 127.0.0.1)', () => {
   let portConfig: Config;
   let portWorker: RunningWorker;
   let portApi: RunningApi;

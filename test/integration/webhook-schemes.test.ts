@@ -288,7 +288,7 @@ describe('secrets per tenant, rotation and hot reload', () => {
   });
 });
 
-describe('SendGrid verification keys as PEM files hold them (issue 17)', () => {
+describe('SendGrid verification keys as PEM files hold them', () => {
   // A PEM file ends with a line end; it was refused by the secrets file and POST /webhook-secrets.
   const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();

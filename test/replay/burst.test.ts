@@ -3,7 +3,7 @@
  * then every history the burst produced replayed against the current code. Recorded histories
  * (replay.test.ts) only hold the task boundaries of the day they were recorded; a history whose
  * local-activity marker ends one task while the code that follows runs in the next could not be
- * replayed (issue 17: processWebhook's patch marker), and no recorded history had such a split.
+ * replayed (processWebhook's patch marker), and no recorded history had such a split.
  *
  * What splits tasks here:
  * - a server whose default workflow task timeout is 2 s, so the SDK completes a task that waits on

@@ -5,7 +5,7 @@
  * the task timeout, which on a loaded machine can fall between a local activity's result and the
  * code that runs on it. Whether it happened in a test run is timing; this makes every such split
  * of a real history, so a replay test can check that the code's commands do not depend on where
- * its tasks ended (a `patched()` read after a local activity does: issue 17).
+ * its tasks ended (a `patched()` read after a local activity does).
  */
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';

@@ -96,7 +96,7 @@ describe('checkUrl at create time', () => {
   });
 });
 
-describe('allowlist entries with a port (issue 17: npm start allowed the whole of 127.0.0.1)', () => {
+describe('allowlist entries with a port (npm start allowed the whole of 127.0.0.1)', () => {
   test.each([
     ['127.0.0.1', { kind: 'range', family: 'ipv4', address: '127.0.0.1', bits: 32 }],
     ['127.0.0.1:4010', { kind: 'range', family: 'ipv4', address: '127.0.0.1', bits: 32, port: 4010 }],

@@ -1,5 +1,5 @@
 /**
- * Lookups keyed by user input find own entries only (issue 17, point 4): a provider, operation or
+ * Lookups keyed by user input find own entries only: a provider, operation or
  * event type named like an Object.prototype member is unknown, never the member itself.
  */
 import fc from 'fast-check';

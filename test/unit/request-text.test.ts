@@ -1,5 +1,5 @@
 /**
- * One text rule for every string the service API takes (issue 17, point 6): each string field and
+ * One text rule for every string the service API takes: each string field and
  * record key of every documented request body and query schema carries api/schemas.ts's
  * `wellFormedText` check, and every free-form JSON value its `wellFormedJson` check, so NUL and
  * unpaired surrogates are refused everywhere by the same check rather than field by field.

@@ -160,7 +160,7 @@ describe('sendgrid', () => {
     expectRefused(sendgridScheme.verify(request, ['not-a-key'], options), /valid ECDSA public key/);
   });
 
-  test('a verification key as a PEM file holds it, or base64 DER, with whitespace and LF or CRLF line ends, verifies (issue 17)', () => {
+  test('a verification key as a PEM file holds it, or base64 DER, with whitespace and LF or CRLF line ends, verifies', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString(); // ends with "\n", as every PEM file
     const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
