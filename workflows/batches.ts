@@ -66,6 +66,9 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
 
   // Read before the first local activity, so the marker is the run's first command (see the same
   // read in workflows/webhooks.ts); runs recorded before it find their marker at the flush's read.
+  // The unbudgeted branch can go once no batch run started before budgets is open or within the
+  // namespace's retention (a run lasts at most its flushes and a dedup window, then continues as
+  // new): deprecatePatch() for one release, then nothing.
   const budgetPatched = patched('batch-budget');
   const plan: BatchPlan = await planBatch(key);
   const { callProvider } = proxyActivities<Activities>({

@@ -91,6 +91,10 @@ export async function bookingSaga(booking: BookingRequest): Promise<BookingResul
     };
     let chargedBy: string;
     let chargeId: string;
+    // Read before the first activity (see workflows/webhooks.ts). The createPaymentIntent branch can
+    // go once no booking started before failover is open or within the namespace's retention and
+    // booking-saga-completed/-compensated in test/replay/histories/ are retired: deprecatePatch()
+    // for one release, then nothing.
     if (patched('payment-failover')) {
       const vault = booking.paypalVaultId === undefined ? {} : { paypalVaultId: booking.paypalVaultId };
       const charge = await step('charge', booking.paymentProvider ?? 'stripe', 'charge', { ...payment, ...vault });

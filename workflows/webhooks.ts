@@ -99,7 +99,11 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
       );
     }
   }
-  // Added after the first histories were recorded: old runs replay without the fan-out.
+  // Added after the first histories were recorded: old runs replay without the fan-out. The old
+  // branch can go once no run started before the fan-out is open or within the namespace's
+  // retention (7 days by default) and the pre-fan-out recordings in test/replay/histories/
+  // (process-webhook-handled, -unhandled, -failed) are retired: then deprecatePatch() for one
+  // release, then nothing.
   if (fanOutPatched || patched('subscriber-fan-out')) {
     status.deliveries = await fanOut(event);
   }
