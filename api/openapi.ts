@@ -207,7 +207,7 @@ const serviceDocs: Record<string, Operation> = {
 };
 
 const webhookDoc: Operation = {
-  summary: "A provider's webhook, verified by its signature scheme (README \"The webhook API\"); starts processWebhook once per event id",
+  summary: "A provider's webhook, verified by its signature scheme (docs/WEBHOOKS.md); starts processWebhook once per event id",
   tag: 'webhooks',
   body: z.unknown(),
   responses: {
@@ -314,7 +314,7 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'Switchyard',
       version: '0.1.0',
-      description: 'Provider webhooks in (verified, durable), provider calls, sagas and batches out, as Temporal workflows. Roles and permissions: README "The service API".',
+      description: 'Provider webhooks in (verified, durable), provider calls, sagas and batches out, as Temporal workflows. Roles and permissions: docs/SECURITY.md.',
     },
     servers: [{ url: '/' }],
     components: {

@@ -65,7 +65,7 @@ export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-20
 export const waitQuery = z.object({ wait: wholeNumber().optional() });
 
 export const callBody = z.object({
-  /** The operation's params (each provider operation validates its own; see README "Provider calls"). */
+  /** The operation's params (each provider operation validates its own; see docs/CALLS.md). */
   params: z.record(text(), jsonValue()).default({}),
   priority: z.enum(callPriorities).default('normal'),
 });

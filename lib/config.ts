@@ -61,7 +61,7 @@ const configSchema = z.object({
     .string()
     .regex(tenantPattern, tenantNameRule)
     .default('default'),
-  /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see README. */
+  /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see docs/WEBHOOKS.md. */
   WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),
   /** The public base URL providers call (Twilio signs the full URL); default: from the request's Host. */
   PUBLIC_BASE_URL: z.string().url().optional().transform((u) => u?.replace(/\/+$/, '')),

@@ -1,12 +1,12 @@
-/** The README's role table is the one in api/access.ts, row by row. */
+/** The role table of docs/SECURITY.md is the one in api/access.ts, row by row. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { permissions, serviceRoutes } from '../../api/access';
 import { roles } from '../../lib/api-keys';
 import { projectRoot } from '../../lib/paths';
 
-test('README role table = api/access.ts (permissions, their routes and roles)', () => {
-  const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+test('docs/SECURITY.md role table = api/access.ts (permissions, their routes and roles)', () => {
+  const readme = readFileSync(path.join(projectRoot, 'docs', 'SECURITY.md'), 'utf8');
   const table = /<!-- roles:start -->([\s\S]*?)<!-- roles:end -->/.exec(readme)![1]!;
   const rows = table
     .split('\n')

@@ -6,7 +6,7 @@ import { ConfigError, configVariables, loadConfig } from '../../lib/config';
 import { loadMonitoringConfig, monitoringVariables } from '../../lib/monitoring-config';
 import { projectRoot } from '../../lib/paths';
 
-test('defaults match the README', () => {
+test('defaults match docs/CONFIGURATION.md', () => {
   const config = loadConfig({});
   expect(config).toMatchObject({
     TEMPORAL_ADDRESS: '127.0.0.1:7233',
