@@ -63,4 +63,16 @@ describe('sources: CONFIG_FILE, environment, <NAME>_FILE', () => {
     const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...configVariables, ...monitoringVariables].filter((v) => !listed.has(v))).toEqual([]);
   });
+
+  test('the documentation tables name every variable: docs/CONFIGURATION.md, and docs/OPERATIONS.md for monitoring', () => {
+    const inTable = (file: string): Set<string> => {
+      const text = readFileSync(path.join(projectRoot, 'docs', file), 'utf8');
+      // Each table row's first cell names its variables in backticks.
+      return new Set([...text.matchAll(/^\| ([^|]+)\|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    };
+    const configuration = inTable('CONFIGURATION.md');
+    const operations = inTable('OPERATIONS.md');
+    expect(configVariables.filter((v) => !configuration.has(v))).toEqual([]);
+    expect(monitoringVariables.filter((v) => !operations.has(v) && !configuration.has(v))).toEqual([]);
+  });
 });
