@@ -16,7 +16,7 @@ import type { ProviderConfig } from '../../lib/registry';
 import type { BookingResult } from '../../workflows/booking';
 import { bookingStatusQuery, bookingWorkflowId, type BookingRequest, type BookingStatus } from '../../workflows/call-types';
 import type { FakeProviders } from '../fakes/provider-server';
-import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 const run = randomUUID().slice(0, 8);
 const stripeName = `stripe-${run}`;
@@ -48,17 +48,7 @@ afterAll(() => stack?.close());
 
 beforeEach(() => fakes.clearFaults());
 
-const booking: Omit<BookingRequest, 'tenant'> = {
-  amount: 4200,
-  currency: 'usd',
-  calendarId: 'primary',
-  summary: 'Haircut',
-  start: '2026-12-02T10:00:00Z',
-  end: '2026-12-02T10:30:00Z',
-  phone: '+14155550100',
-  email: 'guest@example.com',
-  paymentProvider: stripeName,
-};
+const booking: Omit<BookingRequest, 'tenant'> = { ...sampleBooking, paymentProvider: stripeName };
 
 async function book(change: Partial<BookingRequest> = {}): Promise<{ outcome: BookingResult | ApplicationFailure; status: BookingStatus }> {
   const workflowId = bookingWorkflowId(config.DEFAULT_TENANT, randomUUID());

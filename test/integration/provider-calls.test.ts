@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { cacheMetricsRegistry } from '../../activities/cache';
 import type { ProviderConfig } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';
-import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
+import { eventually, sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: circuits, outcomes and budgets are shared state in PostgreSQL. */
 const run = randomUUID().slice(0, 8);
@@ -250,16 +250,7 @@ test('idempotent reads are cached per tenant and invalidated by prefix', async (
 });
 
 describe('booking saga', () => {
-  const booking = {
-    amount: 4200,
-    currency: 'usd',
-    calendarId: 'primary',
-    summary: 'Haircut',
-    start: '2026-12-02T10:00:00Z',
-    end: '2026-12-02T10:30:00Z',
-    phone: '+14155550100',
-    email: 'guest@example.com',
-  };
+  const booking = sampleBooking;
   const book = async (key = randomUUID(), change: Record<string, unknown> = {}) => {
     const res = await api.fetch(`/bookings`, {
       method: 'POST',

@@ -24,7 +24,7 @@ import { payloadDataConverter } from '../../lib/payload-codec';
 import { findFreePort, startDevServer, type DevServer } from '../../lib/dev-server';
 import { prepareNamespace } from '../../scripts/prepare';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
-import { eventually, postStripe, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
+import { eventually, postStripe, sampleBooking, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
 import type { Config } from '../../lib/config';
 import type { AlertInput } from '../../workflows/monitoring-types';
 import { alertWorkflowId } from '../../workflows/monitoring-types';
@@ -116,16 +116,7 @@ async function burst(s: TestStack, refusable: RegExp | undefined): Promise<{ web
         api.fetch('/bookings', {
           method: 'POST',
           headers: { ...json, 'idempotency-key': randomUUID() },
-          body: JSON.stringify({
-            amount: 4200,
-            currency: 'usd',
-            calendarId: 'primary',
-            summary: 'Haircut',
-            start: '2026-12-02T10:00:00Z',
-            end: '2026-12-02T10:30:00Z',
-            phone: '+14155550100',
-            email: 'guest@example.com',
-          }),
+          body: JSON.stringify(sampleBooking),
         }),
       ),
     ),

@@ -212,6 +212,18 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
   };
 }
 
+/** A booking as a caller sends it to POST /bookings (no tenant, default payment provider). */
+export const sampleBooking = {
+  amount: 4200,
+  currency: 'usd',
+  calendarId: 'primary',
+  summary: 'Haircut',
+  start: '2026-12-02T10:00:00Z',
+  end: '2026-12-02T10:30:00Z',
+  phone: '+14155550100',
+  email: 'guest@example.com',
+};
+
 /** A Stripe event body as Stripe sends it (the fields Switchyard reads, plus the envelope). */
 /** A whole test stack: the test database pool, fake providers, a worker and the API on one configuration. */
 export interface TestStack {
