@@ -13,7 +13,7 @@ import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-polic
 import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
-import { createCircuitBreaker } from './circuit-breaker';
+import { createCircuitBreaker, type CircuitState } from './circuit-breaker';
 import { buildProviderUrl } from './providers/http-core';
 import { providerFetch } from './providers/http-pool';
 
@@ -105,27 +105,37 @@ export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegi
     async probeProvider({ provider }: HealthProbeInput): Promise<ProbeOutcome> {
       const config = providerNamed(registry, provider);
       if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${provider}"`, callErrorTypes.unknownProvider);
-      const result = await runProbe(config, outbound);
-      await pool.query('INSERT INTO probe_results (provider, ok, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5)', [
-        provider,
-        result.ok,
-        result.status,
-        result.latencyMs,
-        result.error,
-      ]);
-      // admit() half-opens an open circuit whose cool-down ended, so successful probes can close it.
-      await breaker.admit(provider);
-      const circuit = await breaker.recordOutcome(provider, {
-        operation: 'probe',
-        success: result.ok,
-        status: result.status,
-        durationMs: result.latencyMs,
-      });
+      // One probe is one activity of one run: its key makes a re-run of it (same workflow run and
+      // activity id, e.g. after a retried workflow task) find the first run's row, record no
+      // second row or circuit outcome, and answer the status its first run replaced.
+      const probeKey = currentActivityKey();
+      let result = await runProbe(config, outbound);
+      const inserted = await pool.query(
+        `INSERT INTO probe_results (provider, ok, status, latency_ms, error, probe_key) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (probe_key) WHERE probe_key IS NOT NULL DO NOTHING`,
+        [provider, result.ok, result.status, result.latencyMs, result.error, probeKey],
+      );
+      let circuit: CircuitState;
+      if (inserted.rowCount === 1) {
+        // admit() half-opens an open circuit whose cool-down ended, so successful probes can close it.
+        await breaker.admit(provider);
+        circuit = await breaker.recordOutcome(provider, {
+          operation: 'probe',
+          success: result.ok,
+          status: result.status,
+          durationMs: result.latencyMs,
+        });
+      } else {
+        const { rows } = await pool.query<{ ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
+          'SELECT ok, status, latency_ms, error FROM probe_results WHERE probe_key = $1',
+          [probeKey],
+        );
+        const first = rows[0]!;
+        result = { ok: first.ok, status: first.status, latencyMs: first.latency_ms, error: first.error };
+        circuit = (await breaker.list()).find((c) => c.provider === provider)?.state ?? 'closed';
+      }
       const score = healthScore(await healthInputs(provider), config.sla.p95Ms);
       const providerStatus: ProviderStatus = !result.ok ? 'down' : score < monitoring.HEALTH_DEGRADED_BELOW ? 'degraded' : 'up';
-      // One probe is one activity of one run: its key makes a re-run of it (same workflow run and
-      // activity id, e.g. after a retried workflow task) answer the status its first run replaced.
-      const probeKey = currentActivityKey();
       const { rows } = await pool.query<{ previous: ProviderStatus | null }>(
         `INSERT INTO provider_health (provider, status, score, last_latency_ms, last_probe_ok, last_probe_key)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -70,3 +70,15 @@ test('a probe whose local activity ran twice reports the status it replaced, not
   }
   expect(await probe()).toMatchObject({ providerStatus: 'up', previousStatus: 'down' });
 });
+
+test('a probe whose local activity ran twice is one probe row and one circuit outcome, and answers its first run', async () => {
+  const { pool } = stack!;
+  const count = async (sql: string): Promise<number> => Number((await pool.query<{ n: string }>(sql, [provider])).rows[0]!.n);
+  const probes = await count('SELECT count(*) AS n FROM probe_results WHERE provider = $1');
+  const outcomes = await count(`SELECT count(*) AS n FROM provider_call_outcomes WHERE provider = $1 AND operation = 'probe'`);
+  const outcome = await probe();
+  expect(await count('SELECT count(*) AS n FROM probe_results WHERE provider = $1')).toBe(probes + 1);
+  expect(await count(`SELECT count(*) AS n FROM provider_call_outcomes WHERE provider = $1 AND operation = 'probe'`)).toBe(outcomes + 1);
+  const { rows } = await pool.query<{ latency_ms: number }>('SELECT latency_ms FROM probe_results WHERE provider = $1 ORDER BY id DESC LIMIT 1', [provider]);
+  expect(outcome.latencyMs).toBe(rows[0]!.latency_ms);
+});
