@@ -46,6 +46,7 @@ export function validateFaultRule(input: unknown): FaultRule {
     throw new InvalidFaultRuleError('latencyMs must be a non-negative integer');
   }
   if (kind === 'latency' && latencyMs === undefined) throw new InvalidFaultRuleError('a latency fault needs latencyMs');
+  if (kind === 'hold' && (times === undefined || times < 2)) throw new InvalidFaultRuleError('a hold fault needs times of at least 2');
   // Only the fields that were given, so records and listings show the rule as written.
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as unknown as FaultRule;
 }

@@ -112,6 +112,8 @@ class FakeProviderHub implements ControlTarget {
   private readonly idempotentAnswers = new Map<string, FakeResponse>();
   /** Answers held back by latency faults; cancelled on close. */
   private readonly delayedAnswers = new Set<NodeJS.Timeout>();
+  /** Answers held by each `hold` fault until its `times` requests have arrived. */
+  private readonly heldAnswers = new Map<FaultRule, { send: Array<() => void>; timer: NodeJS.Timeout }>();
 
   requests(filter?: { provider?: string; operation?: string }): FakeRequest[] {
     return this.log.list(filter);
@@ -203,7 +205,35 @@ class FakeProviderHub implements ControlTarget {
       this.delayedAnswers.add(timer);
       return;
     }
+    if (fault?.kind === 'hold') {
+      this.hold(fault, () => sendResponse(res, answer, { gzip }));
+      return;
+    }
     sendResponse(res, answer, { gzip });
+  }
+
+  /**
+   * A `hold` fault's answers go out together once its `times` requests have arrived (each was
+   * processed on arrival), so they all saw the same state however far apart they came; or after
+   * `latencyMs` (default 30 s) if the rest never come.
+   */
+  private hold(rule: FaultRule, send: () => void): void {
+    const release = (): void => {
+      const held = this.heldAnswers.get(rule);
+      if (!held) return;
+      this.heldAnswers.delete(rule);
+      clearTimeout(held.timer);
+      this.delayedAnswers.delete(held.timer);
+      for (const answer of held.send) answer();
+    };
+    let held = this.heldAnswers.get(rule);
+    if (!held) {
+      held = { send: [], timer: setTimeout(release, rule.latencyMs ?? 30_000) };
+      this.delayedAnswers.add(held.timer);
+      this.heldAnswers.set(rule, held);
+    }
+    held.send.push(send);
+    if (held.send.length >= rule.times!) release();
   }
 
   /** The provider's answer: the stored one for a repeated Idempotency-Key, else the handler's. */

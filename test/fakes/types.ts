@@ -8,7 +8,7 @@
 export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
-export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'timeout', 'reset'] as const;
+export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'hold', 'timeout', 'reset'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {
@@ -22,7 +22,7 @@ export interface FaultRule {
   status?: number;
   /** `status` kind: adds Retry-After when set; `rate-limit` kind: Retry-After value (default 1). */
   retryAfterSeconds?: number;
-  /** `latency` kind: how long the (already processed) answer is held back. */
+  /** `latency` kind: how long the (already processed) answer is held back; `hold` kind: the longest a held answer waits (default 30 000). */
   latencyMs?: number;
 }
 

@@ -207,11 +207,13 @@ describe('two providerCall workflows updating one event at once (Temporal dev se
   }
 
   /**
-   * Both calls read the event before either writes: the two reads are answered late (each is
-   * processed at once, so both see the same ETag), which makes the second PATCH stale for sure.
+   * Both calls read the event before either writes: the two reads are answered together once both
+   * have arrived (each is processed at once, so both see the same ETag), which makes the second
+   * PATCH stale for sure. Not a fixed delay: with no sticky cache the second call's read can come
+   * seconds after the first.
    */
   function holdBothReads(): void {
-    fakes.addFault({ provider: 'google-calendar', operation: 'getEvent', kind: 'latency', latencyMs: 1500, times: 2 });
+    fakes.addFault({ provider: 'google-calendar', operation: 'getEvent', kind: 'hold', times: 2 });
   }
 
   test('different fields: both succeed, one after a conflict, and the event has both changes (attendees merged as a union)', async () => {

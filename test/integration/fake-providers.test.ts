@@ -502,6 +502,23 @@ describe('faults', () => {
     expect(fakes.state().sms.twilio).toBe(2);
   });
 
+  test('hold: both requests are processed on arrival, and answered together once the second has come', async () => {
+    fakes.addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'hold', times: 2 });
+    let firstAnswered = false;
+    const first = createPaymentIntent({}, { 'idempotency-key': 'held-1' }).then((res) => {
+      firstAnswered = true;
+      return res;
+    });
+    await waitFor(() => fakes.state().charges === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(firstAnswered).toBe(false);
+    const second = await createPaymentIntent({}, { 'idempotency-key': 'held-2' });
+    expect(second.status).toBe(200);
+    expect((await first).status).toBe(200);
+    expect(fakes.state().charges).toBe(2);
+    expect(fakes.requests().map((r) => r.fault)).toEqual(['hold', 'hold']);
+  });
+
   test('a rule with an operation only hits that operation', async () => {
     fakes.addFault({ provider: 'stripe', operation: 'refund', kind: 'status', status: 500 });
     const intent = await createPaymentIntent();
@@ -512,6 +529,7 @@ describe('faults', () => {
 
   test('an invalid rule is refused', () => {
     expect(() => fakes.addFault({ provider: 'stripe', kind: 'latency' })).toThrow(/latencyMs/);
+    expect(() => fakes.addFault({ provider: 'stripe', kind: 'hold', times: 1 })).toThrow(/times/);
     expect(() => fakes.addFault({ provider: 'square' as 'stripe', kind: 'status' })).toThrow(/provider/);
   });
 });
