@@ -43,6 +43,17 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The dynamic-config value that sets the server's default workflow task timeout (e.g. `2s`), for
+ * every run started without one (this project sets none). Shorter tasks make the SDK complete a task
+ * that waits on a local activity at its heartbeat (80 % of the timeout), splitting it as production
+ * load can; and with no sticky cache, a task the SDK loses is retried sooner.
+ */
+export function workflowTaskTimeoutConfig(timeout: string): string {
+  if (!/^\d+(ms|s)$/.test(timeout)) throw new Error(`a workflow task timeout is a duration such as 2s, not ${JSON.stringify(timeout)}`);
+  return `history.defaultWorkflowTaskTimeout=${JSON.stringify(timeout)}`;
+}
+
 export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
-# Determinism check (CI's second step): integration suites of the durable paths (webhooks,
-# operator retries, bookings with failover, a probe's re-run, retention) again with
-# the worker's sticky cache off, so every workflow task replays its history from the start. Run
-# after `npm test` (it uses what the set-up made). test/replay/burst.test.ts, in `npm test`, covers
-# every workflow type so; this step runs the suites' own assertions so too. Not every suite: with no
-# cache the SDK evicts runs while local activities are in flight (they are dropped and run again,
-# and core reports its own bug on such an eviction), which makes some suites minutes slower and
-# their time limits meaningless: batches (update-with-start), subscribers (a replayed delivery
-# once took over 30 s), and monitoring, whose exact counts (one probe row per probe, one SMS per
-# critical alert) a re-run local activity or activity retry breaks (seen in a clean-clone CI run).
-# Every workflow type runs with no cache in the burst test instead, whose histories must all replay.
+# Determinism check (CI's second step): the whole integration suite again with the worker's sticky
+# cache off (WORKER_MAX_CACHED_WORKFLOWS=0), so every activation replays its run's history from the
+# start and every query replays it too. Run after `npm test` (it uses what the set-up made).
+#
+# The suite's Temporal dev server gets 2 s workflow tasks (TEST_WORKFLOW_TASK_TIMEOUT, read by
+# test/support/global-setup.ts). With no cache, the SDK (1.24) evicts a run after every activation,
+# also while one of its local activities is in flight: that task's completion is lost (core logs
+# "Tried to complete untracked local activity") and the server retries the task after its timeout.
+# At the default 10 s, each such loss costs 10 s and a workflow can take a minute, beyond the
+# suites' waits; at 2 s the same runs finish within them. Short tasks also make the SDK complete a
+# task that waits on a local activity at its heartbeat (1.6 s), splitting tasks as production load
+# can. test/replay/burst.test.ts, in `npm test`, replays every history of every workflow type so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/switchyard_test}"
 export WORKER_MAX_CACHED_WORKFLOWS=0
-echo "[test:cache-off] integration suites with WORKER_MAX_CACHED_WORKFLOWS=0"
-npx jest "$@" \
-  test/integration/stripe-webhook.test.ts \
-  test/integration/webhook-operator.test.ts \
-  test/integration/payment-failover.test.ts \
-  test/integration/probe-rerun.test.ts \
-  test/integration/retention.test.ts
+export TEST_WORKFLOW_TASK_TIMEOUT="${TEST_WORKFLOW_TASK_TIMEOUT:-2s}"
+echo "[test:cache-off] the integration suite with WORKER_MAX_CACHED_WORKFLOWS=0 and ${TEST_WORKFLOW_TASK_TIMEOUT} workflow tasks"
+npx jest "$@" test/integration

@@ -21,7 +21,7 @@ import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/clie
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { payloadDataConverter } from '../../lib/payload-codec';
-import { findFreePort, startDevServer, type DevServer } from '../../lib/dev-server';
+import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/dev-server';
 import { prepareNamespace } from '../../scripts/prepare';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
 import { eventually, postStripe, sampleBooking, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   server = await startDevServer({
     port: await findFreePort(),
     dbFile: path.join(serverDir, 'temporal.db'),
-    dynamicConfig: ['system.defaultWorkflowTaskTimeout="2s"'],
+    dynamicConfig: [workflowTaskTimeoutConfig('2s')],
   });
   await prepareNamespace(server.address, 'default');
   receiver = createServer((req, res) => {
@@ -154,7 +154,8 @@ async function closedExecutions(s: TestStack): Promise<WorkflowExecutionInfo[]> 
     const executions: WorkflowExecutionInfo[] = [];
     for await (const execution of client.workflow.list({ query })) executions.push(execution);
     const open = executions.filter((e) => e.status.name === 'RUNNING');
-    return executions.length > 0 && open.length === 0 ? executions : undefined;
+    if (open.length > 0) throw new Error(`still open: ${open.map((e) => `${e.type} ${e.workflowId}`).join(', ')}`);
+    return executions.length > 0 ? executions : undefined;
   }, 180_000);
 }
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../db/migrate';
-import { findFreePort, startDevServer, type DevServer } from '../../lib/dev-server';
+import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/dev-server';
 import { projectRoot } from '../../lib/paths';
 import { prepareNamespace } from '../../scripts/prepare';
 
@@ -67,6 +67,8 @@ export default async function globalSetup(): Promise<void> {
       port: await findFreePort(),
       dbFile: path.join(dir, 'temporal.db'),
       logFile: path.join(projectRoot, 'test-artifacts', 'temporal-dev-server.log'),
+      // CI's cache-off step sets TEST_WORKFLOW_TASK_TIMEOUT=2s (see scripts/test-cache-off.sh).
+      dynamicConfig: process.env.TEST_WORKFLOW_TASK_TIMEOUT ? [workflowTaskTimeoutConfig(process.env.TEST_WORKFLOW_TASK_TIMEOUT)] : [],
     });
     globalThis.__switchyardDevServer = server;
     globalThis.__switchyardDevServerDir = dir;
