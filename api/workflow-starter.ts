@@ -16,7 +16,7 @@ import {
 import type { Workflow } from '@temporalio/common';
 
 /** gRPC status codes (google.rpc.Code) the API distinguishes. */
-export const grpcCode = { DEADLINE_EXCEEDED: 4, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+export const grpcCode = { DEADLINE_EXCEEDED: 4, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
 export interface StartOutcome {
   workflowId: string;

@@ -32,7 +32,7 @@ import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
 import { waitUntil } from '../wait-until';
 import { startProviderCall } from '../workflow-starts';
-import type { WorkflowStarter } from '../workflow-starter';
+import { grpcCode, type WorkflowStarter } from '../workflow-starter';
 
 export interface BatchRouteDeps {
   config: Config;
@@ -82,10 +82,16 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     sentAt: row.sent_at.toISOString(),
   });
 
-  /** Queues one item; retried once when the batch run was just ending (a new run then starts). */
+  /**
+   * Queues one item, within one start deadline. Retried once when the batch run was just ending (a
+   * new run then starts), and again with a short backoff while the run refuses updates because its
+   * workflow task is failing (FAILED_PRECONDITION: a worker lost the task, e.g. a crash or an
+   * eviction with a local activity in flight, and the server retries it after its timeout).
+   */
   async function enqueue(key: BatchKey, itemId: string, params: Record<string, unknown>, dedupKey: string) {
+    const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
     const attempt = () =>
-      workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () =>
+      workflows.withDeadline(deadline, () =>
         workflows.executeUpdateWithStart(addItemUpdate, {
           args: [{ itemId, params, dedupKey }],
           startWorkflowOperation: new WithStartWorkflowOperation('batch', {
@@ -100,11 +106,16 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
           }),
         }),
       );
-    try {
-      return await attempt();
-    } catch (err) {
-      logger.warn({ err, workflowId: batchWorkflowId(key) }, 'batch enqueue failed once; retrying');
-      return attempt();
+    for (let failures = 1; ; failures++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const failingTask = (err as { code?: number }).code === grpcCode.FAILED_PRECONDITION;
+        const pause = Math.min(200 * 2 ** failures, 1000);
+        if ((failures > 1 && !failingTask) || Date.now() + pause >= deadline) throw err;
+        logger.warn({ err, workflowId: batchWorkflowId(key), failures }, 'batch enqueue refused; retrying');
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
 
