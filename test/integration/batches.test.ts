@@ -31,7 +31,9 @@ beforeAll(async () => {
         r[name] = { ...structuredClone(base), name, batch };
       };
       const sendgrid = r.sendgrid!;
-      clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 2500 } });
+      // low waits long enough that high flushes first even when its run starts seconds later (no
+      // sticky cache: a workflow task lost with a local activity in flight is retried after its timeout).
+      clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 8000 } });
       clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
       const quick = { high: 300, medium: 300, low: 300 };
       clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
