@@ -11,11 +11,19 @@
  * - other 5xx, 408, 409, timeouts, resets, refused connections → `ProviderUnavailable`,
  *   retryable with the policy's backoff.
  *
+ * - no answer because the outbound policy refused the address → `ProviderMisconfigured`,
+ *   non-retryable (code `outbound_refused`): the registry entry, not the provider, is wrong.
+ *
+ * Every client classifies here: the shared HTTP core and the official SDKs (Stripe, Google
+ * Sheets) read their failure into a `ProviderRequestFailure` and call `classifyRequestFailure`.
+ *
  * Provider answers can echo what they were sent, so every credential value is scrubbed from the
  * message and code before they reach the failure (which Temporal stores in history).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { outboundRefusal } from '../../lib/outbound-policy';
 import type { ProviderKind } from '../../lib/registry';
+import type { ProviderCallContext } from './types';
 
 import { providerErrorTypes } from '../../workflows/error-types';
 
@@ -73,6 +81,27 @@ export interface ProviderErrorInput {
 }
 
 const maxMessageLength = 300;
+
+/** How one provider request failed, read from whichever client sent it (the shared core, an SDK). */
+export type ProviderRequestFailure =
+  /** The provider answered, with a failure (or with a success the adapter found wanting: `outcome`). */
+  | Pick<ProviderErrorInput, 'headers' | 'body' | 'code' | 'message' | 'outcome'> & { status: number }
+  /** No answer: the transport error (refused by the outbound policy, reset, DNS, …) or the timeout. */
+  | { error: unknown; timedOutAfterMs?: number };
+
+/** The failure one request of `ctx`'s call throws: the single classification of every client. */
+export function classifyRequestFailure(
+  ctx: Pick<ProviderCallContext, 'provider' | 'operation' | 'credentials'>,
+  failure: ProviderRequestFailure,
+): ApplicationFailure {
+  const base = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
+  if ('status' in failure) return classifyProviderError({ ...base, ...failure });
+  const refused = outboundRefusal(failure.error);
+  if (refused) {
+    return providerSetupFailure({ provider: base.provider, operation: base.operation, type: providerErrorTypes.misconfigured, code: 'outbound_refused', message: refused.message });
+  }
+  return classifyProviderError(failure.timedOutAfterMs !== undefined ? { ...base, timedOutAfterMs: failure.timedOutAfterMs } : { ...base, error: failure.error });
+}
 
 /** Turns a failed provider request into the `ApplicationFailure` its activity throws. */
 export function classifyProviderError(input: ProviderErrorInput): ApplicationFailure {

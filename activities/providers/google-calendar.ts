@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mergeEventChanges, type EventField, type EventFields } from './calendar-merge';
-import { classifyProviderError } from './classify';
+import { classifyRequestFailure } from './classify';
 import { answerField, providerRequest, requireCredential, type ProviderResponse } from './http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
 
@@ -200,16 +200,12 @@ const updateEvent: OperationAdapter<UpdateEventParams> = {
       conflicts++;
       if (conflicts > maxUpdateConflicts) {
         // Retryable: Temporal's backoff spaces the next attempt, by when the event is likely quieter.
-        throw classifyProviderError({
-          provider: ctx.provider.name,
-          kind: ctx.provider.kind,
-          operation: ctx.operation,
+        throw classifyRequestFailure(ctx, {
           status: 412,
           headers: response.headers,
           body: response.body,
           outcome: 'unavailable',
           message: `the event kept changing: ${conflicts} conflicting updates in a row`,
-          credentials: ctx.credentials,
         });
       }
       currentBody = (await getEventRequest(ctx, params.calendarId, params.eventId)).body;

@@ -3,7 +3,8 @@
  * the registry's base URL as its root URL and service-account authorization
  * (google-service-account.ts). Held to the shared core's contract like the Stripe adapter: no
  * client retries (Temporal retries), the registry's timeout, the activity's cancellation signal,
- * the provider's pool and outbound guard, the same error classification and metrics.
+ * the provider's pool and outbound guard (the auth client's fetch, google-service-account.ts),
+ * and the core's metrics and error classification (`sdkProviderRequest`).
  *
  * - `readRange`, `writeRange` (values.update), `appendRows` (values.append) are one request each;
  * - `batchWriteRanges` (values.batchUpdate) writes many ranges of one spreadsheet in one request:
@@ -15,13 +16,12 @@
  * same values); an append is not: a retry after an answer was lost (timeout, reset) may append the
  * rows again, the one at-least-once operation here.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { z } from 'zod';
-import { outboundRefusal } from '../../lib/outbound-policy';
-import { classifyProviderError, providerErrorTypes, providerSetupFailure } from './classify';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderRequestFailure } from './classify';
 import { googleServiceAccountClient } from './google-service-account';
-import { cancellation } from './http-core';
-import { measureProviderRequest } from './metrics';
+import { sdkProviderRequest } from './http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
 
 export const sheetsScopes = ['https://www.googleapis.com/auth/spreadsheets'] as const;
@@ -98,23 +98,21 @@ function headerRecord(headers: unknown): Record<string, string> {
   return record;
 }
 
-/** A client failure as the shared classification's input: Google's `{error:{code,message,status}}`, token errors, transport. */
-export function classifySheetsError(ctx: ProviderCallContext, tokenUri: string, error: unknown) {
-  const base = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
+/**
+ * What a failed client request tells, as the shared classification's input: Google's
+ * `{error:{code,message,status}}` answer or the transport failure. A refusal at the token endpoint
+ * (400/401/403 to the service account's assertion) is configuration, not the call's content:
+ * returned as `ProviderMisconfigured` already.
+ */
+export function sheetsFailure(ctx: ProviderCallContext, tokenUri: string, error: unknown): ProviderRequestFailure | ApplicationFailure {
   const failure = (typeof error === 'object' && error !== null ? error : {}) as ClientFailure;
   const status = typeof failure.response?.status === 'number' ? failure.response.status : null;
-  if (status === null) {
-    const refused = outboundRefusal(error) ?? outboundRefusal(failure.cause);
-    if (refused) {
-      return providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.misconfigured, code: 'outbound_refused', message: refused.message });
-    }
-    return classifyProviderError({ ...base, error: failure.cause instanceof Error ? failure.cause : error });
-  }
+  if (status === null) return { error: failure.cause instanceof Error ? failure.cause : error };
   const headers = headerRecord(failure.response?.headers);
   const body = failure.response?.data;
   const url = failure.config?.url;
   if (String(url) === tokenUri) {
-    // The token endpoint's OAuth error ({error, error_description}): a refused key is configuration, not the call's content.
+    // The token endpoint's OAuth error: {error, error_description}.
     const oauth = typeof body === 'object' && body !== null ? (body as { error?: unknown; error_description?: unknown }) : {};
     const code = typeof oauth.error === 'string' ? oauth.error : null;
     const description = typeof oauth.error_description === 'string' ? oauth.error_description : null;
@@ -122,28 +120,26 @@ export function classifySheetsError(ctx: ProviderCallContext, tokenUri: string, 
     if (status === 400 || status === 401 || status === 403) {
       return providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.misconfigured, code: code ?? 'token_refused', message });
     }
-    return classifyProviderError({ ...base, status, headers, body, code, message });
+    return { status, headers, body, code, message };
   }
-  return classifyProviderError({ ...base, status, headers, body });
+  return { status, headers, body };
 }
 
-/** Runs one client call with the contract's options (no retries, timeout, cancellation), metrics and classification. */
-async function callSheets<T>(ctx: ProviderCallContext, run: (client: sheets_v4.Sheets, options: { timeout: number; retry: false; signal?: AbortSignal }) => Promise<{ data: T }>): Promise<T> {
+/** A client failure as the failure the activity throws (classify.ts). */
+export function classifySheetsError(ctx: ProviderCallContext, tokenUri: string, error: unknown): ApplicationFailure {
+  const failure = sheetsFailure(ctx, tokenUri, error);
+  return failure instanceof ApplicationFailure ? failure : classifyRequestFailure(ctx, failure);
+}
+
+/** Runs one client call with the contract's options (no retries, timeout, cancellation), through the core's metrics and classification. */
+function callSheets<T>(ctx: ProviderCallContext, run: (client: sheets_v4.Sheets, options: { timeout: number; retry: false; signal?: AbortSignal }) => Promise<{ data: T }>): Promise<T> {
   // Outside the measured request: a missing or broken key file is configuration, not a provider answer.
   const { client, tokenUri } = sheetsClient(ctx);
-  return measureProviderRequest(
-    { provider: ctx.provider.name, operation: ctx.operation },
-    () => ctx.signal?.aborted === true,
-    async () => {
-      if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-      try {
-        const options = { timeout: ctx.provider.timeoutMs, retry: false as const, ...(ctx.signal ? { signal: ctx.signal } : {}) };
-        return (await run(client, options)).data;
-      } catch (error) {
-        if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-        throw classifySheetsError(ctx, tokenUri, error);
-      }
-    },
+  const options = { timeout: ctx.provider.timeoutMs, retry: false as const, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  return sdkProviderRequest(
+    ctx,
+    async () => (await run(client, options)).data,
+    (error) => sheetsFailure(ctx, tokenUri, error),
   );
 }
 

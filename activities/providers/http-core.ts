@@ -12,7 +12,9 @@
  * - every POST carries `Idempotency-Key` = the call's key, stable across retries, so a retried
  *   attempt whose first answer was lost never acts twice;
  * - any non-2xx answer (unless the adapter expects it) and any transport failure is thrown as a
- *   classified `ApplicationFailure` (classify.ts).
+ *   classified `ApplicationFailure` (classify.ts); the adapters over an official SDK (Stripe,
+ *   Google Sheets) send through `sdkProviderRequest`, which measures, cancels and classifies their
+ *   requests the same way, and hand their SDK the provider's pool as its fetch (http-pool.ts).
  * - every connection goes through the context's outbound policy (lib/outbound-policy.ts): an
  *   address the base URL resolves to that is loopback, private, metadata, … is refused at connect
  *   time (non-retryable `ProviderMisconfigured`, code `outbound_refused`); redirects are never
@@ -21,10 +23,10 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { outboundRefusal, strictOutboundPolicy } from '../../lib/outbound-policy';
-import { classifyProviderError, providerErrorTypes, providerSetupFailure, type ProviderErrorInput } from './classify';
+import { strictOutboundPolicy } from '../../lib/outbound-policy';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderErrorInput, type ProviderRequestFailure } from './classify';
 import { closeProviderPools, compressedBodies, providerDispatcher } from './http-pool';
 import { measureProviderRequest } from './metrics';
 import type { ProviderCallContext } from './types';
@@ -79,11 +81,39 @@ export async function closeProviderConnections(): Promise<void> {
 /** Sends one provider request; resolves with 2xx (or expected) answers, throws classified failures otherwise. */
 export function providerRequest(options: ProviderRequestOptions): Promise<ProviderResponse> {
   const { ctx } = options;
+  return measureProviderRequest({ provider: ctx.provider.name, operation: ctx.operation }, (error) => isCancellation(ctx, error), () => send(options));
+}
+
+/**
+ * Sends one request of an adapter over an official SDK (Stripe, Google Sheets) under the core's
+ * contract: counted in the metrics, the activity's cancellation surfaced as such, and any other
+ * failure classified by classify.ts from what `readFailure` reads out of the SDK's error (an
+ * `ApplicationFailure` it returns is taken as already classified).
+ */
+export function sdkProviderRequest<T>(
+  ctx: ProviderCallContext,
+  sendRequest: () => Promise<T>,
+  readFailure: (error: unknown) => ProviderRequestFailure | ApplicationFailure,
+): Promise<T> {
   return measureProviderRequest(
     { provider: ctx.provider.name, operation: ctx.operation },
-    (error) => error instanceof CancelledFailure || ctx.signal?.aborted === true,
-    () => send(options),
+    (error) => isCancellation(ctx, error),
+    async () => {
+      if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+      try {
+        return await sendRequest();
+      } catch (error) {
+        if (ctx.signal?.aborted) throw cancellation(ctx.signal);
+        const failure = readFailure(error);
+        throw failure instanceof ApplicationFailure ? failure : classifyRequestFailure(ctx, failure);
+      }
+    },
   );
+}
+
+/** A cancelled activity says nothing about the provider's health: not counted. */
+function isCancellation(ctx: ProviderCallContext, error: unknown): boolean {
+  return error instanceof CancelledFailure || ctx.signal?.aborted === true;
 }
 
 export function buildProviderUrl(baseUrl: string, path: string, query?: Readonly<Record<string, QueryValue>>): URL {
@@ -127,7 +157,6 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
   const onCancel = () => controller.abort(ctx.signal?.reason);
   ctx.signal?.addEventListener('abort', onCancel, { once: true });
 
-  const failure = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
   let response: ProviderResponse;
   try {
     const answer = await request(url, {
@@ -143,27 +172,17 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
     response = { status: answer.statusCode, headers: responseHeaders, body: parseBody(raw, responseHeaders['content-type']) };
   } catch (error) {
     if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-    const refused = outboundRefusal(error);
-    if (refused) {
-      throw providerSetupFailure({
-        provider: ctx.provider.name,
-        operation: ctx.operation,
-        type: providerErrorTypes.misconfigured,
-        code: 'outbound_refused',
-        message: refused.message,
-      });
-    }
-    throw classifyProviderError(timedOut ? { ...failure, timedOutAfterMs: timeoutMs } : { ...failure, error });
+    throw classifyRequestFailure(ctx, timedOut ? { error, timedOutAfterMs: timeoutMs } : { error });
   } finally {
     clearTimeout(timer);
     ctx.signal?.removeEventListener('abort', onCancel);
   }
 
   const ok = (response.status >= 200 && response.status < 300) || (options.expect?.includes(response.status) ?? false);
-  const answered = { ...failure, status: response.status, headers: response.headers, body: response.body };
-  if (!ok) throw classifyProviderError(answered);
+  const answered = { status: response.status, headers: response.headers, body: response.body };
+  if (!ok) throw classifyRequestFailure(ctx, answered);
   const reported = options.failureIn?.(response);
-  if (reported) throw classifyProviderError({ ...answered, ...reported });
+  if (reported) throw classifyRequestFailure(ctx, { ...answered, ...reported });
   return response;
 }
 

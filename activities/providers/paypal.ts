@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyProviderError, providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from './classify';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from './classify';
 import { answerField, providerRequest, requireCredential, type ProviderRequestOptions, type ProviderResponse } from './http-core';
 import {
   AmountConversionError,
@@ -178,15 +178,7 @@ const charge: OperationAdapter<ChargeParams> = {
     });
     const orderId = answerField(created.body, 'id');
     if (!orderId) {
-      throw classifyProviderError({
-        provider: ctx.provider.name,
-        kind: ctx.provider.kind,
-        operation: ctx.operation,
-        status: created.status,
-        outcome: 'unavailable',
-        code: null,
-        message: 'order answer without an id',
-      });
+      throw classifyRequestFailure(ctx, { status: created.status, outcome: 'unavailable', code: null, message: 'order answer without an id' });
     }
     // A vaulted source with an immediate capture may come back completed already.
     const order =

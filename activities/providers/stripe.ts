@@ -2,18 +2,18 @@
  * Stripe adapter over the official `stripe` package rather than the shared HTTP core: the SDK
  * owns Stripe's form encoding of nested params, API versioning and typed errors. It is held to the
  * same contract as the core: no SDK retries (Temporal retries), the registry's base URL and
- * timeout, the call's idempotency key on every POST, the same error classification and metrics.
- * Its HTTP goes through the provider's pool of the shared core (a fetch function over it), so the
- * outbound guard, pool limits and pool metrics apply to Stripe as to every other provider.
+ * timeout, the call's idempotency key on every POST, and the core's metrics and error
+ * classification (`sdkProviderRequest`). Its HTTP goes through the provider's pool of the shared
+ * core (a fetch function over it, as the SDK's `httpClient`), so the outbound guard, pool limits
+ * and pool metrics apply to Stripe as to every other provider.
  */
 import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
-import { classifyProviderError, providerErrorTypes, providerSetupFailure } from './classify';
+import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
+import type { ProviderRequestFailure } from './classify';
 import { providerFetch } from './http-pool';
-import { cancellation, requireCredential } from './http-core';
-import { measureProviderRequest } from './metrics';
+import { cancellation, requireCredential, sdkProviderRequest } from './http-core';
 import { chargeParams, refundChargeParams, type ChargeParams, type RefundChargeParams } from './payment-params';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
 
@@ -73,7 +73,7 @@ function clientFor(ctx: ProviderCallContext): Stripe {
   return client;
 }
 
-/** Runs one SDK call with the contract's options, metrics and error classification. */
+/** Runs one SDK call with the contract's options, through the core's metrics and error classification. */
 function callStripe<T>(ctx: ProviderCallContext, method: 'GET' | 'POST', run: (client: Stripe, options: Stripe.RequestOptions) => Promise<T>): Promise<T> {
   const client = clientFor(ctx);
   const options: Stripe.RequestOptions = {
@@ -81,19 +81,7 @@ function callStripe<T>(ctx: ProviderCallContext, method: 'GET' | 'POST', run: (c
     maxNetworkRetries: 0,
     ...(method === 'POST' ? { idempotencyKey: ctx.idempotencyKey } : {}),
   };
-  return measureProviderRequest(
-    { provider: ctx.provider.name, operation: ctx.operation },
-    () => ctx.signal?.aborted === true,
-    async () => {
-      if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-      try {
-        return await untilCancelled(run(client, options), ctx.signal);
-      } catch (error) {
-        if (ctx.signal?.aborted) throw cancellation(ctx.signal);
-        throw classifyStripeError(ctx, error);
-      }
-    },
-  );
+  return sdkProviderRequest(ctx, () => untilCancelled(run(client, options), ctx.signal), (error) => stripeFailure(ctx, error));
 }
 
 /**
@@ -109,28 +97,21 @@ function untilCancelled<T>(promise: Promise<T>, signal: AbortSignal | undefined)
   });
 }
 
-export function classifyStripeError(ctx: ProviderCallContext, error: unknown) {
-  const base = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
-  if (!(error instanceof Stripe.errors.StripeError)) return classifyProviderError({ ...base, error });
+/** What a failed SDK call tells: the answer (status, headers, Stripe's code and message) or the transport failure. */
+function stripeFailure(ctx: ProviderCallContext, error: unknown): ProviderRequestFailure {
+  if (!(error instanceof Stripe.errors.StripeError)) return { error };
   if (error.statusCode === undefined) {
     // No answer (StripeConnectionError) or an unreadable one: the transport failed.
     const detail = error.detail;
-    const refused = outboundRefusal(detail);
-    if (refused) {
-      return providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.misconfigured, code: 'outbound_refused', message: refused.message });
-    }
     const timedOut = typeof detail === 'object' && 'code' in detail && detail.code === 'ETIMEDOUT';
-    return timedOut
-      ? classifyProviderError({ ...base, timedOutAfterMs: ctx.provider.timeoutMs })
-      : classifyProviderError({ ...base, error: detail instanceof Error ? detail : error });
+    return timedOut ? { error: detail, timedOutAfterMs: ctx.provider.timeoutMs } : { error: detail instanceof Error ? detail : error };
   }
-  return classifyProviderError({
-    ...base,
+  return {
     status: error.statusCode,
     headers: error.headers,
     code: error.code ?? error.decline_code ?? error.rawType ?? null,
     message: error.message,
-  });
+  };
 }
 
 function paymentIntentData(intent: Stripe.PaymentIntent): ProviderResult {

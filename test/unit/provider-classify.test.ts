@@ -4,8 +4,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { loadRegistry } from '../../lib/registry';
+import { OutboundRefusedError } from '../../lib/outbound-policy';
 import {
   classifyProviderError,
+  classifyRequestFailure,
   extractProviderError,
   nonRetryableProviderErrorTypes,
   providerErrorTypes,
@@ -138,6 +140,33 @@ describe('provider error codes from each provider’s error body', () => {
   test('a code given by the caller (SDK errors) wins over the body', () => {
     const failure = classify({ status: 402, code: 'card_declined', message: 'Your card was declined.', body: { error: { code: 'other' } } });
     expect(detailsOf(failure).code).toBe('card_declined');
+  });
+});
+
+describe('one classification for every client (the core and the SDK adapters)', () => {
+  const registry = loadRegistry({});
+  const call = { provider: registry.stripe!, operation: 'createPaymentIntent', credentials: { apiKey: 'sk_test_secret_value' } };
+
+  test('an answer is classified by status, with the provider kind’s body format and the credentials scrubbed', () => {
+    const failure = classifyRequestFailure(call, { status: 402, body: { error: { code: 'card_declined', message: 'declined for sk_test_secret_value' } } });
+    expect(failure).toMatchObject({ type: 'ProviderRejected', nonRetryable: true, message: 'stripe createPaymentIntent: 402 card_declined: declined for [redacted]' });
+    expect(classifyRequestFailure(call, { status: 429, headers: { 'retry-after': '2' } })).toMatchObject({ type: 'ProviderThrottled', nextRetryDelay: 2000 });
+  });
+
+  test('no answer: a refusal of the outbound policy is configuration, a timeout and a reset are retried', () => {
+    const refused = new TypeError('fetch failed', { cause: new OutboundRefusedError('127.0.0.1 is a loopback address') });
+    expect(classifyRequestFailure(call, { error: refused })).toMatchObject({
+      type: 'ProviderMisconfigured',
+      nonRetryable: true,
+      details: [expect.objectContaining({ code: 'outbound_refused' })],
+    });
+    expect(classifyRequestFailure(call, { error: new Error('aborted'), timedOutAfterMs: 300 })).toMatchObject({
+      type: 'ProviderUnavailable',
+      nonRetryable: false,
+      message: 'stripe createPaymentIntent: timed out after 300 ms',
+    });
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(classifyRequestFailure(call, { error: reset })).toMatchObject({ type: 'ProviderUnavailable', message: 'stripe createPaymentIntent: connection failed (ECONNRESET): socket hang up' });
   });
 });
 
