@@ -11,7 +11,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Keyring } from '../lib/keyring';
 import type { OutboundPolicy } from '../lib/outbound-policy';
-import { operationCost, operationNamed, providerNamed, type ProviderRegistry } from '../lib/registry';
+import { operationCost, type ProviderRegistry } from '../lib/registry';
 import { configuredSecretsKeyring } from '../lib/stored-secrets';
 import { activityPolicies } from '../workflows/policies';
 import type {
@@ -26,7 +26,7 @@ import { createBudgets, type Reservation } from './budgets';
 import { cacheKey, createProviderCache } from './cache';
 import { createCircuitBreaker } from './circuit-breaker';
 import { createCredentialResolver } from './credentials';
-import { adapterFor } from './providers';
+import { lookUpProviderOperation, prepareProviderCall } from './providers';
 import { callErrorTypes, providerErrorTypes } from '../workflows/error-types';
 
 export interface ProviderCallDeps {
@@ -90,12 +90,6 @@ export function weightedOrder<T>(items: T[], weight: (item: T) => number, random
   return ordered;
 }
 
-function providerOf(registry: ProviderRegistry, name: string) {
-  const config = providerNamed(registry, name);
-  if (!config) throw ApplicationFailure.nonRetryable(`unknown provider "${name}"`, callErrorTypes.unknownProvider);
-  return config;
-}
-
 export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound, secretsKeyring = configuredSecretsKeyring() }: ProviderCallDeps) {
   const credentials = createCredentialResolver({ pool, keyring: secretsKeyring, env });
   const breaker = createCircuitBreaker(pool, registry);
@@ -107,27 +101,10 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     // heartbeatTimeout, not after the whole startToCloseTimeout.
     return withAttempt(() => heartbeatWhile(async () => {
       const info = Context.current().info;
-      const config = providerOf(registry, request.provider);
-      const adapter = adapterFor(config, request.operation);
-      const operation = operationNamed(config, request.operation);
-      if (!adapter || !operation) {
-        throw ApplicationFailure.nonRetryable(
-          `${request.provider} has no operation "${request.operation}"`,
-          callErrorTypes.unknownOperation,
-        );
-      }
-      const parsed = adapter.params.safeParse(request.params);
-      if (!parsed.success) {
-        throw ApplicationFailure.create({
-          message: `${request.provider} ${request.operation}: invalid params: ${parsed.error.issues
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
-          type: callErrorTypes.invalidParams,
-          nonRetryable: true,
-        });
-      }
+      const call = prepareProviderCall(registry, request);
+      const { cacheTtlSeconds } = call.declared;
 
-      const key = operation.cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, parsed.data) : null;
+      const key = cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, call.params) : null;
       if (key) {
         const cached = await cache.get(key, request.provider, request.operation);
         if (cached) return { provider: request.provider, operation: request.operation, data: cached, cached: true };
@@ -147,10 +124,8 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
 
       const started = Date.now();
       try {
-        const result = await adapter.run(parsed.data, {
-          provider: config,
-          operation: request.operation,
-          credentials: await credentials.resolve(config, request.operation),
+        const result = await call.send({
+          credentials: await credentials.resolve(call.provider, request.operation),
           idempotencyKey: idempotencyKeyFor(
             info.workflowExecution?.workflowId ?? 'standalone',
             info.workflowExecution?.runId ?? 'standalone',
@@ -165,7 +140,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           status: null,
           durationMs: Date.now() - started,
         });
-        if (key && operation.cacheTtlSeconds) await cache.set(key, result.data, operation.cacheTtlSeconds);
+        if (key && cacheTtlSeconds) await cache.set(key, result.data, cacheTtlSeconds);
         return { provider: request.provider, operation: request.operation, data: result.data, cached: false };
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
@@ -200,14 +175,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     compensateProviderCall: callProvider,
 
     async planProviderCall(request: { provider: string; operation: string }): Promise<CallPlan> {
-      const primary = providerOf(registry, request.provider);
-      const operation = operationNamed(primary, request.operation);
-      if (!operation) {
-        throw ApplicationFailure.nonRetryable(
-          `${request.provider} has no operation "${request.operation}"`,
-          callErrorTypes.unknownOperation,
-        );
-      }
+      const { provider: primary, declared: operation } = lookUpProviderOperation(registry, request);
       const failoverCapable = operation.failoverCapable && primary.failover !== null;
       const names = [primary.name, ...(failoverCapable ? primary.failover!.backups : [])];
       const circuits = new Map((await breaker.list()).map((c) => [c.provider, c]));

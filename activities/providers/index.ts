@@ -1,12 +1,17 @@
 /**
- * The provider adapters by registry kind, and the one lookup the provider-call activity uses:
- * `adapterFor(provider, operation)` (generic `http` providers take their operations from the
- * registry entry rather than from code). `runProviderOperation` adds what every call needs before
- * it reaches a provider: the operation must exist and the params must pass its schema, both
- * failing non-retryably since no retry can fix them.
+ * The provider adapters by registry kind, and the one way into them: `prepareProviderCall` looks
+ * the provider and operation up in the registry (own entries only; `lookUpProviderOperation`,
+ * which the call's plan uses too), validates the params against the operation's schema and
+ * returns the call ready to `send` through its adapter. The provider-call activity and the
+ * adapter tests both go through it, so they meet the same lookup, the same validation and the
+ * same failure types (workflows/error-types.ts): an unknown provider or operation and invalid
+ * params fail non-retryably before anything is sent, since no retry can fix them. Generic `http`
+ * providers take their operations from the registry entry rather than from code (`adapterFor`).
  */
-import type { ProviderConfig } from '../../lib/registry';
-import { providerErrorTypes, providerSetupFailure } from './classify';
+import { ApplicationFailure } from '@temporalio/common';
+import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
+import { callErrorTypes } from '../../workflows/error-types';
+import { providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from './classify';
 import { googleCalendarAdapter } from './google-calendar';
 import { googleSheetsAdapter } from './google-sheets';
 import { googleMapsAdapter } from './google-maps';
@@ -42,6 +47,70 @@ export function adapterFor(provider: ProviderConfig, operation: string): Operati
   const table = adapters[provider.kind];
   // hasOwn: an operation named "toString" must not find Object.prototype's.
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
+}
+
+/** One operation of one provider, by registry names, with the caller's params as given. */
+export interface ProviderCallRequest {
+  provider: string;
+  operation: string;
+  params: unknown;
+}
+
+/** What one attempt adds to a prepared call: credentials, idempotency key, cancellation, outbound policy. */
+export type ProviderCallAttempt = Omit<ProviderCallContext, 'provider' | 'operation'>;
+
+/** A provider call looked up and validated: nothing has been sent yet. */
+export interface PreparedProviderCall {
+  provider: ProviderConfig;
+  operation: string;
+  /** The registry's declaration of the operation (cost, cache TTL, failover). */
+  declared: OperationConfig;
+  /** The params as the operation's schema parsed them (normalised, defaults filled in). */
+  params: unknown;
+  /** Sends the call through the operation's adapter; throws classified failures only (classify.ts). */
+  send(attempt: ProviderCallAttempt): Promise<ProviderResult>;
+}
+
+/** A failure before anything was sent, with the provider failure details an operator reads. */
+function notSent(request: Pick<ProviderCallRequest, 'provider' | 'operation'>, type: string, code: string, message: string): ApplicationFailure {
+  const details: ProviderFailureDetails = { provider: request.provider, operation: request.operation, status: null, code, retryable: false };
+  return ApplicationFailure.create({ message, type, nonRetryable: true, details: [details] });
+}
+
+/**
+ * The provider and operation a call names: its registry entries and the operation's adapter.
+ * Throws non-retryable `UnknownProvider`, or `UnknownOperation` when the registry does not declare
+ * it or no adapter can do it.
+ */
+export function lookUpProviderOperation(
+  registry: ProviderRegistry,
+  request: Pick<ProviderCallRequest, 'provider' | 'operation'>,
+): { provider: ProviderConfig; declared: OperationConfig; adapter: OperationAdapter<unknown> } {
+  const provider = providerNamed(registry, request.provider);
+  if (!provider) throw notSent(request, callErrorTypes.unknownProvider, 'unknown_provider', `unknown provider "${request.provider}"`);
+  const declared = operationNamed(provider, request.operation);
+  const adapter = adapterFor(provider, request.operation);
+  if (!declared || !adapter) {
+    throw notSent(request, callErrorTypes.unknownOperation, 'unknown_operation', `${request.provider} has no operation "${request.operation}"`);
+  }
+  return { provider, declared, adapter };
+}
+
+/**
+ * The one entry point of a provider call: looks the operation up (`lookUpProviderOperation`) and
+ * validates its params, throwing non-retryable `InvalidCallParams` when they fail its schema.
+ */
+export function prepareProviderCall(registry: ProviderRegistry, request: ProviderCallRequest): PreparedProviderCall {
+  const { provider, declared, adapter } = lookUpProviderOperation(registry, request);
+  const parsed = adapter.params.safeParse(request.params);
+  if (!parsed.success) {
+    // Paths and zod's messages only: param values may be personal data and stay out of history.
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw notSent(request, callErrorTypes.invalidParams, 'invalid_params', `${request.provider} ${request.operation}: invalid params: ${issues.join('; ')}`);
+  }
+  const params = parsed.data;
+  const { operation } = request;
+  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
 }
 
 /** Validates params and runs `ctx.operation` on `ctx.provider`; throws classified failures only. */
