@@ -11,7 +11,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
 import { callErrorTypes } from '../../workflows/error-types';
-import { providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from './classify';
+import type { ProviderFailureDetails } from './classify';
 import { googleCalendarAdapter } from './google-calendar';
 import { googleSheetsAdapter } from './google-sheets';
 import { googleMapsAdapter } from './google-maps';
@@ -111,21 +111,6 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   const params = parsed.data;
   const { operation } = request;
   return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
-}
-
-/** Validates params and runs `ctx.operation` on `ctx.provider`; throws classified failures only. */
-export async function runProviderOperation(ctx: ProviderCallContext, params: unknown): Promise<ProviderResult> {
-  const adapter = adapterFor(ctx.provider, ctx.operation);
-  const fail = (code: string, message: string) =>
-    providerSetupFailure({ provider: ctx.provider.name, operation: ctx.operation, type: providerErrorTypes.invalidRequest, code, message });
-  if (!adapter) throw fail('unknown_operation', `provider kind "${ctx.provider.kind}" has no operation "${ctx.operation}"`);
-  const parsed = adapter.params.safeParse(params);
-  if (!parsed.success) {
-    // Paths and zod's messages only: param values may be personal data and stay out of history.
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(params)'}: ${issue.message}`);
-    throw fail('invalid_params', issues.join('; '));
-  }
-  return adapter.run(parsed.data, ctx);
 }
 
 export { closeProviderConnections } from './http-core';

@@ -8,13 +8,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/providers';
 import { maxUpdateConflicts } from '../../activities/providers/google-calendar';
 import type { ProviderCallContext } from '../../activities/providers/types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import type { ProviderRegistry } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { sendProviderCall } from '../support/provider-calls';
 
 const TOKEN = 'ya29.fake-google-token';
 const CALENDAR = 'primary';
@@ -127,7 +128,7 @@ describe('updateEvent (adapter)', () => {
   test('reads the event, then PATCHes only the changed fields with If-Match = its ETag', async () => {
     const { id, event } = await createEvent({ description: 'room 4' });
     const since = calendarRequestsFrom();
-    const result = await runProviderOperation(ctx(), { calendarId: CALENDAR, eventId: id, changes: { location: 'Lisbon' } });
+    const result = await sendProviderCall(ctx(), { calendarId: CALENDAR, eventId: id, changes: { location: 'Lisbon' } });
     expect(result.data).toMatchObject({ id, status: 'confirmed', conflicts: 0, overwritten: [] });
     const requests = since();
     expect(requests.map((r) => `${r.method} ${r.operation} ${r.status}`)).toEqual(['GET getEvent 200', 'PATCH updateEvent 200']);
@@ -143,7 +144,7 @@ describe('updateEvent (adapter)', () => {
     // Someone else changes the event after the caller saw it.
     expect((await patchEvent(id, { description: 'agenda v2', attendees: [{ email: 'ann@example.com', responseStatus: 'accepted' }, { email: 'bob@example.com' }] })).status).toBe(200);
     const since = calendarRequestsFrom();
-    const result = await runProviderOperation(ctx(), {
+    const result = await sendProviderCall(ctx(), {
       calendarId: CALENDAR,
       eventId: id,
       baseEtag: event.etag,
@@ -161,7 +162,7 @@ describe('updateEvent (adapter)', () => {
   test(`the 412 → re-read → merge → retry loop is bounded (${maxUpdateConflicts} rounds), then fails retryably`, async () => {
     const { id } = await createEvent();
     fakes.addFault({ provider: 'google-calendar', operation: 'updateEvent', kind: 'status', status: 412, times: 2 });
-    const recovered = await runProviderOperation(ctx(), { calendarId: CALENDAR, eventId: id, changes: { summary: 'After two conflicts' } });
+    const recovered = await sendProviderCall(ctx(), { calendarId: CALENDAR, eventId: id, changes: { summary: 'After two conflicts' } });
     expect(recovered.data).toMatchObject({ conflicts: 2 });
     expect((await readEvent(id)).summary).toBe('After two conflicts');
 
@@ -170,7 +171,7 @@ describe('updateEvent (adapter)', () => {
     fakes.addFault({ provider: 'google-calendar', operation: 'updateEvent', kind: 'status', status: 412 });
     let failure: unknown;
     try {
-      await runProviderOperation(ctx(), { calendarId: CALENDAR, eventId: id, changes: { summary: 'Never' } });
+      await sendProviderCall(ctx(), { calendarId: CALENDAR, eventId: id, changes: { summary: 'Never' } });
     } catch (error) {
       failure = error;
     }
@@ -183,7 +184,7 @@ describe('updateEvent (adapter)', () => {
 
   test('params are validated: something to change, real e-mails, end not before start', async () => {
     for (const changes of [{}, { attendees: ['not-an-email'] }, { start: '2030-05-01T10:00:00Z', end: '2030-05-01T09:00:00Z' }, { colour: 'red' }]) {
-      await expect(runProviderOperation(ctx(), { calendarId: CALENDAR, eventId: 'abcde12345', changes })).rejects.toMatchObject({ type: 'ProviderRequestInvalid' });
+      await expect(sendProviderCall(ctx(), { calendarId: CALENDAR, eventId: 'abcde12345', changes })).rejects.toMatchObject({ type: 'InvalidCallParams' });
     }
   });
 });

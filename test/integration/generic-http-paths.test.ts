@@ -7,7 +7,6 @@
  * /anything, test/fakes/providers/http-echo.ts) logs every request: nothing reaches it.
  */
 import { randomUUID } from 'node:crypto';
-import { runProviderOperation } from '../../activities/providers';
 import { httpOperation } from '../../activities/providers/http';
 import type { ProviderCallContext } from '../../activities/providers/types';
 import type { Config } from '../../lib/config';
@@ -15,6 +14,7 @@ import { outboundPolicyOf } from '../../lib/outbound-policy';
 import type { ProviderRegistry } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { sendProviderCall } from '../support/provider-calls';
 
 let stack: TestStack;
 let fakes: FakeProviders;
@@ -75,7 +75,7 @@ test.each(escaping)('the adapter refuses pathParams.id %j itself, non-retryably,
     idempotencyKey: 'k',
     outbound: outboundPolicyOf(config),
   };
-  await expect(runProviderOperation(ctx, { pathParams: { id } })).rejects.toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true });
+  await expect(sendProviderCall(ctx, { pathParams: { id } })).rejects.toMatchObject({ type: 'InvalidCallParams', nonRetryable: true });
   // Past the params schema, as a caller that skips it would be.
   await expect(httpOperation.run({ pathParams: { id } }, ctx)).rejects.toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true });
   expect(fakes.requests({ provider: 'http' })).toEqual([]);

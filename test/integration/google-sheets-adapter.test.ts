@@ -7,7 +7,7 @@
  * key misconfigured, the outbound guard enforced.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/providers';
 import type { ProviderFailureDetails } from '../../activities/providers/classify';
 import { clearGoogleServiceAccountClients } from '../../activities/providers/google-service-account';
 import type { ProviderCallContext } from '../../activities/providers/types';
@@ -15,6 +15,7 @@ import { OutboundPolicy, strictOutboundPolicy } from '../../lib/outbound-policy'
 import { loadRegistry } from '../../lib/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount, type TestServiceAccount } from '../support/google-service-account';
+import { sendProviderCall } from '../support/provider-calls';
 
 const registry = loadRegistry({});
 const outbound = new OutboundPolicy({ allow: ['127.0.0.1', '::1'], allowHttp: true });
@@ -62,15 +63,15 @@ async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure & {
 const sheetRequests = () => fake.requests({ provider: 'google-sheets' });
 
 test('write, append and read on the wire, authorized by one service-account token exchange', async () => {
-  const written = await runProviderOperation(ctxFor('writeRange'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A1:B2', values: [['name', 'qty'], ['apples', 3]] });
+  const written = await sendProviderCall(ctxFor('writeRange'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A1:B2', values: [['name', 'qty'], ['apples', 3]] });
   expect(written.data).toEqual({ spreadsheetId: 'sheet-a', updatedRange: 'Sheet1!A1:B2', updatedRows: 2, updatedColumns: 2, updatedCells: 4 });
-  const appended = await runProviderOperation(ctxFor('appendRows'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A:B', values: [['pears', 5]] });
+  const appended = await sendProviderCall(ctxFor('appendRows'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A:B', values: [['pears', 5]] });
   expect(appended.data).toEqual({
     spreadsheetId: 'sheet-a',
     tableRange: 'Sheet1!A1:B2',
     updates: { spreadsheetId: 'sheet-a', updatedRange: 'Sheet1!A3:B3', updatedRows: 1, updatedColumns: 2, updatedCells: 2 },
   });
-  const read = await runProviderOperation(ctxFor('readRange'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A1:B10' });
+  const read = await sendProviderCall(ctxFor('readRange'), { spreadsheetId: 'sheet-a', range: 'Sheet1!A1:B10' });
   // Formatted values, as Google answers by default.
   expect(read.data).toEqual({ range: 'Sheet1!A1:B10', majorDimension: 'ROWS', values: [['name', 'qty'], ['apples', '3'], ['pears', '5']] });
 
@@ -99,7 +100,7 @@ test('write, append and read on the wire, authorized by one service-account toke
 });
 
 test('batchWriteRanges is one values:batchUpdate with every range; each range gets its own UpdateValuesResponse, in order', async () => {
-  const result = await runProviderOperation(ctxFor('batchWriteRanges'), {
+  const result = await sendProviderCall(ctxFor('batchWriteRanges'), {
     spreadsheetId: 'sheet-b',
     recipients: [
       { range: 'Sheet1!A1', values: [['x']] },
@@ -120,14 +121,14 @@ test('batchWriteRanges is one values:batchUpdate with every range; each range ge
 
 test('429 RESOURCE_EXHAUSTED is throttled with Retry-After, 5xx unavailable: one request each, no client retries', async () => {
   fake.addFault({ provider: 'google-sheets', operation: 'writeRange', kind: 'rate-limit', retryAfterSeconds: 7, times: 1 });
-  const throttled = await failureOf(runProviderOperation(ctxFor('writeRange'), { spreadsheetId: 'sheet-c', range: 'Sheet1!A1', values: [['v']] }));
+  const throttled = await failureOf(sendProviderCall(ctxFor('writeRange'), { spreadsheetId: 'sheet-c', range: 'Sheet1!A1', values: [['v']] }));
   expect(throttled.type).toBe('ProviderThrottled');
   expect(throttled.nonRetryable).toBe(false);
   expect(throttled.nextRetryDelay).toBe(7000);
   expect(throttled.provider).toMatchObject({ provider: 'google-sheets', operation: 'writeRange', status: 429, code: 'RESOURCE_EXHAUSTED', retryable: true });
 
   fake.addFault({ provider: 'google-sheets', operation: 'readRange', kind: 'status', status: 503, times: 1 });
-  const unavailable = await failureOf(runProviderOperation(ctxFor('readRange'), { spreadsheetId: 'sheet-c', range: 'Sheet1!A1' }));
+  const unavailable = await failureOf(sendProviderCall(ctxFor('readRange'), { spreadsheetId: 'sheet-c', range: 'Sheet1!A1' }));
   expect(unavailable.type).toBe('ProviderUnavailable');
   expect(unavailable.provider).toMatchObject({ status: 503, code: 'UNAVAILABLE', retryable: true });
 
@@ -136,30 +137,30 @@ test('429 RESOURCE_EXHAUSTED is throttled with Retry-After, 5xx unavailable: one
 });
 
 test('a range Google cannot parse is rejected, not retried; the message is Google\'s', async () => {
-  const rejected = await failureOf(runProviderOperation(ctxFor('writeRange'), { spreadsheetId: 'sheet-d', range: 'Nope!A1', values: [['v']] }));
+  const rejected = await failureOf(sendProviderCall(ctxFor('writeRange'), { spreadsheetId: 'sheet-d', range: 'Nope!A1', values: [['v']] }));
   expect(rejected.type).toBe('ProviderRejected');
   expect(rejected.nonRetryable).toBe(true);
   expect(rejected.message).toBe('google-sheets writeRange: 400 INVALID_ARGUMENT: Unable to parse range: Nope!A1');
-  const missing = await failureOf(runProviderOperation(ctxFor('readRange'), { spreadsheetId: 'missing-sheet', range: 'Sheet1!A1' }));
+  const missing = await failureOf(sendProviderCall(ctxFor('readRange'), { spreadsheetId: 'missing-sheet', range: 'Sheet1!A1' }));
   expect(missing.provider).toMatchObject({ status: 404, code: 'NOT_FOUND', retryable: false });
 });
 
 test('a key the token endpoint does not trust, or no key file, fails as misconfigured before any API request', async () => {
   const stranger = createTestServiceAccount(fake, { trusted: false });
-  const refused = await failureOf(runProviderOperation(ctxFor('readRange', { keyFile: stranger.keyFile }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
+  const refused = await failureOf(sendProviderCall(ctxFor('readRange', { keyFile: stranger.keyFile }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
   expect(refused.type).toBe('ProviderMisconfigured');
   expect(refused.provider).toMatchObject({ code: 'invalid_grant' });
   expect(refused.message).toContain('token endpoint: Invalid grant: account not found');
   expect(fake.requests({ provider: 'google-sheets', operation: 'readRange' })).toHaveLength(0);
 
-  const absent = await failureOf(runProviderOperation(ctxFor('readRange', { keyFile: '/nonexistent/key.json' }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
+  const absent = await failureOf(sendProviderCall(ctxFor('readRange', { keyFile: '/nonexistent/key.json' }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
   expect(absent.type).toBe('ProviderMisconfigured');
   expect(absent.message).toContain('service_account_key_unreadable');
   expect(absent.message).not.toContain('/nonexistent');
 });
 
 test('the outbound guard applies to the client: loopback is refused under the strict policy', async () => {
-  const refused = await failureOf(runProviderOperation(ctxFor('readRange', { policy: strictOutboundPolicy }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
+  const refused = await failureOf(sendProviderCall(ctxFor('readRange', { policy: strictOutboundPolicy }), { spreadsheetId: 's', range: 'Sheet1!A1' }));
   expect(refused.type).toBe('ProviderMisconfigured');
   expect(refused.provider.code).toBe('outbound_refused');
   expect(sheetRequests()).toHaveLength(0);

@@ -15,12 +15,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections, providerMetricsRegistry, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections, providerMetricsRegistry } from '../../activities/providers';
 import type { ProviderCallContext } from '../../activities/providers/types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry, type HttpPoolConfig, type ProviderConfig } from '../../lib/registry';
 import { serveMetrics } from '../../lib/metrics-server';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { sendProviderCall } from '../support/provider-calls';
 
 const registry = loadRegistry({});
 const outbound = new OutboundPolicy({ allow: ['127.0.0.1', '::1'], allowHttp: true });
@@ -58,7 +59,7 @@ test('60 calls, 6 at a time, over a pool of 3 connections: at most 3 TCP connect
   const calls = Array.from({ length: 60 }, (_, i) => i);
   for (let i = 0; i < calls.length; i += 6) {
     await Promise.all(
-      calls.slice(i, i + 6).map((n) => runProviderOperation(ctxFor(provider, fake.url, { connections: 3 }, 'getAnything'), { pathParams: { id: `n${n}` } })),
+      calls.slice(i, i + 6).map((n) => sendProviderCall(ctxFor(provider, fake.url, { connections: 3 }, 'getAnything'), { pathParams: { id: `n${n}` } })),
     );
   }
   const opened = fake.connections() - before;
@@ -75,7 +76,7 @@ test('requests beyond the pool wait for a connection, and the gauges show it whi
   const provider = `busy-${run}`;
   fake.addFault({ provider: 'http', kind: 'latency', latencyMs: 600, times: 6 });
   const inFlight = Promise.all(
-    Array.from({ length: 6 }, (_, n) => runProviderOperation(ctxFor(provider, fake.url, { connections: 2 }, 'getAnything'), { pathParams: { id: `b${n}` } })),
+    Array.from({ length: 6 }, (_, n) => sendProviderCall(ctxFor(provider, fake.url, { connections: 2 }, 'getAnything'), { pathParams: { id: `b${n}` } })),
   );
   await new Promise((resolve) => setTimeout(resolve, 250));
   expect(await metricValue('provider_http_pool_connections_open', { provider })).toBe(2);
@@ -89,7 +90,7 @@ test('requests beyond the pool wait for a connection, and the gauges show it whi
 
 test('answers come gzip-compressed when asked for and are decoded; request bodies are gzipped only where declared', async () => {
   const plain = `plain-${run}`;
-  const answered = await runProviderOperation(ctxFor(plain, fake.url, {}, 'postAnything'), { body: { hello: 'world', pad: 'x'.repeat(2000) } });
+  const answered = await sendProviderCall(ctxFor(plain, fake.url, {}, 'postAnything'), { body: { hello: 'world', pad: 'x'.repeat(2000) } });
   expect(answered.data).toMatchObject({ status: 200, body: { method: 'POST', json: { hello: 'world' } } });
   const [sent] = fake.requests({ provider: 'http' });
   expect(sent?.headers['accept-encoding']).toBe('gzip');
@@ -100,11 +101,11 @@ test('answers come gzip-compressed when asked for and are decoded; request bodie
   const zipped = `gzip-requests-${run}`;
   fake.reset();
   const body = { hello: 'compressed', pad: 'y'.repeat(2000) };
-  const echoed = await runProviderOperation(ctxFor(zipped, fake.url, { gzipRequests: true, gzipMinBytes: 1024 }, 'postAnything'), { body });
+  const echoed = await sendProviderCall(ctxFor(zipped, fake.url, { gzipRequests: true, gzipMinBytes: 1024 }, 'postAnything'), { body });
   expect(echoed.data).toMatchObject({ status: 200, body: { json: body } });
   expect(fake.requests({ provider: 'http' })[0]?.headers['content-encoding']).toBe('gzip');
   // Below the threshold a body goes as is.
-  await runProviderOperation(ctxFor(zipped, fake.url, { gzipRequests: true, gzipMinBytes: 1024 }, 'postAnything'), { body: { small: true } });
+  await sendProviderCall(ctxFor(zipped, fake.url, { gzipRequests: true, gzipMinBytes: 1024 }, 'postAnything'), { body: { small: true } });
   expect(fake.requests({ provider: 'http' })[1]?.headers['content-encoding']).toBeUndefined();
   expect(await metricValue('provider_http_gzip_bodies_total', { provider: zipped, direction: 'request' })).toBe(1);
 });
@@ -162,7 +163,7 @@ describe('HTTP/2 over TLS (local node:http2 server, self-signed certificate)', (
     const provider = `h2-${run}`;
     const policy = trusting();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, n) => runProviderOperation(ctxFor(provider, baseUrl, { allowH2: true, connections: 1 }, 'getAnything', policy), { pathParams: { id: `h${n}` } })),
+      Array.from({ length: 10 }, (_, n) => sendProviderCall(ctxFor(provider, baseUrl, { allowH2: true, connections: 1 }, 'getAnything', policy), { pathParams: { id: `h${n}` } })),
     );
     for (const result of results) expect(result.data).toMatchObject({ status: 200, body: { httpVersion: '2.0', acceptEncoding: 'gzip' } });
     expect(await metricValue('provider_http_connections_opened_total', { provider, protocol: 'h2' })).toBe(1);
@@ -172,7 +173,7 @@ describe('HTTP/2 over TLS (local node:http2 server, self-signed certificate)', (
   test('without allowH2 the same server is spoken to over HTTP/1.1', async () => {
     if (skip) return;
     const provider = `h1-${run}`;
-    const result = await runProviderOperation(ctxFor(provider, baseUrl, { allowH2: false }, 'getAnything', trusting()), { pathParams: { id: 'one' } });
+    const result = await sendProviderCall(ctxFor(provider, baseUrl, { allowH2: false }, 'getAnything', trusting()), { pathParams: { id: 'one' } });
     expect(result.data).toMatchObject({ status: 200, body: { httpVersion: '1.1' } });
     expect(await metricValue('provider_http_connections_opened_total', { provider, protocol: 'http/1.1' })).toBe(1);
   });
@@ -183,7 +184,7 @@ describe('HTTP/2 over TLS (local node:http2 server, self-signed certificate)', (
     const strictButTrusting = new OutboundPolicy({ ca: cert });
     let failure: unknown;
     try {
-      await runProviderOperation(ctxFor(provider, baseUrl, { allowH2: true }, 'getAnything', strictButTrusting), { pathParams: { id: 'x' } });
+      await sendProviderCall(ctxFor(provider, baseUrl, { allowH2: true }, 'getAnything', strictButTrusting), { pathParams: { id: 'x' } });
     } catch (error) {
       failure = error;
     }
@@ -197,7 +198,7 @@ describe('HTTP/2 over TLS (local node:http2 server, self-signed certificate)', (
   test('a certificate the policy does not trust fails the connection (the test CA is scoped to its policy)', async () => {
     if (skip) return;
     const provider = `untrusted-${run}`;
-    await expect(runProviderOperation(ctxFor(provider, baseUrl, { allowH2: true }, 'getAnything'), { pathParams: { id: 'x' } })).rejects.toMatchObject({
+    await expect(sendProviderCall(ctxFor(provider, baseUrl, { allowH2: true }, 'getAnything'), { pathParams: { id: 'x' } })).rejects.toMatchObject({
       type: 'ProviderUnavailable',
     });
   });
@@ -214,13 +215,13 @@ test('the Stripe SDK goes through the provider’s pool too: reused connections,
     outbound: policy,
   });
   const before = fake.connections();
-  for (let n = 0; n < 5; n++) await runProviderOperation(ctx(outbound), { amount: 1000 + n, currency: 'usd' });
+  for (let n = 0; n < 5; n++) await sendProviderCall(ctx(outbound), { amount: 1000 + n, currency: 'usd' });
   expect(fake.state().charges).toBe(5);
   expect(fake.connections() - before).toBe(1);
   expect(await metricValue('provider_http_connections_opened_total', { provider })).toBe(1);
 
   // A policy that refuses loopback: the SDK's request never connects, and the failure says why.
-  await expect(runProviderOperation(ctx(new OutboundPolicy({ allowHttp: true })), { amount: 1000, currency: 'usd' })).rejects.toMatchObject({
+  await expect(sendProviderCall(ctx(new OutboundPolicy({ allowHttp: true })), { amount: 1000, currency: 'usd' })).rejects.toMatchObject({
     type: 'ProviderMisconfigured',
     nonRetryable: true,
   });
@@ -230,7 +231,7 @@ test('the Stripe SDK goes through the provider’s pool too: reused connections,
 
 test('pool use is served on the worker’s /metrics endpoint', async () => {
   const provider = `scraped-${run}`;
-  await runProviderOperation(ctxFor(provider, fake.url, { connections: 2 }, 'getAnything'), { pathParams: { id: 'm' } });
+  await sendProviderCall(ctxFor(provider, fake.url, { connections: 2 }, 'getAnything'), { pathParams: { id: 'm' } });
   const server: Server = await serveMetrics({ registry: providerMetricsRegistry, port: 0 });
   try {
     const { port } = server.address() as AddressInfo;

@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
-import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/providers';
 import type { ProviderFailureDetails } from '../../activities/providers/classify';
 import { clearPayPalTokens } from '../../activities/providers/paypal';
 import type { ProviderCallContext } from '../../activities/providers/types';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { sendProviderCall } from '../support/provider-calls';
 
 const registry = loadRegistry({});
 const outbound = new OutboundPolicy({ allow: ['127.0.0.1', '::1'], allowHttp: true });
@@ -60,7 +61,7 @@ const payment = { amount: 4200, currency: 'usd', description: 'Haircut', metadat
 
 test('charge: token by client credentials, order create + capture in PayPal JSON, decimal amount, capture id as charge id', async () => {
   const key = randomUUID();
-  const result = await runProviderOperation(ctxFor('charge', { idempotencyKey: key }), payment);
+  const result = await sendProviderCall(ctxFor('charge', { idempotencyKey: key }), payment);
   expect(result.data).toEqual({
     id: expect.stringMatching(/^[A-Z0-9]{17}$/) as unknown,
     chargeId: result.data.id,
@@ -90,21 +91,21 @@ test('charge: token by client credentials, order create + capture in PayPal JSON
 });
 
 test('zero-decimal currencies go out without decimals', async () => {
-  const result = await runProviderOperation(ctxFor('charge'), { amount: 500, currency: 'JPY' });
+  const result = await sendProviderCall(ctxFor('charge'), { amount: 500, currency: 'JPY' });
   expect(result.data).toMatchObject({ amount: 500, currency: 'jpy' });
   expect(fake.state().paypal.captures).toEqual([expect.objectContaining({ currency_code: 'JPY', value: '500' }) as unknown]);
-  const refused = await failureOf(runProviderOperation(ctxFor('charge'), { amount: 12345, currency: 'huf' }));
+  const refused = await failureOf(sendProviderCall(ctxFor('charge'), { amount: 12345, currency: 'huf' }));
   expect(refused).toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true });
   expect(refused.providerDetails.code).toBe('amount_not_representable');
 });
 
 test('the access token is cached across calls, and fetched again once when PayPal refuses it', async () => {
-  await runProviderOperation(ctxFor('charge'), payment);
-  await runProviderOperation(ctxFor('charge'), payment);
+  await sendProviderCall(ctxFor('charge'), payment);
+  await sendProviderCall(ctxFor('charge'), payment);
   expect(fake.requests({ provider: 'paypal', operation: 'token' })).toHaveLength(1);
 
   fake.reset(); // the fake forgets its tokens: the cached one is now refused with 401
-  const result = await runProviderOperation(ctxFor('charge'), payment);
+  const result = await sendProviderCall(ctxFor('charge'), payment);
   expect(result.data.status).toBe('COMPLETED');
   expect(fake.requests({ provider: 'paypal' }).map((r) => [r.operation, r.status])).toEqual([
     ['createOrder', 401],
@@ -117,12 +118,12 @@ test('the access token is cached across calls, and fetched again once when PayPa
 test('the same idempotency key gives the same capture, never a second one, even when the capture answer was lost', async () => {
   const key = randomUUID();
   fake.addFault({ provider: 'paypal', operation: 'captureOrder', kind: 'timeout', times: 1 });
-  const lost = await failureOf(runProviderOperation(ctxFor('charge', { idempotencyKey: key, timeoutMs: 500 }), payment));
+  const lost = await failureOf(sendProviderCall(ctxFor('charge', { idempotencyKey: key, timeoutMs: 500 }), payment));
   expect(lost).toMatchObject({ type: 'ProviderUnavailable', nonRetryable: false });
   expect(fake.state().paypal.captures).toHaveLength(1); // PayPal captured; the answer never came
 
-  const retried = await runProviderOperation(ctxFor('charge', { idempotencyKey: key }), payment);
-  const again = await runProviderOperation(ctxFor('charge', { idempotencyKey: key }), payment);
+  const retried = await sendProviderCall(ctxFor('charge', { idempotencyKey: key }), payment);
+  const again = await sendProviderCall(ctxFor('charge', { idempotencyKey: key }), payment);
   expect(again.data).toEqual(retried.data);
   expect(fake.state().paypal).toMatchObject({ orders: 1, captures: [{ id: retried.data.chargeId }] });
   const captures = fake.requests({ provider: 'paypal', operation: 'captureOrder' });
@@ -134,11 +135,11 @@ test('the same idempotency key gives the same capture, never a second one, even 
 });
 
 test('refundCharge refunds the capture, fully or partly, in PayPal decimals; a second full refund is rejected', async () => {
-  const charged = await runProviderOperation(ctxFor('charge'), payment);
+  const charged = await sendProviderCall(ctxFor('charge'), payment);
   const captureId = String(charged.data.chargeId);
-  const partial = await runProviderOperation(ctxFor('refundCharge'), { chargeId: captureId, amount: 1000, currency: 'usd' });
+  const partial = await sendProviderCall(ctxFor('refundCharge'), { chargeId: captureId, amount: 1000, currency: 'usd' });
   expect(partial.data).toEqual({ id: expect.stringMatching(/^[A-Z0-9]{17}$/) as unknown, status: 'COMPLETED', chargeId: captureId, amount: 1000 });
-  const rest = await runProviderOperation(ctxFor('refundCharge'), { chargeId: captureId });
+  const rest = await sendProviderCall(ctxFor('refundCharge'), { chargeId: captureId });
   expect(rest.data).toMatchObject({ status: 'COMPLETED', amount: 3200 });
   expect(fake.requests({ provider: 'paypal', operation: 'refundCapture' })[0]).toMatchObject({
     path: `/v2/payments/captures/${captureId}/refund`,
@@ -149,41 +150,41 @@ test('refundCharge refunds the capture, fully or partly, in PayPal decimals; a s
     [captureId, '32.00'],
   ]);
 
-  const again = await failureOf(runProviderOperation(ctxFor('refundCharge'), { chargeId: captureId }));
+  const again = await failureOf(sendProviderCall(ctxFor('refundCharge'), { chargeId: captureId }));
   expect(again).toMatchObject({ type: 'ProviderRejected', nonRetryable: true });
   expect(again.providerDetails).toMatchObject({ provider: 'paypal', operation: 'refundCharge', status: 422, code: 'CAPTURE_FULLY_REFUNDED' });
-  const unknown = await failureOf(runProviderOperation(ctxFor('refundCharge'), { chargeId: 'NOSUCHCAPTURE0000' }));
+  const unknown = await failureOf(sendProviderCall(ctxFor('refundCharge'), { chargeId: 'NOSUCHCAPTURE0000' }));
   expect(unknown.providerDetails).toMatchObject({ status: 404, code: 'INVALID_RESOURCE_ID' });
-  const noCurrency = await failureOf(runProviderOperation(ctxFor('refundCharge'), { chargeId: captureId, amount: 100 }));
+  const noCurrency = await failureOf(sendProviderCall(ctxFor('refundCharge'), { chargeId: captureId, amount: 100 }));
   expect(noCurrency.providerDetails.code).toBe('missing_currency');
 });
 
 test('422 is not retried, 5xx and 429 are (Retry-After honoured), all with PayPal error codes', async () => {
   fake.addFault({ provider: 'paypal', operation: 'captureOrder', kind: 'status', status: 422, times: 1 });
-  const declined = await failureOf(runProviderOperation(ctxFor('charge'), payment));
+  const declined = await failureOf(sendProviderCall(ctxFor('charge'), payment));
   expect(declined).toMatchObject({ type: 'ProviderRejected', nonRetryable: true });
   expect(declined.providerDetails).toMatchObject({ status: 422, code: 'INSTRUMENT_DECLINED' });
   expect(declined.message).toMatch(/debug_id/);
 
   fake.addFault({ provider: 'paypal', operation: 'createOrder', kind: 'status', status: 503, times: 1 });
-  const down = await failureOf(runProviderOperation(ctxFor('charge'), payment));
+  const down = await failureOf(sendProviderCall(ctxFor('charge'), payment));
   expect(down).toMatchObject({ type: 'ProviderUnavailable', nonRetryable: false });
   expect(down.providerDetails).toMatchObject({ status: 503, code: 'INTERNAL_SERVER_ERROR' });
 
   fake.addFault({ provider: 'paypal', operation: 'createOrder', kind: 'rate-limit', retryAfterSeconds: 4, times: 1 });
-  const throttled = await failureOf(runProviderOperation(ctxFor('charge'), payment));
+  const throttled = await failureOf(sendProviderCall(ctxFor('charge'), payment));
   expect(throttled).toMatchObject({ type: 'ProviderThrottled', nonRetryable: false, nextRetryDelay: 4000 });
   expect(throttled.providerDetails.code).toBe('RATE_LIMIT_REACHED');
   expect(fake.state().paypal.captures).toHaveLength(0);
 });
 
 test('missing or refused client credentials fail non-retryable, without echoing the secret', async () => {
-  const missing = await failureOf(runProviderOperation(ctxFor('charge', { credentials: { clientId: 'someone', clientSecret: '' } }), payment));
+  const missing = await failureOf(sendProviderCall(ctxFor('charge', { credentials: { clientId: 'someone', clientSecret: '' } }), payment));
   expect(missing).toMatchObject({ type: 'ProviderMisconfigured', nonRetryable: true });
   expect(missing.providerDetails.code).toBe('missing_credential');
 
   fake.addFault({ provider: 'paypal', operation: 'token', kind: 'status', status: 401, times: 1 });
-  const refused = await failureOf(runProviderOperation(ctxFor('charge'), payment));
+  const refused = await failureOf(sendProviderCall(ctxFor('charge'), payment));
   expect(refused).toMatchObject({ type: 'ProviderRejected', nonRetryable: true });
   expect(refused.providerDetails).toMatchObject({ operation: 'charge', status: 401 });
   expect(`${refused.message}${JSON.stringify(refused.details)}`).not.toContain(credentials.clientSecret);

@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
-import { closeProviderConnections, providerMetricsRegistry, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections, providerMetricsRegistry } from '../../activities/providers';
 import type { ProviderFailureDetails } from '../../activities/providers/classify';
 import { googleEventIdFor } from '../../activities/providers/google-calendar';
 import type { ProviderCallContext } from '../../activities/providers/types';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { sendProviderCall } from '../support/provider-calls';
 
 const registry = loadRegistry({});
 /** The fakes listen on loopback over http, which the outbound policy refuses unless allowed. */
@@ -82,7 +83,7 @@ function expectNoCredentials(failure: ApplicationFailure, provider: string): voi
 describe('Stripe (official SDK pointed at the fake)', () => {
   test('createPaymentIntent charges once and sends the idempotency key', async () => {
     const ctx = ctxFor('stripe', 'createPaymentIntent');
-    const result = await runProviderOperation(ctx, { amount: 2000, currency: 'USD', description: 'order 42', metadata: { order: '42' } });
+    const result = await sendProviderCall(ctx, { amount: 2000, currency: 'USD', description: 'order 42', metadata: { order: '42' } });
     expect(result.data).toEqual({ id: stringMatching(/^pi_/), status: 'succeeded', amount: 2000, currency: 'usd' });
     const [request] = fake.requests({ provider: 'stripe', operation: 'createPaymentIntent' });
     expect(request).toMatchObject({ idempotencyKey: ctx.idempotencyKey, body: objectContaining({ amount: '2000', currency: 'usd' }) });
@@ -92,8 +93,8 @@ describe('Stripe (official SDK pointed at the fake)', () => {
 
   test('the same idempotency key replays the first answer: one charge', async () => {
     const idempotencyKey = randomUUID();
-    const first = await runProviderOperation(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 1500, currency: 'eur' });
-    const second = await runProviderOperation(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 1500, currency: 'eur' });
+    const first = await sendProviderCall(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 1500, currency: 'eur' });
+    const second = await sendProviderCall(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 1500, currency: 'eur' });
     expect(second.data.id).toBe(first.data.id);
     expect(fake.state().charges).toBe(1);
     expect(fake.requests({ provider: 'stripe' }).map((r) => r.replayed)).toEqual([false, true]);
@@ -102,18 +103,18 @@ describe('Stripe (official SDK pointed at the fake)', () => {
   test('an answer lost to a timeout is retryable, and the retry does not charge again', async () => {
     const idempotencyKey = randomUUID();
     fake.addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'latency', latencyMs: 1500, times: 1 });
-    const lost = await failureOf(runProviderOperation(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey, timeoutMs: 300 }), { amount: 900, currency: 'usd' }));
+    const lost = await failureOf(sendProviderCall(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey, timeoutMs: 300 }), { amount: 900, currency: 'usd' }));
     expect(lost.type).toBe('ProviderUnavailable');
     expect(lost.nonRetryable).toBe(false);
     expect(lost.message).toBe('stripe createPaymentIntent: timed out after 300 ms');
-    const retried = await runProviderOperation(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 900, currency: 'usd' });
+    const retried = await sendProviderCall(ctxFor('stripe', 'createPaymentIntent', { idempotencyKey }), { amount: 900, currency: 'usd' });
     expect(retried.data.status).toBe('succeeded');
     expect(fake.state().charges).toBe(1);
   });
 
   test('402 card_declined is non-retryable ProviderRejected with the code', async () => {
     const failure = await failureOf(
-      runProviderOperation(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd', paymentMethod: 'pm_card_chargeDeclined' }),
+      sendProviderCall(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd', paymentMethod: 'pm_card_chargeDeclined' }),
     );
     expect(failure.type).toBe('ProviderRejected');
     expect(failure.nonRetryable).toBe(true);
@@ -124,7 +125,7 @@ describe('Stripe (official SDK pointed at the fake)', () => {
 
   test('429 with Retry-After is ProviderThrottled with exactly that nextRetryDelay', async () => {
     fake.addFault({ provider: 'stripe', kind: 'rate-limit', retryAfterSeconds: 3, times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd' }));
     expect(failure.type).toBe('ProviderThrottled');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(3000);
@@ -135,7 +136,7 @@ describe('Stripe (official SDK pointed at the fake)', () => {
   test('a reset connection is ProviderUnavailable', async () => {
     // No `times`: the SDK re-sends once on a closed connection even with retries off (same key, so safe).
     fake.addFault({ provider: 'stripe', kind: 'reset' });
-    const failure = await failureOf(runProviderOperation(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('stripe', 'createPaymentIntent'), { amount: 2000, currency: 'usd' }));
     expect(failure.type).toBe('ProviderUnavailable');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.providerDetails).toMatchObject({ status: null, retryable: true });
@@ -143,13 +144,13 @@ describe('Stripe (official SDK pointed at the fake)', () => {
   });
 
   test('refund and getPaymentIntent', async () => {
-    const intent = await runProviderOperation(ctxFor('stripe', 'createPaymentIntent'), { amount: 3000, currency: 'usd' });
-    const refund = await runProviderOperation(ctxFor('stripe', 'refund'), { paymentIntentId: intent.data.id, amount: 1000 });
+    const intent = await sendProviderCall(ctxFor('stripe', 'createPaymentIntent'), { amount: 3000, currency: 'usd' });
+    const refund = await sendProviderCall(ctxFor('stripe', 'refund'), { paymentIntentId: intent.data.id, amount: 1000 });
     expect(refund.data).toEqual({ id: stringMatching(/^re_/), status: 'succeeded', paymentIntentId: intent.data.id, amount: 1000 });
-    const read = await runProviderOperation(ctxFor('stripe', 'getPaymentIntent'), { id: intent.data.id });
+    const read = await sendProviderCall(ctxFor('stripe', 'getPaymentIntent'), { id: intent.data.id });
     expect(read.data).toEqual(intent.data);
     expect(fake.state().refunds).toBe(1);
-    const missing = await failureOf(runProviderOperation(ctxFor('stripe', 'getPaymentIntent'), { id: 'pi_missing' }));
+    const missing = await failureOf(sendProviderCall(ctxFor('stripe', 'getPaymentIntent'), { id: 'pi_missing' }));
     expect(missing.providerDetails).toMatchObject({ status: 404, code: 'resource_missing', retryable: false });
   });
 });
@@ -157,7 +158,7 @@ describe('Stripe (official SDK pointed at the fake)', () => {
 describe('Twilio', () => {
   test('sendSms posts the form with Basic auth and the default sender', async () => {
     const ctx = ctxFor('twilio', 'sendSms');
-    const result = await runProviderOperation(ctx, { to: '+14155550100', body: 'Your code is 1234' });
+    const result = await sendProviderCall(ctx, { to: '+14155550100', body: 'Your code is 1234' });
     expect(result.data).toEqual({ sid: stringMatching(/^SM[0-9a-f]{32}$/), status: 'queued', to: '+14155550100' });
     const [request] = fake.requests({ provider: 'twilio' });
     const { accountSid, authToken } = credentials.twilio!;
@@ -169,7 +170,7 @@ describe('Twilio', () => {
   });
 
   test('an invalid number is rejected with Twilio’s code', async () => {
-    const failure = await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms'), { to: '555', body: 'hi' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms'), { to: '555', body: 'hi' }));
     expect(failure.type).toBe('ProviderRejected');
     expect(failure.providerDetails).toMatchObject({ status: 400, code: '21211', retryable: false });
     expectNoCredentials(failure, 'twilio');
@@ -177,7 +178,7 @@ describe('Twilio', () => {
 
   test('a reset connection is ProviderUnavailable (shared HTTP core)', async () => {
     fake.addFault({ provider: 'twilio', kind: 'reset', times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
     expect(failure.type).toBe('ProviderUnavailable');
     expect(failure.message).toMatch(/^twilio sendSms: connection failed/);
     expect(failure.providerDetails).toEqual({ provider: 'twilio', operation: 'sendSms', status: null, code: null, retryable: true });
@@ -186,18 +187,18 @@ describe('Twilio', () => {
 
   test('a provider that never answers times out as ProviderUnavailable', async () => {
     fake.addFault({ provider: 'twilio', kind: 'timeout', times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms', { timeoutMs: 200 }), { to: '+14155550100', body: 'hi' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms', { timeoutMs: 200 }), { to: '+14155550100', body: 'hi' }));
     expect(failure.type).toBe('ProviderUnavailable');
     expect(failure.message).toBe('twilio sendSms: timed out after 200 ms');
   });
 
   test('503 with Retry-After is ProviderThrottled; without it, ProviderUnavailable', async () => {
     fake.addFault({ provider: 'twilio', kind: 'status', status: 503, retryAfterSeconds: 2, times: 1 });
-    const throttled = await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
+    const throttled = await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
     expect(throttled.type).toBe('ProviderThrottled');
     expect(throttled.nextRetryDelay).toBe(2000);
     fake.addFault({ provider: 'twilio', kind: 'status', status: 500, times: 1 });
-    const unavailable = await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
+    const unavailable = await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' }));
     expect(unavailable.type).toBe('ProviderUnavailable');
     expect(unavailable.nextRetryDelay).toBeUndefined();
   });
@@ -205,7 +206,7 @@ describe('Twilio', () => {
   test('a cancelled activity surfaces the cancellation, not a provider failure', async () => {
     fake.addFault({ provider: 'twilio', kind: 'latency', latencyMs: 2000, times: 1 });
     const controller = new AbortController();
-    const call = runProviderOperation(ctxFor('twilio', 'sendSms', { signal: controller.signal }), { to: '+14155550100', body: 'hi' });
+    const call = sendProviderCall(ctxFor('twilio', 'sendSms', { signal: controller.signal }), { to: '+14155550100', body: 'hi' });
     const reason = new Error('activity cancelled');
     setTimeout(() => controller.abort(reason), 100);
     await expect(call).rejects.toBe(reason);
@@ -214,7 +215,7 @@ describe('Twilio', () => {
 
 describe('Vonage (backup SMS)', () => {
   test('sendSms maps to Vonage fields and reads the message id', async () => {
-    const result = await runProviderOperation(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' });
+    const result = await sendProviderCall(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' });
     expect(result.data).toEqual({ messageId: stringMatching(/^[0-9a-f]+$/), to: '+447700900123' });
     const [request] = fake.requests({ provider: 'vonage' });
     expect(request?.body).toEqual({ api_key: 'vonage-key', api_secret: 'vonage-secret-value', from: 'Switchyard', to: '447700900123', text: 'hello' });
@@ -223,7 +224,7 @@ describe('Vonage (backup SMS)', () => {
 
   test('status "1" inside a 200 is retryable ProviderThrottled', async () => {
     fake.addFault({ provider: 'vonage', kind: 'status', status: 200, times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' }));
     expect(failure.type).toBe('ProviderThrottled');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.providerDetails).toEqual({ provider: 'backup-sms', operation: 'sendSms', status: 200, code: 'Throttled', retryable: true });
@@ -233,7 +234,7 @@ describe('Vonage (backup SMS)', () => {
   // adapter's schema and credential checks keep it from sending what the fake would reject that way.
   test('a validation error is non-retryable ProviderRejected with the error-text as code', async () => {
     fake.addFault({ provider: 'vonage', kind: 'validation', times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('backup-sms', 'sendSms'), { to: '+447700900123', body: 'hello' }));
     expect(failure.type).toBe('ProviderRejected');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.providerDetails).toMatchObject({ status: 400, code: 'Missing to param', retryable: false });
@@ -243,7 +244,7 @@ describe('Vonage (backup SMS)', () => {
 
 describe('SendGrid', () => {
   test('sendMail returns the X-Message-Id', async () => {
-    const result = await runProviderOperation(ctxFor('sendgrid', 'sendMail'), { to: 'ada@example.com', subject: 'Hello', text: 'Hi Ada' });
+    const result = await sendProviderCall(ctxFor('sendgrid', 'sendMail'), { to: 'ada@example.com', subject: 'Hello', text: 'Hi Ada' });
     expect(result.data).toEqual({ messageId: anyString });
     const [request] = fake.requests({ provider: 'sendgrid' });
     expect(request?.headers.authorization).toBe(`Bearer ${credentials.sendgrid!.apiKey}`);
@@ -258,7 +259,7 @@ describe('SendGrid', () => {
 
   test('a validation error is rejected with the field as code', async () => {
     fake.addFault({ provider: 'sendgrid', kind: 'validation', times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('sendgrid', 'sendMail'), { to: 'ada@example.com', subject: 'Hello', text: 'Hi' }));
+    const failure = await failureOf(sendProviderCall(ctxFor('sendgrid', 'sendMail'), { to: 'ada@example.com', subject: 'Hello', text: 'Hi' }));
     expect(failure.type).toBe('ProviderRejected');
     expect(failure.providerDetails.status).toBe(400);
     expect(failure.providerDetails.code).toEqual(anyString);
@@ -270,9 +271,9 @@ describe('Google Calendar', () => {
 
   test('insertEvent names the event after the idempotency key; a retried insert makes one event', async () => {
     const idempotencyKey = randomUUID();
-    const first = await runProviderOperation(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
+    const first = await sendProviderCall(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
     expect(first.data).toEqual({ id: googleEventIdFor(idempotencyKey), status: 'confirmed', htmlLink: stringMatching(/^https:/) });
-    const second = await runProviderOperation(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
+    const second = await sendProviderCall(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
     expect(second.data).toEqual(first.data);
     expect(fake.state().calendarEvents).toEqual({ live: 1, deleted: 0 });
   });
@@ -287,7 +288,7 @@ describe('Google Calendar', () => {
       body: JSON.stringify({ id, summary: event.summary, start: { dateTime: event.start }, end: { dateTime: event.end } }),
     });
     expect(landed.status).toBe(200);
-    const retried = await runProviderOperation(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
+    const retried = await sendProviderCall(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
     expect(retried.data).toMatchObject({ id, status: 'confirmed' });
     expect(fake.requests({ provider: 'google-calendar' }).map((r) => `${r.operation} ${r.status}`)).toEqual([
       'insertEvent 200',
@@ -298,25 +299,25 @@ describe('Google Calendar', () => {
   });
 
   test('getEvent, and deleteEvent is idempotent: deleted or missing events count as deleted', async () => {
-    const inserted = await runProviderOperation(ctxFor('google-calendar', 'insertEvent'), { ...event, description: 'room 4' });
+    const inserted = await sendProviderCall(ctxFor('google-calendar', 'insertEvent'), { ...event, description: 'room 4' });
     const eventId = inserted.data.id as string;
-    expect((await runProviderOperation(ctxFor('google-calendar', 'getEvent'), { calendarId: 'primary', eventId })).data).toEqual(inserted.data);
+    expect((await sendProviderCall(ctxFor('google-calendar', 'getEvent'), { calendarId: 'primary', eventId })).data).toEqual(inserted.data);
     const ref = { calendarId: 'primary', eventId };
-    expect((await runProviderOperation(ctxFor('google-calendar', 'deleteEvent'), ref)).data).toEqual({ deleted: true, eventId });
-    expect((await runProviderOperation(ctxFor('google-calendar', 'deleteEvent'), ref)).data).toEqual({ deleted: true, eventId });
-    expect((await runProviderOperation(ctxFor('google-calendar', 'deleteEvent'), { calendarId: 'primary', eventId: 'neverexisted' })).data).toEqual({
+    expect((await sendProviderCall(ctxFor('google-calendar', 'deleteEvent'), ref)).data).toEqual({ deleted: true, eventId });
+    expect((await sendProviderCall(ctxFor('google-calendar', 'deleteEvent'), ref)).data).toEqual({ deleted: true, eventId });
+    expect((await sendProviderCall(ctxFor('google-calendar', 'deleteEvent'), { calendarId: 'primary', eventId: 'neverexisted' })).data).toEqual({
       deleted: true,
       eventId: 'neverexisted',
     });
     expect(fake.requests({ provider: 'google-calendar', operation: 'deleteEvent' }).map((r) => r.status)).toEqual([204, 410, 404]);
     expect(fake.state().calendarEvents).toEqual({ live: 0, deleted: 1 });
-    const gone = await failureOf(runProviderOperation(ctxFor('google-calendar', 'getEvent'), ref));
+    const gone = await failureOf(sendProviderCall(ctxFor('google-calendar', 'getEvent'), ref));
     expect(gone.providerDetails).toMatchObject({ status: 410, code: 'deleted', retryable: false });
   });
 
   test('429 with Retry-After is ProviderThrottled', async () => {
     fake.addFault({ provider: 'google-calendar', kind: 'rate-limit', retryAfterSeconds: 5, times: 1 });
-    const failure = await failureOf(runProviderOperation(ctxFor('google-calendar', 'insertEvent'), event));
+    const failure = await failureOf(sendProviderCall(ctxFor('google-calendar', 'insertEvent'), event));
     expect(failure.type).toBe('ProviderThrottled');
     expect(failure.nextRetryDelay).toBe(5000);
     expect(failure.providerDetails.code).toBe('rateLimitExceeded');
@@ -326,7 +327,7 @@ describe('Google Calendar', () => {
 describe('generic HTTP provider (registry-declared operations)', () => {
   test('POST sends the JSON body with the bearer token', async () => {
     const ctx = ctxFor('httpbin', 'postAnything');
-    const result = await runProviderOperation(ctx, { body: { hello: 'world' }, query: { tag: 'a b' } });
+    const result = await sendProviderCall(ctx, { body: { hello: 'world' }, query: { tag: 'a b' } });
     expect(result.data).toMatchObject({ status: 200, body: { method: 'POST', json: { hello: 'world' }, args: { tag: 'a b' } } });
     const [request] = fake.requests({ provider: 'http' });
     expect(request?.headers.authorization).toBe(`Bearer ${credentials.httpbin!.bearerToken}`);
@@ -335,21 +336,21 @@ describe('generic HTTP provider (registry-declared operations)', () => {
 
   test('GET fills URL-encoded path params and sends no idempotency key', async () => {
     // One segment, encoded ('/' is refused: a path parameter never leaves its segment).
-    const result = await runProviderOperation(ctxFor('httpbin', 'getAnything'), { pathParams: { id: 'order 7?b#c' } });
+    const result = await sendProviderCall(ctxFor('httpbin', 'getAnything'), { pathParams: { id: 'order 7?b#c' } });
     expect(result.data).toMatchObject({ status: 200, body: { method: 'GET', url: '/anything/order%207%3Fb%23c' } });
     expect(fake.requests({ provider: 'http' })[0]?.idempotencyKey).toBeNull();
   });
 
   test('a missing path param fails before sending', async () => {
-    const failure = await failureOf(runProviderOperation(ctxFor('httpbin', 'getAnything'), {}));
-    expect(failure.type).toBe('ProviderRequestInvalid');
+    const failure = await failureOf(sendProviderCall(ctxFor('httpbin', 'getAnything'), {}));
+    expect(failure.type).toBe('InvalidCallParams');
     expect(fake.requests()).toHaveLength(0);
   });
 });
 
 test('requests are counted by provider, operation and outcome', async () => {
   const before = await countOf('twilio', 'sendSms', 'rejected');
-  await failureOf(runProviderOperation(ctxFor('twilio', 'sendSms'), { to: '555', body: 'hi' }));
+  await failureOf(sendProviderCall(ctxFor('twilio', 'sendSms'), { to: '555', body: 'hi' }));
   expect(await countOf('twilio', 'sendSms', 'rejected')).toBe(before + 1);
   const metrics = await providerMetricsRegistry.metrics();
   expect(metrics).toContain('provider_request_duration_seconds_count{provider="twilio",operation="sendSms"}');

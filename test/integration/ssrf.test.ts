@@ -11,12 +11,13 @@ import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { createProbeActivities } from '../../activities/probes';
-import { closeProviderConnections, runProviderOperation } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/providers';
 import { loadMonitoringConfig } from '../../lib/monitoring-config';
 import { allowEntryFor, OutboundPolicy, outboundPolicyOf } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { refusedProviderUrls } from '../../workers/worker';
 import { eventually, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { sendProviderCall } from '../support/provider-calls';
 
 let pool: Pool;
 let config: Config;
@@ -125,7 +126,7 @@ test('the worker refuses to start with a provider base URL the policy refuses', 
 test('a generic provider call whose host resolves to a refused address fails permanently, naming the reason', async () => {
   const httpbin = loadRegistry({}).httpbin!;
   hits = 0;
-  const call = runProviderOperation(
+  const call = sendProviderCall(
     {
       provider: { ...httpbin, baseUrl: `http://localhost:${port}` },
       operation: 'getAnything',
@@ -239,7 +240,7 @@ describe('an allowlist entry with a port, as npm start writes for the fakes (it 
     await expect(startWorker(portConfig, pool, { registry: registryAt(`http://127.0.0.1:${otherPort}`) })).rejects.toThrow(/provider URLs refused by the outbound policy/);
     otherHits = 0;
     const httpbin = loadRegistry({}).httpbin!;
-    const call = runProviderOperation(
+    const call = sendProviderCall(
       { provider: { ...httpbin, baseUrl: `http://localhost:${otherPort}` }, operation: 'getAnything', credentials: { bearerToken: 'token' }, idempotencyKey: 'ssrf-port-test', outbound: policy },
       { pathParams: { id: '1' } },
     );

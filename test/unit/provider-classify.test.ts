@@ -3,7 +3,7 @@
  * operator reads in the failure; every branch is pinned here (pure logic, no network).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { loadRegistry } from '../../lib/registry';
+import { loadRegistry, type ProviderRegistry } from '../../lib/registry';
 import { OutboundRefusedError } from '../../lib/outbound-policy';
 import {
   classifyProviderError,
@@ -17,9 +17,10 @@ import {
   type ProviderFailureDetails,
 } from '../../activities/providers/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../activities/providers/http';
-import { adapterFor, runProviderOperation } from '../../activities/providers';
+import { adapterFor, prepareProviderCall } from '../../activities/providers';
 import { vonageMessageFailure } from '../../activities/providers/vonage-sms';
 import type { ProviderCallContext } from '../../activities/providers/types';
+import { sendProviderCall } from '../support/provider-calls';
 
 const now = Date.parse('2030-01-01T12:00:00Z');
 
@@ -335,18 +336,41 @@ describe('failures before anything is sent', () => {
     expect(adapterFor(registry.stripe!, 'toString')).toBeUndefined();
   });
 
-  test('unknown operation and invalid params are non-retryable ProviderRequestInvalid', async () => {
-    await expect(runProviderOperation(ctx('stripe', 'launchRocket'), {})).rejects.toMatchObject({
-      type: 'ProviderRequestInvalid',
+  test('unknown operation and invalid params are non-retryable UnknownOperation and InvalidCallParams', async () => {
+    await expect(sendProviderCall(ctx('stripe', 'launchRocket'), {})).rejects.toMatchObject({
+      type: 'UnknownOperation',
       nonRetryable: true,
     });
-    const invalid = runProviderOperation(ctx('stripe', 'createPaymentIntent'), { amount: -1, currency: 'usd' });
-    await expect(invalid).rejects.toMatchObject({ type: 'ProviderRequestInvalid', nonRetryable: true, details: [expect.objectContaining({ code: 'invalid_params' })] });
+    const invalid = sendProviderCall(ctx('stripe', 'createPaymentIntent'), { amount: -1, currency: 'usd' });
+    await expect(invalid).rejects.toMatchObject({ type: 'InvalidCallParams', nonRetryable: true, details: [expect.objectContaining({ code: 'invalid_params' })] });
     await expect(invalid).rejects.toThrow(/amount/);
   });
 
+  test('the entry point looks up own registry entries only, and says what it could not find', () => {
+    const thrownBy = (reg: ProviderRegistry, provider: string, operation: string): unknown => {
+      try {
+        prepareProviderCall(reg, { provider, operation, params: {} });
+      } catch (error) {
+        return error;
+      }
+      throw new Error(`expected ${provider} ${operation} to be refused`);
+    };
+    expect(thrownBy(registry, 'nope', 'createPaymentIntent')).toMatchObject({ type: 'UnknownProvider', nonRetryable: true, message: 'unknown provider "nope"' });
+    expect(thrownBy(registry, 'toString', 'createPaymentIntent')).toMatchObject({ type: 'UnknownProvider' });
+    expect(thrownBy(registry, 'stripe', 'toString')).toMatchObject({ type: 'UnknownOperation', message: 'stripe has no operation "toString"' });
+    expect(thrownBy(registry, 'httpbin', 'deleteAnything')).toMatchObject({ type: 'UnknownOperation', details: [{ provider: 'httpbin', operation: 'deleteAnything', status: null, code: 'unknown_operation', retryable: false }] });
+    // Declared in the registry, but no adapter can do it.
+    const stripe = registry.stripe!;
+    const declaredOnly = { stripe: { ...stripe, operations: { ...stripe.operations, launchRocket: { costUsd: 0, failoverCapable: false, batchEndpoint: false } } } };
+    expect(thrownBy(declaredOnly, 'stripe', 'launchRocket')).toMatchObject({ type: 'UnknownOperation' });
+    const call = prepareProviderCall(registry, { provider: 'stripe', operation: 'createPaymentIntent', params: { amount: 100, currency: 'USD' } });
+    expect(call).toMatchObject({ provider: stripe, operation: 'createPaymentIntent', declared: stripe.operations.createPaymentIntent });
+    // The parsed params: what the cache key and the adapter see.
+    expect(call.params).toEqual({ amount: 100, currency: 'usd' });
+  });
+
   test('a missing credential is non-retryable ProviderMisconfigured naming the variable, not a value', async () => {
-    const failure = runProviderOperation(ctx('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' });
+    const failure = sendProviderCall(ctx('twilio', 'sendSms'), { to: '+14155550100', body: 'hi' });
     await expect(failure).rejects.toMatchObject({ type: 'ProviderMisconfigured', nonRetryable: true });
     await expect(failure).rejects.toThrow(/TWILIO_ACCOUNT_SID/);
   });
@@ -363,8 +387,8 @@ describe('failures before anything is sent', () => {
     expect(pathParamProblem(id)).not.toBeNull();
     const call = ctx('httpbin', 'getAnything');
     expect(adapterFor(call.provider, 'getAnything')!.params.safeParse({ pathParams: { id } }).success).toBe(false);
-    await expect(runProviderOperation(call, { pathParams: { id } })).rejects.toMatchObject({
-      type: 'ProviderRequestInvalid',
+    await expect(sendProviderCall(call, { pathParams: { id } })).rejects.toMatchObject({
+      type: 'InvalidCallParams',
       nonRetryable: true,
       details: [expect.objectContaining({ code: 'invalid_params' })],
     });
