@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics for outbound provider requests, counted once in the shared HTTP core (and in
- * the SDK-based Stripe adapter) so every provider is measured the same way. A module-level
+ * Prometheus metrics for outbound provider requests, counted once in the shared HTTP core (its own
+ * requests and, through `sdkProviderRequest`, those of the Stripe and Sheets SDKs) so every provider
+ * is measured the same way. A module-level
  * registry of their own: the worker merges it into its /metrics, tests read it directly.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
