@@ -13,16 +13,19 @@ import type { WebhookStatus } from '../workflows/webhook-types';
 
 // ---------------------------------------------------------------- types from the schemas
 
+/** `z.coerce` query fields read `unknown` as input types; callers pass numbers. */
+type WithLimit<Q> = Omit<Q, 'limit'> & { limit?: number };
+
 export type CallPriority = z.input<typeof schemas.callBody>['priority'];
 export type CallParams = z.input<typeof schemas.callBody>['params'];
 export type CallAnswer = z.infer<typeof schemas.callAnswer>;
+export type CallsQuery = WithLimit<z.input<typeof schemas.callsQuery>>;
+export type CallList = z.infer<typeof schemas.callList>;
 export type BookingInput = z.input<typeof schemas.bookingBody>;
 export type BatchItemPriority = z.input<typeof schemas.batchItemBody>['priority'];
 export type BatchParams = z.input<typeof schemas.batchItemBody>['params'];
 export type BatchItemAccepted = z.infer<typeof schemas.batchItemAccepted>;
 export type BatchItemAnswer = z.infer<typeof schemas.batchItemAnswer>;
-/** `z.coerce` query fields read `unknown` as input types; callers pass numbers. */
-type WithLimit<Q> = Omit<Q, 'limit'> & { limit?: number };
 export type EventsQuery = WithLimit<z.input<typeof schemas.eventsQuery>>;
 export type EventList = z.infer<typeof schemas.eventList>;
 export type RerunAnswer = z.infer<typeof schemas.rerunAnswer>;
@@ -232,6 +235,11 @@ export class SwitchyardClient {
         waitMs: options.wait,
       })
     ).body;
+  }
+
+  /** GET /calls: the tenant's provider calls, from Temporal's visibility. */
+  async listCalls(query: CallsQuery = {}): Promise<CallList> {
+    return (await this.request<CallList>('GET', '/calls', { query })).body;
   }
 
   async getCall(workflowId: string): Promise<CallView> {

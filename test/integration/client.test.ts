@@ -19,7 +19,7 @@ import {
 import type { Config } from '../../lib/config';
 import type { ProviderConfig } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';
-import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 const mailProvider = `mail-${randomUUID().slice(0, 8)}`;
 const payment = { amount: 2500, currency: 'usd', customer: 'cus_client' };
@@ -58,6 +58,13 @@ test('call with a wait answers the result; the same idempotency key answers the 
 
   const view = await service.getCall(first.workflowId);
   expect(view).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', servedBy: 'stripe' });
+
+  // listCalls reads Temporal's visibility, which sees a closed run within moments.
+  const listed = await eventually(async () => {
+    const { calls } = await service.listCalls({ provider: 'stripe', status: 'completed', limit: 500 });
+    return calls.find((c) => c.workflowId === first.workflowId);
+  }, 15_000);
+  expect(listed).toMatchObject({ provider: 'stripe', executionStatus: 'COMPLETED' });
 });
 
 test('waitForCall polls until the call finishes, and rejects with SwitchyardTimeoutError once its bound has passed', async () => {
