@@ -1,18 +1,25 @@
 /**
- * The operator CLI, `npx switchyard <command>`: send a correctly signed test webhook, look at
- * events and calls, retry and replay, acknowledge alerts, manage API keys and webhook signing
+ * The operator CLI, `npx switchyard <command>`, the one way in for operators: send a correctly
+ * signed test webhook, list and look at events, calls, subscribers, deliveries, alerts, SLA
+ * reports, circuits, retry and replay, acknowledge alerts, manage API keys and webhook signing
  * secrets, read the audit log, show provider health and budgets. Every HTTP request goes through
  * the typed client (client/index.ts); `keys` goes to PostgreSQL directly when no credential is
- * given (so the first admin key can be made), and those key changes are written to the audit log
- * as actor `cli` (the OS user).
+ * given or with --db (so the first admin key can be made), and those key changes are written to
+ * the audit log as actor `cli` (the OS user).
+ *
+ * Every option and argument the CLI can check is checked before any request (a list's options by
+ * the route's own query schema in api/schemas.ts), and a bad one is a usage error naming it.
+ * Every list prints a header row.
  *
  * Exit codes: 0 done · 1 the API or the operation failed (the message names status and reason)
  * · 2 usage error · 3 the API cannot be reached. `--json` prints machine-readable answers on
  * stdout (and errors as JSON on stderr).
  */
 import { userInfo } from 'node:os';
-import { Command, CommanderError, Option } from 'commander';
-import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../lib/api-keys';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { z } from 'zod';
+import * as schemas from '../api/schemas';
+import { createApiKey, listApiKeys, revokeApiKey, roles } from '../lib/api-keys';
 import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
 import { tenantNameRule } from '../lib/tenant-name';
@@ -20,14 +27,12 @@ import { createPool } from '../lib/db';
 import { readStdin } from '../lib/stdin';
 import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
 import { loadWebhookSources, type WebhookSource } from '../api/webhook-sources';
-import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError, webhookPath, type CallParams } from '../client';
+import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError, webhookPath } from '../client';
+import { OperationFailed, UsageError } from './errors';
 import { signTestWebhook, UnsignableSourceError } from './sign-webhook';
+import { show, table } from './table';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
-
-class UsageError extends Error {}
-/** An operation that ran but did not succeed (a failed call, a key that was not live). */
-class OperationFailed extends Error {}
 
 interface GlobalOptions {
   url: string;
@@ -67,22 +72,34 @@ function parseJsonObject(value: string, option: string): Record<string, unknown>
   return parsed as Record<string, unknown>;
 }
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`"${value}" is not a whole number`);
+/** An option's value parser: commander names the option in its error (exit 2). */
+function wholeNumber(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('not a whole number');
   return Number(value);
 }
 
-function table(rows: string[][]): string {
-  if (rows.length === 0) return '(none)';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+const optionName = (field: PropertyKey | undefined) => `--${String(field ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Options checked by the request schema of the route they go to (api/schemas.ts), before any
+ * request: what the API would refuse with a 400 is a usage error naming the option.
+ */
+function checked<S extends z.ZodType>(schema: S, options: Record<string, unknown>): z.output<S> {
+  const parsed = schema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new UsageError(`${optionName(issue.path[0])}: ${issue.message}`);
 }
 
-/** A table cell: "-" for nothing, JSON for objects. */
-function show(value: unknown): string {
-  if (value === null || value === undefined) return '-';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** One value checked the same way; `label` names it in the message (`--idempotency-key`, `<source>`). */
+function checkedValue<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new UsageError(`${label}: ${parsed.error.issues[0]!.message}`);
 }
+
+/** The allowed values of an enum field of a schema, for the option's help. */
+const choicesOf = (field: { unwrap(): { options: readonly string[] } }) => field.unwrap().options.join(' | ');
 
 // ---------------------------------------------------------------- send-webhook
 
@@ -134,8 +151,8 @@ async function sendWebhook(sourceName: string, options: { type?: string; id?: st
 // ---------------------------------------------------------------- keys (API or PostgreSQL)
 
 /** Through the API with a credential, else (or with --db) straight to DATABASE_URL. */
-function keysViaDatabase(command: Command, options: { db?: boolean }): boolean {
-  return options.db === true || globalsOf(command).key === undefined;
+function keysViaDatabase(command: Command): boolean {
+  return command.optsWithGlobals<{ db?: boolean }>().db === true || globalsOf(command).key === undefined;
 }
 
 async function withPool<T>(use: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
@@ -147,31 +164,30 @@ async function withPool<T>(use: (pool: ReturnType<typeof createPool>) => Promise
   }
 }
 
-async function keysCreate(options: { role: string; name: string; db?: boolean }, command: Command): Promise<void> {
-  if (!(roles as readonly string[]).includes(options.role)) throw new UsageError(`--role must be one of ${roles.join(', ')}`);
-  const role = options.role as Role;
+async function keysCreate(options: { role: string; name: string }, command: Command): Promise<void> {
+  const { role, name } = checked(schemas.apiKeyBody, options);
   let created;
-  if (keysViaDatabase(command, options)) {
+  if (keysViaDatabase(command)) {
     const tenant = globalsOf(command).tenant ?? loadConfig().DEFAULT_TENANT;
-    const made = await withPool((pool) => createApiKey(pool, { tenant, role, name: options.name }, cliActor()));
+    const made = await withPool((pool) => createApiKey(pool, { tenant, role, name }, cliActor()));
     created = { key: made.key, ...made.info };
   } else {
-    created = await clientFor(command).createApiKey({ role, name: options.name });
+    created = await clientFor(command).createApiKey({ role, name });
   }
   // The key alone on stdout, so KEY=$(switchyard keys create …) captures exactly it.
   print(created, created.key);
   if (!jsonOutput) process.stderr.write(`(key ${created.keyId}, tenant ${created.tenant}, role ${created.role}: shown once, store it now)\n`);
 }
 
-async function keysList(options: { db?: boolean }, command: Command): Promise<void> {
-  const keys = keysViaDatabase(command, options)
+async function keysList(_options: unknown, command: Command): Promise<void> {
+  const keys = keysViaDatabase(command)
     ? await withPool((pool) => listApiKeys(pool, globalsOf(command).tenant))
     : (await clientFor(command).listApiKeys()).keys;
-  print({ keys }, table(keys.map((k) => [k.keyId, k.tenant, k.role, k.name, k.revokedAt ? `revoked ${k.revokedAt}` : 'live'])));
+  print({ keys }, table(['key', 'tenant', 'role', 'name', 'state'], keys.map((k) => [k.keyId, k.tenant, k.role, k.name, k.revokedAt ? `revoked ${k.revokedAt}` : 'live'])));
 }
 
-async function keysRevoke(keyId: string, options: { db?: boolean }, command: Command): Promise<void> {
-  if (keysViaDatabase(command, options)) {
+async function keysRevoke(keyId: string, _options: unknown, command: Command): Promise<void> {
+  if (keysViaDatabase(command)) {
     if (!(await withPool((pool) => revokeApiKey(pool, keyId, globalsOf(command).tenant, cliActor())))) throw new OperationFailed(`no live key ${keyId}`);
   } else {
     await clientFor(command).revokeApiKey(keyId);
@@ -181,15 +197,18 @@ async function keysRevoke(keyId: string, options: { db?: boolean }, command: Com
 
 // ---------------------------------------------------------------- webhook signing secrets (API, admin)
 
-/** `--not-after`: an ISO time, or `never` (kept as the word: commander turns a parsed null into ''). */
+/** `--not-after`: an ISO time with its offset, or `never` (kept as the word: commander turns a parsed null into ''). */
 function notAfterOption(value: string): string {
-  if (value !== 'never' && Number.isNaN(Date.parse(value))) throw new UsageError(`--not-after: "${value}" is neither an ISO time nor "never"`);
+  if (value !== 'never' && !schemas.webhookSecretPatch.shape.notAfter.safeParse(value).success) {
+    throw new InvalidArgumentError('neither an ISO time with its offset (e.g. 2027-01-01T00:00:00Z) nor "never"');
+  }
   return value;
 }
 
 const notAfterOf = (option: string) => (option === 'never' ? null : option);
 
-async function webhookSecretsAdd(source: string, options: { generate?: boolean; notAfter?: string }, command: Command): Promise<void> {
+async function webhookSecretsAdd(sourceName: string, options: { generate?: boolean; notAfter?: string }, command: Command): Promise<void> {
+  const source = checkedValue(schemas.webhookSecretsQuery.shape.source.unwrap(), sourceName, '<source>');
   const client = clientFor(command);
   let secret: string | undefined;
   if (!options.generate) {
@@ -212,7 +231,9 @@ async function webhookSecretsAdd(source: string, options: { generate?: boolean; 
 
 function buildProgram(): Command {
   const program = new Command('switchyard')
-    .description('Operate Switchyard: test webhooks, events, calls, deliveries, alerts, API keys, webhook secrets, the audit log, provider health and budgets')
+    .description(
+      'Operate Switchyard: test webhooks, events, calls, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, the audit log, provider health and budgets',
+    )
     .addOption(new Option('--url <url>', 'the API').env('SWITCHYARD_URL').default(`http://127.0.0.1:${process.env.PORT ?? 3000}`))
     .addOption(new Option('--key <apiKey>', 'API key or token').env('SWITCHYARD_API_KEY'))
     .option('--tenant <tenant>', "act on /tenants/<tenant>/… (must be the key's tenant); keys and send-webhook: that tenant")
@@ -234,13 +255,14 @@ function buildProgram(): Command {
     .description('events from the ledger and those still in flight')
     .option('--provider <provider>')
     .option('--type <type>')
-    .option('--status <status>', 'received | processing | completed | failed')
-    .option('--from <iso>')
-    .option('--to <iso>')
-    .option('--limit <n>', 'at most n (default 100)', positiveInt)
-    .action(async (options: { provider?: string; type?: string; status?: 'received'; from?: string; to?: string; limit?: number }, command: Command) => {
-      const list = await clientFor(command).listEvents(options);
-      print(list, table(list.events.map((e) => [e.workflowId, e.status, show(e.eventType), show(e.receivedAt)])));
+    .option('--status <status>', choicesOf(schemas.eventsQuery.shape.status))
+    .option('--from <iso>', 'received at or after')
+    .option('--to <iso>', 'received before')
+    .option('--limit <n>', 'at most n (default 100, at most 500)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.eventsQuery, options);
+      const list = await clientFor(command).listEvents(query);
+      print(list, table(['workflow id', 'status', 'type', 'received'], list.events.map((e) => [e.workflowId, e.status, show(e.eventType), show(e.receivedAt)])));
     });
   events
     .command('show')
@@ -260,17 +282,31 @@ function buildProgram(): Command {
 
   const calls = program.command('calls').description('provider calls');
   calls
+    .command('list')
+    .description("the tenant's provider calls, from Temporal's visibility")
+    .option('--provider <provider>')
+    .option('--status <status>', choicesOf(schemas.callsQuery.shape.status))
+    .option('--from <iso>', 'started at or after')
+    .option('--to <iso>', 'started before')
+    .option('--limit <n>', 'at most n (default 100, at most 500)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.callsQuery, options);
+      const list = await clientFor(command).listCalls(query);
+      print(list, table(['workflow id', 'provider', 'status', 'started', 'closed'], list.calls.map((c) => [c.workflowId, c.provider, c.executionStatus, c.startTime, show(c.closeTime)])));
+    });
+  calls
     .command('start')
     .description('start a provider call (POST /calls/:provider/:operation)')
     .argument('<provider>')
     .argument('<operation>')
     .requiredOption('--idempotency-key <key>', 'the call id within the tenant')
     .option('--params <json>', 'the operation params as a JSON object', '{}')
-    .option('--priority <priority>', 'critical | high | normal | low')
-    .option('--wait <ms>', 'wait this long for the result', positiveInt)
-    .action(async (provider: string, operation: string, options: { idempotencyKey: string; params: string; priority?: 'normal'; wait?: number }, command: Command) => {
-      const params: CallParams = parseJsonObject(options.params, '--params');
-      const answer = await clientFor(command).call(provider, operation, params, options);
+    .option('--priority <priority>', choicesOf(schemas.callBody.shape.priority))
+    .option('--wait <ms>', 'wait this long for the result', wholeNumber)
+    .action(async (provider: string, operation: string, options: { idempotencyKey: string; params: string; priority?: string; wait?: number }, command: Command) => {
+      const idempotencyKey = checkedValue(schemas.idempotencyKey, options.idempotencyKey, '--idempotency-key');
+      const { params, priority } = checked(schemas.callBody, { params: parseJsonObject(options.params, '--params'), priority: options.priority });
+      const answer = await clientFor(command).call(provider, operation, params, { idempotencyKey, priority, wait: options.wait });
       print(answer, `${answer.workflowId}: ${answer.status}${answer.duplicate ? ' (existing call)' : ''}${answer.result !== undefined ? `\n${pretty(answer.result)}` : ''}${answer.error ? `\n${answer.error.message}` : ''}`);
       if (answer.status === 'failed') process.exitCode = exitCodes.failed;
     });
@@ -285,21 +321,38 @@ function buildProgram(): Command {
     .command('wait')
     .description('wait until the call finished (exit 1 when it failed or the wait ran out)')
     .argument('<workflowId>')
-    .option('--timeout <ms>', 'give up after (default 30000)', positiveInt)
+    .option('--timeout <ms>', 'give up after (default 30000)', wholeNumber)
     .action(async (workflowId: string, options: { timeout?: number }, command: Command) => {
       const view = await clientFor(command).waitForCall(workflowId, { timeoutMs: options.timeout });
       print(view, `${workflowId}: ${view.executionStatus}${view.status === 'completed' ? `\n${pretty(view.result)}` : view.status === 'failed' ? `\n${show(view.error)}` : ''}`);
       if (view.executionStatus !== 'COMPLETED') process.exitCode = exitCodes.failed;
     });
 
+  const subscribers = program.command('subscribers').description('webhook subscribers (fan-out targets)');
+  subscribers
+    .command('list')
+    .description("the tenant's subscribers and their filters (never their signing secrets)")
+    .action(async (_options: unknown, command: Command) => {
+      const list = await clientFor(command).listSubscribers();
+      const filter = (values: string[]) => (values.length === 0 ? 'all' : values.join(','));
+      print(
+        list,
+        table(
+          ['id', 'url', 'providers', 'event types', 'state'],
+          list.subscribers.map((s) => [s.id, s.url, filter(s.providers), filter(s.eventTypes), s.enabled ? 'enabled' : `disabled${s.disabledReason ? `: ${s.disabledReason}` : ''}`]),
+        ),
+      );
+    });
+
   const deliveries = program.command('deliveries').description('subscriber deliveries');
   deliveries
     .command('list')
     .option('--subscriber <id>')
-    .option('--status <status>', 'pending | delivered | dead_lettered | skipped')
-    .action(async (options: { subscriber?: string; status?: 'pending' }, command: Command) => {
-      const list = await clientFor(command).listDeliveries(options);
-      print(list, table(list.deliveries.map((d) => [d.id, d.status, `${d.attempts} attempts`])));
+    .option('--status <status>', choicesOf(schemas.deliveriesQuery.shape.status))
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.deliveriesQuery, options);
+      const list = await clientFor(command).listDeliveries(query);
+      print(list, table(['id', 'status', 'attempts'], list.deliveries.map((d) => [d.id, d.status, String(d.attempts)])));
     });
   deliveries
     .command('replay')
@@ -313,10 +366,12 @@ function buildProgram(): Command {
   const alerts = program.command('alerts').description('alerts');
   alerts
     .command('list')
-    .option('--state <state>', 'firing | acknowledged | resolved | open')
-    .action(async (options: { state?: 'firing' }, command: Command) => {
-      const list = await clientFor(command).listAlerts(options);
-      print(list, table(list.alerts.map((a) => [a.id, a.state, a.severity, show(a.provider), show(a.summary)])));
+    .option('--state <state>', choicesOf(schemas.alertsQuery.shape.state))
+    .option('--limit <n>', 'at most n (default 100, at most 1000)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.alertsQuery, options);
+      const list = await clientFor(command).listAlerts(query);
+      print(list, table(['id', 'state', 'severity', 'provider', 'summary'], list.alerts.map((a) => [a.id, a.state, a.severity, show(a.provider), show(a.summary)])));
     });
   alerts
     .command('show')
@@ -331,19 +386,57 @@ function buildProgram(): Command {
     .argument('<alertId>')
     .option('--by <name>', 'who acknowledges (default: your user name)')
     .action(async (id: string, options: { by?: string }, command: Command) => {
-      const acked = await clientFor(command).ackAlert(id, options.by ?? `cli:${userInfo().username}`);
+      const { by } = checked(schemas.ackBody, { by: options.by ?? `cli:${userInfo().username}` });
+      const acked = await clientFor(command).ackAlert(id, by);
       print(acked, `acknowledged ${acked.id} by ${acked.acknowledgedBy}`);
     });
 
-  const keys = program.command('keys').description('API keys (through the API with --key; otherwise straight to DATABASE_URL)');
+  program
+    .command('sla')
+    .description('SLA reports per provider and window, newest first, with the compliance summary')
+    .option('--provider <provider>')
+    .option('--window <window>', choicesOf(schemas.slaQuery.shape.window))
+    .option('--limit <n>', 'at most n (default 100, at most 1000)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.slaQuery, options);
+      const sla = await clientFor(command).sla(query);
+      const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(2)}%` : '-');
+      const rows = sla.reports.map((r) => [
+        r.provider,
+        show(r.window),
+        show(r.periodEnd),
+        percent(r.availability),
+        typeof r.p95Ms === 'number' ? `${r.p95Ms} ms` : '-',
+        percent(r.errorRate),
+        r.compliant === true ? 'yes' : `no${Array.isArray(r.violations) && r.violations.length > 0 ? ` (${r.violations.join(', ')})` : ''}`,
+      ]);
+      const { summary } = sla;
+      print(sla, `${table(['provider', 'window', 'period end', 'availability', 'p95', 'error rate', 'compliant'], rows)}\n${summary.compliant} of ${summary.reports} compliant`);
+    });
+
+  program
+    .command('circuits')
+    .description("every provider's circuit breaker, shared by all workers")
+    .action(async (_options: unknown, command: Command) => {
+      const { circuits } = await clientFor(command).circuits();
+      print(
+        { circuits },
+        table(['provider', 'state', 'failures', 'open until'], circuits.map((c) => [c.provider, c.state, show(c.consecutiveFailures), show(c.openUntil)])),
+      );
+    });
+
+  const keys = program
+    .command('keys')
+    .description('API keys (through the API with --key; otherwise, or with --db, straight to DATABASE_URL)')
+    .option('--db', 'use DATABASE_URL even when a key is given');
   keys
     .command('create')
+    .description('make a key, printed once (alone on stdout)')
     .requiredOption('--role <role>', roles.join(' | '))
     .requiredOption('--name <name>', 'what the key is for')
-    .option('--db', 'write to DATABASE_URL even when a key is given')
     .action(keysCreate);
-  keys.command('list').option('--db', 'read DATABASE_URL even when a key is given').action(keysList);
-  keys.command('revoke').argument('<keyId>').option('--db', 'write to DATABASE_URL even when a key is given').action(keysRevoke);
+  keys.command('list').action(keysList);
+  keys.command('revoke').argument('<keyId>').action(keysRevoke);
 
   const webhookSecrets = program.command('webhook-secrets').description("the tenant's stored webhook signing secrets (admin key)");
   webhookSecrets
@@ -356,9 +449,10 @@ function buildProgram(): Command {
   webhookSecrets
     .command('list')
     .option('--source <source>')
-    .action(async (options: { source?: string }, command: Command) => {
-      const list = await clientFor(command).listWebhookSecrets(options);
-      print(list, table(list.webhookSecrets.map((w) => [w.id, w.source, w.fingerprint, w.createdAt, w.notAfter ? `until ${w.notAfter}` : 'live'])));
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.webhookSecretsQuery, options);
+      const list = await clientFor(command).listWebhookSecrets(query);
+      print(list, table(['id', 'source', 'fingerprint', 'created', 'state'], list.webhookSecrets.map((w) => [w.id, w.source, w.fingerprint, w.createdAt, w.notAfter ? `until ${w.notAfter}` : 'live'])));
     });
   webhookSecrets
     .command('expire')
@@ -383,10 +477,11 @@ function buildProgram(): Command {
     .option('--action <action>', 'e.g. key.create, subscriber.update, delivery.replay')
     .option('--from <iso>')
     .option('--to <iso>')
-    .option('--limit <n>', 'at most n (default 100)', positiveInt)
-    .action(async (options: { action?: 'key.create'; from?: string; to?: string; limit?: number }, command: Command) => {
-      const list = await clientFor(command).listAudit(options);
-      print(list, table(list.entries.map((e) => [e.at, `${e.actor.kind}:${e.actor.id}`, e.action, show(e.target), e.outcome])));
+    .option('--limit <n>', 'at most n (default 100, at most 1000)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.auditQuery, options);
+      const list = await clientFor(command).listAudit(query);
+      print(list, table(['at', 'actor', 'action', 'target', 'outcome'], list.entries.map((e) => [e.at, `${e.actor.kind}:${e.actor.id}`, e.action, show(e.target), e.outcome])));
     });
 
   program
@@ -398,7 +493,7 @@ function buildProgram(): Command {
       const circuitOf = new Map(circuits.circuits.map((c) => [c.provider, c.state]));
       print(
         { providers: health.providers, circuits: circuits.circuits },
-        table([['provider', 'status', 'score', 'circuit'], ...health.providers.map((p) => [p.provider, p.status, show(p.score), circuitOf.get(p.provider) ?? 'closed'])]),
+        table(['provider', 'status', 'score', 'circuit'], health.providers.map((p) => [p.provider, p.status, show(p.score), circuitOf.get(p.provider) ?? 'closed'])),
       );
     });
 
@@ -411,7 +506,7 @@ function buildProgram(): Command {
         const use = value as { usedUsd: number; budgetUsd: number; percent: number } | null | undefined;
         return use ? `$${use.usedUsd.toFixed(2)} of $${use.budgetUsd.toFixed(2)} (${use.percent}%)` : '-';
       };
-      print(budgets, table([['provider', 'today', 'this month'], ...budgets.budgets.map((b) => [b.provider, period(b.daily), period(b.monthly)])]));
+      print(budgets, table(['provider', 'today', 'this month'], budgets.budgets.map((b) => [b.provider, period(b.daily), period(b.monthly)])));
     });
 
   return program;

@@ -3,8 +3,9 @@
  * `npm test`'s set-up) as a child process against a running test API and worker. A signed test
  * webhook for every signable source is accepted and shows up in `events show`; `keys create`
  * makes a working key straight in PostgreSQL; `webhook-secrets` stores, lists, expires and removes
- * signing secrets (a supplied one read from stdin) and `audit` lists those actions; `--json`
- * parses; exit codes 1, 2 and 3 mean what they say.
+ * signing secrets (a supplied one read from stdin) and `audit` lists those actions; every list
+ * (calls, subscribers, SLA, circuits and the others) prints a header row; a bad argument exits 2
+ * before any request; `--json` parses; exit codes 1, 2 and 3 mean what they say.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { SwitchyardClient } from '../../client';
 import type { Config } from '../../lib/config';
+import { loadRegistry } from '../../lib/registry';
 import { projectRoot } from '../../lib/paths';
 import { eventually, startApi, startWorker, testConfig, testPool, TEST_STRIPE_SECRET, type RunningApi, type RunningWorker } from '../support/harness';
 
@@ -66,6 +68,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<R
   });
 }
 
+/** The first line of a list's table: its header row. */
+const headerOf = (run: Run) => run.stdout.split('\n')[0]!.split(/ {2,}/);
+
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -79,7 +84,7 @@ beforeAll(async () => {
   pool = testPool();
   config = testConfig();
   worker = await startWorker(config, pool);
-  api = await startApi(config, pool, {}, { secretsEnv: secrets });
+  api = await startApi(config, pool, loadRegistry(), { secretsEnv: secrets }); // the whole registry: circuits lists every provider
 });
 
 afterAll(async () => {
@@ -234,5 +239,88 @@ test('webhook-secrets add (generated, or supplied on stdin), list, expire, remov
     const denied = await cli([...args, '--key', operator]);
     expect([args.join(' '), denied.code]).toEqual([args.join(' '), 1]);
     expect(denied.stderr).toContain('403');
+  }
+});
+
+test('calls list, subscribers list, sla and circuits print a header row, then their rows; --json answers the API body', async () => {
+  const admin = await api.keyFor('admin');
+  // A subscriber no event matches, so that it is listed and never delivered to.
+  const subscriber = await new SwitchyardClient({ baseUrl: api.url, apiKey: admin }).createSubscriber({ url: 'http://127.0.0.1:9/cli-hook', eventTypes: ['cli.never'] });
+
+  const subscribers = await cli(['subscribers', 'list', '--key', admin]);
+  expect(subscribers).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(subscribers)).toEqual(['id', 'url', 'providers', 'event types', 'state']);
+  expect(subscribers.stdout).toMatch(new RegExp(`^${subscriber.id} +http://127\\.0\\.0\\.1:9/cli-hook +all +cli\\.never +enabled$`, 'm'));
+  expect(subscribers.stdout).not.toContain(subscriber.signingSecret);
+
+  const circuits = await cli(['circuits', '--key', admin]);
+  expect(circuits).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(circuits)).toEqual(['provider', 'state', 'failures', 'open until']);
+  expect(circuits.stdout).toMatch(/^stripe +closed +0 +-$/m);
+
+  const sla = await cli(['sla', '--window', 'hourly', '--key', admin]);
+  expect(sla).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(sla)).toEqual(['provider', 'window', 'period end', 'availability', 'p95', 'error rate', 'compliant']);
+  expect(sla.stdout).toMatch(/^\d+ of \d+ compliant$/m);
+
+  const calls = await cli(['calls', 'list', '--status', 'completed', '--limit', '10', '--key', admin]);
+  expect(calls).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(calls)).toEqual(['workflow id', 'provider', 'status', 'started', 'closed']);
+
+  for (const args of [['subscribers', 'list'], ['circuits'], ['sla'], ['calls', 'list']]) {
+    const json = await cli([...args, '--json', '--key', admin]);
+    expect([args.join(' '), json.code]).toEqual([args.join(' '), 0]);
+    expect(Object.keys(JSON.parse(json.stdout) as object).sort()).toEqual(
+      { subscribers: ['subscribers'], circuits: ['circuits'], sla: ['reports', 'summary'], calls: ['calls'] }[args[0]!],
+    );
+  }
+});
+
+test('every other list prints a header row too, also when it is empty', async () => {
+  const admin = await api.keyFor('admin');
+  const headers: Array<[string[], string[]]> = [
+    [['events', 'list'], ['workflow id', 'status', 'type', 'received']],
+    [['deliveries', 'list', '--status', 'dead_lettered'], ['id', 'status', 'attempts']],
+    [['alerts', 'list', '--state', 'firing'], ['id', 'state', 'severity', 'provider', 'summary']],
+    [['keys', 'list'], ['key', 'tenant', 'role', 'name', 'state']],
+    [['webhook-secrets', 'list', '--source', 'twilio'], ['id', 'source', 'fingerprint', 'created', 'state']],
+    [['audit', '--limit', '5'], ['at', 'actor', 'action', 'target', 'outcome']],
+    [['health'], ['provider', 'status', 'score', 'circuit']],
+    [['budgets'], ['provider', 'today', 'this month']],
+  ];
+  for (const [args, header] of headers) {
+    const run = await cli([...args, '--key', admin]);
+    expect([args.join(' '), run.code, headerOf(run)]).toEqual([args.join(' '), 0, header]);
+  }
+  const none = await cli(['webhook-secrets', 'list', '--source', 'twilio', '--key', admin]);
+  expect(none.stdout).toMatch(/^id +source +fingerprint +created +state\n\(none\)\n$/);
+});
+
+test('a bad argument exits 2 naming it, before any request or database write', async () => {
+  // Nothing answers at this URL or database: a request would exit 3, a database use 1.
+  const nowhere = { SWITCHYARD_URL: `http://127.0.0.1:${await closedPort()}`, SWITCHYARD_API_KEY: 'sy_x', DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/none` };
+  const cases: Array<[string[], string]> = [
+    [['calls', 'list', '--status', 'lost'], '--status'],
+    [['calls', 'list', '--limit', '0'], '--limit'],
+    [['calls', 'list', '--from', 'yesterday'], '--from'],
+    [['sla', '--window', 'weekly'], '--window'],
+    [['sla', '--limit', '1001'], '--limit'],
+    [['events', 'list', '--status', 'done'], '--status'],
+    [['deliveries', 'list', '--status', 'gone'], '--status'],
+    [['alerts', 'list', '--state', 'loud'], '--state'],
+    [['audit', '--action', 'key.steal'], '--action'],
+    [['calls', 'start', 'stripe', 'createPaymentIntent', '--idempotency-key', 'a/b'], '--idempotency-key'],
+    [['calls', 'start', 'stripe', 'createPaymentIntent', '--idempotency-key', 'k', '--priority', 'urgent'], '--priority'],
+    [['calls', 'start', 'stripe', 'createPaymentIntent', '--idempotency-key', 'k', '--params', '[1]'], '--params'],
+    [['calls', 'wait', 'call:x:stripe:k', '--timeout', 'soon'], '--timeout'],
+    [['webhook-secrets', 'add', 'Not A Source', '--generate'], '<source>'],
+    [['webhook-secrets', 'expire', 'whs_x', '--not-after', '2027-01-01'], '--not-after'],
+    [['keys', 'create', '--role', 'root', '--name', 'x'], '--role'],
+    [['keys', 'create', '--db', '--role', 'admin', '--name', ' '], '--name'],
+    [['subscribers', 'list', 'extra'], 'too many arguments'],
+  ];
+  for (const [args, named] of cases) {
+    const run = await cli(args, nowhere);
+    expect([args.join(' '), run.code, run.stderr.includes(named)]).toEqual([args.join(' '), 2, true]);
   }
 });
