@@ -1,11 +1,13 @@
 /**
  * The operator CLI, `npx switchyard <command>`, the one way in for operators: send a correctly
  * signed test webhook, list and look at events, calls, subscribers, deliveries, alerts, SLA
- * reports, circuits, retry and replay, acknowledge alerts, manage API keys and webhook signing
- * secrets, read the audit log, show provider health and budgets. Every HTTP request goes through
- * the typed client (client/index.ts); `keys` goes to PostgreSQL directly when no credential is
- * given or with --db (so the first admin key can be made), and those key changes are written to
- * the audit log as actor `cli` (the OS user).
+ * reports, circuits, retry and replay, acknowledge alerts, manage API keys, webhook signing
+ * secrets and the secrets at rest (provider credentials, master-key rotation), read the audit
+ * log, show provider health and budgets. Every HTTP request goes through the typed client
+ * (client/index.ts); `keys` goes to PostgreSQL directly when no credential is given or with --db
+ * (so the first admin key can be made), and `secrets` always does (cli/secrets.ts); those changes
+ * are written to the audit log as actor `cli` (the OS user). The npm scripts `api-key`, `secrets`
+ * and `send-stripe-event` run these commands.
  *
  * Every option and argument the CLI can check is checked before any request (a list's options by
  * the route's own query schema in api/schemas.ts), and a bad one is a usage error naming it.
@@ -24,11 +26,13 @@ import { cliActor } from '../lib/audit';
 import { loadConfig, tenantPattern } from '../lib/config';
 import { tenantNameRule } from '../lib/tenant-name';
 import { createPool } from '../lib/db';
+import { loadRegistry } from '../lib/registry';
 import { readStdin } from '../lib/stdin';
 import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
 import { loadWebhookSources, type WebhookSource } from '../api/webhook-sources';
 import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError, webhookPath } from '../client';
 import { OperationFailed, UsageError } from './errors';
+import { addSecretsCommands, type SecretsSession } from './secrets';
 import { signTestWebhook, UnsignableSourceError } from './sign-webhook';
 import { show, table } from './table';
 
@@ -227,12 +231,26 @@ async function webhookSecretsAdd(sourceName: string, options: { generate?: boole
   }
 }
 
+// ---------------------------------------------------------------- secrets at rest (PostgreSQL)
+
+/** `secrets` commands run on DATABASE_URL with the configured master keys and registry. */
+const secretsSession: SecretsSession = async (use) => {
+  const config = loadConfig();
+  const registry = loadRegistry();
+  const pool = createPool(config.DATABASE_URL, { max: 2 });
+  try {
+    return await use({ pool, keyring: config.SECRETS_MASTER_KEYS, registry, readInput: readStdin, out: (line) => process.stdout.write(`${line}\n`) });
+  } finally {
+    await pool.end();
+  }
+};
+
 // ---------------------------------------------------------------- the program
 
 function buildProgram(): Command {
   const program = new Command('switchyard')
     .description(
-      'Operate Switchyard: test webhooks, events, calls, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, the audit log, provider health and budgets',
+      'Operate Switchyard: test webhooks, events, calls, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, secrets at rest, the audit log, provider health and budgets',
     )
     .addOption(new Option('--url <url>', 'the API').env('SWITCHYARD_URL').default(`http://127.0.0.1:${process.env.PORT ?? 3000}`))
     .addOption(new Option('--key <apiKey>', 'API key or token').env('SWITCHYARD_API_KEY'))
@@ -470,6 +488,8 @@ function buildProgram(): Command {
       await clientFor(command).deleteWebhookSecret(id);
       print({ removed: true, id }, `removed ${id}`);
     });
+
+  addSecretsCommands(program, secretsSession, (code) => (process.exitCode = code));
 
   program
     .command('audit')

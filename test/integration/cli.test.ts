@@ -5,7 +5,9 @@
  * makes a working key straight in PostgreSQL; `webhook-secrets` stores, lists, expires and removes
  * signing secrets (a supplied one read from stdin) and `audit` lists those actions; every list
  * (calls, subscribers, SLA, circuits and the others) prints a header row; a bad argument exits 2
- * before any request; `--json` parses; exit codes 1, 2 and 3 mean what they say.
+ * before any request; `secrets` stores, lists and deletes a provider credential; the npm scripts
+ * `api-key`, `secrets` and `send-stripe-event` run the same commands; `--json` parses; exit codes
+ * 1, 2 and 3 mean what they say.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { SwitchyardClient } from '../../client';
 import type { Config } from '../../lib/config';
+import { newKeyringEntry } from '../../lib/keyring';
 import { loadRegistry } from '../../lib/registry';
 import { projectRoot } from '../../lib/paths';
 import { eventually, startApi, startWorker, testConfig, testPool, TEST_STRIPE_SECRET, type RunningApi, type RunningWorker } from '../support/harness';
@@ -65,6 +68,31 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<R
       },
     );
     child.stdin?.end(input);
+  });
+}
+
+/** Runs `npm run <script> -- <args>` in the project, as an operator would; env as cli()'s. */
+function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      'npm',
+      ['run', '--silent', script, '--', ...args],
+      {
+        cwd: projectRoot,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          npm_config_update_notifier: 'false',
+          DATABASE_URL: process.env.DATABASE_URL,
+          DEFAULT_TENANT: config.DEFAULT_TENANT,
+          SWITCHYARD_URL: api.url,
+          ...secrets,
+          ...env,
+        },
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -317,10 +345,59 @@ test('a bad argument exits 2 naming it, before any request or database write', a
     [['webhook-secrets', 'expire', 'whs_x', '--not-after', '2027-01-01'], '--not-after'],
     [['keys', 'create', '--role', 'root', '--name', 'x'], '--role'],
     [['keys', 'create', '--db', '--role', 'admin', '--name', ' '], '--name'],
+    [['secrets', 'rotate-master', '--batch-size', '0'], '--batch-size'],
     [['subscribers', 'list', 'extra'], 'too many arguments'],
   ];
   for (const [args, named] of cases) {
     const run = await cli(args, nowhere);
     expect([args.join(' '), run.code, run.stderr.includes(named)]).toEqual([args.join(' '), 2, true]);
   }
+});
+
+test('secrets: a provider credential set from stdin, listed under a header (never its value), deleted; exit 1 when nothing to delete', async () => {
+  const env = { SECRETS_MASTER_KEYS: newKeyringEntry('cli-test') };
+  const value = 'yandex-key-from-the-cli';
+  const set = await cli(['secrets', 'credentials', 'set', 'yandex-maps', 'apiKey'], env, `${value}\n`);
+  expect(set).toMatchObject({ code: 0, stderr: '' });
+  expect(set.stdout).toContain('stored yandex-maps apiKey (encrypted under master key "cli-test")');
+  try {
+    const listed = await cli(['secrets', 'credentials', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(headerOf(listed)).toEqual(['provider', 'field', 'master key', 'updated']);
+    expect(listed.stdout).toMatch(/^yandex-maps +apiKey +cli-test /m);
+    expect(listed.stdout).not.toContain(value);
+    expect((await cli(['secrets', 'credentials', 'set', 'yandex-maps', 'nope'], env, value)).code).toBe(2);
+  } finally {
+    expect((await cli(['secrets', 'credentials', 'delete', 'yandex-maps', 'apiKey'], env)).code).toBe(0);
+  }
+  const again = await cli(['secrets', 'credentials', 'delete', 'yandex-maps', 'apiKey'], env);
+  expect(again.code).toBe(1);
+  expect(again.stdout).toContain('no stored yandex-maps apiKey');
+  const status = await cli(['secrets', 'status', '--json'], env);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ currentKeyId: 'cli-test' });
+});
+
+test('the npm scripts api-key, secrets and send-stripe-event run the CLI commands with their arguments', async () => {
+  const tenant = `t${config.DEFAULT_TENANT.slice(1, 7)}npm`;
+  // api-key always goes to PostgreSQL, even with SWITCHYARD_API_KEY set.
+  const created = await npmRun('api-key', ['create', '--tenant', tenant, '--role', 'operator', '--name', 'npm alias', '--json'], { SWITCHYARD_API_KEY: 'sy_not_used' });
+  expect(created.code).toBe(0);
+  const key = JSON.parse(created.stdout) as { key: string; keyId: string; tenant: string; role: string };
+  expect(key).toMatchObject({ tenant, role: 'operator' });
+  expect((await new SwitchyardClient({ baseUrl: api.url, apiKey: key.key, tenant }).listEvents()).events).toEqual([]);
+  const listed = await npmRun('api-key', ['list', '--tenant', tenant]);
+  expect(headerOf(listed)).toEqual(['key', 'tenant', 'role', 'name', 'state']);
+  expect(listed.stdout).toMatch(new RegExp(`^${key.keyId} +${tenant} +operator +npm alias +live$`, 'm'));
+  expect((await npmRun('api-key', ['revoke', key.keyId])).stdout).toContain(`revoked ${key.keyId}`);
+  expect((await npmRun('api-key', ['create', '--role', 'root', '--name', 'x'])).code).toBe(2);
+
+  const secretsList = await npmRun('secrets', ['credentials', 'list']);
+  expect(secretsList.code).toBe(0);
+  expect(headerOf(secretsList)).toEqual(['provider', 'field', 'master key', 'updated']);
+  expect((await npmRun('secrets', ['rotate-master', '--batch-size', 'many'])).code).toBe(2);
+
+  const sent = await npmRun('send-stripe-event', ['--type', 'payment_intent.succeeded', '--json']);
+  expect(sent).toMatchObject({ code: 0, stderr: '' });
+  expect(JSON.parse(sent.stdout)).toMatchObject({ status: 202, source: 'stripe', eventType: 'payment_intent.succeeded' });
 });

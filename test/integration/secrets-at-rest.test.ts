@@ -36,7 +36,7 @@ import {
   type SubscriberSecretRow,
 } from '../../lib/stored-secrets';
 import type { ProviderRegistry } from '../../lib/registry';
-import { secretsCommand } from '../../scripts/secrets';
+import { secretsCommand } from '../../cli/secrets';
 import {
   eventually,
   fakeCredentials,
@@ -285,7 +285,7 @@ test('a provider credential stored in PostgreSQL is what the provider call authe
   await expect(secretsCommand(['credentials', 'set', provider, 'nope'], io)).rejects.toThrow(/has no credential "nope"/);
   await expect(secretsCommand(['credentials', 'set', 'no-such-provider', 'apiKey'], io)).rejects.toThrow(/unknown provider/);
   expect(await secretsCommand(['credentials', 'list'], io)).toBe(0);
-  expect(out.join('\n')).toContain(`${provider}  apiKey`);
+  expect(out.join('\n')).toMatch(new RegExp(`^${provider} +apiKey `, 'm')); // a row of the table under its header
   expect(out.join('\n')).not.toContain('sk_test_stored_in_postgres');
   const { rows } = await pool.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM provider_credentials WHERE provider = $1', [provider]);
   expect(rows[0]!.ciphertext.includes(Buffer.from('sk_test_stored_in_postgres'))).toBe(false);
