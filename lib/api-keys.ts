@@ -2,7 +2,7 @@
  * API keys: `sy_<keyId>_<secret>`, 24 random bytes of secret. PostgreSQL keeps the key id, its
  * tenant, role and name, and a SHA-256 of the secret (the secret is random, so a plain hash is as
  * strong as a slow one and costs nothing per request). The whole key is returned once, by
- * `createApiKey`, and never again. Used by the API (verify) and by `npm run api-key` (create,
+ * `createApiKey`, and never again. Used by the API (verify) and by `switchyard keys` (create,
  * list, revoke). Callers outside the API pass an `actor` so that a create or revoke is also
  * written to the audit log; the API audits its own routes (api/audit.ts) and passes none.
  */

@@ -1,8 +1,8 @@
 /**
  * The audit log (db/migrations/008_audit_log.sql): who did which operator or admin action, in which
  * tenant, when, on what, and whether it was done. The API records its audited routes (declared in
- * api/access.ts, written by api/audit.ts); the CLI and `npm run api-key` record the key changes
- * they make straight in PostgreSQL, as actor `cli`, and `npm run secrets` its credential changes
+ * api/access.ts, written by api/audit.ts); the CLI records the key changes it makes straight in
+ * PostgreSQL (`switchyard keys`), as actor `cli`, and `switchyard secrets` its credential changes
  * and master-key rotations, under `systemAuditTenant`. Rows are only ever inserted: the database
  * refuses UPDATE, DELETE and TRUNCATE on the table.
  */
@@ -32,7 +32,7 @@ export type AuditAction = (typeof auditActions)[number];
 
 /**
  * The tenant column of system-wide actions (provider credentials, master-key rotation by
- * `npm run secrets`): no tenant's admins see them through `GET /audit` (a tenant name cannot
+ * `switchyard secrets`): no tenant's admins see them through `GET /audit` (a tenant name cannot
  * start with "*"); operators read them in SQL.
  */
 export const systemAuditTenant = '*';

@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
   if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
-  say(`  service API keys npm run api-key -- create --tenant ${config.DEFAULT_TENANT} --role admin --name me   (or: npx switchyard keys create --role admin --name me)`);
+  say(`  service API keys npx switchyard keys create --tenant ${config.DEFAULT_TENANT} --role admin --name me`);
   say('Ctrl-C stops everything.');
 
   let stopping = false;

@@ -1,6 +1,6 @@
 /**
  * API keys of the caller's tenant (admin only, see api/access.ts): create (the key is in this one
- * answer and never again), list (no secrets), revoke. `npm run api-key` does the same from a shell,
+ * answer and never again), list (no secrets), revoke. `switchyard keys` does the same from a shell,
  * which is how the first admin key of a tenant is made.
  */
 import { Router, type Request, type Response } from 'express';
