@@ -11,7 +11,7 @@ import type { Keyring } from '../lib/keyring';
 import type { ProviderConfig } from '../lib/registry';
 import { openProviderCredentials, type SecretFailure } from '../lib/stored-secrets';
 import { providerErrorTypes } from '../workflows/error-types';
-import { providerSetupFailure } from './providers/classify';
+import { providerSetupFailure } from '../providers/core/classify';
 
 export interface CredentialResolver {
   /** The provider's credentials by field; throws a non-retryable ProviderMisconfigured when a stored one does not open. */

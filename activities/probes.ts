@@ -14,8 +14,8 @@ import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../li
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
 import { createCircuitBreaker, type CircuitState } from './circuit-breaker';
-import { buildProviderUrl } from './providers/http-core';
-import { providerFetch } from './providers/http-pool';
+import { buildProviderUrl } from '../providers/core/http-core';
+import { providerFetch } from '../providers/core/http-pool';
 
 /** How far back the health score looks. */
 export const HEALTH_WINDOW_MINUTES = 10;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { genericSourceOptions, isSchemeName, type SchemeName } from './verifiers';
-import { googleChannelOptions } from './verifiers/google-calendar';
+import { googleChannelOptions } from '../providers/core/google-channel-token';
 import { projectRoot } from '../lib/paths';
 
 const sourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'lowercase name, or "generic:<name>"');

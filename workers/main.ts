@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
 import { cacheMetricsRegistry } from '../activities/cache';
-import { providerMetricsRegistry } from '../activities/providers/metrics';
+import { providerMetricsRegistry } from '../providers/core/metrics';
 import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';

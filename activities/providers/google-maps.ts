@@ -7,7 +7,7 @@
  * (retried), REQUEST_DENIED / INVALID_REQUEST / OVER_DAILY_LIMIT are refusals (not retried),
  * ZERO_RESULTS is a successful empty answer. Results are normalised to geocoding.ts's shape.
  */
-import { googleMapsStatusOutcome } from './classify';
+import { googleMapsStatusOutcome } from '../../providers/core/classify';
 import {
   coordinateOf,
   geocodeAnswer,
@@ -20,9 +20,9 @@ import {
   type GeocodedPlace,
   type GeocodeParams,
   type ReverseGeocodeParams,
-} from './geocoding';
-import { answerField, providerRequest, requireCredential, type ProviderResponse, type QueryValue } from './http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from './types';
+} from '../../providers/core/geocoding';
+import { answerField, providerRequest, requireCredential, type ProviderResponse, type QueryValue } from '../../providers/core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
 
 const geocodePath = '/maps/api/geocode/json';
 

@@ -11,7 +11,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
 import { callErrorTypes } from '../../workflows/error-types';
-import type { ProviderFailureDetails } from './classify';
+import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { googleCalendarAdapter } from './google-calendar';
 import { googleSheetsAdapter } from './google-sheets';
 import { googleMapsAdapter } from './google-maps';
@@ -20,7 +20,7 @@ import { paypalAdapter } from './paypal';
 import { sendgridAdapter } from './sendgrid';
 import { stripeAdapter } from './stripe';
 import { twilioAdapter } from './twilio';
-import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from './types';
+import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
 import { vonageSmsAdapter } from './vonage-sms';
 import { yandexMapsAdapter } from './yandex-maps';
 
@@ -113,8 +113,8 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
 }
 
-export { closeProviderConnections } from './http-core';
-export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from './classify';
-export type { ProviderFailureDetails, ProviderErrorType } from './classify';
-export { providerMetricsRegistry } from './metrics';
-export type { ProviderCallContext, ProviderResult } from './types';
+export { closeProviderConnections } from '../../providers/core/http-core';
+export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../../providers/core/classify';
+export type { ProviderFailureDetails, ProviderErrorType } from '../../providers/core/classify';
+export { providerMetricsRegistry } from '../../providers/core/metrics';
+export type { ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';

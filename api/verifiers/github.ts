@@ -6,9 +6,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { digestsEqual } from './constant-time';
-import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from './event-parsing';
-import type { SignatureScheme } from './types';
+import { digestsEqual } from '../../providers/core/constant-time';
+import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
+import type { SignatureScheme } from '../../providers/core/scheme-types';
 
 export type GithubOptions = Record<string, never>;
 

@@ -4,7 +4,7 @@
  */
 import { genericHmacScheme } from './generic-hmac';
 import { githubScheme } from './github';
-import { googleCalendarScheme } from './google-calendar';
+import { googleCalendarScheme } from '../../providers/core/google-channel-token';
 import { sendgridScheme } from './sendgrid';
 import { standardWebhooksScheme } from './standard-webhooks';
 import { stripeScheme } from './stripe';
@@ -29,11 +29,11 @@ export function isSchemeName(name: string): name is SchemeName {
   return Object.hasOwn(schemes, name);
 }
 
-export type { ExtractedEvent, ExtractResult, InboundWebhook, SignatureScheme, VerifyResult } from './types';
+export type { ExtractedEvent, ExtractResult, InboundWebhook, SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
 export type { StripeOptions } from './stripe';
 export type { TwilioOptions } from './twilio';
 export type { SendgridOptions } from './sendgrid';
 export type { StandardWebhooksOptions } from './standard-webhooks';
 export type { GithubOptions } from './github';
-export type { GoogleCalendarOptions } from './google-calendar';
+export type { GoogleCalendarOptions } from '../../providers/core/google-channel-token';
 export { genericSourceOptions, type GenericHmacOptions, type GenericSourceOptionsInput } from './generic-hmac';

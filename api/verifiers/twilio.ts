@@ -4,8 +4,8 @@
  * The primary and secondary auth tokens are both live during a rotation.
  */
 import twilio from 'twilio';
-import { hasUnstorableText, noSecretConfigured, sanitiseToIdCharset, unstorableTextReason } from './event-parsing';
-import type { InboundWebhook, SignatureScheme, VerifyResult } from './types';
+import { hasUnstorableText, noSecretConfigured, sanitiseToIdCharset, unstorableTextReason } from '../../providers/core/event-parsing';
+import type { InboundWebhook, SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
 
 export type TwilioOptions = Record<string, never>;
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { closeProviderConnections } from '../../activities/providers';
 import { maxUpdateConflicts } from '../../activities/providers/google-calendar';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import type { ProviderRegistry } from '../../lib/registry';
 import type { FakeProviders } from '../fakes/provider-server';

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { httpOperation } from '../../activities/providers/http';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import type { Config } from '../../lib/config';
 import { outboundPolicyOf } from '../../lib/outbound-policy';
 import type { ProviderRegistry } from '../../lib/registry';

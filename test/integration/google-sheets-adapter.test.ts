@@ -8,9 +8,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { closeProviderConnections } from '../../activities/providers';
-import type { ProviderFailureDetails } from '../../activities/providers/classify';
+import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { clearGoogleServiceAccountClients } from '../../activities/providers/google-service-account';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy, strictOutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { closeProviderConnections, providerMetricsRegistry } from '../../activities/providers';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry, type HttpPoolConfig, type ProviderConfig } from '../../lib/registry';
 import { serveMetrics } from '../../lib/metrics-server';

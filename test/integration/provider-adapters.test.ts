@@ -9,9 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';
 import { closeProviderConnections, providerMetricsRegistry } from '../../activities/providers';
-import type { ProviderFailureDetails } from '../../activities/providers/classify';
+import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { googleEventIdFor } from '../../activities/providers/google-calendar';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { sendProviderCall } from '../support/provider-calls';
 

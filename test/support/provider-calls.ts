@@ -7,7 +7,7 @@
  * stored credentials are not involved: the context's credentials are used as given.
  */
 import { prepareProviderCall, type ProviderResult } from '../../activities/providers';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 
 export async function sendProviderCall(ctx: ProviderCallContext, params: unknown): Promise<ProviderResult> {
   const registry = { [ctx.provider.name]: ctx.provider };

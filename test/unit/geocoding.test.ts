@@ -4,8 +4,8 @@
  * (OVER_QUERY_LIMIT retried, REQUEST_DENIED / INVALID_REQUEST not, ZERO_RESULTS a success), the
  * error bodies read for codes, and the registry's seed figures.
  */
-import { classifyProviderError, extractProviderError, googleMapsStatusOutcome, providerErrorTypes } from '../../activities/providers/classify';
-import { geocodeParams, reverseGeocodeParams } from '../../activities/providers/geocoding';
+import { classifyProviderError, extractProviderError, googleMapsStatusOutcome, providerErrorTypes } from '../../providers/core/classify';
+import { geocodeParams, reverseGeocodeParams } from '../../providers/core/geocoding';
 import { googleGeocodeResult, googleMapsAnswerFailure } from '../../activities/providers/google-maps';
 import { yandexGeocodeResult, yandexLang, yandexPoint } from '../../activities/providers/yandex-maps';
 import { loadRegistry } from '../../lib/registry';

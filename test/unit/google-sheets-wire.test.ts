@@ -5,11 +5,11 @@
  * registry's `batch.appliesTo`, the Sheets push-channel event types, and the fake's A1 parser.
  */
 import type { ApplicationFailure } from '@temporalio/common';
-import { googleChannelOptions, googleCalendarScheme } from '../../api/verifiers/google-calendar';
+import { googleChannelOptions, googleCalendarScheme } from '../../providers/core/google-channel-token';
 import { parseWebhookSources } from '../../api/webhook-sources';
-import type { ProviderFailureDetails } from '../../activities/providers/classify';
+import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { batchUpdateBody, batchUpdateResult, classifySheetsError, googleSheetsAdapter, updateResult, type BatchWriteRangesParams } from '../../activities/providers/google-sheets';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { loadRegistry, parseRegistry } from '../../lib/registry';
 import { columnIndex, columnLetters, parseA1 } from '../fakes/providers/google-sheets';
 

@@ -3,9 +3,9 @@
  * three-decimal currencies, and the ones PayPal takes without decimals), the order body the PayPal
  * adapter sends, and how PayPal's error bodies are read.
  */
-import { classifyProviderError, extractProviderError } from '../../activities/providers/classify';
+import { classifyProviderError, extractProviderError } from '../../providers/core/classify';
 import { orderRequestBody } from '../../activities/providers/paypal';
-import { AmountConversionError, fromPayPalAmount, minorUnitDigits, toPayPalAmount } from '../../activities/providers/payment-params';
+import { AmountConversionError, fromPayPalAmount, minorUnitDigits, toPayPalAmount } from '../../providers/core/payment-params';
 
 describe('minor units → PayPal amount', () => {
   test.each([

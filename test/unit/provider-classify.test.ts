@@ -15,11 +15,11 @@ import {
   retryAfterDelayMs,
   type ProviderErrorInput,
   type ProviderFailureDetails,
-} from '../../activities/providers/classify';
+} from '../../providers/core/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../activities/providers/http';
 import { adapterFor, prepareProviderCall } from '../../activities/providers';
 import { vonageMessageFailure } from '../../activities/providers/vonage-sms';
-import type { ProviderCallContext } from '../../activities/providers/types';
+import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';
 
 const now = Date.parse('2030-01-01T12:00:00Z');

@@ -10,7 +10,7 @@ import twilio from 'twilio';
 import { genericSourceOptions, schemes, type GenericSourceOptionsInput, type InboundWebhook, type VerifyResult } from '../../api/verifiers';
 import { genericHmacScheme } from '../../api/verifiers/generic-hmac';
 import { githubScheme } from '../../api/verifiers/github';
-import { googleCalendarScheme } from '../../api/verifiers/google-calendar';
+import { googleCalendarScheme } from '../../providers/core/google-channel-token';
 import { sendgridScheme, sendgridVerificationKey } from '../../api/verifiers/sendgrid';
 import { standardWebhooksScheme } from '../../api/verifiers/standard-webhooks';
 import { stripeScheme } from '../../api/verifiers/stripe';

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { tokensEqual } from './constant-time';
 import { eventIdPattern, invalidBody, noSecretConfigured } from './event-parsing';
-import type { SignatureScheme } from './types';
+import type { SignatureScheme } from './scheme-types';
 
 /**
  * Push channels of other Google APIs (Drive changes for Sheets) use the same headers; the event

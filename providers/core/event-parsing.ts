@@ -3,7 +3,7 @@
  * part of workflow ids and ledger keys) and 400 reasons that name the offending field.
  */
 import { z } from 'zod';
-import type { ExtractResult, VerifyResult } from './types';
+import type { ExtractResult, VerifyResult } from './scheme-types';
 
 /** Ids become part of workflow ids and SQL keys: keep them printable and bounded. */
 export const eventIdPattern = /^[A-Za-z0-9_.:-]{1,255}$/;

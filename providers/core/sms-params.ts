@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { providerErrorTypes, providerSetupFailure } from './classify';
-import type { ProviderCallContext } from './types';
+import type { ProviderCallContext } from './adapter-types';
 
 export const sendSmsParams = z.object({
   /** E.164, e.g. +14155550100. */

@@ -23,7 +23,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { outboundRefusal } from '../../lib/outbound-policy';
 import type { ProviderKind } from '../../lib/registry';
-import type { ProviderCallContext } from './types';
+import type { ProviderCallContext } from './adapter-types';
 
 import { providerErrorTypes } from '../../workflows/error-types';
 

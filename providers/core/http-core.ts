@@ -29,7 +29,7 @@ import { strictOutboundPolicy } from '../../lib/outbound-policy';
 import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderErrorInput, type ProviderRequestFailure } from './classify';
 import { closeProviderPools, compressedBodies, providerDispatcher } from './http-pool';
 import { measureProviderRequest } from './metrics';
-import type { ProviderCallContext } from './types';
+import type { ProviderCallContext } from './adapter-types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
