@@ -9,7 +9,7 @@ import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
 import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
-import { createStripeHandlers } from './handlers/stripe';
+import { createStripeHandlers } from '../providers/stripe/handlers';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createProviderCallActivities } from './provider-call';

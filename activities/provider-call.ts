@@ -26,7 +26,7 @@ import { createBudgets, type Reservation } from './budgets';
 import { cacheKey, createProviderCache } from './cache';
 import { createCircuitBreaker } from './circuit-breaker';
 import { createCredentialResolver } from './credentials';
-import { lookUpProviderOperation, prepareProviderCall } from './providers';
+import { lookUpProviderOperation, prepareProviderCall } from './prepare-provider-call';
 import { callErrorTypes, providerErrorTypes } from '../workflows/error-types';
 
 export interface ProviderCallDeps {

@@ -13,7 +13,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { tenantNameRule, tenantPattern } from '../lib/tenant-name';
-import { sendgridVerificationKey } from './verifiers/sendgrid';
+import { sendgridVerificationKey } from '../providers/sendgrid/webhook';
 
 /** A provider ("stripe") or a generic source ("generic:shopify"). */
 const sourcePattern = /^[a-z0-9][a-z0-9_-]{0,62}(:[a-z0-9][a-z0-9_.-]{0,62})?$/;

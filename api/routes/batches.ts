@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { adapterFor } from '../../activities/providers';
+import { adapterFor } from '../../activities/prepare-provider-call';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';

@@ -11,7 +11,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../activities/budgets';
-import { adapterFor } from '../../activities/providers';
+import { adapterFor } from '../../activities/prepare-provider-call';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';

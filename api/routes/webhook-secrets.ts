@@ -19,7 +19,7 @@ import { webhookSecretBody, webhookSecretPatch, webhookSecretsQuery } from '../s
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import { requireTenant } from '../tenant';
 import type { SchemeName } from '../verifiers';
-import { sendgridVerificationKey } from '../verifiers/sendgrid';
+import { sendgridVerificationKey } from '../../providers/sendgrid/webhook';
 import type { WebhookSources } from '../webhook-sources';
 
 export interface WebhookSecretRouteDeps {

@@ -2,13 +2,13 @@
  * The scheme table: a source's configuration names its scheme, and the webhook route looks the
  * scheme up here, verifies with the source's live secrets, then extracts the events.
  */
-import { genericHmacScheme } from './generic-hmac';
-import { githubScheme } from './github';
+import { genericHmacScheme } from '../../providers/generic-hmac/webhook';
+import { githubScheme } from '../../providers/github/webhook';
 import { googleCalendarScheme } from '../../providers/core/google-channel-token';
-import { sendgridScheme } from './sendgrid';
-import { standardWebhooksScheme } from './standard-webhooks';
-import { stripeScheme } from './stripe';
-import { twilioScheme } from './twilio';
+import { sendgridScheme } from '../../providers/sendgrid/webhook';
+import { standardWebhooksScheme } from '../../providers/standard-webhooks/webhook';
+import { stripeScheme } from '../../providers/stripe/webhook';
+import { twilioScheme } from '../../providers/twilio/webhook';
 
 export const schemes = {
   stripe: stripeScheme,
@@ -30,10 +30,10 @@ export function isSchemeName(name: string): name is SchemeName {
 }
 
 export type { ExtractedEvent, ExtractResult, InboundWebhook, SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
-export type { StripeOptions } from './stripe';
-export type { TwilioOptions } from './twilio';
-export type { SendgridOptions } from './sendgrid';
-export type { StandardWebhooksOptions } from './standard-webhooks';
-export type { GithubOptions } from './github';
+export type { StripeOptions } from '../../providers/stripe/webhook';
+export type { TwilioOptions } from '../../providers/twilio/webhook';
+export type { SendgridOptions } from '../../providers/sendgrid/webhook';
+export type { StandardWebhooksOptions } from '../../providers/standard-webhooks/webhook';
+export type { GithubOptions } from '../../providers/github/webhook';
 export type { GoogleCalendarOptions } from '../../providers/core/google-channel-token';
-export { genericSourceOptions, type GenericHmacOptions, type GenericSourceOptionsInput } from './generic-hmac';
+export { genericSourceOptions, type GenericHmacOptions, type GenericSourceOptionsInput } from '../../providers/generic-hmac/webhook';

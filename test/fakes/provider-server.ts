@@ -22,7 +22,7 @@ import { json, type ProviderModule, type Route } from './providers/provider-modu
 import { sendgrid } from './providers/sendgrid';
 import { stripe } from './providers/stripe';
 import { twilio } from './providers/twilio';
-import { vonage } from './providers/vonage';
+import { vonage } from './providers/vonage-sms';
 import { yandexMaps } from './providers/yandex-maps';
 import { ProviderState } from './state';
 import type { FakeRequest, FakeResponse, FakeState, FaultKind, FaultRule, ParsedRequest } from './types';

@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections } from '../../activities/providers';
-import { maxUpdateConflicts } from '../../activities/providers/google-calendar';
+import { closeProviderConnections } from '../../activities/prepare-provider-call';
+import { maxUpdateConflicts } from '../../providers/google-calendar/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import type { ProviderRegistry } from '../../lib/registry';

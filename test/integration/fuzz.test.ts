@@ -23,7 +23,7 @@ import { Webhook } from 'standardwebhooks';
 import twilio from 'twilio';
 import { serviceRoutes as declaredRoutes, type Method } from '../../api/access';
 import { documentedBody } from '../../api/openapi';
-import { parseTwilioForm } from '../../api/verifiers/twilio';
+import { parseTwilioForm } from '../../providers/twilio/webhook';
 import type { Config } from '../../lib/config';
 import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 import { expressRoutes } from '../support/express-routes';

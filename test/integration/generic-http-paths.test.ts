@@ -7,7 +7,7 @@
  * /anything, test/fakes/providers/http-echo.ts) logs every request: nothing reaches it.
  */
 import { randomUUID } from 'node:crypto';
-import { httpOperation } from '../../activities/providers/http';
+import { httpOperation } from '../../providers/http/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import type { Config } from '../../lib/config';
 import { outboundPolicyOf } from '../../lib/outbound-policy';

@@ -7,9 +7,9 @@
  * key misconfigured, the outbound guard enforced.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
-import { clearGoogleServiceAccountClients } from '../../activities/providers/google-service-account';
+import { clearGoogleServiceAccountClients } from '../../providers/google-sheets/service-account';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy, strictOutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections, providerMetricsRegistry } from '../../activities/providers';
+import { closeProviderConnections, providerMetricsRegistry } from '../../activities/prepare-provider-call';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/outbound-policy';
 import { loadRegistry, type HttpPoolConfig, type ProviderConfig } from '../../lib/registry';

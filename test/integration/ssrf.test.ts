@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { createProbeActivities } from '../../activities/probes';
-import { closeProviderConnections } from '../../activities/providers';
+import { closeProviderConnections } from '../../activities/prepare-provider-call';
 import { loadMonitoringConfig } from '../../lib/monitoring-config';
 import { allowEntryFor, OutboundPolicy, outboundPolicyOf } from '../../lib/outbound-policy';
 import { loadRegistry } from '../../lib/registry';

@@ -1,5 +1,5 @@
 /** The declared merge rule of Google Calendar updates after a 412 conflict (calendar-merge.ts). */
-import { calendarMergeRule, mergeAttendees, mergeEventChanges } from '../../activities/providers/calendar-merge';
+import { calendarMergeRule, mergeAttendees, mergeEventChanges } from '../../providers/google-calendar/calendar-merge';
 
 const base = {
   summary: 'Check-in',

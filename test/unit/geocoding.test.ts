@@ -6,8 +6,8 @@
  */
 import { classifyProviderError, extractProviderError, googleMapsStatusOutcome, providerErrorTypes } from '../../providers/core/classify';
 import { geocodeParams, reverseGeocodeParams } from '../../providers/core/geocoding';
-import { googleGeocodeResult, googleMapsAnswerFailure } from '../../activities/providers/google-maps';
-import { yandexGeocodeResult, yandexLang, yandexPoint } from '../../activities/providers/yandex-maps';
+import { googleGeocodeResult, googleMapsAnswerFailure } from '../../providers/google-maps/adapter';
+import { yandexGeocodeResult, yandexLang, yandexPoint } from '../../providers/yandex-maps/adapter';
 import { loadRegistry } from '../../lib/registry';
 
 const googleAnswer = {

@@ -8,7 +8,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { googleChannelOptions, googleCalendarScheme } from '../../providers/core/google-channel-token';
 import { parseWebhookSources } from '../../api/webhook-sources';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
-import { batchUpdateBody, batchUpdateResult, classifySheetsError, googleSheetsAdapter, updateResult, type BatchWriteRangesParams } from '../../activities/providers/google-sheets';
+import { batchUpdateBody, batchUpdateResult, classifySheetsError, googleSheetsAdapter, updateResult, type BatchWriteRangesParams } from '../../providers/google-sheets/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { loadRegistry, parseRegistry } from '../../lib/registry';
 import { columnIndex, columnLetters, parseA1 } from '../fakes/providers/google-sheets';

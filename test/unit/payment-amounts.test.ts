@@ -4,7 +4,7 @@
  * adapter sends, and how PayPal's error bodies are read.
  */
 import { classifyProviderError, extractProviderError } from '../../providers/core/classify';
-import { orderRequestBody } from '../../activities/providers/paypal';
+import { orderRequestBody } from '../../providers/paypal/adapter';
 import { AmountConversionError, fromPayPalAmount, minorUnitDigits, toPayPalAmount } from '../../providers/core/payment-params';
 
 describe('minor units → PayPal amount', () => {

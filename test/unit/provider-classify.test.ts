@@ -16,9 +16,9 @@ import {
   type ProviderErrorInput,
   type ProviderFailureDetails,
 } from '../../providers/core/classify';
-import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../activities/providers/http';
-import { adapterFor, prepareProviderCall } from '../../activities/providers';
-import { vonageMessageFailure } from '../../activities/providers/vonage-sms';
+import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../providers/http/adapter';
+import { adapterFor, prepareProviderCall } from '../../activities/prepare-provider-call';
+import { vonageMessageFailure } from '../../providers/vonage-sms/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';
 

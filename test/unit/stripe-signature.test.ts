@@ -1,6 +1,6 @@
 /** Stripe-Signature verification against vectors made by the official `stripe` library. */
 import Stripe from 'stripe';
-import { verifyStripeSignature } from '../../api/verifiers/stripe';
+import { verifyStripeSignature } from '../../providers/stripe/webhook';
 
 const payload = JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded' });
 const body = Buffer.from(payload);

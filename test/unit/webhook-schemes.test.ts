@@ -8,13 +8,13 @@ import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import twilio from 'twilio';
 import { genericSourceOptions, schemes, type GenericSourceOptionsInput, type InboundWebhook, type VerifyResult } from '../../api/verifiers';
-import { genericHmacScheme } from '../../api/verifiers/generic-hmac';
-import { githubScheme } from '../../api/verifiers/github';
+import { genericHmacScheme } from '../../providers/generic-hmac/webhook';
+import { githubScheme } from '../../providers/github/webhook';
 import { googleCalendarScheme } from '../../providers/core/google-channel-token';
-import { sendgridScheme, sendgridVerificationKey } from '../../api/verifiers/sendgrid';
-import { standardWebhooksScheme } from '../../api/verifiers/standard-webhooks';
-import { stripeScheme } from '../../api/verifiers/stripe';
-import { twilioScheme } from '../../api/verifiers/twilio';
+import { sendgridScheme, sendgridVerificationKey } from '../../providers/sendgrid/webhook';
+import { standardWebhooksScheme } from '../../providers/standard-webhooks/webhook';
+import { stripeScheme } from '../../providers/stripe/webhook';
+import { twilioScheme } from '../../providers/twilio/webhook';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

@@ -4,9 +4,9 @@
  * is classified here: "0" sent, "1" throttled (retryable), anything else rejected with Vonage's
  * `error-text` as the code.
  */
-import { answerField, providerRequest, requireCredential, type ProviderResponse } from '../../providers/core/http-core';
-import { sendSmsParams, smsSender, type SendSmsParams } from '../../providers/core/sms-params';
-import type { OperationAdapter, ProviderAdapter } from '../../providers/core/adapter-types';
+import { answerField, providerRequest, requireCredential, type ProviderResponse } from '../core/http-core';
+import { sendSmsParams, smsSender, type SendSmsParams } from '../core/sms-params';
+import type { OperationAdapter, ProviderAdapter } from '../core/adapter-types';
 
 const vonageThrottled = '1';
 

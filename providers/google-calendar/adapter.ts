@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mergeEventChanges, type EventField, type EventFields } from './calendar-merge';
-import { classifyRequestFailure } from '../../providers/core/classify';
-import { answerField, providerRequest, requireCredential, type ProviderResponse } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+import { classifyRequestFailure } from '../core/classify';
+import { answerField, providerRequest, requireCredential, type ProviderResponse } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 

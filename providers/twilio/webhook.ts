@@ -4,8 +4,8 @@
  * The primary and secondary auth tokens are both live during a rotation.
  */
 import twilio from 'twilio';
-import { hasUnstorableText, noSecretConfigured, sanitiseToIdCharset, unstorableTextReason } from '../../providers/core/event-parsing';
-import type { InboundWebhook, SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
+import { hasUnstorableText, noSecretConfigured, sanitiseToIdCharset, unstorableTextReason } from '../core/event-parsing';
+import type { InboundWebhook, SignatureScheme, VerifyResult } from '../core/scheme-types';
 
 export type TwilioOptions = Record<string, never>;
 

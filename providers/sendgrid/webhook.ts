@@ -8,8 +8,8 @@
 import { createPublicKey } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { z } from 'zod';
-import { decodeUtf8, eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
-import type { SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
+import { decodeUtf8, eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../core/event-parsing';
+import type { SignatureScheme, VerifyResult } from '../core/scheme-types';
 
 export interface SendgridOptions {
   /** Largest accepted distance, stale or future, between the signed timestamp and now. */

@@ -9,20 +9,20 @@
  * providers take their operations from the registry entry rather than from code (`adapterFor`).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
-import { callErrorTypes } from '../../workflows/error-types';
-import type { ProviderFailureDetails } from '../../providers/core/classify';
-import { googleCalendarAdapter } from './google-calendar';
-import { googleSheetsAdapter } from './google-sheets';
-import { googleMapsAdapter } from './google-maps';
-import { httpAdapter, httpBatchOperation, httpOperationFor } from './http';
-import { paypalAdapter } from './paypal';
-import { sendgridAdapter } from './sendgrid';
-import { stripeAdapter } from './stripe';
-import { twilioAdapter } from './twilio';
-import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
-import { vonageSmsAdapter } from './vonage-sms';
-import { yandexMapsAdapter } from './yandex-maps';
+import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
+import { callErrorTypes } from '../workflows/error-types';
+import type { ProviderFailureDetails } from '../providers/core/classify';
+import { googleCalendarAdapter } from '../providers/google-calendar/adapter';
+import { googleSheetsAdapter } from '../providers/google-sheets/adapter';
+import { googleMapsAdapter } from '../providers/google-maps/adapter';
+import { httpAdapter, httpBatchOperation, httpOperationFor } from '../providers/http/adapter';
+import { paypalAdapter } from '../providers/paypal/adapter';
+import { sendgridAdapter } from '../providers/sendgrid/adapter';
+import { stripeAdapter } from '../providers/stripe/adapter';
+import { twilioAdapter } from '../providers/twilio/adapter';
+import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
+import { vonageSmsAdapter } from '../providers/vonage-sms/adapter';
+import { yandexMapsAdapter } from '../providers/yandex-maps/adapter';
 
 export const adapters: AdapterTable = {
   stripe: stripeAdapter,
@@ -113,8 +113,8 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
 }
 
-export { closeProviderConnections } from '../../providers/core/http-core';
-export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../../providers/core/classify';
-export type { ProviderFailureDetails, ProviderErrorType } from '../../providers/core/classify';
-export { providerMetricsRegistry } from '../../providers/core/metrics';
-export type { ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+export { closeProviderConnections } from '../providers/core/http-core';
+export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../providers/core/classify';
+export type { ProviderFailureDetails, ProviderErrorType } from '../providers/core/classify';
+export { providerMetricsRegistry } from '../providers/core/metrics';
+export type { ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';

@@ -15,8 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from '../../providers/core/classify';
-import { answerField, providerRequest, requireCredential, type ProviderRequestOptions, type ProviderResponse } from '../../providers/core/http-core';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from '../core/classify';
+import { answerField, providerRequest, requireCredential, type ProviderRequestOptions, type ProviderResponse } from '../core/http-core';
 import {
   AmountConversionError,
   chargeParams,
@@ -25,8 +25,8 @@ import {
   toPayPalAmount,
   type ChargeParams,
   type RefundChargeParams,
-} from '../../providers/core/payment-params';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+} from '../core/payment-params';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 interface CachedToken {
   token: string;

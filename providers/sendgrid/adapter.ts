@@ -3,9 +3,9 @@
  * body; the message id it assigns travels in the `X-Message-Id` header.
  */
 import { z } from 'zod';
-import { providerErrorTypes, providerSetupFailure } from '../../providers/core/classify';
-import { providerRequest, requireCredential } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../../providers/core/adapter-types';
+import { providerErrorTypes, providerSetupFailure } from '../core/classify';
+import { providerRequest, requireCredential } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../core/adapter-types';
 
 const defaultSender = 'no-reply@switchyard.local';
 

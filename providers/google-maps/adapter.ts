@@ -7,7 +7,7 @@
  * (retried), REQUEST_DENIED / INVALID_REQUEST / OVER_DAILY_LIMIT are refusals (not retried),
  * ZERO_RESULTS is a successful empty answer. Results are normalised to geocoding.ts's shape.
  */
-import { googleMapsStatusOutcome } from '../../providers/core/classify';
+import { googleMapsStatusOutcome } from '../core/classify';
 import {
   coordinateOf,
   geocodeAnswer,
@@ -20,9 +20,9 @@ import {
   type GeocodedPlace,
   type GeocodeParams,
   type ReverseGeocodeParams,
-} from '../../providers/core/geocoding';
-import { answerField, providerRequest, requireCredential, type ProviderResponse, type QueryValue } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+} from '../core/geocoding';
+import { answerField, providerRequest, requireCredential, type ProviderResponse, type QueryValue } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 const geocodePath = '/maps/api/geocode/json';
 

@@ -6,9 +6,9 @@
  * with the same `sendSms` params.
  */
 import { z } from 'zod';
-import { answerField, providerRequest, requireCredential } from '../../providers/core/http-core';
-import { sendSmsParams, smsSender, type SendSmsParams } from '../../providers/core/sms-params';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../../providers/core/adapter-types';
+import { answerField, providerRequest, requireCredential } from '../core/http-core';
+import { sendSmsParams, smsSender, type SendSmsParams } from '../core/sms-params';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../core/adapter-types';
 
 function basicAuth(ctx: ProviderCallContext): { accountSid: string; authorization: string } {
   const accountSid = requireCredential(ctx, 'accountSid');

@@ -6,8 +6,8 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
-import { decodeUtf8, eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
-import type { SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
+import { decodeUtf8, eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../core/event-parsing';
+import type { SignatureScheme, VerifyResult } from '../core/scheme-types';
 
 export type StandardWebhooksOptions = Record<string, never>;
 

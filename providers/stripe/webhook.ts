@@ -4,10 +4,10 @@
  */
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
-import type { SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
+import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../core/event-parsing';
+import type { SignatureScheme, VerifyResult } from '../core/scheme-types';
 
-export type { VerifyResult } from '../../providers/core/scheme-types';
+export type { VerifyResult } from '../core/scheme-types';
 
 export interface StripeOptions {
   /** Largest accepted distance between the signed timestamp and now; 0 turns the check off (as in Stripe's library). */

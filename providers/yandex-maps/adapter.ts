@@ -16,9 +16,9 @@ import {
   type GeocodedPlace,
   type GeocodeParams,
   type ReverseGeocodeParams,
-} from '../../providers/core/geocoding';
-import { providerRequest, requireCredential } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+} from '../core/geocoding';
+import { providerRequest, requireCredential } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 /** Yandex's locales for plain language codes; Yandex answers in Russian when none is given. */
 const yandexLocales: Readonly<Record<string, string>> = { ru: 'ru_RU', uk: 'uk_UA', be: 'be_BY', en: 'en_US', tr: 'tr_TR' };

@@ -11,11 +11,11 @@ import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
-import type { ProviderRequestFailure } from '../../providers/core/classify';
-import { providerFetch } from '../../providers/core/http-pool';
-import { cancellation, requireCredential, sdkProviderRequest } from '../../providers/core/http-core';
-import { chargeParams, refundChargeParams, type ChargeParams, type RefundChargeParams } from '../../providers/core/payment-params';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+import type { ProviderRequestFailure } from '../core/classify';
+import { providerFetch } from '../core/http-pool';
+import { cancellation, requireCredential, sdkProviderRequest } from '../core/http-core';
+import { chargeParams, refundChargeParams, type ChargeParams, type RefundChargeParams } from '../core/payment-params';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 const createPaymentIntentParams = z.object({
   amount: z.number().int().positive(),

@@ -6,9 +6,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { digestsEqual } from '../../providers/core/constant-time';
-import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
-import type { SignatureScheme } from '../../providers/core/scheme-types';
+import { digestsEqual } from '../core/constant-time';
+import { eventIdSchema, eventTypeSchema, invalidBody, noSecretConfigured, parseJsonBody } from '../core/event-parsing';
+import type { SignatureScheme } from '../core/scheme-types';
 
 export type GithubOptions = Record<string, never>;
 

@@ -19,10 +19,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { z } from 'zod';
-import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderRequestFailure } from '../../providers/core/classify';
-import { googleServiceAccountClient } from './google-service-account';
-import { sdkProviderRequest } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../../providers/core/adapter-types';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderRequestFailure } from '../core/classify';
+import { googleServiceAccountClient } from './service-account';
+import { sdkProviderRequest } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 export const sheetsScopes = ['https://www.googleapis.com/auth/spreadsheets'] as const;
 

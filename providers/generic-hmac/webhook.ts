@@ -6,9 +6,9 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { digestsEqual } from '../../providers/core/constant-time';
-import { eventIdPattern, isJsonObject, noSecretConfigured, parseJsonBody } from '../../providers/core/event-parsing';
-import type { ExtractResult, InboundWebhook, SignatureScheme, VerifyResult } from '../../providers/core/scheme-types';
+import { digestsEqual } from '../core/constant-time';
+import { eventIdPattern, isJsonObject, noSecretConfigured, parseJsonBody } from '../core/event-parsing';
+import type { ExtractResult, InboundWebhook, SignatureScheme, VerifyResult } from '../core/scheme-types';
 
 /** Header names as HTTP tokens, lower-cased because InboundWebhook's header names are. */
 const headerName = z

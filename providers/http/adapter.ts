@@ -5,9 +5,9 @@
  * `adapterFor` resolves it against the registry entry.
  */
 import { z } from 'zod';
-import { providerErrorTypes, providerSetupFailure } from '../../providers/core/classify';
-import { buildProviderUrl, providerRequest } from '../../providers/core/http-core';
-import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../../providers/core/adapter-types';
+import { providerErrorTypes, providerSetupFailure } from '../core/classify';
+import { buildProviderUrl, providerRequest } from '../core/http-core';
+import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../core/adapter-types';
 
 /**
  * Why a path parameter could leave its own segment, or null: `.` or `..` (a URL parser or the

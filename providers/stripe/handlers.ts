@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { withAttempt } from '../attempts';
+import { withAttempt } from '../../activities/attempts';
 import { webhookErrorTypes } from '../../workflows/error-types';
 import type { HandlerResult, WebhookEvent } from '../../workflows/webhook-types';
 
