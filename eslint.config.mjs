@@ -24,6 +24,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
+            { group: ['../providers', '../providers/*'], allowTypeImports: true, message: 'Workflows import providers as types only (routes are in workflows/webhook-routes.ts).' },
             { group: ['node:*', 'pg', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code must stay deterministic: no I/O modules.' },
           ],
         },

@@ -1,6 +1,6 @@
 /**
  * Where a provider call's credentials come from: the value stored (encrypted) in PostgreSQL by
- * `switchyard secrets credentials set`, else the environment variable config/providers.json names,
+ * `switchyard secrets credentials set`, else the environment variable the provider registry names,
  * field by field. Stored values are cached per provider for `ttlMs` (a change reaches every worker
  * within it); when PostgreSQL cannot be read, the last values read are used until it can.
  * A stored credential that cannot be opened (unknown master key, altered row) fails the call as

@@ -1,5 +1,6 @@
 /**
- * All activities, built over their dependencies. Workflows import this module as a type only
+ * All activities, built over their dependencies; the webhook handlers come from the registered
+ * providers (providers/index.ts). Workflows import this module as a type only
  * (`ReturnType<typeof createActivities>`); the worker calls it with real dependencies.
  */
 import type { Duration } from '@temporalio/common';
@@ -7,9 +8,9 @@ import type { Pool } from 'pg';
 import type { Keyring } from '../lib/keyring';
 import type { OutboundPolicy } from '../lib/outbound-policy';
 import type { ProviderRegistry } from '../lib/registry';
+import { createWebhookHandlers } from '../providers';
 import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
-import { createStripeHandlers } from '../providers/stripe/handlers';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createProviderCallActivities } from './provider-call';
@@ -33,7 +34,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createLedgerActivities(deps.pool),
-    ...createStripeHandlers(deps.pool),
+    ...createWebhookHandlers(deps.pool),
     ...createProviderCallActivities(deps),
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),

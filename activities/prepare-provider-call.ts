@@ -1,5 +1,6 @@
 /**
- * The provider adapters by registry kind, and the one way into them: `prepareProviderCall` looks
+ * The one way into the provider adapters (by registry kind, from the registration list in
+ * providers/index.ts): `prepareProviderCall` looks
  * the provider and operation up in the registry (own entries only; `lookUpProviderOperation`,
  * which the call's plan uses too), validates the params against the operation's schema and
  * returns the call ready to `send` through its adapter. The provider-call activity and the
@@ -12,30 +13,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { ProviderFailureDetails } from '../providers/core/classify';
-import { googleCalendarAdapter } from '../providers/google-calendar/adapter';
-import { googleSheetsAdapter } from '../providers/google-sheets/adapter';
-import { googleMapsAdapter } from '../providers/google-maps/adapter';
-import { httpAdapter, httpBatchOperation, httpOperationFor } from '../providers/http/adapter';
-import { paypalAdapter } from '../providers/paypal/adapter';
-import { sendgridAdapter } from '../providers/sendgrid/adapter';
-import { stripeAdapter } from '../providers/stripe/adapter';
-import { twilioAdapter } from '../providers/twilio/adapter';
-import type { AdapterTable, OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
-import { vonageSmsAdapter } from '../providers/vonage-sms/adapter';
-import { yandexMapsAdapter } from '../providers/yandex-maps/adapter';
-
-export const adapters: AdapterTable = {
-  stripe: stripeAdapter,
-  paypal: paypalAdapter,
-  twilio: twilioAdapter,
-  'vonage-sms': vonageSmsAdapter,
-  sendgrid: sendgridAdapter,
-  'google-calendar': googleCalendarAdapter,
-  'google-sheets': googleSheetsAdapter,
-  'google-maps': googleMapsAdapter,
-  'yandex-maps': yandexMapsAdapter,
-  http: httpAdapter,
-};
+import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
+import { httpBatchOperation, httpOperationFor } from '../providers/http/adapter';
+import { adapters } from '../providers';
 
 /** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
 export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {

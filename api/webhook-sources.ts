@@ -1,29 +1,16 @@
 /**
  * Webhook sources: for each source (a provider, or a generic HMAC-signing system), the signature
  * scheme that verifies it and that scheme's options, and optionally the tenant it belongs to.
- * Loaded from config/webhook-sources.json (or WEBHOOK_SOURCES_FILE), validated at start with
- * errors that name the field. Secrets are kept apart (api/webhook-secrets.ts).
+ * By default the registered providers' sources (each folder's index.ts, listed in
+ * providers/index.ts); a WEBHOOK_SOURCES_FILE replaces them all. Validated at start with errors
+ * that name the field; each scheme's folder declares the options its sources may set. Secrets are kept apart (api/webhook-secrets.ts).
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { genericSourceOptions, isSchemeName, type SchemeName } from './verifiers';
-import { googleChannelOptions } from '../providers/core/google-channel-token';
-import { projectRoot } from '../lib/paths';
+import { defaultWebhookSourcesDocument, schemeDeclarations } from '../providers';
+import { isSchemeName, type SchemeName } from './webhook-schemes';
 
 const sourceName = z.string().regex(/^(generic:)?[a-z][a-z0-9-]{0,62}$/, 'lowercase name, or "generic:<name>"');
-const toleranceOptions = z.strictObject({ toleranceSeconds: z.number().int().nonnegative().default(300) });
-const noOptions = z.strictObject({});
-
-const optionSchemas: Record<SchemeName, z.ZodType> = {
-  stripe: toleranceOptions,
-  sendgrid: toleranceOptions,
-  twilio: noOptions,
-  'standard-webhooks': noOptions,
-  github: noOptions,
-  'google-channel-token': googleChannelOptions,
-  hmac: genericSourceOptions,
-};
 
 const sourceSchema = z.object({
   scheme: z.string().refine(isSchemeName, 'unknown scheme'),
@@ -49,7 +36,7 @@ export function parseWebhookSources(document: unknown, source = 'webhook sources
   const sources = new Map<string, WebhookSource>();
   for (const [name, entry] of Object.entries(parsed.success ? parsed.data.sources : {})) {
     const scheme = entry.scheme;
-    const options = optionSchemas[scheme].safeParse(entry.options ?? {});
+    const options = schemeDeclarations[scheme].options.safeParse(entry.options ?? {});
     if (!options.success) {
       issues.push(...options.error.issues.map((i) => `sources.${name}.options.${i.path.join('.')}: ${i.message}`));
       continue;
@@ -62,6 +49,7 @@ export function parseWebhookSources(document: unknown, source = 'webhook sources
 }
 
 export function loadWebhookSources(env: NodeJS.ProcessEnv = process.env): WebhookSources {
-  const file = env.WEBHOOK_SOURCES_FILE ?? path.join(projectRoot, 'config', 'webhook-sources.json');
+  const file = env.WEBHOOK_SOURCES_FILE;
+  if (file === undefined) return parseWebhookSources(defaultWebhookSourcesDocument(), 'the registered providers\' default webhook sources');
   return parseWebhookSources(JSON.parse(readFileSync(file, 'utf8')), file);
 }

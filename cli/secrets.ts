@@ -52,10 +52,10 @@ function requireKeyring(keyring: Keyring | undefined): Keyring {
   return keyring;
 }
 
-/** The provider and field named, checked against config/providers.json. */
+/** The provider and field named, checked against the provider registry. */
 function credentialTarget(registry: ProviderRegistry, provider: string, field: string): { provider: string; field: string } {
   const config = registry[provider];
-  if (!config) throw new UsageError(`unknown provider "${provider}" (config/providers.json lists ${Object.keys(registry).join(', ')})`);
+  if (!config) throw new UsageError(`unknown provider "${provider}" (the registry lists ${Object.keys(registry).join(', ')})`);
   const fields = Object.keys(config.credentials);
   if (!fields.includes(field)) throw new UsageError(`provider ${provider} has no credential "${field}" (its fields: ${fields.join(', ') || 'none'})`);
   return { provider, field };
@@ -80,7 +80,7 @@ export function addSecretsCommands(parent: Command, session: SecretsSession, set
   credentials
     .command('set')
     .description('store a provider credential; the value is read from stdin, never argv')
-    .argument('<provider>', 'a provider of config/providers.json')
+    .argument('<provider>', 'a provider of the registry')
     .argument('<field>', 'one of its credential fields, e.g. apiKey')
     .action((providerName: string, fieldName: string, _options: unknown, command: Command) =>
       session(async (io) => {

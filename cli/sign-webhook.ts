@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import twilio from 'twilio';
 import { Webhook } from 'standardwebhooks';
-import type { GenericHmacOptions } from '../api/verifiers';
+import type { GenericHmacOptions } from '../api/webhook-schemes';
 import type { WebhookSource } from '../api/webhook-sources';
 
 export interface TestWebhookInput {

@@ -1,18 +1,18 @@
 /**
  * The provider registry: one typed description of every provider Switchyard calls (base URL,
  * credentials by env-var name, timeout, rate limit, circuit breaker, budget, operations with their
- * cost, cache TTL and failover; probe endpoint and SLA thresholds). Loaded from
- * config/providers.json (or PROVIDERS_FILE), with PROVIDER_<NAME>_BASE_URL overrides, and
+ * cost, cache TTL and failover; probe endpoint and SLA thresholds). By default assembled from the
+ * registered providers' defaults (each folder's index.ts, listed in providers/index.ts); a
+ * PROVIDERS_FILE replaces them all. PROVIDER_<NAME>_BASE_URL overrides a base URL; everything is
  * validated at start with errors that name the field.
  * Pure data once loaded; credentials are resolved from the environment only inside activities.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { projectRoot } from './paths';
 
-export const providerKinds = ['stripe', 'paypal', 'twilio', 'vonage-sms', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http'] as const;
-export type ProviderKind = (typeof providerKinds)[number];
+import { defaultRegistryDocument, providerKinds, registeredKinds, type ProviderKind } from '../providers';
+
+export { providerKinds, type ProviderKind };
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-"');
 
@@ -102,7 +102,7 @@ const slaSchema = z.object({
 });
 
 /**
- * The provider's outbound HTTP pool (activities/providers/http-pool.ts), per worker process: the
+ * The provider's outbound HTTP pool (providers/core/http-pool.ts), per worker process: the
  * shared core keeps one keep-alive pool per provider with these limits; every connection still
  * goes through the outbound (SSRF) policy's connector.
  */
@@ -123,7 +123,9 @@ const httpPoolSchema = z.strictObject({
 });
 
 const providerSchema = z.object({
-  kind: z.enum(providerKinds),
+  // A string here and a ProviderKind in ProviderConfig: the kinds come from the registration
+  // list, whose folders' registry defaults are typed by this schema.
+  kind: z.enum(registeredKinds()),
   baseUrl: z.string().url(),
   /**
    * Further hosts of the same provider by name (Twilio Notify lives on notify.twilio.com).
@@ -157,13 +159,15 @@ const registrySchema = z.object({
   providers: z.record(name, providerSchema),
 });
 
+/** One registry entry as written (defaults not filled in): what a provider folder declares. */
+export type RegistryEntryInput = z.input<typeof providerSchema>;
 export type OperationConfig = z.infer<typeof operationSchema>;
 export type CircuitConfig = z.infer<typeof circuitSchema>;
 export type ProbeConfig = z.infer<typeof probeSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
 export type BatchConfig = z.infer<typeof batchSchema>;
 export type HttpPoolConfig = z.infer<typeof httpPoolSchema>;
-export type ProviderConfig = z.infer<typeof providerSchema> & { name: string };
+export type ProviderConfig = Omit<z.infer<typeof providerSchema>, 'kind'> & { kind: ProviderKind; name: string };
 export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
 
 /**
@@ -217,7 +221,7 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
       if (hostOverride !== undefined && !z.string().url().safeParse(hostOverride).success) issues.push(`${variable}: not a URL`);
       hosts[host] = hostOverride ?? override ?? url;
     }
-    registry[providerName] = { ...config, name: providerName, baseUrl: override ?? config.baseUrl, hosts };
+    registry[providerName] = { ...config, kind: config.kind as ProviderKind, name: providerName, baseUrl: override ?? config.baseUrl, hosts };
     for (const [operation, op] of Object.entries(config.operations)) {
       if (config.kind === 'http' && (!op.method || !op.path)) {
         issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
@@ -257,7 +261,8 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
 }
 
 export function loadRegistry(env: NodeJS.ProcessEnv = process.env): ProviderRegistry {
-  const file = env.PROVIDERS_FILE ?? path.join(projectRoot, 'config', 'providers.json');
+  const file = env.PROVIDERS_FILE;
+  if (file === undefined) return parseRegistry(defaultRegistryDocument(), env, 'the registered providers\' defaults (providers/*/index.ts)');
   let document: unknown;
   try {
     document = JSON.parse(readFileSync(file, 'utf8'));

@@ -39,7 +39,7 @@ import { failureOf } from './steps';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** One result of a generic batch endpoint (activities/providers/http.ts). */
+/** One result of a generic batch endpoint (providers/http/adapter.ts). */
 interface ItemAnswer {
   id: string;
   status: number;

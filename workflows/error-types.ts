@@ -3,7 +3,7 @@
  * policies (workflow side) and the activities that throw them import the same names.
  */
 
-/** Failure types thrown by provider adapters (activities/providers/classify.ts). */
+/** Failure types thrown by provider adapters (providers/core/classify.ts). */
 export const providerErrorTypes = {
   /** The provider refused the request (4xx other than 408/409/429); retrying cannot help. */
   rejected: 'ProviderRejected',

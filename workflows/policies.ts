@@ -10,6 +10,7 @@
  */
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { callErrorTypes, providerErrorTypes, webhookErrorTypes } from './error-types';
+import { webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 
 export type ActivityPolicy = (LocalActivityOptions & { kind: 'local' }) | (ActivityOptions & { kind: 'remote' });
 
@@ -36,6 +37,18 @@ export const requestErrorTypes: readonly string[] = [
 
 const providerCallNonRetryable = [...requestErrorTypes, providerErrorTypes.misconfigured];
 
+/** Handler side effects: retried for a few minutes, then the event is marked failed for replay. */
+const webhookHandlerPolicy = {
+  kind: 'local' as const,
+  startToCloseTimeout: '10 seconds',
+  retry: { ...databaseRetry, maximumAttempts: 10 },
+} satisfies ActivityPolicy;
+
+/** The handler policy under each routed handler's name. */
+function webhookHandlerPolicies(): Record<WebhookHandlerName, typeof webhookHandlerPolicy> {
+  return Object.fromEntries(webhookHandlerNames.map((name) => [name, webhookHandlerPolicy])) as Record<WebhookHandlerName, typeof webhookHandlerPolicy>;
+}
+
 export const activityPolicies = {
   /** Insert the event into the ledger once; never given up on, an accepted event must be recorded. */
   recordWebhookEvent: {
@@ -49,12 +62,8 @@ export const activityPolicies = {
     startToCloseTimeout: '10 seconds',
     retry: databaseRetry, // no maximumAttempts: unlimited
   },
-  /** Handler side effects: retried for a few minutes, then the event is marked failed for replay. */
-  recordStripePayment: {
-    kind: 'local',
-    startToCloseTimeout: '10 seconds',
-    retry: { ...databaseRetry, maximumAttempts: 10 },
-  },
+  /** Every routed webhook handler (workflows/webhook-routes.ts), e.g. recordStripePayment. */
+  ...webhookHandlerPolicies(),
   /** Candidates, order, task queues and costs for a provider call (reads registry and circuits). */
   planProviderCall: {
     kind: 'local',

@@ -1,16 +1,27 @@
 /**
- * Routing table: provider + event type → handler activity. One declared place; an event type
- * that is not here is recorded in the ledger and acknowledged, not failed.
+ * Routing table: webhook source's provider + event type → handler activity. The one declared
+ * place: workflows/webhooks.ts builds its handler proxies from it, workflows/policies.ts gives
+ * every routed handler the handler policy, and the handlers themselves live in their provider's
+ * folder (providers/<name>/handlers.ts). An event type that is not here is recorded in the ledger
+ * and acknowledged, not failed. Pure data: workflow code imports it.
  */
-import type { PolicedActivity } from './policies';
 
-export type WebhookHandlerName = Extract<PolicedActivity, 'recordStripePayment'>;
-
-export const webhookRoutes: Readonly<Record<string, Readonly<Record<string, WebhookHandlerName>>>> = {
+const routes = {
   stripe: {
     'payment_intent.succeeded': 'recordStripePayment',
   },
-};
+} as const;
+
+type Routes = typeof routes;
+/** Every activity name a route names. */
+export type WebhookHandlerName = { [Provider in keyof Routes]: Routes[Provider][keyof Routes[Provider]] }[keyof Routes];
+
+export const webhookRoutes: Readonly<Record<string, Readonly<Record<string, WebhookHandlerName>>>> = routes;
+
+/** Each routed handler once, in table order. */
+export const webhookHandlerNames: readonly WebhookHandlerName[] = [
+  ...new Set(Object.values(webhookRoutes).flatMap((byType) => Object.values(byType))),
+];
 
 /**
  * The handler of an event, or null. The event type is the sender's text: own entries only, so a

@@ -19,18 +19,18 @@ import { deliveryWorkflowId } from './delivery-types';
 import { deliverEvent } from './deliveries';
 import { localActivityOptions } from './policies';
 import { webhookStatusKey } from './search-attributes';
-import { routeWebhook } from './webhook-routes';
+import { routeWebhook, webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 import { pendingStep, runStep } from './steps';
-import { webhookStatusQuery, type WebhookEvent, type WebhookStatus } from './webhook-types';
+import { webhookStatusQuery, type HandlerResult, type WebhookEvent, type WebhookStatus } from './webhook-types';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const { recordWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('recordWebhookEvent'));
 const { markWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('markWebhookEvent'));
 const { matchSubscribers } = proxyLocalActivities<Activities>(localActivityOptions('matchSubscribers'));
-const handlers = {
-  recordStripePayment: proxyLocalActivities<Activities>(localActivityOptions('recordStripePayment')).recordStripePayment,
-};
+/** One local-activity proxy per routed handler, each under the handler policy. */
+const handlers = {} as Record<WebhookHandlerName, (event: WebhookEvent) => Promise<HandlerResult>>;
+for (const name of webhookHandlerNames) handlers[name] = proxyLocalActivities<Activities>(localActivityOptions(name))[name];
 
 export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus> {
   const handler = routeWebhook(event.provider, event.eventType);

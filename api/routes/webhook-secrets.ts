@@ -18,7 +18,7 @@ import { jsonBody } from '../route-input';
 import { webhookSecretBody, webhookSecretPatch, webhookSecretsQuery } from '../schemas';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import { requireTenant } from '../tenant';
-import type { SchemeName } from '../verifiers';
+import type { SchemeName } from '../webhook-schemes';
 import { sendgridVerificationKey } from '../../providers/sendgrid/webhook';
 import type { WebhookSources } from '../webhook-sources';
 

@@ -15,7 +15,7 @@ import { sendError } from '../errors';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
-import { schemes, type SignatureScheme } from '../verifiers';
+import { schemes } from '../webhook-schemes';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
@@ -63,7 +63,7 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
 
   /** 415 before the body is even read: the provider sends one content type per scheme. */
   function contentTypeAllowed(req: Request, res: Response, source: WebhookSource): boolean {
-    const scheme = schemes[source.scheme] as SignatureScheme<unknown>;
+    const scheme = schemes[source.scheme];
     if (scheme.contentTypes.length === 0) return true;
     const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (scheme.contentTypes.includes(type)) return true;
@@ -87,7 +87,7 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
         // Without /tenants/:tenant the source's own tenant, if configured, is the default.
         const tenant = requireTenant(req, res, { DEFAULT_TENANT: source.tenant ?? config.DEFAULT_TENANT });
         if (!tenant) return;
-        const scheme = schemes[source.scheme] as SignatureScheme<unknown>;
+        const scheme = schemes[source.scheme];
         const now = new Date();
         const inbound = {
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),

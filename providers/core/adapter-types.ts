@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { OutboundPolicy } from '../../lib/outbound-policy';
-import type { ProviderConfig, ProviderKind } from '../../lib/registry';
+import type { ProviderConfig } from '../../lib/registry';
 
 export interface ProviderCallContext {
   provider: ProviderConfig;
@@ -34,5 +34,3 @@ export interface OperationAdapter<Params> {
 // Each adapter module exports one of these; the params type differs per operation.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry validates its own params with its zod schema before run()
 export type ProviderAdapter = Readonly<Record<string, OperationAdapter<any>>>;
-
-export type AdapterTable = Readonly<Record<ProviderKind, ProviderAdapter>>;

@@ -1,8 +1,9 @@
 /**
  * The contract every webhook signature scheme implements: verify the raw request against the
- * source's live secrets, then extract the provider's events from it. One module per scheme in
- * this folder; the webhook route picks the scheme from the source's configuration.
+ * source's live secrets, then extract the provider's events from it. Each provider folder's
+ * webhook.ts implements it; the webhook route picks the scheme from the source's configuration.
  */
+import { z } from 'zod';
 
 /** A provider's HTTP request exactly as received. */
 export interface InboundWebhook {
@@ -39,3 +40,8 @@ export interface SignatureScheme<Options = Record<string, never>> {
   verify(request: InboundWebhook, secrets: readonly string[], options: Options): VerifyResult;
   extract(request: InboundWebhook, options: Options): ExtractResult;
 }
+
+/** Options of the schemes that check a signed timestamp (Stripe, SendGrid). */
+export const toleranceOptions = z.strictObject({ toleranceSeconds: z.number().int().nonnegative().default(300) });
+/** Options of the schemes that take none. */
+export const noOptions = z.strictObject({});

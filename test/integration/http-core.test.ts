@@ -1,5 +1,5 @@
 /**
- * The shared HTTP core's connection pools (activities/providers/http-pool.ts) against real
+ * The shared HTTP core's connection pools (providers/core/http-pool.ts) against real
  * servers: many calls reuse few keep-alive connections (counted by the fake server), gzip answers
  * are decoded and gzip request bodies sent only where declared, HTTP/2 is negotiated by ALPN
  * against a local TLS HTTP/2 server, the outbound (SSRF) policy still guards every connection, and

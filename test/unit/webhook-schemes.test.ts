@@ -7,7 +7,7 @@ import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import twilio from 'twilio';
-import { genericSourceOptions, schemes, type GenericSourceOptionsInput, type InboundWebhook, type VerifyResult } from '../../api/verifiers';
+import { genericSourceOptions, schemes, type GenericSourceOptionsInput, type InboundWebhook, type VerifyResult } from '../../api/webhook-schemes';
 import { genericHmacScheme } from '../../providers/generic-hmac/webhook';
 import { githubScheme } from '../../providers/github/webhook';
 import { googleCalendarScheme } from '../../providers/core/google-channel-token';

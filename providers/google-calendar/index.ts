@@ -1,0 +1,38 @@
+/**
+ * Google Calendar: events (adapter.ts, with calendar-merge.ts for partial updates), its push
+ * channels (the channel-token scheme it shares with Sheets, providers/core/google-channel-token.ts)
+ * and its registry defaults. The fake is test/fakes/providers/google-calendar.ts.
+ */
+import { googleCalendarScheme, googleChannelOptions } from '../core/google-channel-token';
+import type { ProviderModule } from '../core/provider-module';
+import { googleCalendarAdapter } from './adapter';
+
+export const googleCalendar = {
+  name: 'google-calendar' as const,
+  adapter: googleCalendarAdapter,
+  schemes: {
+    'google-channel-token': { scheme: googleCalendarScheme, options: googleChannelOptions },
+  },
+  webhookSources: {
+    'google-calendar': { scheme: 'google-channel-token' },
+  },
+  registry: {
+    'google-calendar': {
+      kind: 'google-calendar',
+      baseUrl: 'https://www.googleapis.com',
+      credentials: { accessToken: 'GOOGLE_ACCESS_TOKEN' },
+      timeoutMs: 10000,
+      http: { connections: 8, keepAliveTimeoutMs: 30000, connectTimeoutMs: 5000, allowH2: true },
+      rateLimitPerSecond: 10,
+      budget: null,
+      operations: {
+        insertEvent: { costUsd: 0 },
+        updateEvent: { costUsd: 0 },
+        deleteEvent: { costUsd: 0 },
+        getEvent: { costUsd: 0, cacheTtlSeconds: 300 },
+      },
+      probe: { method: 'GET', path: '/discovery/v1/apis/calendar/v3/rest', intervalSeconds: 30 },
+      sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
+    },
+  },
+} satisfies ProviderModule;

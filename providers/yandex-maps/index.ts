@@ -1,0 +1,34 @@
+/**
+ * Yandex Maps geocoding (adapter.ts, over the shared geocoding params) and its registry defaults.
+ * The fake is test/fakes/providers/yandex-maps.ts.
+ */
+import type { ProviderModule } from '../core/provider-module';
+import { yandexMapsAdapter } from './adapter';
+
+export const yandexMaps = {
+  name: 'yandex-maps' as const,
+  adapter: yandexMapsAdapter,
+  registry: {
+    'yandex-maps': {
+      kind: 'yandex-maps',
+      baseUrl: 'https://geocode-maps.yandex.ru',
+      credentials: { apiKey: 'YANDEX_MAPS_API_KEY' },
+      timeoutMs: 10000,
+      rateLimitPerSecond: 10,
+      budget: { dailyUsd: 6, monthlyUsd: 150 },
+      batch: {
+        maxSize: 25,
+        maxWaitMs: { high: 1500, medium: 1500, low: 1500 },
+        dedupWindowSeconds: 60,
+        mode: 'fan-out',
+        concurrency: 25,
+      },
+      operations: {
+        geocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
+        reverseGeocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
+      },
+      probe: { method: 'GET', path: '/1.x/', intervalSeconds: 60 },
+      sla: { availability: 0.995, p95Ms: 2000, errorRate: 0.02 },
+    },
+  },
+} satisfies ProviderModule;
