@@ -102,7 +102,7 @@ export function isErrorAnswerFault(kind: FaultKind): kind is 'status' | 'rate-li
 export function faultAnswer(rule: FaultRule, bodies: FaultBodies, req: ParsedRequest, operation: string): FakeResponse {
   switch (rule.kind) {
     case 'rate-limit':
-      return json(429, bodies.rateLimit(), { 'Retry-After': String(rule.retryAfterSeconds ?? 1) });
+      return json(429, bodies.rateLimit(), { ...bodies.rateLimitHeaders?.(), 'Retry-After': String(rule.retryAfterSeconds ?? 1) });
     case 'validation':
       return json(400, bodies.validation(req, operation));
     case 'status': {

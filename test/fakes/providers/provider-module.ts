@@ -20,6 +20,8 @@ export interface FaultBodies {
   status(status: number): unknown;
   /** The body of a `rate-limit` fault (always 429). */
   rateLimit(): unknown;
+  /** Headers a `rate-limit` fault sends besides `Retry-After` (e.g. OpenAI's `x-ratelimit-*`). */
+  rateLimitHeaders?(): Record<string, string>;
   /** The body of a `validation` fault (always 400). */
   validation(req: ParsedRequest, operation: string): unknown;
 }
