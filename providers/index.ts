@@ -16,6 +16,7 @@ import { googleCalendar } from './google-calendar';
 import { googleMaps } from './google-maps';
 import { googleSheets } from './google-sheets';
 import { http } from './http';
+import { openai } from './openai';
 import { paypal } from './paypal';
 import { sendgrid } from './sendgrid';
 import { standardWebhooks } from './standard-webhooks';
@@ -36,6 +37,7 @@ export const providerModules = [
   yandexMaps,
   googleSheets,
   http,
+  openai,
   github,
   standardWebhooks,
   genericHmac,

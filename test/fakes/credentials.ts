@@ -18,4 +18,5 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   GOOGLE_MAPS_API_KEY: 'AIzaFakeSwitchyardMapsKey',
   YANDEX_MAPS_API_KEY: 'fake-yandex-geocoder-key',
   HTTPBIN_TOKEN: 'fake-bearer',
+  OPENAI_API_KEY: 'sk-fake-switchyard-openai',
 };
