@@ -14,11 +14,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import { Agent, request } from 'undici';
-import { raiseAlertRun, resolveAlertRun } from '../lib/alert-runs';
-import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from '../lib/discord';
-import { publishEvent } from '../lib/events';
-import type { MonitoringConfig } from '../lib/monitoring-config';
-import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
+import { raiseAlertRun, resolveAlertRun } from '../lib/temporal/alert-runs';
+import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from './discord';
+import { publishEvent } from '../lib/data/event-stream';
+import type { MonitoringConfig } from '../lib/config/monitoring-config';
+import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import {
   type AlertChannel,
   type AlertInput,

@@ -5,7 +5,7 @@
  */
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { operationCost, providerNamed, type ProviderRegistry } from '../lib/registry';
+import { operationCost, providerNamed, type ProviderRegistry } from '../lib/config/registry';
 import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../workflows/batch-types';
 
 export const batchMetricsRegistry = new Registry();

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { providerNamed, type ProviderRegistry } from '../lib/registry';
+import { providerNamed, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../workflows/error-types';
 
 export const BUDGET_REFUSAL_THRESHOLD = 0.9;

@@ -6,7 +6,7 @@
  * row lock, so concurrent workers agree.
  */
 import type { Pool, PoolClient } from 'pg';
-import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../lib/registry';
+import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../lib/config/registry';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 

@@ -16,8 +16,8 @@
  * and more than COST_ANOMALY_MULTIPLE (default 3) times the baseline (or the baseline is zero).
  */
 import type { Pool } from 'pg';
-import type { CostAnomalySettings } from '../lib/monitoring-config';
-import type { ProviderRegistry } from '../lib/registry';
+import type { CostAnomalySettings } from '../lib/config/monitoring-config';
+import type { ProviderRegistry } from '../lib/config/registry';
 import type { CostAnomaly, CostAnomalyCheckInput } from '../workflows/monitoring-types';
 
 /** The shortest elapsed time a projection divides by. */

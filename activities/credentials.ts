@@ -7,9 +7,9 @@
  * misconfigured, naming the field: never falling back to another value, never showing this one.
  */
 import type { Pool } from 'pg';
-import type { Keyring } from '../lib/keyring';
-import type { ProviderConfig } from '../lib/registry';
-import { openProviderCredentials, type SecretFailure } from '../lib/stored-secrets';
+import type { Keyring } from '../lib/security/keyring';
+import type { ProviderConfig } from '../lib/config/registry';
+import { openProviderCredentials, type SecretFailure } from '../lib/security/stored-secrets';
 import { providerErrorTypes } from '../workflows/error-types';
 import { providerSetupFailure } from '../providers/core/classify';
 

@@ -5,9 +5,9 @@
  */
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
-import type { Keyring } from '../lib/keyring';
-import type { OutboundPolicy } from '../lib/outbound-policy';
-import type { ProviderRegistry } from '../lib/registry';
+import type { Keyring } from '../lib/security/keyring';
+import type { OutboundPolicy } from '../lib/security/outbound-policy';
+import type { ProviderRegistry } from '../lib/config/registry';
 import { createWebhookHandlers } from '../providers';
 import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';

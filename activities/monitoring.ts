@@ -4,9 +4,9 @@
  * worker is given (lib/monitoring-config.ts).
  */
 import type { Pool } from 'pg';
-import { loadMonitoringConfig } from '../lib/monitoring-config';
-import type { OutboundPolicy } from '../lib/outbound-policy';
-import type { ProviderRegistry } from '../lib/registry';
+import { loadMonitoringConfig } from '../lib/config/monitoring-config';
+import type { OutboundPolicy } from '../lib/security/outbound-policy';
+import type { ProviderRegistry } from '../lib/config/registry';
 import { createAlertActivities } from './alerts';
 import { createCostActivities } from './costs';
 import { createProbeActivities } from './probes';

@@ -10,7 +10,7 @@
  * providers take their operations from the registry entry rather than from code (`adapterFor`).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
+import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { ProviderFailureDetails } from '../providers/core/classify';
 import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';

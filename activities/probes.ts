@@ -7,10 +7,10 @@
  */
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { publishEvent } from '../lib/events';
-import type { MonitoringConfig } from '../lib/monitoring-config';
-import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
-import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/registry';
+import { publishEvent } from '../lib/data/event-stream';
+import type { MonitoringConfig } from '../lib/config/monitoring-config';
+import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
+import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../workflows/error-types';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../workflows/monitoring-types';
 import { createCircuitBreaker, type CircuitState } from './circuit-breaker';

@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
-import type { Keyring } from '../lib/keyring';
-import type { OutboundPolicy } from '../lib/outbound-policy';
-import { operationCost, type ProviderRegistry } from '../lib/registry';
-import { configuredSecretsKeyring } from '../lib/stored-secrets';
+import type { Keyring } from '../lib/security/keyring';
+import type { OutboundPolicy } from '../lib/security/outbound-policy';
+import { operationCost, type ProviderRegistry } from '../lib/config/registry';
+import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
 import { activityPolicies } from '../workflows/policies';
 import type {
   CallCandidate,

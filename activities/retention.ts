@@ -5,7 +5,7 @@
  * long after its body is gone is still recognised. Deliveries are pruned only once finished.
  */
 import type { Pool } from 'pg';
-import { loadConfig } from '../lib/config';
+import { loadConfig } from '../lib/config/config';
 import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../workflows/retention-types';
 
 /** One statement per target; $1 = age in days, $2 = batch size. Each returns the rows it touched. */

@@ -7,8 +7,8 @@
  *   error rate   = failed real calls / real calls (probe outcomes excluded)
  */
 import type { Pool } from 'pg';
-import { publishEvent } from '../lib/events';
-import { providerNamed, type ProviderRegistry, type SlaConfig } from '../lib/registry';
+import { publishEvent } from '../lib/data/event-stream';
+import { providerNamed, type ProviderRegistry, type SlaConfig } from '../lib/config/registry';
 import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../workflows/monitoring-types';
 
 export const slaWindowMs: Record<SlaWindow, number> = { hourly: 3_600_000, daily: 86_400_000 };

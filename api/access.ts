@@ -16,8 +16,8 @@
  */
 import type { RequestHandler } from 'express';
 import { match } from 'path-to-regexp';
-import type { Role } from '../lib/api-keys';
-import type { AuditAction } from '../lib/audit';
+import type { Role } from '../lib/security/api-keys';
+import type { AuditAction } from '../lib/data/audit-log';
 import { principalOf } from './auth';
 import { sendError } from './errors';
 

@@ -8,8 +8,8 @@
 import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
-import { looksLikeApiKey, roles, verifyApiKey, type Role } from '../lib/api-keys';
-import { tenantPattern, type Config } from '../lib/config';
+import { looksLikeApiKey, roles, verifyApiKey, type Role } from '../lib/security/api-keys';
+import { tenantPattern, type Config } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { sendError } from './errors';
 

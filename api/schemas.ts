@@ -4,8 +4,8 @@
  * document's JSON Schemas. A 400 names each bad field (`fields`: path → message).
  */
 import { z } from 'zod';
-import { roles } from '../lib/api-keys';
-import { auditActions, auditOutcomes } from '../lib/audit';
+import { roles } from '../lib/security/api-keys';
+import { auditActions, auditOutcomes } from '../lib/data/audit-log';
 import { batchPriorities } from '../workflows/batch-types';
 import { callPriorities } from '../workflows/call-types';
 import { alertSeverities } from '../workflows/monitoring-types';

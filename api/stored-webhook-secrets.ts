@@ -11,9 +11,9 @@
  * provider retries rather than dropping an event signed with a secret we could not read.
  */
 import type { Pool } from 'pg';
-import type { Keyring } from '../lib/keyring';
+import type { Keyring } from '../lib/security/keyring';
 import type { Logger } from '../lib/logger';
-import { openWebhookSecrets, type OpenedWebhookSecret } from '../lib/stored-secrets';
+import { openWebhookSecrets, type OpenedWebhookSecret } from '../lib/security/stored-secrets';
 
 export interface StoredSecretsAnswer {
   /** The live stored secrets (no notAfter, or notAfter after `now`). */

@@ -8,8 +8,8 @@
  * too long, `system`) answers 400 everywhere. Every query, workflow id and list is scoped by it.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { tenantPattern, type Config } from '../lib/config';
-import { tenantNameRule } from '../lib/tenant-name';
+import { tenantPattern, type Config } from '../lib/config/config';
+import { tenantNameRule } from '../lib/security/tenant-name';
 import { principalOf } from './auth';
 import { sendError } from './errors';
 

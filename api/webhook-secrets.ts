@@ -12,7 +12,7 @@
  */
 import { statSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { tenantNameRule, tenantPattern } from '../lib/tenant-name';
+import { tenantNameRule, tenantPattern } from '../lib/security/tenant-name';
 import { sendgridVerificationKey } from '../providers/sendgrid/webhook';
 
 /** A provider ("stripe") or a generic source ("generic:shopify"). */

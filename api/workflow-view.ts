@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import type { QueryDefinition } from '@temporalio/common';
 import type { Logger } from '../lib/logger';
-import type { Config } from '../lib/config';
+import type { Config } from '../lib/config/config';
 import { sendError } from './errors';
 import { requireTenant, workflowBelongsTo } from './tenant';
 import type { WorkflowStarter } from './workflow-starter';

@@ -14,8 +14,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from '../db/migrate';
-import { findFreePort, startDevServer, type DevServer } from '../lib/dev-server';
-import { projectRoot } from '../lib/paths';
+import { findFreePort, startDevServer, type DevServer } from '../lib/temporal/dev-server';
+import { projectRoot } from '../lib/config/paths';
 import { prepareNamespace } from '../scripts/prepare';
 
 export interface NodeProcess {

@@ -13,10 +13,10 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { Pool } from 'pg';
-import { cliActor, recordAudit, systemAuditTenant, type AuditAction, type AuditActor, type AuditOutcome } from '../lib/audit';
-import type { Keyring } from '../lib/keyring';
-import type { ProviderRegistry } from '../lib/registry';
-import { NoKeyringError } from '../lib/secret-box';
+import { cliActor, recordAudit, systemAuditTenant, type AuditAction, type AuditActor, type AuditOutcome } from '../lib/data/audit-log';
+import type { Keyring } from '../lib/security/keyring';
+import type { ProviderRegistry } from '../lib/config/registry';
+import { NoKeyringError } from '../lib/security/secret-box';
 import {
   countByMasterKey,
   deleteProviderCredential,
@@ -24,7 +24,7 @@ import {
   rotateMasterKey,
   sealPlaintextSubscriberSecrets,
   setProviderCredential,
-} from '../lib/stored-secrets';
+} from '../lib/security/stored-secrets';
 import { UsageError } from './errors';
 import { table } from './table';
 

@@ -15,8 +15,8 @@
  */
 import type { WorkflowStartOptions } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import { parseKeyring } from '../lib/keyring';
-import { payloadDataConverter } from '../lib/payload-codec';
+import { parseKeyring } from '../lib/security/keyring';
+import { payloadDataConverter } from '../lib/security/payload-codec';
 import { providerKey, tenantKey } from '../workflows/search-attributes';
 import { providerCallWorkflowId, type ProviderCallInput } from '../workflows/call-types';
 import type { batch } from '../workflows/batches';
@@ -24,7 +24,7 @@ import type { bookingSaga } from '../workflows/booking';
 import type { providerCall } from '../workflows/provider-calls';
 import type { processWebhook } from '../workflows/webhooks';
 
-export { AesGcmPayloadCodec, PayloadDecryptionError } from '../lib/payload-codec';
+export { AesGcmPayloadCodec, PayloadDecryptionError } from '../lib/security/payload-codec';
 
 /**
  * The data converter options for a Temporal client talking to Switchyard's workflows, from the

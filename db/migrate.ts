@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
-import { migrationsDir } from '../lib/paths';
+import { migrationsDir } from '../lib/config/paths';
 
 const MIGRATION_LOCK = 741_852_963;
 

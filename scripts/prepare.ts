@@ -9,11 +9,11 @@
  */
 import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate';
-import { loadConfig } from '../lib/config';
-import { createPool } from '../lib/db';
-import type { Keyring } from '../lib/keyring';
-import { sealPlaintextSubscriberSecrets } from '../lib/stored-secrets';
-import { ensureNamespaceRetention, ensureSearchAttributes, isTemporalReachable } from '../lib/temporal';
+import { loadConfig } from '../lib/config/config';
+import { createPool } from '../lib/data/db';
+import type { Keyring } from '../lib/security/keyring';
+import { sealPlaintextSubscriberSecrets } from '../lib/security/stored-secrets';
+import { ensureNamespaceRetention, ensureSearchAttributes, isTemporalReachable } from '../lib/temporal/connection';
 
 export async function prepareDatabase(databaseUrl: string, secretsKeyring?: Keyring): Promise<void> {
   const applied = await migrate(databaseUrl, (line) => console.log(`[setup] ${line}`));

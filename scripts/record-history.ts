@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../lib/config';
-import { temporalCliPath } from '../lib/dev-server';
-import { projectRoot } from '../lib/paths';
+import { loadConfig } from '../lib/config/config';
+import { temporalCliPath } from '../lib/temporal/dev-server';
+import { projectRoot } from '../lib/config/paths';
 
 function main(): void {
   const [workflowId, name] = process.argv.slice(2);

@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from '../lib/config';
-import { ensureLocalKeyringFile } from '../lib/keyring';
-import { allowEntryFor } from '../lib/outbound-policy';
-import { startDevServer, type DevServer } from '../lib/dev-server';
-import { dataDir, projectRoot } from '../lib/paths';
-import { isTemporalReachable } from '../lib/temporal';
-import { baseUrlOverrideVariable, loadRegistry, type ProviderRegistry } from '../lib/registry';
+import { loadConfig } from '../lib/config/config';
+import { ensureLocalKeyringFile } from '../lib/security/keyring';
+import { allowEntryFor } from '../lib/security/outbound-policy';
+import { startDevServer, type DevServer } from '../lib/temporal/dev-server';
+import { dataDir, projectRoot } from '../lib/config/paths';
+import { isTemporalReachable } from '../lib/temporal/connection';
+import { baseUrlOverrideVariable, loadRegistry, type ProviderRegistry } from '../lib/config/registry';
 import { fakeCredentials } from '../test/fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../test/fakes/provider-server';
 import { createTestServiceAccount } from '../test/support/google-service-account';

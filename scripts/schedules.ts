@@ -4,9 +4,9 @@
  * providers. Idempotent; the worker does the same at start.
  *   node dist/scripts/schedules.js
  */
-import { loadConfig } from '../lib/config';
-import { loadRegistry } from '../lib/registry';
-import { connectClient } from '../lib/temporal';
+import { loadConfig } from '../lib/config/config';
+import { loadRegistry } from '../lib/config/registry';
+import { connectClient } from '../lib/temporal/connection';
 import { syncSchedules } from '../workers/schedules';
 
 async function main(): Promise<void> {

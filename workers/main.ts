@@ -6,10 +6,10 @@
  */
 import type { Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../lib/config';
-import { outboundPolicyOf } from '../lib/outbound-policy';
-import { loadRegistry } from '../lib/registry';
-import { createPool } from '../lib/db';
+import { loadConfig } from '../lib/config/config';
+import { outboundPolicyOf } from '../lib/security/outbound-policy';
+import { loadRegistry } from '../lib/config/registry';
+import { createPool } from '../lib/data/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
@@ -19,9 +19,9 @@ import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
 import { createWorkers, type WorkerGroup } from './worker';
-import { loadMonitoringConfig } from '../lib/monitoring-config';
-import { payloadEncryptionState } from '../lib/payload-codec';
-import { connectClient } from '../lib/temporal';
+import { loadMonitoringConfig } from '../lib/config/monitoring-config';
+import { payloadEncryptionState } from '../lib/security/payload-codec';
+import { connectClient } from '../lib/temporal/connection';
 import { syncSchedules } from './schedules';
 
 async function main(): Promise<void> {

@@ -15,7 +15,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { ProviderRegistry } from '../lib/registry';
+import type { ProviderRegistry } from '../lib/config/registry';
 import type { Workflow } from '@temporalio/common';
 import type { CostAnomalyCheckInput, HealthProbeInput, SlaReportInput } from '../workflows/monitoring-types';
 import type { PruneDataInput } from '../workflows/retention-types';

@@ -8,10 +8,10 @@ import { type ActivityInterceptorsFactory, type NativeConnection, Worker, type W
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
-import type { Keyring } from '../lib/keyring';
-import { payloadDataConverter } from '../lib/payload-codec';
-import { strictOutboundPolicy, type OutboundPolicy } from '../lib/outbound-policy';
-import type { ProviderRegistry } from '../lib/registry';
+import type { Keyring } from '../lib/security/keyring';
+import { payloadDataConverter } from '../lib/security/payload-codec';
+import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
+import type { ProviderRegistry } from '../lib/config/registry';
 import { activityMetricsInterceptor, type WorkerMetrics } from './metrics';
 
 export interface CreateWorkerOptions {

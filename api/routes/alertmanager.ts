@@ -12,8 +12,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
-import { raiseAlertRun, resolveAlertRun } from '../../lib/alert-runs';
-import type { Config } from '../../lib/config';
+import { raiseAlertRun, resolveAlertRun } from '../../lib/temporal/alert-runs';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { alertWorkflowId, type AlertInput, type AlertSeverity } from '../../workflows/monitoring-types';
 import { principalOf } from '../auth';

@@ -5,9 +5,9 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/api-keys';
-import type { Config } from '../../lib/config';
-import { noteAudit } from '../audit';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/security/api-keys';
+import type { Config } from '../../lib/config/config';
+import { noteAudit } from '../audit-middleware';
 import { sendError, zodFieldErrors } from '../errors';
 import { jsonBody } from '../route-input';
 import { apiKeyBody } from '../schemas';

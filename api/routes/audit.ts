@@ -5,8 +5,8 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import { listAudit } from '../../lib/audit';
-import type { Config } from '../../lib/config';
+import { listAudit } from '../../lib/data/audit-log';
+import type { Config } from '../../lib/config/config';
 import { sendError, zodFieldErrors } from '../errors';
 import { auditQuery } from '../schemas';
 import { requireTenant } from '../tenant';

@@ -9,9 +9,9 @@ import { Router, type Request, type Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { adapterFor } from '../../activities/prepare-provider-call';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
-import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
@@ -31,7 +31,7 @@ import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
 import { waitUntil } from '../wait-until';
-import { startProviderCall } from '../workflow-starts';
+import { startProviderCall } from '../start-work';
 import { grpcCode, type WorkflowStarter } from '../workflow-starter';
 
 export interface BatchRouteDeps {

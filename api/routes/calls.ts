@@ -12,9 +12,9 @@ import type { QueryDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import { adapterFor } from '../../activities/prepare-provider-call';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
-import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/registry';
+import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import {
   bookingStatusQuery,
   bookingWorkflowId,
@@ -30,7 +30,7 @@ import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../workflows/search-attributes';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
-import { startBooking, startProviderCall } from '../workflow-starts';
+import { startBooking, startProviderCall } from '../start-work';
 import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
 import { waitUntil } from '../wait-until';
 

@@ -11,7 +11,7 @@ import type { Pool } from 'pg';
 import type { WorkflowClient } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 
 export interface HealthRouteDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;

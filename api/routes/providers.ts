@@ -10,10 +10,10 @@ import { BUDGET_ALERT_THRESHOLDS, BUDGET_REFUSAL_THRESHOLD, createBudgets } from
 import { createProviderCache } from '../../activities/cache';
 import { createCircuitBreaker } from '../../activities/circuit-breaker';
 import { createCostReports, type CostReports } from '../../activities/costs';
-import type { Config } from '../../lib/config';
-import { loadCostAnomalySettings, type CostAnomalySettings } from '../../lib/monitoring-config';
-import type { ProviderRegistry } from '../../lib/registry';
-import { noteAudit } from '../audit';
+import type { Config } from '../../lib/config/config';
+import { loadCostAnomalySettings, type CostAnomalySettings } from '../../lib/config/monitoring-config';
+import type { ProviderRegistry } from '../../lib/config/registry';
+import { noteAudit } from '../audit-middleware';
 import { cachePrefixQuery } from '../schemas';
 import { sendError } from '../errors';
 import { requireTenant } from '../tenant';

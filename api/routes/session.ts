@@ -4,7 +4,7 @@
  * show only what the API will let the caller do; the API still checks every request itself.
  */
 import { Router, type Request, type Response } from 'express';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import { permissions, roleMay, type Permission } from '../access';
 import { principalOf } from '../auth';
 import { requireTenant } from '../tenant';

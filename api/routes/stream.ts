@@ -8,9 +8,9 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Notification, Pool, PoolClient } from 'pg';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
-import { STREAM_CHANNEL, streamTopics, type StreamEvent, type StreamTopic } from '../../lib/events';
+import { STREAM_CHANNEL, streamTopics, type StreamEvent, type StreamTopic } from '../../lib/data/event-stream';
 import { sendError } from '../errors';
 import { requireTenant } from '../tenant';
 

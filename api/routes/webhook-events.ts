@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../workflows/search-attributes';
 import { webhookStatusQuery, type WebhookEvent } from '../../workflows/webhook-types';
@@ -15,7 +15,7 @@ import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant, workflowBelongsTo } from '../tenant';
 import { sendViewFailure, viewWorkflow } from '../workflow-view';
-import { startWebhook } from '../workflow-starts';
+import { startWebhook } from '../start-work';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookEventRouteDeps {

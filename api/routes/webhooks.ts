@@ -8,7 +8,7 @@
  * Never a 2xx without a durable start; nothing refused starts a workflow or writes a ledger row.
  */
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { webhookWorkflowId } from '../../workflows/webhook-types';
 import { sendError } from '../errors';
@@ -19,7 +19,7 @@ import { schemes } from '../webhook-schemes';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
-import { startWebhook } from '../workflow-starts';
+import { startWebhook } from '../start-work';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookRouteDeps {

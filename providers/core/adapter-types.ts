@@ -5,8 +5,8 @@
  * `ApplicationFailure` (see classify.ts).
  */
 import type { z } from 'zod';
-import type { OutboundPolicy } from '../../lib/outbound-policy';
-import type { ProviderConfig } from '../../lib/registry';
+import type { OutboundPolicy } from '../../lib/security/outbound-policy';
+import type { ProviderConfig } from '../../lib/config/registry';
 
 export interface ProviderCallContext {
   provider: ProviderConfig;

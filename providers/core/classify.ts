@@ -21,8 +21,8 @@
  * message and code before they reach the failure (which Temporal stores in history).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { outboundRefusal } from '../../lib/outbound-policy';
-import type { ProviderKind } from '../../lib/registry';
+import { outboundRefusal } from '../../lib/security/outbound-policy';
+import type { ProviderKind } from '../../lib/config/registry';
 import type { ProviderCallContext } from './adapter-types';
 
 import { providerErrorTypes } from '../../workflows/error-types';

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { strictOutboundPolicy } from '../../lib/outbound-policy';
+import { strictOutboundPolicy } from '../../lib/security/outbound-policy';
 import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderErrorInput, type ProviderRequestFailure } from './classify';
 import { closeProviderPools, compressedBodies, providerDispatcher } from './http-pool';
 import { measureProviderRequest } from './metrics';

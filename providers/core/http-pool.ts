@@ -13,8 +13,8 @@
 import type { Socket } from 'node:net';
 import { Agent, Pool, fetch as undiciFetch, type Dispatcher, type buildConnector } from 'undici';
 import { Counter, Gauge } from 'prom-client';
-import { outboundRefusal, type OutboundPolicy } from '../../lib/outbound-policy';
-import type { HttpPoolConfig } from '../../lib/registry';
+import { outboundRefusal, type OutboundPolicy } from '../../lib/security/outbound-policy';
+import type { HttpPoolConfig } from '../../lib/config/registry';
 import { providerMetricsRegistry } from './metrics';
 
 /** The registry settings a pool needs (ProviderConfig has them all). */

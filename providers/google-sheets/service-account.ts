@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { auth } from '@googleapis/sheets';
 import { z } from 'zod';
-import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
+import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/security/outbound-policy';
 import { providerErrorTypes, providerSetupFailure } from '../core/classify';
 import { requireCredential } from '../core/http-core';
 import { providerFetch } from '../core/http-pool';

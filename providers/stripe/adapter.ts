@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/outbound-policy';
+import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/security/outbound-policy';
 import type { ProviderRequestFailure } from '../core/classify';
 import { providerFetch } from '../core/http-pool';
 import { cancellation, requireCredential, sdkProviderRequest } from '../core/http-core';

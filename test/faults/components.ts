@@ -6,8 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { startDevServer, type DevServer } from '../../lib/dev-server';
-import { projectRoot } from '../../lib/paths';
+import { startDevServer, type DevServer } from '../../lib/temporal/dev-server';
+import { projectRoot } from '../../lib/config/paths';
 import { prepareNamespace } from '../../scripts/prepare';
 import { assertWorkerBuilt, exited, workerEntry } from '../support/worker-process';
 

@@ -15,9 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import type { Pool } from 'pg';
 import { permissionFor, roleMay, serviceRoutes } from '../../api/access';
-import { createApiKey, parseApiKey, roles, type Role } from '../../lib/api-keys';
-import type { Config } from '../../lib/config';
-import type { ProviderRegistry } from '../../lib/registry';
+import { createApiKey, parseApiKey, roles, type Role } from '../../lib/security/api-keys';
+import type { Config } from '../../lib/config/config';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import { expressRoutes } from '../support/express-routes';
 import { postStripe, startApi, startStack, stripeEvent, testConfig, type RunningApi, type TestStack } from '../support/harness';
 

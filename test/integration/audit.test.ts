@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Pool } from 'pg';
-import { parseApiKey } from '../../lib/api-keys';
-import type { Config } from '../../lib/config';
-import { projectRoot } from '../../lib/paths';
+import { parseApiKey } from '../../lib/security/api-keys';
+import type { Config } from '../../lib/config/config';
+import { projectRoot } from '../../lib/config/paths';
 import { deliveryWorkflowId } from '../../workflows/delivery-types';
 import { eventually, startApi, testConfig, testPool, type RunningApi } from '../support/harness';
 

@@ -8,8 +8,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, startApi, startStack, testConfig, type RunningApi, type TestStack } from '../support/harness';
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';

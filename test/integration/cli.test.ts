@@ -15,10 +15,10 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { SwitchyardClient } from '../../client';
-import type { Config } from '../../lib/config';
-import { newKeyringEntry } from '../../lib/keyring';
-import { loadRegistry } from '../../lib/registry';
-import { projectRoot } from '../../lib/paths';
+import type { Config } from '../../lib/config/config';
+import { newKeyringEntry } from '../../lib/security/keyring';
+import { loadRegistry } from '../../lib/config/registry';
+import { projectRoot } from '../../lib/config/paths';
 import { eventually, startApi, startWorker, testConfig, testPool, TEST_STRIPE_SECRET, type RunningApi, type RunningWorker } from '../support/harness';
 
 const cliEntry = path.join(projectRoot, 'dist', 'cli', 'switchyard.js');

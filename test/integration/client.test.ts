@@ -16,8 +16,8 @@ import {
   type ProviderCallInput,
   type ProviderCallWorkflow,
 } from '../../client/temporal';
-import type { Config } from '../../lib/config';
-import type { ProviderConfig } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import type { ProviderConfig } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 

@@ -24,7 +24,7 @@ import twilio from 'twilio';
 import { serviceRoutes as declaredRoutes, type Method } from '../../api/access';
 import { documentedBody } from '../../api/openapi';
 import { parseTwilioForm } from '../../providers/twilio/webhook';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import { eventually, startStack, type RunningApi, type TestStack } from '../support/harness';
 import { expressRoutes } from '../support/express-routes';
 

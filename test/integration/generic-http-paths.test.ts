@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { httpOperation } from '../../providers/http/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
-import type { Config } from '../../lib/config';
-import { outboundPolicyOf } from '../../lib/outbound-policy';
-import type { ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import { outboundPolicyOf } from '../../lib/security/outbound-policy';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { startStack, type RunningApi, type TestStack } from '../support/harness';
 import { sendProviderCall } from '../support/provider-calls';

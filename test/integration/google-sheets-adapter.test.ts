@@ -11,8 +11,8 @@ import { closeProviderConnections } from '../../activities/prepare-provider-call
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { clearGoogleServiceAccountClients } from '../../providers/google-sheets/service-account';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
-import { OutboundPolicy, strictOutboundPolicy } from '../../lib/outbound-policy';
-import { loadRegistry } from '../../lib/registry';
+import { OutboundPolicy, strictOutboundPolicy } from '../../lib/security/outbound-policy';
+import { loadRegistry } from '../../lib/config/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount, type TestServiceAccount } from '../support/google-service-account';
 import { sendProviderCall } from '../support/provider-calls';

@@ -12,8 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
-import type { ProviderConfig } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import type { ProviderConfig } from '../../lib/config/registry';
 import { webhookWorkflowId } from '../../workflows/webhook-types';
 import type { FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount } from '../support/google-service-account';

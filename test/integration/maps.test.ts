@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { batchMetricsRegistry } from '../../activities/batches';
-import type { Config } from '../../lib/config';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import { hashedPoint } from '../fakes/providers/gazetteer';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig, type Config } from '../../lib/config/config';
 import { serveMetrics } from '../../lib/metrics-server';
 import { assertApiBuilt, startApiProcess, type ApiProcess } from '../support/api-process';
 import { startApi, testConfig, testPool, type RunningApi } from '../support/harness';

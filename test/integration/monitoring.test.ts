@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { type Client, ScheduleNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import type { Config } from '../../lib/config';
-import { connectClient } from '../../lib/temporal';
-import type { ProviderConfig, ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import { connectClient } from '../../lib/temporal/connection';
+import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import { desiredSchedules, probeScheduleId, slaScheduleId, syncSchedules } from '../../workers/schedules';
 import {
   alertStatusQuery,

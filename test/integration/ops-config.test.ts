@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serviceRoutes } from '../../api/access';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config/config';
 
 const root = path.join(__dirname, '..', '..');
 const ops = path.join(root, 'ops');

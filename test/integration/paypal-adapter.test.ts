@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { OutboundPolicy } from '../../lib/outbound-policy';
-import { loadRegistry } from '../../lib/registry';
+import { OutboundPolicy } from '../../lib/security/outbound-policy';
+import { loadRegistry } from '../../lib/config/registry';
 import { closeProviderConnections } from '../../activities/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { clearPayPalTokens } from '../../providers/paypal/adapter';

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ProviderConfig } from '../../lib/registry';
-import { payloadDataConverter } from '../../lib/payload-codec';
+import type { ProviderConfig } from '../../lib/config/registry';
+import { payloadDataConverter } from '../../lib/security/payload-codec';
 import type { healthProbe } from '../../workflows/monitoring';
 import type { ProbeOutcome } from '../../workflows/monitoring-types';
 import { startStack, type TestStack } from '../support/harness';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { serviceRoutes } from '../../api/access';
 import { loadWebhookSources } from '../../api/webhook-sources';
-import { tenantPattern } from '../../lib/config';
+import { tenantPattern } from '../../lib/config/config';
 import { eventually, signStripe, startStack, TEST_STRIPE_SECRET, type RunningApi, type TestStack } from '../support/harness';
 import { expressRoutes } from '../support/express-routes';
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cacheMetricsRegistry } from '../../activities/cache';
-import type { ProviderConfig } from '../../lib/registry';
+import type { ProviderConfig } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
 

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import { serveMetrics, metricsServerUrl } from '../../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from '../../workers/metrics';
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';

@@ -17,10 +17,10 @@ import { Webhook } from 'standardwebhooks';
 import * as schemas from '../../api/schemas';
 import { createStoredWebhookSecrets } from '../../api/stored-webhook-secrets';
 import { migrate } from '../../db/migrate';
-import type { Config } from '../../lib/config';
-import { createPool } from '../../lib/db';
-import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
-import { sealSecret } from '../../lib/secret-box';
+import type { Config } from '../../lib/config/config';
+import { createPool } from '../../lib/data/db';
+import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/security/keyring';
+import { sealSecret } from '../../lib/security/secret-box';
 import {
   addWebhookSecret,
   countByMasterKey,
@@ -34,8 +34,8 @@ import {
   subscriberSecretColumns,
   webhookSecretContext,
   type SubscriberSecretRow,
-} from '../../lib/stored-secrets';
-import type { ProviderRegistry } from '../../lib/registry';
+} from '../../lib/security/stored-secrets';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import { secretsCommand } from '../../cli/secrets';
 import {
   eventually,

@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import { createActivities } from '../../activities';
 import type { WebhookEvent, WebhookStatus } from '../../workflows/webhook-types';
 import {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../lib/config/config';
 import {
   eventually,
   postStripe,

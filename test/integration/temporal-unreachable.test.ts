@@ -3,7 +3,7 @@
  * never a 2xx; /readyz says not ready.
  */
 import type { Pool } from 'pg';
-import { findFreePort } from '../../lib/dev-server';
+import { findFreePort } from '../../lib/temporal/dev-server';
 import { postStripe, startApi, stripeEvent, testConfig, testPool, type RunningApi } from '../support/harness';
 
 let pool: Pool;

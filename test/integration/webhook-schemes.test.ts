@@ -12,8 +12,8 @@ import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import twilio from 'twilio';
-import type { Config } from '../../lib/config';
-import { fingerprintOf } from '../../lib/stored-secrets';
+import type { Config } from '../../lib/config/config';
+import { fingerprintOf } from '../../lib/security/stored-secrets';
 import { startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 
 const secrets = {

@@ -7,8 +7,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Config } from '../../lib/config';
-import type { ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { eventually, registryAt, startApi, testConfig, testPool, type RunningApi } from '../support/harness';

@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../lib/config/config';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
 
 const dir = path.join(__dirname, 'histories');

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../db/migrate';
-import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/dev-server';
-import { projectRoot } from '../../lib/paths';
+import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/temporal/dev-server';
+import { projectRoot } from '../../lib/config/paths';
 import { prepareNamespace } from '../../scripts/prepare';
 
 declare global {

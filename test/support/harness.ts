@@ -11,20 +11,20 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createApp } from '../../api/app';
-import { createApiKey, type Role } from '../../lib/api-keys';
+import { createApiKey, type Role } from '../../lib/security/api-keys';
 import { createWebhookSecrets } from '../../api/webhook-secrets';
 import { loadWebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { metricsServerUrl, serveMetrics } from '../../lib/metrics-server';
 import { WorkflowStarter } from '../../api/workflow-starter';
-import { loadConfig, tenantPattern, type Config } from '../../lib/config';
-import { outboundPolicyOf } from '../../lib/outbound-policy';
-import { payloadDataConverter } from '../../lib/payload-codec';
-import { createPool } from '../../lib/db';
+import { loadConfig, tenantPattern, type Config } from '../../lib/config/config';
+import { outboundPolicyOf } from '../../lib/security/outbound-policy';
+import { payloadDataConverter } from '../../lib/security/payload-codec';
+import { createPool } from '../../lib/data/db';
 import { createLogger } from '../../lib/logger';
 import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
-import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/registry';
+import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/config/registry';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
 import { createWorkers, failureConverterPath, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
 

@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../lib/config';
-import { projectRoot } from '../../lib/paths';
-import { baseUrlOverrideVariable, type ProviderRegistry } from '../../lib/registry';
+import type { Config } from '../../lib/config/config';
+import { projectRoot } from '../../lib/config/paths';
+import { baseUrlOverrideVariable, type ProviderRegistry } from '../../lib/config/registry';
 import { fakeCredentials } from '../fakes/credentials';
 
 export const workerEntry = path.join(projectRoot, 'dist', 'workers', 'main.js');

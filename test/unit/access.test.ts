@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { permissions, serviceRoutes } from '../../api/access';
-import { roles } from '../../lib/api-keys';
-import { projectRoot } from '../../lib/paths';
+import { roles } from '../../lib/security/api-keys';
+import { projectRoot } from '../../lib/config/paths';
 
 test('docs/SECURITY.md role table = api/access.ts (permissions, their routes and roles)', () => {
   const readme = readFileSync(path.join(projectRoot, 'docs', 'SECURITY.md'), 'utf8');

@@ -2,9 +2,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, configVariables, loadConfig } from '../../lib/config';
-import { loadMonitoringConfig, monitoringVariables } from '../../lib/monitoring-config';
-import { projectRoot } from '../../lib/paths';
+import { ConfigError, configVariables, loadConfig } from '../../lib/config/config';
+import { loadMonitoringConfig, monitoringVariables } from '../../lib/config/monitoring-config';
+import { projectRoot } from '../../lib/config/paths';
 
 test('defaults match docs/CONFIGURATION.md', () => {
   const config = loadConfig({});

@@ -4,7 +4,7 @@
  * the trailing baseline (multiple, minimum spend, short or empty history) and the settings.
  */
 import { assessCostAnomaly, elapsedFraction, projectMonthEnd, type MonthWindow } from '../../activities/costs';
-import { loadCostAnomalySettings, loadMonitoringConfig } from '../../lib/monitoring-config';
+import { loadCostAnomalySettings, loadMonitoringConfig } from '../../lib/config/monitoring-config';
 
 const april: Omit<MonthWindow, 'at'> = { start: new Date('2026-04-01T00:00:00Z'), end: new Date('2026-05-01T00:00:00Z') };
 const at = (iso: string): MonthWindow => ({ ...april, at: new Date(iso) });

@@ -5,8 +5,8 @@
  * plan's channel levels and the message body.
  */
 import { discordMessage, planAlertFor } from '../../activities/alerts';
-import { discordRetryAfterMs, discordRouteFor, isDiscordWebhookUrl, redactWebhookUrl, retryAfterHeaderMs } from '../../lib/discord';
-import { loadMonitoringConfig } from '../../lib/monitoring-config';
+import { discordRetryAfterMs, discordRouteFor, isDiscordWebhookUrl, redactWebhookUrl, retryAfterHeaderMs } from '../../activities/discord';
+import { loadMonitoringConfig } from '../../lib/config/monitoring-config';
 import type { AlertView } from '../../workflows/monitoring-types';
 
 const token = 'tok_SECRET-abc_123';

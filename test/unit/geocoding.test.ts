@@ -8,7 +8,7 @@ import { classifyProviderError, extractProviderError, googleMapsStatusOutcome, p
 import { geocodeParams, reverseGeocodeParams } from '../../providers/core/geocoding';
 import { googleGeocodeResult, googleMapsAnswerFailure } from '../../providers/google-maps/adapter';
 import { yandexGeocodeResult, yandexLang, yandexPoint } from '../../providers/yandex-maps/adapter';
-import { loadRegistry } from '../../lib/registry';
+import { loadRegistry } from '../../lib/config/registry';
 
 const googleAnswer = {
   status: 'OK',

@@ -10,7 +10,7 @@ import { parseWebhookSources } from '../../api/webhook-sources';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { batchUpdateBody, batchUpdateResult, classifySheetsError, googleSheetsAdapter, updateResult, type BatchWriteRangesParams } from '../../providers/google-sheets/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
-import { loadRegistry, parseRegistry } from '../../lib/registry';
+import { loadRegistry, parseRegistry } from '../../lib/config/registry';
 import { columnIndex, columnLetters, parseA1 } from '../fakes/providers/google-sheets';
 
 const registry = loadRegistry({});

@@ -1,5 +1,5 @@
 /** The registry's per-provider HTTP pool settings (`http`): defaults, the shipped values and validation errors. */
-import { loadRegistry, parseRegistry } from '../../lib/registry';
+import { loadRegistry, parseRegistry } from '../../lib/config/registry';
 
 const withHttp = (http: unknown) => ({ providers: { p: { kind: 'http', baseUrl: 'https://p.example', operations: {}, ...(http === undefined ? {} : { http }) } } });
 

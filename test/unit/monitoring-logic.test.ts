@@ -5,8 +5,8 @@
 import { planAlertFor } from '../../activities/alerts';
 import { healthScore, probeAnswerOk } from '../../activities/probes';
 import { slaViolations } from '../../activities/sla';
-import { loadMonitoringConfig } from '../../lib/monitoring-config';
-import { loadRegistry, parseRegistry } from '../../lib/registry';
+import { loadMonitoringConfig } from '../../lib/config/monitoring-config';
+import { loadRegistry, parseRegistry } from '../../lib/config/registry';
 import { desiredSchedules } from '../../workers/schedules';
 
 test('the health score weighs availability, latency against the SLA p95 and the real-call error rate', () => {

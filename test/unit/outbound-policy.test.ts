@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { ConfigError, loadConfig } from '../../lib/config';
-import { allowEntryFor, OUTBOUND_REFUSED, OutboundPolicy, outboundPolicyOf, outboundRefusal, parseAllowEntry } from '../../lib/outbound-policy';
+import { ConfigError, loadConfig } from '../../lib/config/config';
+import { allowEntryFor, OUTBOUND_REFUSED, OutboundPolicy, outboundPolicyOf, outboundRefusal, parseAllowEntry } from '../../lib/security/outbound-policy';
 
 const strict = new OutboundPolicy();
 

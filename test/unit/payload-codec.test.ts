@@ -9,8 +9,8 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import type { Payload, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { loadConfig } from '../../lib/config';
-import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/keyring';
+import { loadConfig } from '../../lib/config/config';
+import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/security/keyring';
 import {
   AesGcmPayloadCodec,
   claimedOwner,
@@ -20,7 +20,7 @@ import {
   OWNER_METADATA,
   PayloadDecryptionError,
   tenantOwner,
-} from '../../lib/payload-codec';
+} from '../../lib/security/payload-codec';
 import { payloadDataConverterFromKeys } from '../../client/temporal';
 
 function ring(text: string): Keyring {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { adapterFor } from '../../activities/prepare-provider-call';
-import { loadRegistry, operationCost, operationNamed, parseRegistry, providerNamed } from '../../lib/registry';
+import { loadRegistry, operationCost, operationNamed, parseRegistry, providerNamed } from '../../lib/config/registry';
 import { routeWebhook } from '../../workflows/webhook-routes';
 
 const propertyName = fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype), 'prototype');

@@ -3,8 +3,8 @@
  * operator reads in the failure; every branch is pinned here (pure logic, no network).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { loadRegistry, type ProviderRegistry } from '../../lib/registry';
-import { OutboundRefusedError } from '../../lib/outbound-policy';
+import { loadRegistry, type ProviderRegistry } from '../../lib/config/registry';
+import { OutboundRefusedError } from '../../lib/security/outbound-policy';
 import {
   classifyProviderError,
   classifyRequestFailure,

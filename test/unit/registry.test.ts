@@ -1,5 +1,5 @@
 /** The provider registry's cross-checks: extra hosts and their overrides, batch modes and their operations. */
-import { loadRegistry, parseRegistry } from '../../lib/registry';
+import { loadRegistry, parseRegistry } from '../../lib/config/registry';
 
 const provider = (extra: Record<string, unknown>) => ({ providers: { p: { kind: 'http', baseUrl: 'https://p.example', operations: {}, ...extra } } });
 

@@ -4,7 +4,7 @@
  * (unknown master key id, altered wrapped key or ciphertext, a row's box copied to another row):
  * a typed error that names no key material and no secret.
  */
-import { parseKeyring, newKeyringEntry, type Keyring } from '../../lib/keyring';
+import { parseKeyring, newKeyringEntry, type Keyring } from '../../lib/security/keyring';
 import {
   NoKeyringError,
   openSecret,
@@ -14,7 +14,7 @@ import {
   SecretTamperedError,
   UnknownMasterKeyError,
   type SealedSecret,
-} from '../../lib/secret-box';
+} from '../../lib/security/secret-box';
 
 function keyring(...entries: string[]): Keyring {
   const parsed = parseKeyring(entries.join(','));

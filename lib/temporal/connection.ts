@@ -4,9 +4,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs, optionalTsToMs } from '@temporalio/common/lib/time';
-import { customSearchAttributes } from '../workflows/search-attributes';
-import type { Keyring } from './keyring';
-import { payloadDataConverter } from './payload-codec';
+import { customSearchAttributes } from '../../workflows/search-attributes';
+import type { Keyring } from '../security/keyring';
+import { payloadDataConverter } from '../security/payload-codec';
 
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
 export async function isTemporalReachable(address: string, timeoutMs = 2000): Promise<boolean> {

@@ -9,7 +9,7 @@
  */
 import type { RequestHandler, Response } from 'express';
 import type { Pool } from 'pg';
-import { recordAudit, type AuditOutcome } from '../lib/audit';
+import { recordAudit, type AuditOutcome } from '../lib/data/audit-log';
 import type { Logger } from '../lib/logger';
 import { declaredRoute } from './access';
 import { principalOf } from './auth';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-import { defaultRegistryDocument, providerKinds, registeredKinds, type ProviderKind } from '../providers';
+import { defaultRegistryDocument, providerKinds, registeredKinds, type ProviderKind } from '../../providers';
 
 export { providerKinds, type ProviderKind };
 

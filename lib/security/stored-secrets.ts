@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { loadConfig } from './config';
+import { loadConfig } from '../config/config';
 import type { Keyring } from './keyring';
 import { openSecret, rewrapSecret, sealSecret, secretContext, SecretBoxError, type SealedSecret } from './secret-box';
 

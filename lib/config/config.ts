@@ -8,10 +8,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, configSources } from './config-sources';
-import { parseKeyring, type Keyring } from './keyring';
-import { allowEntryProblem } from './outbound-policy';
+import { parseKeyring, type Keyring } from '../security/keyring';
+import { allowEntryProblem } from '../security/outbound-policy';
 import { monitoringVariables } from './monitoring-config';
-import { tenantNameRule, tenantPattern } from './tenant-name';
+import { tenantNameRule, tenantPattern } from '../security/tenant-name';
 
 export { ConfigError };
 

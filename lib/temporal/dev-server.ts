@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { toolsBinDir } from './paths';
-import { waitForTemporal } from './temporal';
+import { toolsBinDir } from '../config/paths';
+import { waitForTemporal } from './connection';
 
 export const temporalCliPath = path.join(toolsBinDir, 'temporal');
 

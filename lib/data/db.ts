@@ -3,7 +3,7 @@
  * a connection.
  */
 import { Pool, type PoolConfig } from 'pg';
-import type { Logger } from './logger';
+import type { Logger } from '../logger';
 
 export function createPool(connectionString: string, options: PoolConfig = {}, logger?: Logger): Pool {
   const pool = new Pool({ connectionString, max: 10, idleTimeoutMillis: 30_000, ...options });

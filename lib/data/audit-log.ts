@@ -8,7 +8,7 @@
  */
 import { userInfo } from 'node:os';
 import type { Pool } from 'pg';
-import type { Role } from './api-keys';
+import type { Role } from '../security/api-keys';
 
 export const auditActions = [
   'subscriber.create',

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { configSources } from './config-sources';
-import { DISCORD_URL_HINT, isDiscordWebhookUrl } from './discord';
+import { DISCORD_URL_HINT, isDiscordWebhookUrl } from '../../activities/discord';
 
 const duration = z
   .string()

@@ -2,7 +2,7 @@
  * Each workflow the API starts from more than one route, declared once: its task queue, search
  * attributes and reuse rule, on top of WorkflowStarter's idempotent start.
  */
-import type { Config } from '../lib/config';
+import type { Config } from '../lib/config/config';
 import type { BookingRequest, ProviderCallInput } from '../workflows/call-types';
 import { eventTypeKey, providerKey, tenantKey } from '../workflows/search-attributes';
 import { webhookWorkflowId, type WebhookEvent } from '../workflows/webhook-types';

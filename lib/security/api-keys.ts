@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
-import { recordAudit, type AuditActor } from './audit';
+import { recordAudit, type AuditActor } from '../data/audit-log';
 import { tenantNameRule, tenantPattern } from './tenant-name';
 
 export const roles = ['admin', 'operator', 'service'] as const;
