@@ -25,7 +25,7 @@ import {
   type AlertPlan,
   type AlertSeverity,
   type AlertView,
-} from '../workflows/monitoring-types';
+} from '../contracts/monitoring';
 
 export const alertErrorTypes = {
   notificationFailed: 'AlertNotificationFailed',

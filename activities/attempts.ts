@@ -4,7 +4,7 @@
  * without waiting for Temporal's retry loop to end.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { AttemptInfo } from '../workflows/webhook-types';
+import type { AttemptInfo } from '../contracts/webhook';
 
 export async function withAttempt<T extends object>(run: () => Promise<T>): Promise<T & AttemptInfo> {
   const { attempt } = Context.current().info;

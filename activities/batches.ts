@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { operationCost, providerNamed, type ProviderRegistry } from '../lib/config/registry';
-import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../workflows/batch-types';
+import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../contracts/batch';
 
 export const batchMetricsRegistry = new Registry();
 const itemsTotal = new Counter({

@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { providerNamed, type ProviderRegistry } from '../lib/config/registry';
-import { callErrorTypes } from '../workflows/error-types';
+import { callErrorTypes } from '../contracts/errors';
 
 export const BUDGET_REFUSAL_THRESHOLD = 0.9;
 export const BUDGET_ALERT_THRESHOLDS = [70, 85, 95] as const;

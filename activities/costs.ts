@@ -18,7 +18,7 @@
 import type { Pool } from 'pg';
 import type { CostAnomalySettings } from '../lib/config/monitoring-config';
 import type { ProviderRegistry } from '../lib/config/registry';
-import type { CostAnomaly, CostAnomalyCheckInput } from '../workflows/monitoring-types';
+import type { CostAnomaly, CostAnomalyCheckInput } from '../contracts/monitoring';
 
 /** The shortest elapsed time a projection divides by. */
 export const MIN_PROJECTION_ELAPSED_MS = 3_600_000;

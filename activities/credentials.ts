@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import type { Keyring } from '../lib/security/keyring';
 import type { ProviderConfig } from '../lib/config/registry';
 import { openProviderCredentials, type SecretFailure } from '../lib/security/stored-secrets';
-import { providerErrorTypes } from '../workflows/error-types';
+import { providerErrorTypes } from '../contracts/errors';
 import { providerSetupFailure } from '../providers/core/classify';
 
 export interface CredentialResolver {

@@ -22,8 +22,8 @@ import type { Keyring } from '../lib/security/keyring';
 import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import { SecretBoxError } from '../lib/security/secret-box';
 import { configuredSecretsKeyring, openSubscriberSecret, subscriberSecretColumns, type SubscriberSecretRow } from '../lib/security/stored-secrets';
-import { deliveryErrorTypes } from '../workflows/error-types';
-import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../workflows/delivery-types';
+import { deliveryErrorTypes } from '../contracts/errors';
+import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../contracts/delivery';
 import { deliveryRetrySchedule } from '../workflows/policies';
 import { heartbeatWhile } from './heartbeat';
 

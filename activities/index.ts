@@ -13,7 +13,7 @@ import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
-import { createProviderCallActivities } from './provider-call';
+import { createProviderCallActivities } from './call-provider';
 import { createRetentionActivities } from './retention';
 
 export interface ActivityDeps {

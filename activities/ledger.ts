@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { withAttempt } from './attempts';
-import type { AttemptInfo, LedgerRecord, LedgerUpdate, WebhookEvent, WebhookState } from '../workflows/webhook-types';
+import type { AttemptInfo, LedgerRecord, LedgerUpdate, WebhookEvent, WebhookState } from '../contracts/webhook';
 
 export function createLedgerActivities(pool: Pool) {
   return {

@@ -11,7 +11,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
-import { callErrorTypes } from '../workflows/error-types';
+import { callErrorTypes } from '../contracts/errors';
 import type { ProviderFailureDetails } from '../providers/core/classify';
 import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
 import { httpBatchOperation, httpOperationFor } from '../providers/http/adapter';

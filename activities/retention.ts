@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg';
 import { loadConfig } from '../lib/config/config';
-import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../workflows/retention-types';
+import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../contracts/retention';
 
 /** One statement per target; $1 = age in days, $2 = batch size. Each returns the rows it touched. */
 const pruneStatements: Record<RetentionTarget, string> = {

@@ -9,7 +9,7 @@
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/data/event-stream';
 import { providerNamed, type ProviderRegistry, type SlaConfig } from '../lib/config/registry';
-import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../workflows/monitoring-types';
+import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../contracts/monitoring';
 
 export const slaWindowMs: Record<SlaWindow, number> = { hourly: 3_600_000, daily: 86_400_000 };
 

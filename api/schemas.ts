@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { roles } from '../lib/security/api-keys';
 import { auditActions, auditOutcomes } from '../lib/data/audit-log';
-import { batchPriorities } from '../workflows/batch-types';
-import { callPriorities } from '../workflows/call-types';
-import { alertSeverities } from '../workflows/monitoring-types';
+import { batchPriorities } from '../contracts/batch';
+import { callPriorities } from '../contracts/call';
+import { alertSeverities } from '../contracts/monitoring';
 
 const isoDateTime = z.string().datetime({ offset: true });
 const id = z.string();

@@ -3,9 +3,9 @@
  * attributes and reuse rule, on top of WorkflowStarter's idempotent start.
  */
 import type { Config } from '../lib/config/config';
-import type { BookingRequest, ProviderCallInput } from '../workflows/call-types';
-import { eventTypeKey, providerKey, tenantKey } from '../workflows/search-attributes';
-import { webhookWorkflowId, type WebhookEvent } from '../workflows/webhook-types';
+import type { BookingRequest, ProviderCallInput } from '../contracts/call';
+import { eventTypeKey, providerKey, tenantKey } from '../contracts/search-attributes';
+import { webhookWorkflowId, type WebhookEvent } from '../contracts/webhook';
 import type { IdempotentStart, StartOutcome, WorkflowStarter } from './workflow-starter';
 
 export type StartConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'>;

@@ -23,8 +23,8 @@ import { createPool } from '../lib/data/db';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../lib/security/keyring';
 import { payloadDataConverter } from '../lib/security/payload-codec';
 import { projectRoot } from '../lib/config/paths';
-import { eventTypeKey, providerKey, tenantKey } from '../workflows/search-attributes';
-import { webhookWorkflowId, type WebhookEvent } from '../workflows/webhook-types';
+import { eventTypeKey, providerKey, tenantKey } from '../contracts/search-attributes';
+import { webhookWorkflowId, type WebhookEvent } from '../contracts/webhook';
 import { cpuProfilesIn, cpuSeconds, percentile, rssBytes, scrapeGauge, startStack, summariseCpuProfile, type Stack } from './stack';
 
 const TARGETS = { ingestVsBare: 0.8, p99Ms: 25, endToEndPerSecond: 150 };

@@ -8,8 +8,8 @@
  */
 import type { z } from 'zod';
 import type * as schemas from '../api/schemas';
-import type { BookingStatus, ProviderCallStatus } from '../workflows/call-types';
-import type { WebhookStatus } from '../workflows/webhook-types';
+import type { BookingStatus, ProviderCallStatus } from '../contracts/call';
+import type { WebhookStatus } from '../contracts/webhook';
 
 // ---------------------------------------------------------------- types from the schemas
 

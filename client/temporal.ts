@@ -17,8 +17,8 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { parseKeyring } from '../lib/security/keyring';
 import { payloadDataConverter } from '../lib/security/payload-codec';
-import { providerKey, tenantKey } from '../workflows/search-attributes';
-import { providerCallWorkflowId, type ProviderCallInput } from '../workflows/call-types';
+import { providerKey, tenantKey } from '../contracts/search-attributes';
+import { providerCallWorkflowId, type ProviderCallInput } from '../contracts/call';
 import type { batch } from '../workflows/batches';
 import type { bookingSaga } from '../workflows/booking';
 import type { providerCall } from '../workflows/provider-calls';
@@ -50,7 +50,7 @@ export {
   type ProviderCallInput,
   type ProviderCallResult,
   type ProviderCallStatus,
-} from '../workflows/call-types';
+} from '../contracts/call';
 export {
   addItemUpdate,
   awaitItemUpdate,
@@ -65,11 +65,11 @@ export {
   type BatchKey,
   type BatchPriority,
   type ItemResult,
-} from '../workflows/batch-types';
-export { webhookStatusQuery, webhookWorkflowId, type WebhookEvent, type WebhookStatus } from '../workflows/webhook-types';
-export { deliveryStatusQuery, deliveryWorkflowId, type DeliveryStatus } from '../workflows/delivery-types';
-export { ackAlertSignal, alertStatusQuery, alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertView } from '../workflows/monitoring-types';
-export { customSearchAttributes, eventTypeKey, providerKey, tenantKey, webhookStatusKey } from '../workflows/search-attributes';
+} from '../contracts/batch';
+export { webhookStatusQuery, webhookWorkflowId, type WebhookEvent, type WebhookStatus } from '../contracts/webhook';
+export { deliveryStatusQuery, deliveryWorkflowId, type DeliveryStatus } from '../contracts/delivery';
+export { ackAlertSignal, alertStatusQuery, alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertView } from '../contracts/monitoring';
+export { customSearchAttributes, eventTypeKey, providerKey, tenantKey, webhookStatusKey } from '../contracts/search-attributes';
 
 /** The workflow functions' types, for `client.workflow.start<ProviderCallWorkflow>(…)` without importing workflow code. */
 export type ProviderCallWorkflow = typeof providerCall;

@@ -17,8 +17,8 @@ import {
 } from '@temporalio/client';
 import type { ProviderRegistry } from '../lib/config/registry';
 import type { Workflow } from '@temporalio/common';
-import type { CostAnomalyCheckInput, HealthProbeInput, SlaReportInput } from '../workflows/monitoring-types';
-import type { PruneDataInput } from '../workflows/retention-types';
+import type { CostAnomalyCheckInput, HealthProbeInput, SlaReportInput } from '../contracts/monitoring';
+import type { PruneDataInput } from '../contracts/retention';
 
 export interface SyncSchedulesOptions {
   client: Client;

@@ -24,7 +24,7 @@ import {
   type AlertNotification,
   type AlertPlan,
   type AlertView,
-} from './monitoring-types';
+} from '../contracts/monitoring';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { providerCall } from './provider-calls';
 import { failureOf } from './steps';

@@ -32,8 +32,8 @@ import {
   type BatchPlan,
   type ItemResult,
   type QueuedItem,
-} from './batch-types';
-import { providerErrorTypes } from './error-types';
+} from '../contracts/batch';
+import { providerErrorTypes } from '../contracts/errors';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { failureOf } from './steps';
 

@@ -18,7 +18,7 @@ import {
   type BookingStep,
   type CallPriority,
   type ProviderCallResult,
-} from './call-types';
+} from '../contracts/call';
 import { executeProviderCall } from './provider-calls';
 import { failureOf } from './steps';
 

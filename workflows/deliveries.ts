@@ -6,8 +6,8 @@
  */
 import { proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { deliveryErrorTypes } from './error-types';
-import { deliveryStatusQuery, type DeliveryInput, type DeliveryOutcome, type DeliveryStatus } from './delivery-types';
+import { deliveryErrorTypes } from '../contracts/errors';
+import { deliveryStatusQuery, type DeliveryInput, type DeliveryOutcome, type DeliveryStatus } from '../contracts/delivery';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { failureOf } from './steps';
 

@@ -8,7 +8,7 @@
  */
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { CostAnomaly, CostAnomalyCheckInput, HealthProbeInput, ProbeOutcome, SlaProviderReport, SlaReportInput } from './monitoring-types';
+import type { CostAnomaly, CostAnomalyCheckInput, HealthProbeInput, ProbeOutcome, SlaProviderReport, SlaReportInput } from '../contracts/monitoring';
 import { localActivityOptions } from './policies';
 
 type Activities = ReturnType<typeof createActivities>;

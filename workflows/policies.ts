@@ -9,7 +9,7 @@
  * that must never give up (ledger writes, compensations) retry without an attempt limit.
  */
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
-import { callErrorTypes, providerErrorTypes, webhookErrorTypes } from './error-types';
+import { callErrorTypes, providerErrorTypes, webhookErrorTypes } from '../contracts/errors';
 import { webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 
 export type ActivityPolicy = (LocalActivityOptions & { kind: 'local' }) | (ActivityOptions & { kind: 'remote' });

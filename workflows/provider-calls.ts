@@ -19,7 +19,7 @@ import {
   type ProviderCallInput,
   type ProviderCallResult,
   type ProviderCallStatus,
-} from './call-types';
+} from '../contracts/call';
 import { localActivityOptions, remoteActivityOptions, requestErrorTypes } from './policies';
 import { failureOf, runStep } from './steps';
 

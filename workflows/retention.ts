@@ -7,7 +7,7 @@
 import { continueAsNew, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { localActivityOptions, retentionLimits } from './policies';
-import { retentionTargets, type PruneDataInput, type PruneTotals, type RetentionTarget } from './retention-types';
+import { retentionTargets, type PruneDataInput, type PruneTotals, type RetentionTarget } from '../contracts/retention';
 
 type Activities = ReturnType<typeof createActivities>;
 

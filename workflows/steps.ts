@@ -3,7 +3,7 @@
  * attempt count and last error in the workflow's queryable status.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { AttemptInfo, StepStatus } from './webhook-types';
+import type { AttemptInfo, StepStatus } from '../contracts/webhook';
 
 export function pendingStep(): StepStatus {
   return { state: 'pending', attempts: 0, lastError: null };

@@ -15,13 +15,13 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { deliveryWorkflowId } from './delivery-types';
+import { deliveryWorkflowId } from '../contracts/delivery';
 import { deliverEvent } from './deliveries';
 import { localActivityOptions } from './policies';
-import { webhookStatusKey } from './search-attributes';
+import { webhookStatusKey } from '../contracts/search-attributes';
 import { routeWebhook, webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 import { pendingStep, runStep } from './steps';
-import { webhookStatusQuery, type HandlerResult, type WebhookEvent, type WebhookStatus } from './webhook-types';
+import { webhookStatusQuery, type HandlerResult, type WebhookEvent, type WebhookStatus } from '../contracts/webhook';
 
 type Activities = ReturnType<typeof createActivities>;
 

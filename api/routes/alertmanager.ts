@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { raiseAlertRun, resolveAlertRun } from '../../lib/temporal/alert-runs';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
-import { alertWorkflowId, type AlertInput, type AlertSeverity } from '../../workflows/monitoring-types';
+import { alertWorkflowId, type AlertInput, type AlertSeverity } from '../../contracts/monitoring';
 import { principalOf } from '../auth';
 import { sendError, zodFieldErrors } from '../errors';
 import { jsonBody } from '../route-input';

@@ -20,9 +20,9 @@ import {
   batchWorkflowId,
   itemStatusQuery,
   type BatchKey,
-} from '../../workflows/batch-types';
-import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../workflows/call-types';
-import { providerKey, tenantKey } from '../../workflows/search-attributes';
+} from '../../contracts/batch';
+import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../contracts/call';
+import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { jsonBody, unknownIfUnstorable } from '../route-input';
 import { batchItemBody, waitQuery } from '../schemas';

@@ -22,12 +22,12 @@ import {
   providerCallWorkflowId,
   type BookingRequest,
   type ProviderCallInput,
-} from '../../workflows/call-types';
+} from '../../contracts/call';
 import { sendError, zodFieldErrors } from '../errors';
 import { jsonBody } from '../route-input';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
-import { providerKey, tenantKey } from '../../workflows/search-attributes';
+import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
 import { startBooking, startProviderCall } from '../start-work';

@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { createBudgets } from '../../activities/budgets';
 import { providerNamed, type ProviderRegistry } from '../../lib/config/registry';
-import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../workflows/monitoring-types';
+import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../contracts/monitoring';
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { noteAudit } from '../audit-middleware';
 import { sendError, zodFieldErrors } from '../errors';

@@ -10,7 +10,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
-import { webhookWorkflowId } from '../../workflows/webhook-types';
+import { webhookWorkflowId } from '../../contracts/webhook';
 import { sendError } from '../errors';
 import type { ApiMetrics, WebhookOutcome } from '../metrics';
 import { sendStartFailure } from '../start-failure';

@@ -8,7 +8,7 @@
  */
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertInput } from '../../workflows/monitoring-types';
+import { alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertInput } from '../../contracts/monitoring';
 
 export interface AlertRunDeps {
   workflows: WorkflowClient;

@@ -4,7 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs, optionalTsToMs } from '@temporalio/common/lib/time';
-import { customSearchAttributes } from '../../workflows/search-attributes';
+import { customSearchAttributes } from '../../contracts/search-attributes';
 import type { Keyring } from '../security/keyring';
 import { payloadDataConverter } from '../security/payload-codec';
 

@@ -25,7 +25,7 @@ import { outboundRefusal } from '../../lib/security/outbound-policy';
 import type { ProviderKind } from '../../lib/config/registry';
 import type { ProviderCallContext } from './adapter-types';
 
-import { providerErrorTypes } from '../../workflows/error-types';
+import { providerErrorTypes } from '../../contracts/errors';
 
 export { providerErrorTypes };
 

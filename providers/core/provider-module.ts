@@ -9,7 +9,7 @@
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import type { RegistryEntryInput } from '../../lib/config/registry';
-import type { HandlerResult, WebhookEvent } from '../../workflows/webhook-types';
+import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
 import type { ProviderAdapter } from './adapter-types';
 import type { SignatureScheme } from './scheme-types';
 

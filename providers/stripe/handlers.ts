@@ -6,8 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { withAttempt } from '../../activities/attempts';
-import { webhookErrorTypes } from '../../workflows/error-types';
-import type { HandlerResult, WebhookEvent } from '../../workflows/webhook-types';
+import { webhookErrorTypes } from '../../contracts/errors';
+import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
 
 const paymentIntentEvent = z.object({
   data: z.object({

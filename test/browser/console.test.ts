@@ -21,7 +21,7 @@ import type { Config } from '../../lib/config/config';
 import { connectClient } from '../../lib/temporal/connection';
 import { projectRoot } from '../../lib/config/paths';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
-import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../workflows/monitoring-types';
+import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../contracts/monitoring';
 import type { healthProbe } from '../../workflows/monitoring';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { eventually, fakeCredentials, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';

@@ -7,7 +7,7 @@
 import { inParallel } from '../support/concurrency';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { webhookWorkflowId, type WebhookStatus } from '../../workflows/webhook-types';
+import { webhookWorkflowId, type WebhookStatus } from '../../contracts/webhook';
 import type { PlannedEvent } from './plan';
 import type { EventOutcome } from './sender';
 

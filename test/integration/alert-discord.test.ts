@@ -15,7 +15,7 @@ import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../../lib/config/config';
 import { connectClient } from '../../lib/temporal/connection';
-import { alertStatusQuery, alertWorkflowId, resolveAlertSignal, type AlertInput, type AlertView } from '../../workflows/monitoring-types';
+import { alertStatusQuery, alertWorkflowId, resolveAlertSignal, type AlertInput, type AlertView } from '../../contracts/monitoring';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord';
 import { eventually, fakeCredentials, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 

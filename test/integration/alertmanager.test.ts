@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
-import type { AlertView } from '../../workflows/monitoring-types';
+import type { AlertView } from '../../contracts/monitoring';
 import { alertmanagerAlert, alertmanagerPayload } from '../support/alertmanager';
 import { eventually, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 

@@ -14,7 +14,7 @@ import type { Pool } from 'pg';
 import { parseApiKey } from '../../lib/security/api-keys';
 import type { Config } from '../../lib/config/config';
 import { projectRoot } from '../../lib/config/paths';
-import { deliveryWorkflowId } from '../../workflows/delivery-types';
+import { deliveryWorkflowId } from '../../contracts/delivery';
 import { eventually, startApi, testConfig, testPool, type RunningApi } from '../support/harness';
 
 let pool: Pool;

@@ -15,7 +15,7 @@ import type { Config } from '../../lib/config/config';
 import { connectClient } from '../../lib/temporal/connection';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import type { costAnomalyCheck } from '../../workflows/monitoring';
-import { alertWorkflowId, type CostAnomaly, type CostAnomalyCheckInput } from '../../workflows/monitoring-types';
+import { alertWorkflowId, type CostAnomaly, type CostAnomalyCheckInput } from '../../contracts/monitoring';
 import { eventually, registryAt, startApi, startWorker, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 
 const run = randomUUID().slice(0, 8);

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import type { ProviderConfig } from '../../lib/config/registry';
-import { webhookWorkflowId } from '../../workflows/webhook-types';
+import { webhookWorkflowId } from '../../contracts/webhook';
 import type { FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount } from '../support/google-service-account';
 import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';

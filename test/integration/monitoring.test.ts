@@ -24,7 +24,7 @@ import {
   type ProbeOutcome,
   type SlaProviderReport,
   type SlaReportInput,
-} from '../../workflows/monitoring-types';
+} from '../../contracts/monitoring';
 import type { healthProbe, slaReport } from '../../workflows/monitoring';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';

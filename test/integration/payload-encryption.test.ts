@@ -21,7 +21,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../../lib/security/keyring';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, OWNER_METADATA, payloadDataConverter } from '../../lib/security/payload-codec';
-import { deliveryWorkflowId } from '../../workflows/delivery-types';
+import { deliveryWorkflowId } from '../../contracts/delivery';
 import type { pruneData } from '../../workflows/retention';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
 import { eventually, postStripe, signStripe, startStack, startWorker, stripeEvent, TEST_STRIPE_SECRET, type RunningApi, type TestStack } from '../support/harness';

@@ -14,7 +14,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import type { ProviderConfig } from '../../lib/config/registry';
 import type { BookingResult } from '../../workflows/booking';
-import { bookingStatusQuery, bookingWorkflowId, type BookingRequest, type BookingStatus } from '../../workflows/call-types';
+import { bookingStatusQuery, bookingWorkflowId, type BookingRequest, type BookingStatus } from '../../contracts/call';
 import type { FakeProviders } from '../fakes/provider-server';
 import { sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
 

@@ -11,7 +11,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { ProviderConfig } from '../../lib/config/registry';
 import { payloadDataConverter } from '../../lib/security/payload-codec';
 import type { healthProbe } from '../../workflows/monitoring';
-import type { ProbeOutcome } from '../../workflows/monitoring-types';
+import type { ProbeOutcome } from '../../contracts/monitoring';
 import { startStack, type TestStack } from '../support/harness';
 
 const provider = `rerun-${randomUUID().slice(0, 8)}`;

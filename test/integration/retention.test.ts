@@ -12,8 +12,8 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import { payloadDataConverter } from '../../lib/security/payload-codec';
 import type { pruneData } from '../../workflows/retention';
-import type { PruneTotals } from '../../workflows/retention-types';
-import type { WebhookEvent } from '../../workflows/webhook-types';
+import type { PruneTotals } from '../../contracts/retention';
+import type { WebhookEvent } from '../../contracts/webhook';
 import type { processWebhook } from '../../workflows/webhooks';
 import {
   postStripe,

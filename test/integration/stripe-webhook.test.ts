@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import { createActivities } from '../../activities';
-import type { WebhookEvent, WebhookStatus } from '../../workflows/webhook-types';
+import type { WebhookEvent, WebhookStatus } from '../../contracts/webhook';
 import {
   eventually,
   postStripe,

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config/config';
-import type { WebhookEvent } from '../../workflows/webhook-types';
+import type { WebhookEvent } from '../../contracts/webhook';
 import {
   eventually,
   postStripe,

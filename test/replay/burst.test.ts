@@ -26,9 +26,9 @@ import { prepareNamespace } from '../../scripts/prepare';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
 import { eventually, postStripe, sampleBooking, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
 import type { Config } from '../../lib/config/config';
-import type { AlertInput } from '../../workflows/monitoring-types';
-import { alertWorkflowId } from '../../workflows/monitoring-types';
-import { webhookStatusQuery } from '../../workflows/webhook-types';
+import type { AlertInput } from '../../contracts/monitoring';
+import { alertWorkflowId } from '../../contracts/monitoring';
+import { webhookStatusQuery } from '../../contracts/webhook';
 import { splitAtLocalActivityMarkers, type History } from '../support/split-tasks';
 
 jest.setTimeout(240_000);

@@ -7,7 +7,7 @@
 import { alertInputFrom, DEFAULT_ALERTMANAGER_SEVERITY, severityFromLabel } from '../../api/routes/alertmanager';
 import { zodFieldErrors } from '../../api/errors';
 import { alertmanagerBody } from '../../api/schemas';
-import { alertWorkflowId } from '../../workflows/monitoring-types';
+import { alertWorkflowId } from '../../contracts/monitoring';
 import { alertmanagerPayload } from '../support/alertmanager';
 
 test('the version-4 payload as Alertmanager sends it validates', () => {

@@ -7,7 +7,7 @@
 import { discordMessage, planAlertFor } from '../../activities/alerts';
 import { discordRetryAfterMs, discordRouteFor, isDiscordWebhookUrl, redactWebhookUrl, retryAfterHeaderMs } from '../../activities/discord';
 import { loadMonitoringConfig } from '../../lib/config/monitoring-config';
-import type { AlertView } from '../../workflows/monitoring-types';
+import type { AlertView } from '../../contracts/monitoring';
 
 const token = 'tok_SECRET-abc_123';
 const hook = (id: string) => `https://discord.com/api/webhooks/${id}/${token}`;

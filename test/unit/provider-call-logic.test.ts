@@ -1,6 +1,6 @@
 /** Pure parts of the provider-call activity: idempotency keys, jittered backoff, weighted failover order, cache keys. */
 import { cacheKey } from '../../activities/cache';
-import { idempotencyKeyFor, jitteredBackoffMs, weightedOrder } from '../../activities/provider-call';
+import { idempotencyKeyFor, jitteredBackoffMs, weightedOrder } from '../../activities/call-provider';
 
 test('the idempotency key is stable for one activity and differs between activities and runs', () => {
   const key = idempotencyKeyFor('call:acme:stripe:k1', 'run-1', '1');

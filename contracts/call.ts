@@ -3,7 +3,7 @@
  * the API.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { AttemptInfo, StepStatus } from './webhook-types';
+import type { AttemptInfo, StepStatus } from './webhook';
 
 export const callPriorities = ['critical', 'high', 'normal', 'low'] as const;
 export type CallPriority = (typeof callPriorities)[number];

@@ -19,7 +19,7 @@ import type {
   CallPlan,
   ProviderActivityRequest,
   ProviderActivityResult,
-} from '../workflows/call-types';
+} from '../contracts/call';
 import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
 import { createBudgets, type Reservation } from './budgets';
@@ -27,7 +27,7 @@ import { cacheKey, createProviderCache } from './cache';
 import { createCircuitBreaker } from './circuit-breaker';
 import { createCredentialResolver } from './credentials';
 import { lookUpProviderOperation, prepareProviderCall } from './prepare-provider-call';
-import { callErrorTypes, providerErrorTypes } from '../workflows/error-types';
+import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 export interface ProviderCallDeps {
   pool: Pool;

@@ -3,7 +3,7 @@
  * API.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { AttemptInfo } from './webhook-types';
+import type { AttemptInfo } from './webhook';
 
 export interface DeliveryInput {
   deliveryId: string;
