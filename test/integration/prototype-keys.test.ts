@@ -128,6 +128,13 @@ const jsonWithPropertyKeys: fc.Arbitrary<string> = fc.letrec<{ value: string; ob
     .map((entries) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`),
 })).object;
 
+/**
+ * With no sticky cache (CI's cache-off step) one batch run taking hundreds of items replays its
+ * whole history for each, and an item can miss the start deadline: that is answered 503 with
+ * Retry-After (nothing accepted), which is not the failure this test looks for.
+ */
+const cacheOff = process.env.WORKER_MAX_CACHED_WORKFLOWS === '0';
+
 test('prototype member names as JSON body keys never answer 5xx', async () => {
   const bodyRoutes: Route[] = [
     ...serviceRoutes.filter(([method]) => method === 'POST' || method === 'PATCH').map(([method, routePath]) => ({ method, path: routePath })),
@@ -143,6 +150,7 @@ test('prototype member names as JSON body keys never answer 5xx', async () => {
       const requestPath = route.path.replace(/:[a-zA-Z]+/g, 'x');
       const body = wrapInParams ? `{"params":${json}}` : json;
       const res = await send(route.method, requestPath, body);
+      if (res.status === 503 && cacheOff && requestPath.startsWith('/batches/') && res.text.includes('temporal_unavailable')) return true;
       if (res.status >= 500) failures.push(`${route.method} ${requestPath} ${body} → ${res.status} ${res.text.slice(0, 160)}`);
       return true;
     }),
@@ -179,7 +187,8 @@ test('a signed webhook whose event type or id is a prototype member name complet
       const res = await api.fetch(`/webhooks/events/${encodeURIComponent(workflowId)}`);
       const json = (await res.json()) as { status: string | null; outcome?: string | null; handler?: unknown; executionStatus: string };
       return json.executionStatus === 'COMPLETED' ? json : undefined;
-    }, 30_000).catch((err: Error) => ({ status: `not completed: ${err.message}`, outcome: null, handler: undefined, executionStatus: '?' }));
+    }, 90_000).catch((err: Error) => ({ status: `not completed: ${err.message}`, outcome: null, handler: undefined, executionStatus: '?' }));
     expect({ workflowId, status: view.status, outcome: view.outcome, handler: view.handler ?? null }).toEqual({ workflowId, status: 'completed', outcome: 'unhandled', handler: null });
   }
-});
+  // The worker may still be working through the batch items of the test before (no sticky cache: slowly).
+}, 150_000);
