@@ -1,25 +1,28 @@
 /**
- * Who may do what, declared once: the roles' permissions and every service-API route's
- * permission. The service router authorizes each request against this table before any route
- * runs; a request that matches no declared route answers 404, so a route added without a line here
- * is refused, never open (and test/integration/access.test.ts fails until it is declared).
- * Routes under `/tenants/:tenant/…` take the permission of the same route without the prefix;
- * the path's tenant must be the caller's (api/tenant.ts `pathTenant`, checked before this).
+ * Who may do what: the roles' permissions, declared here, and the table of service-API routes,
+ * made from the route declarations (api/route.ts, api/routes/), each of which names its
+ * permission. The service router authorizes each request against that table before any route
+ * runs; a request that matches no declared route answers 404, so a route is refused, never open,
+ * until it is declared (and a declaration that lacks its permission, summary or answer schemas
+ * stops the table from being built). Routes under `/tenants/:tenant/…` take the permission of the
+ * same route without the prefix; the path's tenant must be the caller's (api/tenant.ts
+ * `pathTenant`, checked before this). The role table of docs/SECURITY.md is `roleTable()`.
  *
  * - admin: configuration, subscribers, API keys, and everything an operator does;
  * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
  * - service: start calls, sagas (bookings) and batch items, and read those; raise alerts
  *   (Alertmanager's receiver).
  *
- * A route's 4th element names its audit action: api/audit.ts records every authenticated request
- * to such a route in the audit log (actor, tenant, target, HTTP status), read by `GET /audit`.
+ * A declaration's `audit` names its audit action: api/audit.ts records every authenticated
+ * request to such a route in the audit log (actor, tenant, target, HTTP status), read by `GET /audit`.
  */
 import type { RequestHandler } from 'express';
 import { match } from 'path-to-regexp';
-import type { Role } from '../lib/security/api-keys';
-import type { AuditAction } from '../lib/data/audit-log';
+import { roles, type Role } from '../lib/security/api-keys';
 import { principalOf } from './auth';
 import { sendError } from './errors';
+import { declarationProblems, type RouteDeclaration } from './route';
+import { serviceRouteGroups } from './routes';
 
 export const permissions = {
   /** Who the caller is (tenant, role, permissions): every role, e.g. for the console's sign-in. */
@@ -61,66 +64,45 @@ export const permissions = {
 export type Permission = keyof typeof permissions;
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-/** Every service-API route: method, Express path, permission, and the audit action it records (if any). */
-export const serviceRoutes: ReadonlyArray<readonly [Method, string, Permission, AuditAction?]> = [
-  ['GET', '/whoami', 'session:read'],
-  ['POST', '/codec/decode', 'payloads:decode'],
-  ['POST', '/codec/encode', 'payloads:decode'],
-  ['POST', '/calls/:provider/:operation', 'work:start'],
-  ['GET', '/calls', 'work:read'],
-  ['GET', '/calls/:workflowId', 'work:read'],
-  ['POST', '/bookings', 'work:start'],
-  ['GET', '/bookings/:workflowId', 'work:read'],
-  ['POST', '/batches/:provider/:operation', 'work:start'],
-  ['GET', '/batches/items/:id', 'work:read'],
-  ['GET', '/webhooks/events', 'events:read'],
-  ['GET', '/webhooks/events/:workflowId', 'events:read'],
-  ['POST', '/webhooks/events/:workflowId/retry', 'events:replay', 'event.retry'],
-  ['GET', '/deliveries', 'events:read'],
-  ['POST', '/deliveries/:id/replay', 'events:replay', 'delivery.replay'],
-  ['GET', '/stream', 'events:read'],
-  ['GET', '/subscribers', 'subscribers:read'],
-  ['GET', '/subscribers/:id', 'subscribers:read'],
-  ['POST', '/subscribers', 'subscribers:write', 'subscriber.create'],
-  ['PATCH', '/subscribers/:id', 'subscribers:write', 'subscriber.update'],
-  ['DELETE', '/subscribers/:id', 'subscribers:write', 'subscriber.delete'],
-  ['POST', '/subscribers/:id/replay', 'events:replay', 'subscriber.replay'],
-  ['GET', '/provider-health', 'monitoring:read'],
-  ['GET', '/sla', 'monitoring:read'],
-  ['GET', '/alerts', 'monitoring:read'],
-  ['GET', '/alerts/:id', 'monitoring:read'],
-  ['POST', '/alerts/:id/ack', 'alerts:ack', 'alert.ack'],
-  ['POST', '/alerts/alertmanager', 'alerts:raise'],
-  ['GET', '/budgets', 'monitoring:read'],
-  ['GET', '/circuits', 'monitoring:read'],
-  ['DELETE', '/cache', 'config:write', 'cache.invalidate'],
-  ['GET', '/api-keys', 'keys:manage'],
-  ['POST', '/api-keys', 'keys:manage', 'key.create'],
-  ['DELETE', '/api-keys/:keyId', 'keys:manage', 'key.revoke'],
-  ['GET', '/webhook-secrets', 'webhook-secrets:manage'],
-  ['POST', '/webhook-secrets', 'webhook-secrets:manage', 'webhook-secret.create'],
-  ['PATCH', '/webhook-secrets/:id', 'webhook-secrets:manage', 'webhook-secret.update'],
-  ['DELETE', '/webhook-secrets/:id', 'webhook-secrets:manage', 'webhook-secret.delete'],
-  ['GET', '/audit', 'audit:read'],
-];
-
 export function roleMay(role: Role, permission: Permission): boolean {
   return (permissions[permission] as readonly Role[]).includes(role);
 }
 
-const matchers = serviceRoutes.map(([method, path, permission, audit]) => ({ method, path, permission, audit, matches: match(path, { decode: false }) }));
+/** A service route as the table holds it: its declaration (api/route.ts). */
+export type ServiceRoute = RouteDeclaration;
+
+let table: readonly ServiceRoute[] | undefined;
+let matchers: Array<{ route: ServiceRoute; matches: ReturnType<typeof match> }> | undefined;
+
+/**
+ * Every service-API route, in the order the service router mounts them: the declarations of the
+ * groups api/routes/index.ts lists. Read on first use, once every route module has loaded (route
+ * modules import this module). Throws naming each declaration that lacks something, and each
+ * method and path declared twice.
+ */
+export function serviceRoutes(): readonly ServiceRoute[] {
+  if (table) return table;
+  const routes = serviceRouteGroups().flatMap((group): ServiceRoute[] => [...group.routes]);
+  const known = Object.keys(permissions);
+  const problems = routes.flatMap((route) => declarationProblems(route, known));
+  const seen = new Set<string>();
+  for (const { method, path } of routes) {
+    if (seen.has(`${method} ${path}`)) problems.push(`${method} ${path}: declared twice`);
+    seen.add(`${method} ${path}`);
+  }
+  if (problems.length > 0) throw new Error(`service route declarations (api/routes/):\n${problems.join('\n')}`);
+  return (table = routes);
+}
 
 /** The declared route of a request (`HEAD` as `GET`) with its path parameters, or undefined. */
-export function declaredRoute(
-  method: string,
-  path: string,
-): { method: Method; path: string; permission: Permission; audit?: AuditAction; params: Record<string, string> } | undefined {
+export function declaredRoute(method: string, path: string): (ServiceRoute & { params: Record<string, string> }) | undefined {
+  matchers ??= serviceRoutes().map((route) => ({ route, matches: match(route.path, { decode: false }) }));
   const unprefixed = path.replace(/^\/tenants\/[^/]+(?=\/)/, '');
   const wanted = method === 'HEAD' ? 'GET' : method;
-  for (const m of matchers) {
-    if (m.method !== wanted) continue;
-    const found = m.matches(unprefixed);
-    if (found !== false) return { method: m.method, path: m.path, permission: m.permission, audit: m.audit, params: found.params as Record<string, string> };
+  for (const { route, matches } of matchers) {
+    if (route.method !== wanted) continue;
+    const found = matches(unprefixed);
+    if (found !== false) return { ...route, params: found.params as Record<string, string> };
   }
   return undefined;
 }
@@ -140,4 +122,22 @@ export function authorize(): RequestHandler {
     if (!roleMay(principal.role, permission)) return sendError(res, 403, 'forbidden', `role "${principal.role}" may not ${permission}`);
     next();
   };
+}
+
+/**
+ * The role table of docs/SECURITY.md (between its `roles:start` and `roles:end` markers): each
+ * permission, the declared routes that need it, and the roles that have it.
+ */
+export function roleTable(): string {
+  const header = `| permission | routes | ${roles.join(' | ')} |`;
+  const rule = `|---|---|${roles.map(() => '---|').join('')}`;
+  const rows = (Object.keys(permissions) as Permission[]).map((permission) => {
+    const routes = serviceRoutes()
+      .filter((route) => route.permission === permission)
+      .map((route) => `\`${route.method} ${route.path}\``)
+      .join(', ');
+    const marks = roles.map((role) => (roleMay(role, permission) ? ' ✓ ' : ' '));
+    return `| \`${permission}\` | ${routes}${routes ? ' ' : ''}|${marks.join('|')}|`;
+  });
+  return [header, rule, ...rows].join('\n');
 }

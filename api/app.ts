@@ -15,29 +15,19 @@ import type { ProviderRegistry } from '../lib/config/registry';
 import type { WebhookSecrets } from './webhook-secrets';
 import { createStoredWebhookSecrets, type StoredWebhookSecrets } from './stored-webhook-secrets';
 import type { WebhookSources } from './webhook-sources';
-import { authorize } from './access';
+import { authorize, serviceRoutes } from './access';
 import { auditTrail } from './audit-middleware';
 import { authenticate, principalOf } from './auth';
 import { pathTenant } from './tenant';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
 import { queryPolicy, wellFormedUrl } from './route-input';
-import { apiKeyRoutes } from './routes/api-keys';
-import { auditRoutes } from './routes/audit';
 import type { ApiMetrics } from './metrics';
 import { healthRoutes } from './routes/health';
-import { alertmanagerRoutes } from './routes/alertmanager';
-import { monitoringRoutes } from './routes/monitoring';
-import { streamRoutes } from './routes/stream';
-import { batchRoutes } from './routes/batches';
-import { callRoutes } from './routes/calls';
-import { codecCors, codecRoutes } from './routes/codec';
-import { providerRoutes } from './routes/providers';
-import { sessionRoutes } from './routes/session';
-import { subscriberRoutes } from './routes/subscribers';
-import { webhookEventRoutes } from './routes/webhook-events';
+import { codecCors } from './routes/codec';
+import { serviceRouteGroups } from './routes';
+import { routerOf } from './service-router';
 import { webhookRoutes } from './routes/webhooks';
-import { webhookSecretRoutes } from './routes/webhook-secrets';
 import type { WorkflowStarter } from './workflow-starter';
 
 export interface AppDeps {
@@ -126,7 +116,8 @@ function perMinute(limit: number, keyOf: (req: express.Request, res: express.Res
 /**
  * The service API (everything but webhooks, health and metrics): CORS when configured, a per-address
  * limit, authentication, a per-credential limit, the audit trail (api/audit.ts), then authorization
- * against api/access.ts. Each router is mounted at `/` and at `/tenants/:tenant`, whose tenant
+ * against api/access.ts and the query policy, then the declared routes (api/route.ts), one router
+ * per group of api/routes/index.ts. Each router is mounted at `/` and at `/tenants/:tenant`, whose tenant
  * pathTenant (api/tenant.ts) checks once for every route: 400 if invalid, 404 if not the caller's.
  */
 function serviceApi(deps: AppDeps): Router {
@@ -140,11 +131,12 @@ function serviceApi(deps: AppDeps): Router {
   service.use('/tenants/:tenant', pathTenant());
   service.use(authorize());
   service.use(queryPolicy());
-  const routers = [sessionRoutes(deps), codecRoutes(deps), batchRoutes(deps), callRoutes(deps), providerRoutes(deps), subscriberRoutes(deps), webhookEventRoutes(deps), apiKeyRoutes(deps), auditRoutes(deps), webhookSecretRoutes(deps)];
-  // Monitoring: health, SLA, alerts (system-wide) and the tenant-scoped live stream.
-  for (const tenantScoped of [...routers, monitoringRoutes(deps), streamRoutes(deps), alertmanagerRoutes(deps)]) {
-    service.use(tenantScoped);
-    service.use(...atTemplate('/tenants/:tenant', tenantScoped));
+  // Every declared route (api/routes/index.ts), checked complete before anything is mounted.
+  serviceRoutes();
+  for (const group of serviceRouteGroups()) {
+    const router = routerOf(group, deps);
+    service.use(router);
+    service.use(...atTemplate('/tenants/:tenant', router));
   }
   return service;
 }

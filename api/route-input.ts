@@ -9,7 +9,6 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { z } from 'zod';
 import { declaredRoute } from './access';
 import { sendError, sendInvalid } from './errors';
-import { documentedQuery } from './openapi';
 import { isWellFormedText, text } from './schemas';
 
 /** Whether PostgreSQL can store the text as is (and it is Unicode): the text rule. */
@@ -72,7 +71,7 @@ const noQuery = z.object({});
 
 /**
  * Service-router middleware (after authorization, so the route is a declared one): the query holds
- * only the parameters api/openapi.ts documents for the route, each at most once, and they pass its
+ * only the parameters the route's declaration (api/route.ts) takes, each at most once, and they pass its
  * schema; else 400 naming each parameter. `?wait=abc`, `?wait=-1`, `?wait=` and `?wait=1&wait=2`
  * are all refused rather than read as the default.
  */
@@ -80,7 +79,7 @@ export function queryPolicy(): RequestHandler {
   return (req, res, next) => {
     const route = declaredRoute(req.method, req.path);
     if (!route) return next();
-    const schema = documentedQuery(route.method, route.path) ?? noQuery;
+    const schema = route.query ?? noQuery;
     const queryAt = req.originalUrl.indexOf('?');
     const values = new Map<string, string>();
     const fields: Record<string, string> = {};

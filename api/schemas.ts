@@ -127,6 +127,24 @@ export const callsQuery = z.object({
   limit: queryLimit(500),
 });
 
+/** GET /bookings: the tenant's booking sagas from Temporal visibility, like GET /calls. */
+export const bookingsQuery = z.object({
+  status: callsQuery.shape.status,
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  limit: queryLimit(500),
+});
+
+/** GET /batches/items: the tenant's sent and failed batch items from PostgreSQL, newest first. */
+export const batchItemsQuery = z.object({
+  provider: text().regex(/^[a-z0-9:_-]{1,100}$/).optional(),
+  operation: text().regex(/^[A-Za-z0-9_]{1,100}$/).optional(),
+  status: z.enum(['sent', 'failed']).optional(),
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  limit: queryLimit(500),
+});
+
 export const slaQuery = z.object({
   provider: text().min(1).max(100).optional(),
   window: z.enum(['hourly', 'daily']).optional(),
@@ -267,8 +285,32 @@ export const batchItemAnswer = z.object({
   sentAt: isoDateTime.optional(),
 });
 
+/** POST /batches/…?wait=: the item accepted and, when it was sent within the wait, its result. */
+export const batchItemWaited = batchItemAccepted.extend(batchItemAnswer.omit({ itemId: true }).partial().shape);
+
+export const batchItemList = z.object({
+  /** Sent or failed items, newest first; queued ones are in their batch workflow (GET /batches/items/:id). */
+  items: z.array(
+    z.object({
+      itemId: id,
+      provider: z.string(),
+      operation: z.string(),
+      priority: z.string(),
+      status: z.enum(['sent', 'failed']),
+      error: z.string().nullable(),
+      batchSize: z.number().int(),
+      batchId: id,
+      sentAt: isoDateTime,
+    }),
+  ),
+});
+
 export const callList = z.object({
   calls: z.array(z.object({ workflowId: id, provider: z.string(), executionStatus: z.string(), startTime: isoDateTime, closeTime: isoDateTime.nullable() })),
+});
+
+export const bookingList = z.object({
+  bookings: z.array(z.object({ workflowId: id, executionStatus: z.string(), startTime: isoDateTime, closeTime: isoDateTime.nullable() })),
 });
 
 const ledgerEvent = z.looseObject({ workflowId: id, provider: z.string(), eventId: z.string(), eventType: z.string().nullable(), status: z.string() });

@@ -9,7 +9,7 @@
  * validate raises nothing and answers 400 with the reason (Alertmanager does not retry a 4xx);
  * 503 when Temporal is unreachable (Alertmanager retries).
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { raiseAlertRun, resolveAlertRun } from '../../lib/temporal/alert-runs';
@@ -18,8 +18,8 @@ import type { Logger } from '../../lib/logger';
 import { alertWorkflowId, type AlertInput, type AlertSeverity } from '../../contracts/monitoring';
 import { principalOf } from '../auth';
 import { sendError, zodFieldErrors } from '../errors';
-import { jsonBody } from '../route-input';
-import { alertmanagerBody, type alertmanagerAnswer } from '../schemas';
+import { answer, defineRoute, failure, routeGroup } from '../route';
+import { alertmanagerAnswer, alertmanagerBody } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -74,47 +74,70 @@ export function alertInputFrom(alert: AlertmanagerAlert, payload: Pick<Alertmana
   };
 }
 
-export function alertmanagerRoutes({ config, workflows, pool, logger }: AlertmanagerRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+/** What the receiver needs. */
+function alertmanagerContext({ config, workflows, pool, logger }: AlertmanagerRouteDeps) {
 
-  router.post('/alerts/alertmanager', jsonBody('2mb'), async (req: Request, res: Response) => {
-    const parsed = alertmanagerBody.safeParse(req.body ?? undefined);
-    if (!parsed.success) {
-      sendError(res, 400, 'invalid_request', 'not an Alertmanager webhook payload (version 4); nothing raised', zodFieldErrors(parsed.error));
-      return;
-    }
-    const payload = parsed.data;
-    const principal = principalOf(res);
-    const raisedBy = principal && `${principal.kind} ${principal.id} (tenant ${principal.tenant})`;
-    const answers: z.infer<typeof alertmanagerAnswer>['alerts'] = [];
-    let current = '';
-    try {
-      for (const alert of payload.alerts) {
-        const input = alertInputFrom(alert, payload, raisedBy);
-        current = alertWorkflowId(input.rule, input.fingerprint);
-        const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
-        if (alert.status === 'firing') {
-          const raised = await workflows.withDeadline(deadline, () =>
-            raiseAlertRun({ workflows, pool, taskQueue: config.TEMPORAL_TASK_QUEUE }, input),
-          );
-          answers.push({ id: raised.workflowId, status: 'firing', severity: input.severity, outcome: raised.alreadyOpen ? 'already_open' : 'raised' });
-        } else {
-          const reason = `Alertmanager: resolved${alert.endsAt.startsWith('0001-') ? '' : ` at ${alert.endsAt}`}`;
-          const done = await workflows.withDeadline(deadline, () =>
-            resolveAlertRun({ workflows, pool }, { rule: input.rule, fingerprint: input.fingerprint, reason }, 'signal'),
-          );
-          answers.push({ id: done.workflowId, status: 'resolved', severity: input.severity, outcome: done.resolved ? 'resolved' : 'not_open' });
-        }
-      }
-    } catch (err) {
-      // PostgreSQL errors carry a string code: the last-resort handler answers 500 (Alertmanager retries).
-      if (typeof (err as { code?: unknown } | null)?.code === 'string') throw err;
-      sendStartFailure(res, err, logger, current);
-      return;
-    }
-    if (answers.length === 1) res.locals.workflowId = answers[0]!.id;
-    res.status(202).json({ alerts: answers });
-  });
-
-  return router;
+  return { config, workflows, pool, logger };
 }
+
+type AlertmanagerContext = ReturnType<typeof alertmanagerContext>;
+const route = defineRoute<AlertmanagerContext>();
+
+export const alertmanagerReceiver = route({
+  method: 'POST',
+  path: '/alerts/alertmanager',
+  permission: 'alerts:raise',
+  summary: "Alertmanager's webhook receiver (payload version 4): raise (firing) or resolve (resolved) one alert workflow per alert, `alert:alertmanager:{alertname}:{fingerprint}`",
+  tag: 'monitoring',
+  body: alertmanagerBody,
+  bodyLimit: '2mb',
+  responses: {
+    202: answer('raised or resolved (per alert: raised, already_open, resolved or not_open)', alertmanagerAnswer),
+    400: failure('not an Alertmanager version 4 payload (fields named); nothing raised'),
+    413: failure('body over 2 MB'),
+    503: failure('Temporal unreachable: retry later'),
+  },
+  async handler(req: Request, res: Response, { config, workflows, pool, logger }) {
+      const parsed = alertmanagerBody.safeParse(req.body ?? undefined);
+      if (!parsed.success) {
+        sendError(res, 400, 'invalid_request', 'not an Alertmanager webhook payload (version 4); nothing raised', zodFieldErrors(parsed.error));
+        return;
+      }
+      const payload = parsed.data;
+      const principal = principalOf(res);
+      const raisedBy = principal && `${principal.kind} ${principal.id} (tenant ${principal.tenant})`;
+      const answers: z.infer<typeof alertmanagerAnswer>['alerts'] = [];
+      let current = '';
+      try {
+        for (const alert of payload.alerts) {
+          const input = alertInputFrom(alert, payload, raisedBy);
+          current = alertWorkflowId(input.rule, input.fingerprint);
+          const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
+          if (alert.status === 'firing') {
+            const raised = await workflows.withDeadline(deadline, () =>
+              raiseAlertRun({ workflows, pool, taskQueue: config.TEMPORAL_TASK_QUEUE }, input),
+            );
+            answers.push({ id: raised.workflowId, status: 'firing', severity: input.severity, outcome: raised.alreadyOpen ? 'already_open' : 'raised' });
+          } else {
+            const reason = `Alertmanager: resolved${alert.endsAt.startsWith('0001-') ? '' : ` at ${alert.endsAt}`}`;
+            const done = await workflows.withDeadline(deadline, () =>
+              resolveAlertRun({ workflows, pool }, { rule: input.rule, fingerprint: input.fingerprint, reason }, 'signal'),
+            );
+            answers.push({ id: done.workflowId, status: 'resolved', severity: input.severity, outcome: done.resolved ? 'resolved' : 'not_open' });
+          }
+        }
+      } catch (err) {
+        // PostgreSQL errors carry a string code: the last-resort handler answers 500 (Alertmanager retries).
+        if (typeof (err as { code?: unknown } | null)?.code === 'string') throw err;
+        sendStartFailure(res, err, logger, current);
+        return;
+      }
+      if (answers.length === 1) res.locals.workflowId = answers[0]!.id;
+      res.status(202).json({ alerts: answers });
+  },
+});
+
+export const alertmanagerRoutes = routeGroup({
+  context: alertmanagerContext,
+  routes: [alertmanagerReceiver],
+});

@@ -2,10 +2,11 @@
  * Batched provider operations: `POST /batches/:provider/:operation` queues an item in the durable
  * batch workflow of its (tenant, provider, operation, priority) by update-with-start and answers
  * 202 with the item's own id once the workflow holds it. Critical items are not batched: they go
- * at once as a providerCall. `GET /batches/items/:id` answers the item's own result or error.
+ * at once as a providerCall. `GET /batches/items/:id` answers the item's own result or error;
+ * `GET /batches/items` lists the tenant's sent and failed items from PostgreSQL, newest first.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { adapterFor } from '../../activities/prepare-provider-call';
@@ -24,7 +25,9 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../contracts/call';
 import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
-import { jsonBody, unknownIfUnstorable } from '../route-input';
+import { answer, defineRoute, failure, routeGroup } from '../route';
+import { unknownIfUnstorable } from '../route-input';
+import * as s from '../schemas';
 import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
@@ -59,11 +62,9 @@ interface ItemRow {
   sent_at: Date;
 }
 
-export function batchRoutes({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps): Router {
+/** What the batch handlers share: budgets, the stored results, the enqueue with its retries. */
+function batchContext({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps) {
   const budgets = createBudgets(pool, registry);
-  const router = Router({ mergeParams: true });
-  const json = jsonBody('256kb');
-  router.param('id', unknownIfUnstorable('batch item'));
 
   async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {
     const { rows } = await pool.query<ItemRow>('SELECT status, result, error, batch_size, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
@@ -119,61 +120,6 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     }
   }
 
-  router.post('/batches/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
-    const tenant = requireTenant(req, res, config);
-    if (!tenant) return;
-    const { provider, operation } = req.params;
-    const providerConfig = providerNamed(registry, provider);
-    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
-    if (!providerConfig || !adapter || !operationConfig) {
-      return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
-    }
-    const body = batchItemBody.safeParse(req.body ?? {});
-    if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
-    const params = adapter.params.safeParse(body.data.params);
-    if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
-    const { priority } = body.data;
-    const itemId = batchItemId({ provider, operation, priority }, randomUUID());
-
-    if (priority === 'critical') {
-      // Critical items bypass batching: a providerCall right away, keyed by the item id.
-      const workflowId = providerCallWorkflowId(tenant, provider, itemId);
-      const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
-      try {
-        await startProviderCall(workflows, config, workflowId, input);
-      } catch (err) {
-        sendStartFailure(res, err, logger, workflowId);
-        return;
-      }
-      metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
-      return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
-    }
-
-    // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
-    if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
-
-    const key: BatchKey = { tenant, provider, operation, priority };
-    res.locals.workflowId = batchWorkflowId(key);
-    let added;
-    try {
-      added = await enqueue(key, itemId, body.data.params, body.data.dedupKey ?? stableHash(body.data.params));
-    } catch (err) {
-      sendStartFailure(res, err, logger, batchWorkflowId(key));
-      return;
-    }
-    const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
-    metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: String(answer.duplicate) });
-    const wait = waitQuery.safeParse(req.query);
-    const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
-    if (waitMs > 0) {
-      const result = await waitForItem(tenant, added.itemId, waitMs);
-      if (result) return void res.status(200).json({ ...answer, ...result });
-    }
-    res.status(202).json(answer);
-  });
-
   /**
    * The item's result within `waitMs`, from PostgreSQL, where the batch records each item once it
    * is sent (api/wait-until.ts: no update long-poll cut short). Items outside any batch (critical
@@ -185,31 +131,161 @@ export function batchRoutes({ config, metrics, workflows, pool, registry, logger
     return stored && itemAnswer(itemId, stored);
   }
 
-  router.get('/batches/items/:id', async (req: Request<{ id: string }>, res: Response) => {
+  return { config, metrics, workflows, pool, logger, registry, budgets, storedResult, itemAnswer, enqueue, waitForItem };
+}
+
+type BatchContext = ReturnType<typeof batchContext>;
+const route = defineRoute<BatchContext>();
+
+export const enqueueItem = route({
+  method: 'POST',
+  path: '/batches/:provider/:operation',
+  permission: 'work:start',
+  summary: 'Queue one item in its durable batch (critical items are sent at once)',
+  tag: 'batches',
+  query: waitQuery,
+  body: batchItemBody,
+  bodyLimit: '256kb',
+  responses: {
+    200: answer('the item result, within the wait', s.batchItemWaited),
+    202: answer('accepted: the item is in the batch workflow', s.batchItemAccepted),
+    400: failure('invalid item (fields named)'),
+    404: failure('unknown provider or operation'),
+    429: failure('the provider is past its budget: nothing queued'),
+  },
+  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, metrics, workflows, logger, registry, budgets, enqueue, waitForItem }) {
+      const tenant = requireTenant(req, res, config);
+      if (!tenant) return;
+      const { provider, operation } = req.params;
+      const providerConfig = providerNamed(registry, provider);
+      const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
+      const operationConfig = providerConfig && operationNamed(providerConfig, operation);
+      if (!providerConfig || !adapter || !operationConfig) {
+        return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
+      }
+      const body = batchItemBody.safeParse(req.body ?? {});
+      if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
+      const params = adapter.params.safeParse(body.data.params);
+      if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+      const { priority } = body.data;
+      const itemId = batchItemId({ provider, operation, priority }, randomUUID());
+
+      if (priority === 'critical') {
+        // Critical items bypass batching: a providerCall right away, keyed by the item id.
+        const workflowId = providerCallWorkflowId(tenant, provider, itemId);
+        const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
+        try {
+          await startProviderCall(workflows, config, workflowId, input);
+        } catch (err) {
+          sendStartFailure(res, err, logger, workflowId);
+          return;
+        }
+        metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
+        return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
+      }
+
+      // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
+      const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
+      if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
+
+      const key: BatchKey = { tenant, provider, operation, priority };
+      res.locals.workflowId = batchWorkflowId(key);
+      let added;
+      try {
+        added = await enqueue(key, itemId, body.data.params, body.data.dedupKey ?? stableHash(body.data.params));
+      } catch (err) {
+        sendStartFailure(res, err, logger, batchWorkflowId(key));
+        return;
+      }
+      const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
+      metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: String(answer.duplicate) });
+      const wait = waitQuery.safeParse(req.query);
+      const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
+      if (waitMs > 0) {
+        const result = await waitForItem(tenant, added.itemId, waitMs);
+        if (result) return void res.status(200).json({ ...answer, ...result });
+      }
+      res.status(202).json(answer);
+  },
+});
+
+export const listBatchItems = route({
+  method: 'GET',
+  path: '/batches/items',
+  permission: 'work:read',
+  summary: "The tenant's sent and failed batch items from PostgreSQL, newest first (queued ones are in their batch workflow)",
+  tag: 'batches',
+  query: s.batchItemsQuery,
+  responses: { 200: answer('items', s.batchItemList), 400: failure('invalid filter (fields named)') },
+  async handler(req: Request, res: Response, { config, pool }) {
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
-    const itemId = req.params.id;
-    const stored = await storedResult(tenant, itemId);
-    if (stored) return void res.json(itemAnswer(itemId, stored));
-    const [provider, operation, priority] = itemId.split('.');
-    if (provider && operation && priority === 'critical') {
-      try {
-        const view = await viewWorkflow(workflows, providerCallWorkflowId(tenant, provider, itemId), providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
-        return void res.json({ itemId, status: view.status === 'completed' ? 'sent' : view.status, result: view.result ?? null, error: view.error ?? null, batchSize: 1 });
-      } catch {
-        return sendError(res, 404, 'not_found', `no batch item ${itemId}`);
-      }
-    }
-    const key = batchKeyOfItem(tenant, itemId);
-    if (key) {
-      const state = await workflows
-        .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => workflows.getHandle(batchWorkflowId(key)).query(itemStatusQuery, itemId))
-        .catch(() => null);
-      // Flushed but its row not written yet reads as queued for that instant.
-      if (state !== null) return void res.json({ itemId, status: 'queued', result: null, error: null });
-    }
-    sendError(res, 404, 'not_found', `no batch item ${itemId}`);
-  });
+    const parsed = s.batchItemsQuery.safeParse(req.query);
+    if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
+    const q = parsed.data;
+    const { rows } = await pool.query<{
+      item_id: string; provider: string; operation: string; priority: string; status: 'sent' | 'failed';
+      error: string | null; batch_size: number; batch_workflow_id: string; sent_at: Date;
+    }>(
+      `SELECT item_id, provider, operation, priority, status, error, batch_size, batch_workflow_id, sent_at FROM batch_items
+        WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR operation = $3)
+          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR sent_at >= $5)
+          AND ($6::timestamptz IS NULL OR sent_at < $6)
+        ORDER BY sent_at DESC, item_id LIMIT $7`,
+      [tenant, q.provider ?? null, q.operation ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
+    );
+    res.json({
+      items: rows.map((r) => ({
+        itemId: r.item_id,
+        provider: r.provider,
+        operation: r.operation,
+        priority: r.priority,
+        status: r.status,
+        error: r.error,
+        batchSize: r.batch_size,
+        batchId: r.batch_workflow_id,
+        sentAt: r.sent_at.toISOString(),
+      })),
+    });
+  },
+});
 
-  return router;
-}
+export const getBatchItem = route({
+  method: 'GET',
+  path: '/batches/items/:id',
+  permission: 'work:read',
+  summary: "A batch item's own status and result",
+  tag: 'batches',
+  responses: { 200: answer('the item', s.batchItemAnswer), 404: failure('no such item in this tenant') },
+  async handler(req: Request<{ id: string }>, res: Response, { config, workflows, logger, storedResult, itemAnswer }) {
+      const tenant = requireTenant(req, res, config);
+      if (!tenant) return;
+      const itemId = req.params.id;
+      const stored = await storedResult(tenant, itemId);
+      if (stored) return void res.json(itemAnswer(itemId, stored));
+      const [provider, operation, priority] = itemId.split('.');
+      if (provider && operation && priority === 'critical') {
+        try {
+          const view = await viewWorkflow(workflows, providerCallWorkflowId(tenant, provider, itemId), providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
+          return void res.json({ itemId, status: view.status === 'completed' ? 'sent' : view.status, result: view.result ?? null, error: view.error ?? null, batchSize: 1 });
+        } catch {
+          return sendError(res, 404, 'not_found', `no batch item ${itemId}`);
+        }
+      }
+      const key = batchKeyOfItem(tenant, itemId);
+      if (key) {
+        const state = await workflows
+          .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => workflows.getHandle(batchWorkflowId(key)).query(itemStatusQuery, itemId))
+          .catch(() => null);
+        // Flushed but its row not written yet reads as queued for that instant.
+        if (state !== null) return void res.json({ itemId, status: 'queued', result: null, error: null });
+      }
+      sendError(res, 404, 'not_found', `no batch item ${itemId}`);
+  },
+});
+
+export const batchRoutes = routeGroup({
+  context: batchContext,
+  params: { id: unknownIfUnstorable('batch item') },
+  routes: [enqueueItem, listBatchItems, getBatchItem],
+});

@@ -5,10 +5,10 @@
  * workflow and its result, never a second call.
  *   200 {status: completed|failed, result|error} · 202 {status: running} + Location ·
  *   400 bad input · 404 unknown provider/operation · 429 budget · 503 Temporal unreachable
+ * `GET /calls` and `GET /bookings` list the tenant's runs from Temporal's visibility.
  */
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { QueryDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../activities/budgets';
 import { adapterFor } from '../../activities/prepare-provider-call';
@@ -24,7 +24,8 @@ import {
   type ProviderCallInput,
 } from '../../contracts/call';
 import { sendError, zodFieldErrors } from '../errors';
-import { jsonBody } from '../route-input';
+import { answer, defineRoute, failure, routeGroup } from '../route';
+import * as s from '../schemas';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../contracts/search-attributes';
@@ -42,10 +43,13 @@ export interface CallRouteDeps {
   logger: Logger;
 }
 
-export function callRoutes({ config, workflows, pool, registry, logger }: CallRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+/** Visibility query values: a safe alphabet only (they are literals in the query text). */
+const literal = (value: string) => `'${value.replace(/[^A-Za-z0-9_.:+-]/g, '')}'`;
+const visibilityStatus = { running: 'Running', completed: 'Completed', failed: 'Failed', terminated: 'Terminated', timed_out: 'TimedOut', canceled: 'Canceled' } as const;
+
+/** What the call and booking handlers share: the budgets, the idempotency key, the bounded wait for a result. */
+function callContext({ config, workflows, pool, registry, logger }: CallRouteDeps) {
   const budgets = createBudgets(pool, registry);
-  const json = jsonBody('256kb');
 
   function keyFrom(req: Request, res: Response): string | undefined {
     const parsed = idempotencyKey.safeParse(req.get('idempotency-key'));
@@ -61,7 +65,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
   type WorkflowHandle = ReturnType<WorkflowStarter['getHandle']>;
 
   /** Waits up to `?wait=` ms (capped by CALL_WAIT_MS) for the result, then answers. */
-  async function answer(req: Request, res: Response, started: StartOutcome): Promise<void> {
+  async function answerStarted(req: Request, res: Response, started: StartOutcome): Promise<void> {
     const requested = waitQuery.safeParse(req.query);
     const waitMs = Math.min(requested.success ? (requested.data.wait ?? config.CALL_WAIT_MS) : config.CALL_WAIT_MS, config.CALL_WAIT_MS);
     const base = { workflowId: started.workflowId, runId: started.runId, duplicate: !started.started };
@@ -102,7 +106,7 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
   }
 
-  /** Runs the start (503 when not acknowledged), then answers as `answer` does. */
+  /** Runs the start (503 when not acknowledged), then answers as `answerStarted` does. */
   async function startAndAnswer(req: Request, res: Response, workflowId: string, start: () => Promise<StartOutcome>): Promise<void> {
     let started: StartOutcome;
     try {
@@ -112,12 +116,74 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       return;
     }
     res.locals.runId = started.runId;
-    await answer(req, res, started);
+    await answerStarted(req, res, started);
   }
 
-  const viewRoute = <S extends object>(query: QueryDefinition<S>) => workflowViewHandler(workflows, query, config, logger);
+  /**
+   * Up to `limit` executions of `workflowType` in the tenant, newest first, from Temporal's
+   * visibility (with the status and start-time filters the list routes share); undefined after
+   * answering 503 when Temporal does not answer in time.
+   */
+  async function listRuns<T>(
+    res: Response,
+    what: string,
+    filter: { workflowType: string; tenant: string; provider?: string; status?: keyof typeof visibilityStatus; from?: string; to?: string; limit: number },
+    row: (wf: Awaited<ReturnType<typeof listPage>>[number]) => T,
+  ): Promise<T[] | undefined> {
+    const filters = [
+      `WorkflowType = ${literal(filter.workflowType)}`,
+      `${tenantKey.name} = ${literal(filter.tenant)}`,
+      ...(filter.provider ? [`${providerKey.name} = ${literal(filter.provider)}`] : []),
+      ...(filter.status ? [`ExecutionStatus = '${visibilityStatus[filter.status]}'`] : []),
+      ...(filter.from ? [`StartTime >= ${literal(new Date(filter.from).toISOString())}`] : []),
+      ...(filter.to ? [`StartTime < ${literal(new Date(filter.to).toISOString())}`] : []),
+    ];
+    try {
+      return (await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => listPage(filters.join(' AND '), filter.limit))).map(row);
+    } catch (err) {
+      logger.warn({ err }, `visibility list of ${what} failed`);
+      res.setHeader('Retry-After', '5');
+      sendError(res, 503, 'temporal_unavailable', `could not list ${what} from Temporal`);
+      return undefined;
+    }
+  }
 
-  router.post('/calls/:provider/:operation', json, async (req: Request<{ provider: string; operation: string }>, res: Response) => {
+  async function listPage(query: string, limit: number) {
+    const found = [];
+    for await (const wf of workflows.list({ query, pageSize: limit })) {
+      found.push(wf);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  const viewCall = workflowViewHandler(workflows, providerCallStatusQuery, config, logger);
+  const viewBooking = workflowViewHandler(workflows, bookingStatusQuery, config, logger);
+  return { config, workflows, registry, budgets, keyFrom, startAndAnswer, listRuns, viewCall, viewBooking };
+}
+
+type CallContext = ReturnType<typeof callContext>;
+const route = defineRoute<CallContext>();
+
+export const startCall = route({
+  method: 'POST',
+  path: '/calls/:provider/:operation',
+  permission: 'work:start',
+  summary: 'Start a provider call (providerCall workflow); waits up to ?wait= ms for its result',
+  tag: 'calls',
+  query: waitQuery,
+  body: callBody,
+  bodyLimit: '256kb',
+  headers: { 'Idempotency-Key': 'the call id within the tenant: the same key returns the same workflow and result' },
+  responses: {
+    200: answer('completed or failed within the wait', s.callAnswer),
+    202: answer('still running: poll GET /calls/{workflowId}', s.callAnswer),
+    400: failure('missing key, invalid params (fields named)'),
+    404: failure('unknown provider or operation'),
+    429: failure('budget exhausted or rate limited'),
+    503: failure('Temporal unreachable: nothing started'),
+  },
+  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, workflows, registry, budgets, keyFrom, startAndAnswer }) {
     const { provider, operation } = req.params;
     const providerConfig = providerNamed(registry, provider);
     const operationConfig = providerConfig && operationNamed(providerConfig, operation);
@@ -155,13 +221,18 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
     await startAndAnswer(req, res, workflowId, () => startProviderCall(workflows, config, workflowId, input));
-  });
+  },
+});
 
-  /** Visibility query values: a safe alphabet only (they are literals in the query text). */
-  const literal = (value: string) => `'${value.replace(/[^A-Za-z0-9_.:+-]/g, '')}'`;
-  const visibilityStatus = { running: 'Running', completed: 'Completed', failed: 'Failed', terminated: 'Terminated', timed_out: 'TimedOut', canceled: 'Canceled' } as const;
-
-  router.get('/calls', async (req: Request, res: Response) => {
+export const listCalls = route({
+  method: 'GET',
+  path: '/calls',
+  permission: 'work:read',
+  summary: "The tenant's provider calls from Temporal visibility, newest first",
+  tag: 'calls',
+  query: callsQuery,
+  responses: { 200: answer('calls', s.callList), 400: failure('invalid filter (fields named)'), 503: failure('Temporal unreachable') },
+  async handler(req: Request, res: Response, { config, listRuns }) {
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const parsed = callsQuery.safeParse(req.query);
@@ -169,41 +240,39 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
       sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
       return;
     }
-    const q = parsed.data;
-    const filters = [
-      `WorkflowType = 'providerCall'`,
-      `${tenantKey.name} = ${literal(tenant)}`,
-      ...(q.provider ? [`${providerKey.name} = ${literal(q.provider)}`] : []),
-      ...(q.status ? [`ExecutionStatus = '${visibilityStatus[q.status]}'`] : []),
-      ...(q.from ? [`StartTime >= ${literal(new Date(q.from).toISOString())}`] : []),
-      ...(q.to ? [`StartTime < ${literal(new Date(q.to).toISOString())}`] : []),
-    ];
-    const calls: Array<{ workflowId: string; provider: string; executionStatus: string; startTime: string; closeTime: string | null }> = [];
-    try {
-      await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, async () => {
-        for await (const wf of workflows.list({ query: filters.join(' AND '), pageSize: q.limit })) {
-          calls.push({
-            workflowId: wf.workflowId,
-            provider: String(wf.searchAttributes?.[providerKey.name]?.[0] ?? ''),
-            executionStatus: wf.status.name,
-            startTime: wf.startTime.toISOString(),
-            closeTime: wf.closeTime?.toISOString() ?? null,
-          });
-          if (calls.length >= q.limit) break;
-        }
-      });
-    } catch (err) {
-      logger.warn({ err }, 'visibility list of calls failed');
-      res.setHeader('Retry-After', '5');
-      sendError(res, 503, 'temporal_unavailable', 'could not list calls from Temporal');
-      return;
-    }
-    res.json({ calls });
-  });
+    const calls = await listRuns(res, 'calls', { workflowType: 'providerCall', tenant, ...parsed.data }, (wf) => ({
+      workflowId: wf.workflowId,
+      provider: String(wf.searchAttributes?.[providerKey.name]?.[0] ?? ''),
+      executionStatus: wf.status.name,
+      startTime: wf.startTime.toISOString(),
+      closeTime: wf.closeTime?.toISOString() ?? null,
+    }));
+    if (calls) res.json({ calls });
+  },
+});
 
-  router.get('/calls/:workflowId', viewRoute(providerCallStatusQuery));
+export const getCall = route({
+  method: 'GET',
+  path: '/calls/:workflowId',
+  permission: 'work:read',
+  summary: "A call's status, candidates tried and result",
+  tag: 'calls',
+  responses: { 200: answer('the call', s.workflowView), 404: failure('no such call in this tenant') },
+  handler: (req: Request<{ workflowId: string }>, res: Response, { viewCall }) => viewCall(req, res),
+});
 
-  router.post('/bookings', json, async (req: Request, res: Response) => {
+export const book = route({
+  method: 'POST',
+  path: '/bookings',
+  permission: 'work:start',
+  summary: 'Start a booking saga: charge, calendar event, SMS and email, compensated in reverse on failure',
+  tag: 'calls',
+  query: waitQuery,
+  body: bookingBody,
+  bodyLimit: '256kb',
+  headers: { 'Idempotency-Key': 'the booking id within the tenant' },
+  responses: { 200: answer('completed or failed within the wait', s.callAnswer), 202: answer('still running', s.callAnswer), 400: failure('invalid booking (fields named)') },
+  async handler(req: Request, res: Response, { config, workflows, registry, budgets, keyFrom, startAndAnswer }) {
     const key = keyFrom(req, res);
     if (!key) return;
     const body = bookingBody.safeParse(req.body ?? {});
@@ -228,9 +297,46 @@ export function callRoutes({ config, workflows, pool, registry, logger }: CallRo
     }
     const booking: BookingRequest = { tenant, ...body.data };
     await startAndAnswer(req, res, workflowId, () => startBooking(workflows, config, workflowId, booking));
-  });
+  },
+});
 
-  router.get('/bookings/:workflowId', viewRoute(bookingStatusQuery));
+export const listBookings = route({
+  method: 'GET',
+  path: '/bookings',
+  permission: 'work:read',
+  summary: "The tenant's booking sagas from Temporal visibility, newest first",
+  tag: 'calls',
+  query: s.bookingsQuery,
+  responses: { 200: answer('bookings', s.bookingList), 400: failure('invalid filter (fields named)'), 503: failure('Temporal unreachable') },
+  async handler(req: Request, res: Response, { config, listRuns }) {
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const parsed = s.bookingsQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
+      return;
+    }
+    const bookings = await listRuns(res, 'bookings', { workflowType: 'bookingSaga', tenant, ...parsed.data }, (wf) => ({
+      workflowId: wf.workflowId,
+      executionStatus: wf.status.name,
+      startTime: wf.startTime.toISOString(),
+      closeTime: wf.closeTime?.toISOString() ?? null,
+    }));
+    if (bookings) res.json({ bookings });
+  },
+});
 
-  return router;
-}
+export const getBooking = route({
+  method: 'GET',
+  path: '/bookings/:workflowId',
+  permission: 'work:read',
+  summary: "A booking's steps and compensations",
+  tag: 'calls',
+  responses: { 200: answer('the booking', s.workflowView), 404: failure('no such booking in this tenant') },
+  handler: (req: Request<{ workflowId: string }>, res: Response, { viewBooking }) => viewBooking(req, res),
+});
+
+export const callRoutes = routeGroup({
+  context: callContext,
+  routes: [startCall, listCalls, getCall, book, listBookings, getBooking],
+});

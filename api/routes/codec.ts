@@ -18,7 +18,7 @@
  * unknown key id) is a 400 with the reason. Encode seals for the caller's tenant.
  */
 import cors from 'cors';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
@@ -26,7 +26,7 @@ import { AesGcmPayloadCodec, claimedOwner, PayloadDecryptionError, SYSTEM_OWNER,
 import { roleMay } from '../access';
 import { principalOf, type Principal } from '../auth';
 import { sendError } from '../errors';
-import { jsonBody } from '../route-input';
+import { answer, defineRoute, failure, routeGroup } from '../route';
 import { codecBody, type CodecBody } from '../schemas';
 
 export interface CodecRouteDeps {
@@ -81,11 +81,10 @@ async function openableBy(principal: Principal, payloads: Payload[], pool: Pool)
   });
 }
 
-export function codecRoutes({ config, pool }: CodecRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+/** What both codec routes share: the keyring's codec (none without PAYLOAD_ENCRYPTION_KEYS) and one handler per direction. */
+function codecContext({ config, pool }: CodecRouteDeps) {
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
-  const json = jsonBody('4mb');
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');
@@ -111,7 +110,41 @@ export function codecRoutes({ config, pool }: CodecRouteDeps): Router {
     }
   };
 
-  router.post('/codec/decode', json, handle('decode'));
-  router.post('/codec/encode', json, handle('encode'));
-  return router;
+  return { decode: handle('decode'), encode: handle('encode') };
 }
+
+const route = defineRoute<ReturnType<typeof codecContext>>();
+const namespaceHeader = { 'X-Namespace': 'optional: must be the configured namespace' };
+
+export const decodePayloads = route({
+  method: 'POST',
+  path: '/codec/decode',
+  permission: 'payloads:decode',
+  summary:
+    "Codec endpoint of the Temporal Web UI: decrypt the caller's tenant's workflow payloads; system and pre-owner ones need payloads:decode-system (CORS: TEMPORAL_UI_URL only)",
+  tag: 'session',
+  body: codecBody,
+  bodyLimit: '4mb',
+  headers: namespaceHeader,
+  responses: {
+    200: answer("the payloads in order, decrypted; unencrypted ones and those the caller may not open (another tenant's) unchanged", codecBody),
+    400: failure('malformed body, unknown key id or tampered payload (nothing decoded)'),
+    503: failure('payload encryption is not configured'),
+  },
+  handler: (req: Request, res: Response, { decode }) => decode(req, res),
+});
+
+export const encodePayloads = route({
+  method: 'POST',
+  path: '/codec/encode',
+  permission: 'payloads:decode',
+  summary: "Codec endpoint of the Temporal Web UI: encrypt payloads under the current key, for the caller's tenant",
+  tag: 'session',
+  body: codecBody,
+  bodyLimit: '4mb',
+  headers: namespaceHeader,
+  responses: { 200: answer('the payloads, encrypted', codecBody), 400: failure('malformed body'), 503: failure('payload encryption is not configured') },
+  handler: (req: Request, res: Response, { encode }) => encode(req, res),
+});
+
+export const codecRoutes = routeGroup({ context: codecContext, routes: [decodePayloads, encodePayloads] });

@@ -4,16 +4,18 @@
  * read from PostgreSQL at scrape time so every API replica reports the same values.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { createBudgets } from '../../activities/budgets';
 import { providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../contracts/monitoring';
+import * as s from '../schemas';
 import { ackBody, alertsQuery, slaQuery } from '../schemas';
 import { noteAudit } from '../audit-middleware';
 import { sendError, zodFieldErrors } from '../errors';
-import { jsonBody, unknownIfUnstorable } from '../route-input';
+import { answer, defineRoute, failure, routeGroup } from '../route';
+import { unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
 import type { WorkflowStarter } from '../workflow-starter';
 
@@ -149,143 +151,194 @@ export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registr
   });
 }
 
-export function monitoringRoutes({ pool, registry, metrics, workflows }: MonitoringRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+/** What the monitoring handlers share (and the monitoring metrics, registered once per app). */
+function monitoringContext({ pool, registry, metrics, workflows }: MonitoringRouteDeps) {
   exportMonitoringMetrics(metrics, pool, registry);
+  return { pool, registry, workflows };
+}
 
-  router.get('/provider-health', async (_req: Request, res: Response) => {
-    const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
-      'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
-    );
-    const byName = new Map(rows.map((r) => [r.provider, r]));
-    const names = Object.keys(registry);
-    // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
-    const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
-      `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
-         FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
-      [names],
-    );
-    const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
-    const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
-      `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
-         FROM unnest($1::text[]) AS p(name)
-         CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
-      [names],
-    );
-    const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
-    for (const r of recent.rows) {
-      const list = probesBy.get(r.provider) ?? [];
-      list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
-      probesBy.set(r.provider, list);
-    }
-    res.json({
-      providers: names.map((provider) => {
-        const row = byName.get(provider);
-        const extra = { p95Ms: p95By.get(provider) ?? null, lastProbes: probesBy.get(provider) ?? [] };
-        return row
-          ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
-              since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString(), ...extra }
-          : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null, ...extra };
-      }),
-    });
-  });
+type MonitoringContext = ReturnType<typeof monitoringContext>;
+const route = defineRoute<MonitoringContext>();
 
-  router.get('/sla', async (req: Request, res: Response) => {
-    const parsed = slaQuery.safeParse(req.query);
-    if (!parsed.success) {
-      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
-      return;
-    }
-    const { provider, window, limit } = parsed.data;
-    if (provider && !providerNamed(registry, provider)) {
-      sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
-      return;
-    }
-    const { rows } = await pool.query<{
-      provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
-      availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
-    }>(
-      `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
-         FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
-        ORDER BY period_end DESC, provider LIMIT $3`,
-      [provider ?? null, window ?? null, limit],
-    );
-    const reports = rows.map((r) => ({
-      provider: r.provider,
-      window: r.time_window,
-      periodStart: r.period_start.toISOString(),
-      periodEnd: r.period_end.toISOString(),
-      probes: r.probes,
-      calls: r.calls,
-      availability: r.availability,
-      p95Ms: r.p95_ms,
-      errorRate: r.error_rate,
-      target: r.target,
-      violations: r.violations,
-      compliant: r.compliant,
-    }));
-    const compliant = reports.filter((r) => r.compliant).length;
-    res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
-  });
+export const providerHealth = route({
+  method: 'GET',
+  path: '/provider-health',
+  permission: 'monitoring:read',
+  summary: 'Health score and status per provider (system-wide)',
+  tag: 'monitoring',
+  responses: { 200: answer('providers', s.providerHealth) },
+  async handler(_req: Request, res: Response, { pool, registry }) {
+      const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
+        'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
+      );
+      const byName = new Map(rows.map((r) => [r.provider, r]));
+      const names = Object.keys(registry);
+      // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
+      const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
+        `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
+           FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
+        [names],
+      );
+      const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
+      const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
+        `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
+           FROM unnest($1::text[]) AS p(name)
+           CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
+        [names],
+      );
+      const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
+      for (const r of recent.rows) {
+        const list = probesBy.get(r.provider) ?? [];
+        list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
+        probesBy.set(r.provider, list);
+      }
+      res.json({
+        providers: names.map((provider) => {
+          const row = byName.get(provider);
+          const extra = { p95Ms: p95By.get(provider) ?? null, lastProbes: probesBy.get(provider) ?? [] };
+          return row
+            ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
+                since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString(), ...extra }
+            : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null, ...extra };
+        }),
+      });
+  },
+});
 
-  router.get('/alerts', async (req: Request, res: Response) => {
-    const parsed = alertsQuery.safeParse(req.query);
-    if (!parsed.success) {
-      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
-      return;
-    }
-    const { state, limit } = parsed.data;
-    const { rows } = await pool.query<AlertRow>(
-      `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
-        ORDER BY updated_at DESC LIMIT $2`,
-      [state ?? null, limit],
-    );
-    res.json({ alerts: rows.map(alertJson) });
-  });
-
-  router.param('id', unknownIfUnstorable('alert'));
-
-  router.get('/alerts/:id', async (req: Request, res: Response) => {
-    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-    if (!rows[0]) {
-      sendError(res, 404, 'not_found', 'no such alert');
-      return;
-    }
-    let live: AlertView | null = null;
-    if (rows[0].state !== 'resolved') {
-      live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
-    }
-    res.json({ ...alertJson(rows[0]), live });
-  });
-
-  router.post('/alerts/:id/ack', jsonBody('16kb'), async (req: Request, res: Response) => {
-    const body = ackBody.safeParse(req.body ?? undefined);
-    if (!body.success) {
-      sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
-      return;
-    }
-    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-    const row = rows[0];
-    if (!row) {
-      sendError(res, 404, 'not_found', 'no such alert');
-      return;
-    }
-    if (row.state === 'resolved') {
-      sendError(res, 409, 'alert_resolved', 'the alert is already resolved');
-      return;
-    }
-    try {
-      await workflows.getHandle(row.id, row.run_id).signal(ackAlertSignal, { by: body.data.by });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        sendError(res, 409, 'alert_closed', 'the alert workflow is no longer running');
+export const slaReports = route({
+  method: 'GET',
+  path: '/sla',
+  permission: 'monitoring:read',
+  summary: 'SLA reports and compliance',
+  tag: 'monitoring',
+  query: slaQuery,
+  responses: { 200: answer('reports', s.slaAnswer), 400: failure('invalid filter') },
+  async handler(req: Request, res: Response, { pool, registry }) {
+      const parsed = slaQuery.safeParse(req.query);
+      if (!parsed.success) {
+        sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
         return;
       }
-      throw err;
-    }
-    noteAudit(res, { detail: { by: body.data.by } });
-    res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
-  });
+      const { provider, window, limit } = parsed.data;
+      if (provider && !providerNamed(registry, provider)) {
+        sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
+        return;
+      }
+      const { rows } = await pool.query<{
+        provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
+        availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
+      }>(
+        `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
+           FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
+          ORDER BY period_end DESC, provider LIMIT $3`,
+        [provider ?? null, window ?? null, limit],
+      );
+      const reports = rows.map((r) => ({
+        provider: r.provider,
+        window: r.time_window,
+        periodStart: r.period_start.toISOString(),
+        periodEnd: r.period_end.toISOString(),
+        probes: r.probes,
+        calls: r.calls,
+        availability: r.availability,
+        p95Ms: r.p95_ms,
+        errorRate: r.error_rate,
+        target: r.target,
+        violations: r.violations,
+        compliant: r.compliant,
+      }));
+      const compliant = reports.filter((r) => r.compliant).length;
+      res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
+  },
+});
 
-  return router;
-}
+export const listAlerts = route({
+  method: 'GET',
+  path: '/alerts',
+  permission: 'monitoring:read',
+  summary: 'Alerts (system-wide)',
+  tag: 'monitoring',
+  query: alertsQuery,
+  responses: { 200: answer('alerts', s.alertList), 400: failure('invalid filter') },
+  async handler(req: Request, res: Response, { pool }) {
+      const parsed = alertsQuery.safeParse(req.query);
+      if (!parsed.success) {
+        sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
+        return;
+      }
+      const { state, limit } = parsed.data;
+      const { rows } = await pool.query<AlertRow>(
+        `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
+          ORDER BY updated_at DESC LIMIT $2`,
+        [state ?? null, limit],
+      );
+      res.json({ alerts: rows.map(alertJson) });
+  },
+});
+
+export const getAlert = route({
+  method: 'GET',
+  path: '/alerts/:id',
+  permission: 'monitoring:read',
+  summary: 'One alert with its live escalation state',
+  tag: 'monitoring',
+  responses: { 200: answer('the alert', s.alertView), 404: failure('no such alert') },
+  async handler(req: Request, res: Response, { pool, workflows }) {
+      const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+      if (!rows[0]) {
+        sendError(res, 404, 'not_found', 'no such alert');
+        return;
+      }
+      let live: AlertView | null = null;
+      if (rows[0].state !== 'resolved') {
+        live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
+      }
+      res.json({ ...alertJson(rows[0]), live });
+  },
+});
+
+export const ackAlert = route({
+  method: 'POST',
+  path: '/alerts/:id/ack',
+  permission: 'alerts:ack',
+  audit: 'alert.ack',
+  summary: 'Acknowledge an alert: stops its escalation',
+  tag: 'monitoring',
+  body: ackBody,
+  bodyLimit: '16kb',
+  responses: { 202: answer('acknowledged', s.ackAnswer), 404: failure('no such alert'), 409: failure('not firing') },
+  async handler(req: Request, res: Response, { pool, workflows }) {
+      const body = ackBody.safeParse(req.body ?? undefined);
+      if (!body.success) {
+        sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
+        return;
+      }
+      const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+      const row = rows[0];
+      if (!row) {
+        sendError(res, 404, 'not_found', 'no such alert');
+        return;
+      }
+      if (row.state === 'resolved') {
+        sendError(res, 409, 'alert_resolved', 'the alert is already resolved');
+        return;
+      }
+      try {
+        await workflows.getHandle(row.id, row.run_id).signal(ackAlertSignal, { by: body.data.by });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          sendError(res, 409, 'alert_closed', 'the alert workflow is no longer running');
+          return;
+        }
+        throw err;
+      }
+      noteAudit(res, { detail: { by: body.data.by } });
+      res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
+  },
+});
+
+export const monitoringRoutes = routeGroup({
+  context: monitoringContext,
+  params: { id: unknownIfUnstorable('alert') },
+  routes: [providerHealth, slaReports, listAlerts, getAlert, ackAlert],
+});

@@ -3,20 +3,28 @@
  * where the Temporal Web UI is. Readable by every role, so a front end such as the console can
  * show only what the API will let the caller do; the API still checks every request itself.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Config } from '../../lib/config/config';
 import { permissions, roleMay, type Permission } from '../access';
 import { principalOf } from '../auth';
+import { answer, defineRoute, routeGroup } from '../route';
+import { whoamiAnswer } from '../schemas';
 import { requireTenant } from '../tenant';
 
 export interface SessionRouteDeps {
   config: Config;
 }
 
-export function sessionRoutes({ config }: SessionRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+const route = defineRoute<SessionRouteDeps>();
 
-  router.get('/whoami', (req: Request, res: Response) => {
+export const whoami = route({
+  method: 'GET',
+  path: '/whoami',
+  permission: 'session:read',
+  summary: 'The caller: tenant, role, its permissions, and where the Temporal Web UI is',
+  tag: 'session',
+  responses: { 200: answer('the caller', whoamiAnswer) },
+  handler(req: Request, res: Response, { config }) {
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     // authorize() has run: a principal is always there on the service router.
@@ -29,7 +37,10 @@ export function sessionRoutes({ config }: SessionRouteDeps): Router {
       permissions: (Object.keys(permissions) as Permission[]).filter((p) => roleMay(principal.role, p)),
       temporal: { namespace: config.TEMPORAL_NAMESPACE, uiUrl: config.TEMPORAL_UI_URL },
     });
-  });
+  },
+});
 
-  return router;
-}
+export const sessionRoutes = routeGroup({
+  context: (deps: SessionRouteDeps) => deps,
+  routes: [whoami],
+});

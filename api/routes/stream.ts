@@ -6,12 +6,14 @@
  * dedicated connection, taken from the pool for the first subscriber and given back after the
  * last one leaves, and fans every notification out to the open streams.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Notification, Pool, PoolClient } from 'pg';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { STREAM_CHANNEL, streamTopics, type StreamEvent, type StreamTopic } from '../../lib/data/event-stream';
 import { sendError } from '../errors';
+import { defineRoute, failure, routeGroup } from '../route';
+import { streamQuery } from '../schemas';
 import { requireTenant } from '../tenant';
 
 type Listener = (event: StreamEvent) => void;
@@ -125,53 +127,69 @@ function parseTopics(raw: unknown): Set<StreamTopic> | string {
   return new Set(topics as StreamTopic[]);
 }
 
-export function streamRoutes({ config, pool, logger }: StreamRouteDeps): Router {
-  const router = Router({ mergeParams: true });
+/** What the stream handler shares: this process's one LISTEN connection. */
+function streamContext({ config, pool, logger }: StreamRouteDeps) {
   const hub = new StreamHub(pool, logger);
-
-  router.get('/stream', async (req: Request, res: Response) => {
-    const tenant = requireTenant(req, res, config);
-    if (!tenant) return;
-    const topics = parseTopics(req.query.topics);
-    if (typeof topics === 'string') {
-      sendError(res, 400, 'invalid_request', topics, { topics: topics });
-      return;
-    }
-    let nextId = 1;
-    const send = (event: string, data: unknown): void => {
-      res.write(`id: ${nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    let unsubscribe: (() => void) | undefined;
-    try {
-      unsubscribe = await hub.subscribe((event) => {
-        if (!topics.has(event.topic)) return;
-        if (event.tenant !== null && event.tenant !== tenant) return;
-        send(event.topic, { ...event.data, tenant: event.tenant });
-      });
-    } catch (err) {
-      logger.error({ err }, 'stream could not LISTEN');
-      sendError(res, 503, 'unavailable', 'the event stream is not available right now');
-      return;
-    }
-    if (res.closed || req.socket.destroyed) {
-      unsubscribe();
-      return;
-    }
-    res.status(200).set({
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.flushHeaders();
-    res.write(`retry: 3000\n\n`);
-    send('ready', { tenant, topics: [...topics] });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe?.();
-    });
-  });
-
-  return router;
+  return { config, logger, hub };
 }
+
+type StreamContext = ReturnType<typeof streamContext>;
+const route = defineRoute<StreamContext>();
+
+export const stream = route({
+  method: 'GET',
+  path: '/stream',
+  permission: 'events:read',
+  summary: 'Live events (Server-Sent Events) of this tenant: webhooks, deliveries, provider health, alerts',
+  tag: 'monitoring',
+  query: streamQuery,
+  responses: { 200: { description: 'an event stream', contentType: 'text/event-stream' }, 400: failure('unknown topic') },
+  async handler(req: Request, res: Response, { config, logger, hub }) {
+      const tenant = requireTenant(req, res, config);
+      if (!tenant) return;
+      const topics = parseTopics(req.query.topics);
+      if (typeof topics === 'string') {
+        sendError(res, 400, 'invalid_request', topics, { topics: topics });
+        return;
+      }
+      let nextId = 1;
+      const send = (event: string, data: unknown): void => {
+        res.write(`id: ${nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      let unsubscribe: (() => void) | undefined;
+      try {
+        unsubscribe = await hub.subscribe((event) => {
+          if (!topics.has(event.topic)) return;
+          if (event.tenant !== null && event.tenant !== tenant) return;
+          send(event.topic, { ...event.data, tenant: event.tenant });
+        });
+      } catch (err) {
+        logger.error({ err }, 'stream could not LISTEN');
+        sendError(res, 503, 'unavailable', 'the event stream is not available right now');
+        return;
+      }
+      if (res.closed || req.socket.destroyed) {
+        unsubscribe();
+        return;
+      }
+      res.status(200).set({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.flushHeaders();
+      res.write(`retry: 3000\n\n`);
+      send('ready', { tenant, topics: [...topics] });
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      req.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe?.();
+      });
+  },
+});
+
+export const streamRoutes = routeGroup({
+  context: streamContext,
+  routes: [stream],
+});

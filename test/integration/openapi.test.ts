@@ -1,17 +1,27 @@
 /**
  * GET /openapi.json against the running app: OpenAPI 3.1, every route the Express app serves is
- * documented and every documented route is served, each service route carries its permission
- * from api/access.ts, and real answers match their documented response schemas.
+ * documented and every documented route is served, each service route's operation is its
+ * declaration (permission, summary, query, body, answers), and real answers match their
+ * documented response schemas.
  */
 import type { Pool } from 'pg';
-import { permissionFor } from '../../api/access';
+import { permissionFor, serviceRoutes } from '../../api/access';
 import * as schemas from '../../api/schemas';
 import { expressRoutes } from '../support/express-routes';
 import { startApi, testConfig, testPool, type RunningApi } from '../support/harness';
 
 let pool: Pool;
 let api: RunningApi;
-let doc: { openapi: string; paths: Record<string, Record<string, { 'x-permission'?: string; security: unknown[]; responses: Record<string, unknown> }>> };
+interface DocOperation {
+  'x-permission'?: string;
+  summary: string;
+  tags: string[];
+  security: unknown[];
+  parameters?: Array<{ name: string; in: string }>;
+  requestBody?: unknown;
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+}
+let doc: { openapi: string; paths: Record<string, Record<string, DocOperation>> };
 
 beforeAll(async () => {
   pool = testPool();
@@ -45,6 +55,25 @@ test('each service route documents its permission and credentials; public ones n
       expect([method, path, op['x-permission']]).toEqual([method, path, permission]);
       expect([method, path, op.security.length > 0]).toEqual([method, path, permission !== undefined]);
       if (permission) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+    }
+  }
+});
+
+test("each service route's operation, under / and /tenants/{tenant}/, is made from its declaration", () => {
+  for (const route of serviceRoutes()) {
+    const openApiPath = route.path.replace(/:(\w+)/g, '{$1}');
+    for (const path of [openApiPath, `/tenants/{tenant}${openApiPath}`]) {
+      const op = doc.paths[path]?.[route.method.toLowerCase()];
+      const name = `${route.method} ${path}`;
+      expect([name, op?.summary, op?.tags, op?.['x-permission']]).toEqual([name, route.summary, [route.tag], route.permission]);
+      const query = (op?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      expect([name, query]).toEqual([name, Object.keys(route.query?.shape ?? {})]);
+      expect([name, op?.requestBody !== undefined]).toEqual([name, route.body !== undefined]);
+      for (const [status, answer] of Object.entries(route.responses)) {
+        const documented = op?.responses[status];
+        expect([name, status, documented !== undefined]).toEqual([name, status, true]);
+        if (answer.schema) expect([name, status, Object.values(documented?.content ?? {})[0]?.schema !== undefined]).toEqual([name, status, true]);
+      }
     }
   }
 });

@@ -56,7 +56,7 @@ withAmtool("amtool check-config ops/alertmanager.yml: one receiver, Switchyard's
   expect(out).toMatch(/- 1 receivers/);
   const config = readFileSync(file, 'utf8');
   // The endpoint is the route api/access.ts declares, on the compose API service.
-  expect(serviceRoutes.some(([method, route]) => method === 'POST' && route === '/alerts/alertmanager')).toBe(true);
+  expect(serviceRoutes().some(({ method, path }) => method === 'POST' && path === '/alerts/alertmanager')).toBe(true);
   expect(config).toMatch(/- url: http:\/\/switchyard-api:3000\/alerts\/alertmanager\n\s+send_resolved: true/);
   expect(config).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: \/etc\/alertmanager\/credentials\/switchyard-api-key/);
   for (const key of ['group_by', 'group_wait', 'group_interval', 'repeat_interval']) expect(config).toMatch(new RegExp(`^  ${key}: `, 'm'));

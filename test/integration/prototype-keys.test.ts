@@ -62,7 +62,7 @@ interface Route {
 
 /** The service routes and the webhook receivers (as mounted, with and without /tenants/:tenant). */
 function routesWithParams(): Route[] {
-  const service = serviceRoutes.map(([method, routePath]) => ({ method, path: routePath }));
+  const service = serviceRoutes().map(({ method, path: routePath }) => ({ method, path: routePath }));
   const webhooks = expressRoutes(api.app)
     .map((line) => line.split(' ') as [string, string])
     .filter(([method, routePath]) => method === 'POST' && /(^|\/)webhooks\/(generic\/|google\/)?:source$/.test(routePath))
@@ -137,7 +137,9 @@ const cacheOff = process.env.WORKER_MAX_CACHED_WORKFLOWS === '0';
 
 test('prototype member names as JSON body keys never answer 5xx', async () => {
   const bodyRoutes: Route[] = [
-    ...serviceRoutes.filter(([method]) => method === 'POST' || method === 'PATCH').map(([method, routePath]) => ({ method, path: routePath })),
+    ...serviceRoutes()
+      .filter(({ method }) => method === 'POST' || method === 'PATCH')
+      .map(({ method, path: routePath }) => ({ method, path: routePath })),
     { method: 'POST', path: '/calls/httpbin/postAnything' },
     { method: 'POST', path: '/calls/httpbin/getAnything' },
     { method: 'POST', path: '/calls/stripe/createPaymentIntent' },
