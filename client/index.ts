@@ -1,8 +1,10 @@
 /**
  * The typed HTTP client for services and operators: one method per service-API route a caller
- * needs, request and response types taken from the zod schemas in api/schemas.ts (the ones the
- * routes validate with and the OpenAPI document is made from), so a change there shows up here
- * at compile time. Every failure is typed: SwitchyardApiError (the API answered with an error),
+ * needs, request and response types inferred from the zod schemas each route declares
+ * (api/routes/*, api/schemas.ts: the ones the route validates with and the OpenAPI document is
+ * made from), so a change there shows up here at compile time; test/unit/client-types.test.ts
+ * checks each type against its route's declaration. The types name the schemas, not the
+ * declarations, so the published types need no server packages (express, pg). Every failure is typed: SwitchyardApiError (the API answered with an error),
  * SwitchyardConnectionError (no answer), SwitchyardTimeoutError (a bounded wait ran out).
  * Services with their own Temporal client use `switchyard/client/temporal` instead.
  */
@@ -22,10 +24,16 @@ export type CallAnswer = z.infer<typeof schemas.callAnswer>;
 export type CallsQuery = WithLimit<z.input<typeof schemas.callsQuery>>;
 export type CallList = z.infer<typeof schemas.callList>;
 export type BookingInput = z.input<typeof schemas.bookingBody>;
+export type BookingsQuery = WithLimit<z.input<typeof schemas.bookingsQuery>>;
+export type BookingList = z.infer<typeof schemas.bookingList>;
 export type BatchItemPriority = z.input<typeof schemas.batchItemBody>['priority'];
 export type BatchParams = z.input<typeof schemas.batchItemBody>['params'];
 export type BatchItemAccepted = z.infer<typeof schemas.batchItemAccepted>;
+/** POST /batches/…'s 200 (the item sent within the wait) and 202 (accepted) in one type. */
+export type BatchItemWaited = z.infer<typeof schemas.batchItemWaited>;
 export type BatchItemAnswer = z.infer<typeof schemas.batchItemAnswer>;
+export type BatchItemsQuery = WithLimit<z.input<typeof schemas.batchItemsQuery>>;
+export type BatchItemList = z.infer<typeof schemas.batchItemList>;
 export type EventsQuery = WithLimit<z.input<typeof schemas.eventsQuery>>;
 export type EventList = z.infer<typeof schemas.eventList>;
 export type RerunAnswer = z.infer<typeof schemas.rerunAnswer>;
@@ -38,6 +46,7 @@ export type SubscriberList = z.infer<typeof schemas.subscriberList>;
 export type AlertsQuery = WithLimit<z.input<typeof schemas.alertsQuery>>;
 export type AlertList = z.infer<typeof schemas.alertList>;
 export type AlertView = z.infer<typeof schemas.alertView>;
+export type AckInput = z.input<typeof schemas.ackBody>;
 export type AckAnswer = z.infer<typeof schemas.ackAnswer>;
 export type SlaQuery = WithLimit<z.input<typeof schemas.slaQuery>>;
 export type SlaAnswer = z.infer<typeof schemas.slaAnswer>;
@@ -49,6 +58,8 @@ export type ApiKeyInfo = z.infer<typeof schemas.apiKeyInfo>;
 export type ApiKeyCreated = z.infer<typeof schemas.apiKeyCreated>;
 export type ApiKeyList = z.infer<typeof schemas.apiKeyList>;
 export type WebhookSecretInput = z.input<typeof schemas.webhookSecretBody>;
+export type WebhookSecretsQuery = z.input<typeof schemas.webhookSecretsQuery>;
+export type WebhookSecretPatch = z.input<typeof schemas.webhookSecretPatch>;
 export type WebhookSecretInfo = z.infer<typeof schemas.webhookSecretInfo>;
 export type WebhookSecretCreated = z.infer<typeof schemas.webhookSecretCreated>;
 export type WebhookSecretList = z.infer<typeof schemas.webhookSecretList>;
@@ -226,10 +237,10 @@ export class SwitchyardClient {
     operation: string,
     params: BatchParams,
     options: { priority?: BatchItemPriority; dedupKey?: string; wait?: number } = {},
-  ): Promise<BatchItemAccepted & Partial<BatchItemAnswer>> {
+  ): Promise<BatchItemWaited> {
     const body: z.input<typeof schemas.batchItemBody> = { params, priority: options.priority, dedupKey: options.dedupKey };
     return (
-      await this.request<BatchItemAccepted & Partial<BatchItemAnswer>>('POST', `/batches/${seg(provider)}/${seg(operation)}`, {
+      await this.request<BatchItemWaited>('POST', `/batches/${seg(provider)}/${seg(operation)}`, {
         body,
         query: { wait: options.wait },
         waitMs: options.wait,
@@ -246,8 +257,18 @@ export class SwitchyardClient {
     return (await this.request<CallView>('GET', `/calls/${seg(workflowId)}`)).body;
   }
 
+  /** GET /bookings: the tenant's booking sagas, from Temporal's visibility. */
+  async listBookings(query: BookingsQuery = {}): Promise<BookingList> {
+    return (await this.request<BookingList>('GET', '/bookings', { query })).body;
+  }
+
   async getBooking(workflowId: string): Promise<BookingView> {
     return (await this.request<BookingView>('GET', `/bookings/${seg(workflowId)}`)).body;
+  }
+
+  /** GET /batches/items: the tenant's sent and failed batch items, newest first (queued ones: getBatchItem). */
+  async listBatchItems(query: BatchItemsQuery = {}): Promise<BatchItemList> {
+    return (await this.request<BatchItemList>('GET', '/batches/items', { query })).body;
   }
 
   async getBatchItem(itemId: string): Promise<BatchItemAnswer> {
@@ -346,7 +367,8 @@ export class SwitchyardClient {
 
   /** Stops the alert's escalation (409 when it is not firing). */
   async ackAlert(id: string, by?: string): Promise<AckAnswer> {
-    return (await this.request<AckAnswer>('POST', `/alerts/${seg(id)}/ack`, { body: by === undefined ? {} : { by } })).body;
+    const body: AckInput = by === undefined ? {} : { by };
+    return (await this.request<AckAnswer>('POST', `/alerts/${seg(id)}/ack`, { body })).body;
   }
 
   /** GET /readyz: 200 and 503 both answer with the checks. */
@@ -377,13 +399,14 @@ export class SwitchyardClient {
   }
 
   /** Metadata and fingerprints, never a value. */
-  async listWebhookSecrets(query: { source?: string } = {}): Promise<WebhookSecretList> {
+  async listWebhookSecrets(query: WebhookSecretsQuery = {}): Promise<WebhookSecretList> {
     return (await this.request<WebhookSecretList>('GET', '/webhook-secrets', { query })).body;
   }
 
   /** Ends (or, with null, reopens) the secret's rotation window: from `notAfter` on it no longer verifies. */
   async setWebhookSecretNotAfter(id: string, notAfter: string | null): Promise<WebhookSecretInfo> {
-    return (await this.request<WebhookSecretInfo>('PATCH', `/webhook-secrets/${seg(id)}`, { body: { notAfter } })).body;
+    const body: WebhookSecretPatch = { notAfter };
+    return (await this.request<WebhookSecretInfo>('PATCH', `/webhook-secrets/${seg(id)}`, { body })).body;
   }
 
   async deleteWebhookSecret(id: string): Promise<void> {

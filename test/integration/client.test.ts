@@ -1,7 +1,7 @@
 /**
  * Both client paths against the running stack (real API, worker, Temporal dev server, PostgreSQL,
  * fake providers): the typed HTTP client (calls with and without a wait, bounded waits, batch
- * items, typed errors) and the Temporal-native path (a plain @temporalio/client starting
+ * items, the booking and batch item lists, typed errors) and the Temporal-native path (a plain @temporalio/client starting
  * providerCall with the exported id builder and start options: the API then sees the same call).
  */
 import { randomUUID } from 'node:crypto';
@@ -88,6 +88,34 @@ test('enqueue puts an item in its batch and waitForBatchItem answers its own res
 
   const item = await service.waitForBatchItem(queued.itemId, { timeoutMs: 20_000 });
   expect(item).toMatchObject({ itemId: queued.itemId, status: 'sent', batchSize: 1 });
+});
+
+test('listBookings and listBatchItems list the tenant\'s bookings and sent items with their filters; another tenant sees none of them', async () => {
+  const booked = await service.book(
+    { amount: 1200, currency: 'usd', customer: 'cus_list', calendarId: 'primary', summary: 'List me', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z', phone: '+14155550100', email: 'list@example.com' },
+    { idempotencyKey: `list-${randomUUID()}`, wait: 0 },
+  );
+  const sent = await service.enqueue(mailProvider, 'sendMail', { to: `l-${randomUUID()}@example.com`, subject: 'list', text: 'hello' }, { priority: 'high', wait: 20_000 });
+  expect(sent).toMatchObject({ status: 'sent', batchSize: 1 });
+
+  // Visibility sees a started run within moments.
+  const bookings = await eventually(async () => {
+    const { bookings: found } = await service.listBookings({ from: new Date(Date.now() - 600_000).toISOString(), limit: 500 });
+    return found.some((b) => b.workflowId === booked.workflowId) ? found : undefined;
+  }, 15_000);
+  expect(bookings.every((b) => b.workflowId.startsWith(`booking:${config.DEFAULT_TENANT}:`))).toBe(true);
+  expect((await service.listBookings({ from: '2999-01-01T00:00:00Z' })).bookings).toEqual([]);
+
+  const items = await service.listBatchItems({ provider: mailProvider, status: 'sent', limit: 10 });
+  expect(items.items[0]).toMatchObject({ itemId: sent.itemId, provider: mailProvider, operation: 'sendMail', priority: 'high', status: 'sent', error: null, batchSize: 1, batchId: sent.batchId });
+  expect((await service.listBatchItems({ provider: mailProvider, status: 'failed' })).items).toEqual([]);
+
+  const other = new SwitchyardClient({ baseUrl: api.url, apiKey: await api.keyFor('operator', `o${randomUUID().slice(0, 8)}`) });
+  expect((await other.listBatchItems({ provider: mailProvider })).items).toEqual([]);
+  expect((await other.listBookings()).bookings.filter((b) => b.workflowId === booked.workflowId)).toEqual([]);
+  const refused = await service.listBatchItems({ status: 'queued' as 'sent' }).catch((err: unknown) => err);
+  expect(refused).toMatchObject({ status: 400, error: 'invalid_query' });
+  expect(Object.keys((refused as SwitchyardApiError).fields ?? {})).toEqual(['status']);
 });
 
 test('errors are typed: 400 names the fields, 403 the missing permission, 404 the unknown id', async () => {
