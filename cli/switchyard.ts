@@ -1,9 +1,9 @@
 /**
  * The operator CLI, `npx switchyard <command>`, the one way in for operators: send a correctly
- * signed test webhook, list and look at events, calls, subscribers, deliveries, alerts, SLA
- * reports, circuits, retry and replay, acknowledge alerts, manage API keys, webhook signing
- * secrets and the secrets at rest (provider credentials, master-key rotation), read the audit
- * log, show provider health and budgets. Every HTTP request goes through the typed client
+ * signed test webhook, list and look at events, calls, bookings, batch items, subscribers,
+ * deliveries, alerts, SLA reports, circuits, retry and replay, acknowledge alerts, manage API
+ * keys, webhook signing secrets and the secrets at rest (provider credentials, master-key
+ * rotation), read the audit log, show provider health and budgets. Every HTTP request goes through the typed client
  * (client/index.ts); `keys` goes to PostgreSQL directly when no credential is given or with --db
  * (so the first admin key can be made), and `secrets` always does (cli/secrets.ts); those changes
  * are written to the audit log as actor `cli` (the OS user). The npm scripts `api-key`, `secrets`
@@ -250,7 +250,7 @@ const secretsSession: SecretsSession = async (use) => {
 function buildProgram(): Command {
   const program = new Command('switchyard')
     .description(
-      'Operate Switchyard: test webhooks, events, calls, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, secrets at rest, the audit log, provider health and budgets',
+      'Operate Switchyard: test webhooks, events, calls, bookings, batch items, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, secrets at rest, the audit log, provider health and budgets',
     )
     .addOption(new Option('--url <url>', 'the API').env('SWITCHYARD_URL').default(`http://127.0.0.1:${process.env.PORT ?? 3000}`))
     .addOption(new Option('--key <apiKey>', 'API key or token').env('SWITCHYARD_API_KEY'))
@@ -344,6 +344,42 @@ function buildProgram(): Command {
       const view = await clientFor(command).waitForCall(workflowId, { timeoutMs: options.timeout });
       print(view, `${workflowId}: ${view.executionStatus}${view.status === 'completed' ? `\n${pretty(view.result)}` : view.status === 'failed' ? `\n${show(view.error)}` : ''}`);
       if (view.executionStatus !== 'COMPLETED') process.exitCode = exitCodes.failed;
+    });
+
+  const bookings = program.command('bookings').description('booking sagas');
+  bookings
+    .command('list')
+    .description("the tenant's booking sagas, from Temporal's visibility")
+    .option('--status <status>', choicesOf(schemas.bookingsQuery.shape.status))
+    .option('--from <iso>', 'started at or after')
+    .option('--to <iso>', 'started before')
+    .option('--limit <n>', 'at most n (default 100, at most 500)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.bookingsQuery, options);
+      const list = await clientFor(command).listBookings(query);
+      print(list, table(['workflow id', 'status', 'started', 'closed'], list.bookings.map((b) => [b.workflowId, b.executionStatus, b.startTime, show(b.closeTime)])));
+    });
+
+  const batches = program.command('batches').description('batch items');
+  batches
+    .command('list')
+    .description("the tenant's sent and failed batch items, newest first (queued ones are still in their batch)")
+    .option('--provider <provider>')
+    .option('--operation <operation>')
+    .option('--status <status>', choicesOf(schemas.batchItemsQuery.shape.status))
+    .option('--from <iso>', 'sent at or after')
+    .option('--to <iso>', 'sent before')
+    .option('--limit <n>', 'at most n (default 100, at most 500)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.batchItemsQuery, options);
+      const list = await clientFor(command).listBatchItems(query);
+      print(
+        list,
+        table(
+          ['item id', 'provider', 'operation', 'status', 'batch size', 'sent'],
+          list.items.map((i) => [i.itemId, i.provider, i.operation, i.status === 'failed' && i.error ? `failed: ${i.error}` : i.status, String(i.batchSize), i.sentAt]),
+        ),
+      );
     });
 
   const subscribers = program.command('subscribers').description('webhook subscribers (fan-out targets)');

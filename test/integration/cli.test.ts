@@ -4,12 +4,13 @@
  * webhook for every signable source is accepted and shows up in `events show`; `keys create`
  * makes a working key straight in PostgreSQL; `webhook-secrets` stores, lists, expires and removes
  * signing secrets (a supplied one read from stdin) and `audit` lists those actions; every list
- * (calls, subscribers, SLA, circuits and the others) prints a header row; a bad argument exits 2
+ * (calls, bookings, batch items, subscribers, SLA, circuits and the others) prints a header row; a bad argument exits 2
  * before any request; `secrets` stores, lists and deletes a provider credential; the npm scripts
  * `api-key`, `secrets` and `send-stripe-event` run the same commands; `--json` parses; exit codes
  * 1, 2 and 3 mean what they say.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -304,6 +305,43 @@ test('calls list, subscribers list, sla and circuits print a header row, then th
   }
 });
 
+test("bookings list and batches list print a header row, then the tenant's bookings and sent or failed items; --json answers the API body", async () => {
+  const admin = await api.keyFor('admin');
+  const client = new SwitchyardClient({ baseUrl: api.url, apiKey: admin });
+  const booked = await client.book(
+    { amount: 900, currency: 'usd', calendarId: 'primary', summary: 'CLI list', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z', phone: '+14155550100', email: 'cli@example.com' },
+    { idempotencyKey: `cli-${randomUUID()}`, wait: 0 },
+  );
+  // A sent item as the batch workflow records it (test/integration/client.test.ts lists one the batch really sent).
+  const item = { itemId: `sendgrid.sendMail.high.cli-${randomUUID()}` };
+  await pool.query(
+    `INSERT INTO batch_items (item_id, tenant, provider, operation, priority, status, result, error, batch_size, batch_workflow_id)
+     VALUES ($1, $2, 'sendgrid', 'sendMail', 'high', 'sent', '{}', NULL, 3, $3)`,
+    [item.itemId, config.DEFAULT_TENANT, `batch:${config.DEFAULT_TENANT}:sendgrid:sendMail:high`],
+  );
+
+  const bookings = await eventually(async () => {
+    const run = await cli(['bookings', 'list', '--from', new Date(Date.now() - 600_000).toISOString(), '--key', admin]);
+    return run.stdout.includes(booked.workflowId) ? run : undefined;
+  }, 15_000);
+  expect(bookings).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(bookings)).toEqual(['workflow id', 'status', 'started', 'closed']);
+  expect(bookings.stdout).toMatch(new RegExp(`^${booked.workflowId} +[A-Z_]+ +\\S+ +\\S+$`, 'm'));
+
+  const batches = await cli(['batches', 'list', '--provider', 'sendgrid', '--operation', 'sendMail', '--status', 'sent', '--key', admin]);
+  expect(batches).toMatchObject({ code: 0, stderr: '' });
+  expect(headerOf(batches)).toEqual(['item id', 'provider', 'operation', 'status', 'batch size', 'sent']);
+  expect(batches.stdout).toMatch(new RegExp(`^${item.itemId.replace(/\./g, '\\.')} +sendgrid +sendMail +sent +3 +\\d{4}-`, 'm'));
+  const failed = await cli(['batches', 'list', '--status', 'failed', '--key', admin]);
+  expect(failed.stdout).not.toContain(item.itemId);
+
+  for (const [args, key] of [[['bookings', 'list'], 'bookings'], [['batches', 'list'], 'items']] as const) {
+    const json = await cli([...args, '--json', '--key', admin]);
+    expect([args.join(' '), json.code]).toEqual([args.join(' '), 0]);
+    expect(Object.keys(JSON.parse(json.stdout) as object)).toEqual([key]);
+  }
+});
+
 test('every other list prints a header row too, also when it is empty', async () => {
   const admin = await api.keyFor('admin');
   const headers: Array<[string[], string[]]> = [
@@ -315,6 +353,8 @@ test('every other list prints a header row too, also when it is empty', async ()
     [['audit', '--limit', '5'], ['at', 'actor', 'action', 'target', 'outcome']],
     [['health'], ['provider', 'status', 'score', 'circuit']],
     [['budgets'], ['provider', 'today', 'this month']],
+    [['bookings', 'list', '--from', '2999-01-01T00:00:00Z'], ['workflow id', 'status', 'started', 'closed']],
+    [['batches', 'list', '--from', '2999-01-01T00:00:00Z'], ['item id', 'provider', 'operation', 'status', 'batch size', 'sent']],
   ];
   for (const [args, header] of headers) {
     const run = await cli([...args, '--key', admin]);
@@ -332,6 +372,11 @@ test('a bad argument exits 2 naming it, before any request or database write', a
     [['calls', 'list', '--limit', '0'], '--limit'],
     [['calls', 'list', '--from', 'yesterday'], '--from'],
     [['sla', '--window', 'weekly'], '--window'],
+    [['bookings', 'list', '--status', 'lost'], '--status'],
+    [['bookings', 'list', '--limit', '501'], '--limit'],
+    [['batches', 'list', '--status', 'queued'], '--status'],
+    [['batches', 'list', '--from', 'yesterday'], '--from'],
+    [['batches', 'list', '--operation', 'send mail'], '--operation'],
     [['sla', '--limit', '1001'], '--limit'],
     [['events', 'list', '--status', 'done'], '--status'],
     [['deliveries', 'list', '--status', 'gone'], '--status'],
