@@ -1,6 +1,7 @@
 /**
  * The service API's half of the audit log (lib/audit.ts). Which routes are audited, and as which
- * action, is declared next to their permission in api/access.ts; this middleware records every
+ * action, is in each route's declaration next to its permission (api/route.ts `audit`, read
+ * through api/access.ts); this middleware records every
  * authenticated request to one of them once its answer is sent: actor, role, tenant, action,
  * target, HTTP status and outcome (`done` for 2xx, `denied` for 403, `failed` otherwise, so a
  * refused or failed attempt is on record but never as done). The target is the route's last path

@@ -1,7 +1,8 @@
 /**
- * The service API's request and response shapes as zod schemas, in one place: the routes validate
- * requests with the request schemas, and api/openapi.ts turns both kinds into the OpenAPI
- * document's JSON Schemas. A 400 names each bad field (`fields`: path → message).
+ * The service API's request and response shapes as zod schemas, in one place: each route's
+ * declaration (api/routes/*) names the ones it takes and answers, validates requests with the
+ * request schemas, and api/openapi.ts turns both kinds into the OpenAPI document's JSON Schemas;
+ * the typed client's types are inferred from them. A 400 names each bad field (`fields`: path → message).
  */
 import { z } from 'zod';
 import { roles } from '../lib/security/api-keys';

@@ -76,7 +76,6 @@ export function alertInputFrom(alert: AlertmanagerAlert, payload: Pick<Alertmana
 
 /** What the receiver needs. */
 function alertmanagerContext({ config, workflows, pool, logger }: AlertmanagerRouteDeps) {
-
   return { config, workflows, pool, logger };
 }
 
@@ -98,42 +97,42 @@ export const alertmanagerReceiver = route({
     503: failure('Temporal unreachable: retry later'),
   },
   async handler(req: Request, res: Response, { config, workflows, pool, logger }) {
-      const parsed = alertmanagerBody.safeParse(req.body ?? undefined);
-      if (!parsed.success) {
-        sendError(res, 400, 'invalid_request', 'not an Alertmanager webhook payload (version 4); nothing raised', zodFieldErrors(parsed.error));
-        return;
-      }
-      const payload = parsed.data;
-      const principal = principalOf(res);
-      const raisedBy = principal && `${principal.kind} ${principal.id} (tenant ${principal.tenant})`;
-      const answers: z.infer<typeof alertmanagerAnswer>['alerts'] = [];
-      let current = '';
-      try {
-        for (const alert of payload.alerts) {
-          const input = alertInputFrom(alert, payload, raisedBy);
-          current = alertWorkflowId(input.rule, input.fingerprint);
-          const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
-          if (alert.status === 'firing') {
-            const raised = await workflows.withDeadline(deadline, () =>
-              raiseAlertRun({ workflows, pool, taskQueue: config.TEMPORAL_TASK_QUEUE }, input),
-            );
-            answers.push({ id: raised.workflowId, status: 'firing', severity: input.severity, outcome: raised.alreadyOpen ? 'already_open' : 'raised' });
-          } else {
-            const reason = `Alertmanager: resolved${alert.endsAt.startsWith('0001-') ? '' : ` at ${alert.endsAt}`}`;
-            const done = await workflows.withDeadline(deadline, () =>
-              resolveAlertRun({ workflows, pool }, { rule: input.rule, fingerprint: input.fingerprint, reason }, 'signal'),
-            );
-            answers.push({ id: done.workflowId, status: 'resolved', severity: input.severity, outcome: done.resolved ? 'resolved' : 'not_open' });
-          }
+    const parsed = alertmanagerBody.safeParse(req.body ?? undefined);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'not an Alertmanager webhook payload (version 4); nothing raised', zodFieldErrors(parsed.error));
+      return;
+    }
+    const payload = parsed.data;
+    const principal = principalOf(res);
+    const raisedBy = principal && `${principal.kind} ${principal.id} (tenant ${principal.tenant})`;
+    const answers: z.infer<typeof alertmanagerAnswer>['alerts'] = [];
+    let current = '';
+    try {
+      for (const alert of payload.alerts) {
+        const input = alertInputFrom(alert, payload, raisedBy);
+        current = alertWorkflowId(input.rule, input.fingerprint);
+        const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
+        if (alert.status === 'firing') {
+          const raised = await workflows.withDeadline(deadline, () =>
+            raiseAlertRun({ workflows, pool, taskQueue: config.TEMPORAL_TASK_QUEUE }, input),
+          );
+          answers.push({ id: raised.workflowId, status: 'firing', severity: input.severity, outcome: raised.alreadyOpen ? 'already_open' : 'raised' });
+        } else {
+          const reason = `Alertmanager: resolved${alert.endsAt.startsWith('0001-') ? '' : ` at ${alert.endsAt}`}`;
+          const done = await workflows.withDeadline(deadline, () =>
+            resolveAlertRun({ workflows, pool }, { rule: input.rule, fingerprint: input.fingerprint, reason }, 'signal'),
+          );
+          answers.push({ id: done.workflowId, status: 'resolved', severity: input.severity, outcome: done.resolved ? 'resolved' : 'not_open' });
         }
-      } catch (err) {
-        // PostgreSQL errors carry a string code: the last-resort handler answers 500 (Alertmanager retries).
-        if (typeof (err as { code?: unknown } | null)?.code === 'string') throw err;
-        sendStartFailure(res, err, logger, current);
-        return;
       }
-      if (answers.length === 1) res.locals.workflowId = answers[0]!.id;
-      res.status(202).json({ alerts: answers });
+    } catch (err) {
+      // PostgreSQL errors carry a string code: the last-resort handler answers 500 (Alertmanager retries).
+      if (typeof (err as { code?: unknown } | null)?.code === 'string') throw err;
+      sendStartFailure(res, err, logger, current);
+      return;
+    }
+    if (answers.length === 1) res.locals.workflowId = answers[0]!.id;
+    res.status(202).json({ alerts: answers });
   },
 });
 

@@ -1,5 +1,5 @@
 /**
- * API keys of the caller's tenant (admin only, see api/access.ts): create (the key is in this one
+ * API keys of the caller's tenant (admin only: `keys:manage`, api/access.ts): create (the key is in this one
  * answer and never again), list (no secrets), revoke. `switchyard keys` does the same from a shell,
  * which is how the first admin key of a tenant is made.
  */
@@ -16,7 +16,6 @@ import { requireTenant } from '../tenant';
 
 /** What the API key handlers share. */
 function apiKeyContext({ config, pool }: { config: Config; pool: Pool }) {
-
   return { config, pool };
 }
 
@@ -34,13 +33,13 @@ export const createKey = route({
   bodyLimit: '4kb',
   responses: { 201: answer('created', s.apiKeyCreated), 400: failure('invalid role or name (fields named)') },
   async handler(req: Request, res: Response, { config, pool }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const body = apiKeyBody.safeParse(req.body ?? {});
-      if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid API key request', zodFieldErrors(body.error));
-      const created = await createApiKey(pool, { tenant, ...body.data });
-      noteAudit(res, { target: created.info.keyId, detail: { role: created.info.role, name: created.info.name } });
-      res.status(201).json({ ...created.info, key: created.key });
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = apiKeyBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid API key request', zodFieldErrors(body.error));
+    const created = await createApiKey(pool, { tenant, ...body.data });
+    noteAudit(res, { target: created.info.keyId, detail: { role: created.info.role, name: created.info.name } });
+    res.status(201).json({ ...created.info, key: created.key });
   },
 });
 
@@ -52,9 +51,9 @@ export const listKeys = route({
   tag: 'api keys',
   responses: { 200: answer('keys', s.apiKeyList) },
   async handler(req: Request, res: Response, { config, pool }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      res.json({ keys: await listApiKeys(pool, tenant) });
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    res.json({ keys: await listApiKeys(pool, tenant) });
   },
 });
 
@@ -67,12 +66,12 @@ export const revokeKey = route({
   tag: 'api keys',
   responses: { 204: { description: 'revoked' }, 404: failure('no live key with that id in this tenant') },
   async handler(req: Request<{ keyId: string }>, res: Response, { config, pool }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      if (!/^[a-f0-9]{12}$/.test(req.params.keyId) || !(await revokeApiKey(pool, req.params.keyId, tenant))) {
-        return sendError(res, 404, 'not_found', `no live API key ${req.params.keyId}`);
-      }
-      res.status(204).end();
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    if (!/^[a-f0-9]{12}$/.test(req.params.keyId) || !(await revokeApiKey(pool, req.params.keyId, tenant))) {
+      return sendError(res, 404, 'not_found', `no live API key ${req.params.keyId}`);
+    }
+    res.status(204).end();
   },
 });
 

@@ -15,7 +15,6 @@ import { requireTenant } from '../tenant';
 
 /** What the audit handler needs. */
 function auditContext({ config, pool }: { config: Config; pool: Pool }) {
-
   return { config, pool };
 }
 
@@ -31,11 +30,11 @@ export const listAuditEntries = route({
   query: auditQuery,
   responses: { 200: answer('entries, newest first', s.auditList), 400: failure('invalid filter (fields named)') },
   async handler(req: Request, res: Response, { config, pool }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const query = auditQuery.safeParse(req.query);
-      if (!query.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(query.error));
-      res.json({ entries: await listAudit(pool, { tenant, ...query.data }) });
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const query = auditQuery.safeParse(req.query);
+    if (!query.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(query.error));
+    res.json({ entries: await listAudit(pool, { tenant, ...query.data }) });
   },
 });
 

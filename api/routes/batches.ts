@@ -154,58 +154,58 @@ export const enqueueItem = route({
     429: failure('the provider is past its budget: nothing queued'),
   },
   async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, metrics, workflows, logger, registry, budgets, enqueue, waitForItem }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const { provider, operation } = req.params;
-      const providerConfig = providerNamed(registry, provider);
-      const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-      const operationConfig = providerConfig && operationNamed(providerConfig, operation);
-      if (!providerConfig || !adapter || !operationConfig) {
-        return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
-      }
-      const body = batchItemBody.safeParse(req.body ?? {});
-      if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
-      const params = adapter.params.safeParse(body.data.params);
-      if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
-      const { priority } = body.data;
-      const itemId = batchItemId({ provider, operation, priority }, randomUUID());
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const { provider, operation } = req.params;
+    const providerConfig = providerNamed(registry, provider);
+    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
+    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
+    if (!providerConfig || !adapter || !operationConfig) {
+      return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
+    }
+    const body = batchItemBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
+    const params = adapter.params.safeParse(body.data.params);
+    if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+    const { priority } = body.data;
+    const itemId = batchItemId({ provider, operation, priority }, randomUUID());
 
-      if (priority === 'critical') {
-        // Critical items bypass batching: a providerCall right away, keyed by the item id.
-        const workflowId = providerCallWorkflowId(tenant, provider, itemId);
-        const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
-        try {
-          await startProviderCall(workflows, config, workflowId, input);
-        } catch (err) {
-          sendStartFailure(res, err, logger, workflowId);
-          return;
-        }
-        metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
-        return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
-      }
-
-      // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-      const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
-      if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
-
-      const key: BatchKey = { tenant, provider, operation, priority };
-      res.locals.workflowId = batchWorkflowId(key);
-      let added;
+    if (priority === 'critical') {
+      // Critical items bypass batching: a providerCall right away, keyed by the item id.
+      const workflowId = providerCallWorkflowId(tenant, provider, itemId);
+      const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: 'critical' };
       try {
-        added = await enqueue(key, itemId, body.data.params, body.data.dedupKey ?? stableHash(body.data.params));
+        await startProviderCall(workflows, config, workflowId, input);
       } catch (err) {
-        sendStartFailure(res, err, logger, batchWorkflowId(key));
+        sendStartFailure(res, err, logger, workflowId);
         return;
       }
-      const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
-      metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: String(answer.duplicate) });
-      const wait = waitQuery.safeParse(req.query);
-      const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
-      if (waitMs > 0) {
-        const result = await waitForItem(tenant, added.itemId, waitMs);
-        if (result) return void res.status(200).json({ ...answer, ...result });
-      }
-      res.status(202).json(answer);
+      metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: 'false' });
+      return void res.status(202).json({ itemId, duplicate: false, batched: false, workflowId });
+    }
+
+    // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
+    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
+    if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
+
+    const key: BatchKey = { tenant, provider, operation, priority };
+    res.locals.workflowId = batchWorkflowId(key);
+    let added;
+    try {
+      added = await enqueue(key, itemId, body.data.params, body.data.dedupKey ?? stableHash(body.data.params));
+    } catch (err) {
+      sendStartFailure(res, err, logger, batchWorkflowId(key));
+      return;
+    }
+    const answer = { itemId: added.itemId, duplicate: added.duplicateOf !== null, batched: true, batchId: batchWorkflowId(key) };
+    metrics.batchItemsAccepted.inc({ provider, operation, priority, duplicate: String(answer.duplicate) });
+    const wait = waitQuery.safeParse(req.query);
+    const waitMs = Math.min(wait.success ? (wait.data.wait ?? 0) : 0, config.CALL_WAIT_MS);
+    if (waitMs > 0) {
+      const result = await waitForItem(tenant, added.itemId, waitMs);
+      if (result) return void res.status(200).json({ ...answer, ...result });
+    }
+    res.status(202).json(answer);
   },
 });
 
@@ -258,29 +258,29 @@ export const getBatchItem = route({
   tag: 'batches',
   responses: { 200: answer('the item', s.batchItemAnswer), 404: failure('no such item in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { config, workflows, logger, storedResult, itemAnswer }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const itemId = req.params.id;
-      const stored = await storedResult(tenant, itemId);
-      if (stored) return void res.json(itemAnswer(itemId, stored));
-      const [provider, operation, priority] = itemId.split('.');
-      if (provider && operation && priority === 'critical') {
-        try {
-          const view = await viewWorkflow(workflows, providerCallWorkflowId(tenant, provider, itemId), providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
-          return void res.json({ itemId, status: view.status === 'completed' ? 'sent' : view.status, result: view.result ?? null, error: view.error ?? null, batchSize: 1 });
-        } catch {
-          return sendError(res, 404, 'not_found', `no batch item ${itemId}`);
-        }
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const itemId = req.params.id;
+    const stored = await storedResult(tenant, itemId);
+    if (stored) return void res.json(itemAnswer(itemId, stored));
+    const [provider, operation, priority] = itemId.split('.');
+    if (provider && operation && priority === 'critical') {
+      try {
+        const view = await viewWorkflow(workflows, providerCallWorkflowId(tenant, provider, itemId), providerCallStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
+        return void res.json({ itemId, status: view.status === 'completed' ? 'sent' : view.status, result: view.result ?? null, error: view.error ?? null, batchSize: 1 });
+      } catch {
+        return sendError(res, 404, 'not_found', `no batch item ${itemId}`);
       }
-      const key = batchKeyOfItem(tenant, itemId);
-      if (key) {
-        const state = await workflows
-          .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => workflows.getHandle(batchWorkflowId(key)).query(itemStatusQuery, itemId))
-          .catch(() => null);
-        // Flushed but its row not written yet reads as queued for that instant.
-        if (state !== null) return void res.json({ itemId, status: 'queued', result: null, error: null });
-      }
-      sendError(res, 404, 'not_found', `no batch item ${itemId}`);
+    }
+    const key = batchKeyOfItem(tenant, itemId);
+    if (key) {
+      const state = await workflows
+        .withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => workflows.getHandle(batchWorkflowId(key)).query(itemStatusQuery, itemId))
+        .catch(() => null);
+      // Flushed but its row not written yet reads as queued for that instant.
+      if (state !== null) return void res.json({ itemId, status: 'queued', result: null, error: null });
+    }
+    sendError(res, 404, 'not_found', `no batch item ${itemId}`);
   },
 });
 

@@ -168,40 +168,40 @@ export const providerHealth = route({
   tag: 'monitoring',
   responses: { 200: answer('providers', s.providerHealth) },
   async handler(_req: Request, res: Response, { pool, registry }) {
-      const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
-        'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
-      );
-      const byName = new Map(rows.map((r) => [r.provider, r]));
-      const names = Object.keys(registry);
-      // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
-      const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
-        `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
-           FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
-        [names],
-      );
-      const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
-      const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
-        `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
-           FROM unnest($1::text[]) AS p(name)
-           CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
-        [names],
-      );
-      const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
-      for (const r of recent.rows) {
-        const list = probesBy.get(r.provider) ?? [];
-        list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
-        probesBy.set(r.provider, list);
-      }
-      res.json({
-        providers: names.map((provider) => {
-          const row = byName.get(provider);
-          const extra = { p95Ms: p95By.get(provider) ?? null, lastProbes: probesBy.get(provider) ?? [] };
-          return row
-            ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
-                since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString(), ...extra }
-            : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null, ...extra };
-        }),
-      });
+    const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
+      'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
+    );
+    const byName = new Map(rows.map((r) => [r.provider, r]));
+    const names = Object.keys(registry);
+    // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
+    const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
+      `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
+         FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
+      [names],
+    );
+    const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
+    const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
+      `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
+         FROM unnest($1::text[]) AS p(name)
+         CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
+      [names],
+    );
+    const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
+    for (const r of recent.rows) {
+      const list = probesBy.get(r.provider) ?? [];
+      list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
+      probesBy.set(r.provider, list);
+    }
+    res.json({
+      providers: names.map((provider) => {
+        const row = byName.get(provider);
+        const extra = { p95Ms: p95By.get(provider) ?? null, lastProbes: probesBy.get(provider) ?? [] };
+        return row
+          ? { provider, status: row.status, score: row.score, lastLatencyMs: row.last_latency_ms, lastProbeOk: row.last_probe_ok,
+              since: row.changed_at.toISOString(), probedAt: row.updated_at.toISOString(), ...extra }
+          : { provider, status: 'unknown', score: null, lastLatencyMs: null, lastProbeOk: null, since: null, probedAt: null, ...extra };
+      }),
+    });
   },
 });
 
@@ -214,41 +214,41 @@ export const slaReports = route({
   query: slaQuery,
   responses: { 200: answer('reports', s.slaAnswer), 400: failure('invalid filter') },
   async handler(req: Request, res: Response, { pool, registry }) {
-      const parsed = slaQuery.safeParse(req.query);
-      if (!parsed.success) {
-        sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
-        return;
-      }
-      const { provider, window, limit } = parsed.data;
-      if (provider && !providerNamed(registry, provider)) {
-        sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
-        return;
-      }
-      const { rows } = await pool.query<{
-        provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
-        availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
-      }>(
-        `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
-           FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
-          ORDER BY period_end DESC, provider LIMIT $3`,
-        [provider ?? null, window ?? null, limit],
-      );
-      const reports = rows.map((r) => ({
-        provider: r.provider,
-        window: r.time_window,
-        periodStart: r.period_start.toISOString(),
-        periodEnd: r.period_end.toISOString(),
-        probes: r.probes,
-        calls: r.calls,
-        availability: r.availability,
-        p95Ms: r.p95_ms,
-        errorRate: r.error_rate,
-        target: r.target,
-        violations: r.violations,
-        compliant: r.compliant,
-      }));
-      const compliant = reports.filter((r) => r.compliant).length;
-      res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
+    const parsed = slaQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
+      return;
+    }
+    const { provider, window, limit } = parsed.data;
+    if (provider && !providerNamed(registry, provider)) {
+      sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
+      return;
+    }
+    const { rows } = await pool.query<{
+      provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
+      availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
+    }>(
+      `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
+         FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
+        ORDER BY period_end DESC, provider LIMIT $3`,
+      [provider ?? null, window ?? null, limit],
+    );
+    const reports = rows.map((r) => ({
+      provider: r.provider,
+      window: r.time_window,
+      periodStart: r.period_start.toISOString(),
+      periodEnd: r.period_end.toISOString(),
+      probes: r.probes,
+      calls: r.calls,
+      availability: r.availability,
+      p95Ms: r.p95_ms,
+      errorRate: r.error_rate,
+      target: r.target,
+      violations: r.violations,
+      compliant: r.compliant,
+    }));
+    const compliant = reports.filter((r) => r.compliant).length;
+    res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
   },
 });
 
@@ -261,18 +261,18 @@ export const listAlerts = route({
   query: alertsQuery,
   responses: { 200: answer('alerts', s.alertList), 400: failure('invalid filter') },
   async handler(req: Request, res: Response, { pool }) {
-      const parsed = alertsQuery.safeParse(req.query);
-      if (!parsed.success) {
-        sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
-        return;
-      }
-      const { state, limit } = parsed.data;
-      const { rows } = await pool.query<AlertRow>(
-        `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
-          ORDER BY updated_at DESC LIMIT $2`,
-        [state ?? null, limit],
-      );
-      res.json({ alerts: rows.map(alertJson) });
+    const parsed = alertsQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
+      return;
+    }
+    const { state, limit } = parsed.data;
+    const { rows } = await pool.query<AlertRow>(
+      `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
+        ORDER BY updated_at DESC LIMIT $2`,
+      [state ?? null, limit],
+    );
+    res.json({ alerts: rows.map(alertJson) });
   },
 });
 
@@ -284,16 +284,16 @@ export const getAlert = route({
   tag: 'monitoring',
   responses: { 200: answer('the alert', s.alertView), 404: failure('no such alert') },
   async handler(req: Request, res: Response, { pool, workflows }) {
-      const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-      if (!rows[0]) {
-        sendError(res, 404, 'not_found', 'no such alert');
-        return;
-      }
-      let live: AlertView | null = null;
-      if (rows[0].state !== 'resolved') {
-        live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
-      }
-      res.json({ ...alertJson(rows[0]), live });
+    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+    if (!rows[0]) {
+      sendError(res, 404, 'not_found', 'no such alert');
+      return;
+    }
+    let live: AlertView | null = null;
+    if (rows[0].state !== 'resolved') {
+      live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
+    }
+    res.json({ ...alertJson(rows[0]), live });
   },
 });
 
@@ -308,32 +308,32 @@ export const ackAlert = route({
   bodyLimit: '16kb',
   responses: { 202: answer('acknowledged', s.ackAnswer), 404: failure('no such alert'), 409: failure('not firing') },
   async handler(req: Request, res: Response, { pool, workflows }) {
-      const body = ackBody.safeParse(req.body ?? undefined);
-      if (!body.success) {
-        sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
+    const body = ackBody.safeParse(req.body ?? undefined);
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
+      return;
+    }
+    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
+    const row = rows[0];
+    if (!row) {
+      sendError(res, 404, 'not_found', 'no such alert');
+      return;
+    }
+    if (row.state === 'resolved') {
+      sendError(res, 409, 'alert_resolved', 'the alert is already resolved');
+      return;
+    }
+    try {
+      await workflows.getHandle(row.id, row.run_id).signal(ackAlertSignal, { by: body.data.by });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        sendError(res, 409, 'alert_closed', 'the alert workflow is no longer running');
         return;
       }
-      const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-      const row = rows[0];
-      if (!row) {
-        sendError(res, 404, 'not_found', 'no such alert');
-        return;
-      }
-      if (row.state === 'resolved') {
-        sendError(res, 409, 'alert_resolved', 'the alert is already resolved');
-        return;
-      }
-      try {
-        await workflows.getHandle(row.id, row.run_id).signal(ackAlertSignal, { by: body.data.by });
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) {
-          sendError(res, 409, 'alert_closed', 'the alert workflow is no longer running');
-          return;
-        }
-        throw err;
-      }
-      noteAudit(res, { detail: { by: body.data.by } });
-      res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
+      throw err;
+    }
+    noteAudit(res, { detail: { by: body.data.by } });
+    res.status(202).json({ id: row.id, runId: row.run_id, acknowledgedBy: body.data.by, escalationLevel: row.escalation_level });
   },
 });
 

@@ -78,55 +78,55 @@ export const listBudgets = route({
   tag: 'providers',
   responses: { 200: answer('budgets', s.budgetList) },
   async handler(req: Request, res: Response, { config, budgets, costs, anomalySettings }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const [usage, projection, anomalies] = await Promise.all([budgets.usage(), costs.projections(), costs.anomalies(anomalySettings)]);
-      const anomalyOf = new Map(anomalies.map((a) => [a.provider, a]));
-      const spentBy = (provider: string) => projection.spend.filter((r) => r.provider === provider);
-      const sum = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) * 1e6) / 1e6;
-      const withCosts = usage.map((use) => {
-        const rows = spentBy(use.provider);
-        const projectedUsd = sum(rows.map((r) => r.projectedUsd));
-        const monthlyBudgetUsd = use.monthly?.budgetUsd ?? null;
-        const anomaly = anomalyOf.get(use.provider);
-        return {
-          ...use,
-          // Every tenant's spend with this provider (system-wide, like the budget it is measured against).
-          projection: {
-            spentUsd: sum(rows.map((r) => r.spentUsd)),
-            projectedUsd,
-            monthlyBudgetUsd,
-            projectedPercent: monthlyBudgetUsd ? Math.round((projectedUsd / monthlyBudgetUsd) * 10_000) / 100 : null,
-          },
-          anomaly: anomaly
-            ? { windowUsd: anomaly.windowUsd, baselineUsdPerWindow: anomaly.baselineUsdPerWindow, ratio: anomaly.ratio, anomalous: anomaly.anomalous }
-            : null,
-        };
-      });
-      res.json({
-        budgets: withCosts,
-        // The warning lines (budget_alerts are raised at each) and the refusal line, for dashboards.
-        thresholds: [...BUDGET_ALERT_THRESHOLDS],
-        refusalPercent: BUDGET_REFUSAL_THRESHOLD * 100,
-        // The caller's own tenant only: other tenants' spend is theirs.
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const [usage, projection, anomalies] = await Promise.all([budgets.usage(), costs.projections(), costs.anomalies(anomalySettings)]);
+    const anomalyOf = new Map(anomalies.map((a) => [a.provider, a]));
+    const spentBy = (provider: string) => projection.spend.filter((r) => r.provider === provider);
+    const sum = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) * 1e6) / 1e6;
+    const withCosts = usage.map((use) => {
+      const rows = spentBy(use.provider);
+      const projectedUsd = sum(rows.map((r) => r.projectedUsd));
+      const monthlyBudgetUsd = use.monthly?.budgetUsd ?? null;
+      const anomaly = anomalyOf.get(use.provider);
+      return {
+        ...use,
+        // Every tenant's spend with this provider (system-wide, like the budget it is measured against).
         projection: {
-          method: projection.method,
-          monthStart: projection.monthStart,
-          monthEnd: projection.monthEnd,
-          at: projection.at,
-          elapsedFraction: projection.elapsedFraction,
-          tenant,
-          byProvider: projection.spend.filter((r) => r.tenant === tenant).map(({ provider, spentUsd, projectedUsd }) => ({ provider, spentUsd, projectedUsd })),
+          spentUsd: sum(rows.map((r) => r.spentUsd)),
+          projectedUsd,
+          monthlyBudgetUsd,
+          projectedPercent: monthlyBudgetUsd ? Math.round((projectedUsd / monthlyBudgetUsd) * 10_000) / 100 : null,
         },
-        anomalyRule: {
-          multiple: anomalySettings.COST_ANOMALY_MULTIPLE,
-          windowMs: anomalySettings.COST_ANOMALY_WINDOW,
-          baselineMs: anomalySettings.COST_ANOMALY_BASELINE,
-          minUsd: anomalySettings.COST_ANOMALY_MIN_USD,
-          windowStart: anomalies[0]?.windowStart ?? null,
-          windowEnd: anomalies[0]?.windowEnd ?? null,
-        },
-      });
+        anomaly: anomaly
+          ? { windowUsd: anomaly.windowUsd, baselineUsdPerWindow: anomaly.baselineUsdPerWindow, ratio: anomaly.ratio, anomalous: anomaly.anomalous }
+          : null,
+      };
+    });
+    res.json({
+      budgets: withCosts,
+      // The warning lines (budget_alerts are raised at each) and the refusal line, for dashboards.
+      thresholds: [...BUDGET_ALERT_THRESHOLDS],
+      refusalPercent: BUDGET_REFUSAL_THRESHOLD * 100,
+      // The caller's own tenant only: other tenants' spend is theirs.
+      projection: {
+        method: projection.method,
+        monthStart: projection.monthStart,
+        monthEnd: projection.monthEnd,
+        at: projection.at,
+        elapsedFraction: projection.elapsedFraction,
+        tenant,
+        byProvider: projection.spend.filter((r) => r.tenant === tenant).map(({ provider, spentUsd, projectedUsd }) => ({ provider, spentUsd, projectedUsd })),
+      },
+      anomalyRule: {
+        multiple: anomalySettings.COST_ANOMALY_MULTIPLE,
+        windowMs: anomalySettings.COST_ANOMALY_WINDOW,
+        baselineMs: anomalySettings.COST_ANOMALY_BASELINE,
+        minUsd: anomalySettings.COST_ANOMALY_MIN_USD,
+        windowStart: anomalies[0]?.windowStart ?? null,
+        windowEnd: anomalies[0]?.windowEnd ?? null,
+      },
+    });
   },
 });
 
@@ -138,7 +138,7 @@ export const listCircuits = route({
   tag: 'providers',
   responses: { 200: answer('circuits', s.circuitList) },
   async handler(_req: Request, res: Response, { breaker }) {
-      res.json({ circuits: await breaker.list() });
+    res.json({ circuits: await breaker.list() });
   },
 });
 
@@ -152,18 +152,18 @@ export const invalidateCache = route({
   query: cachePrefixQuery,
   responses: { 200: answer('entries removed', s.cacheRemoved), 400: failure('prefix missing') },
   async handler(req: Request, res: Response, { config, cache }) {
-      const parsed = cachePrefixQuery.safeParse(req.query);
-      if (!parsed.success) {
-        sendError(res, 400, 'invalid_request', '?prefix= is required', { prefix: 'required' });
-        return;
-      }
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      // Keys are `{tenant}:{provider}:{operation}:{params}`; a caller only ever reaches its own tenant.
-      const prefix = `${tenant}:${parsed.data.prefix}`;
-      const removed = await cache.invalidatePrefix(prefix);
-      noteAudit(res, { target: prefix, detail: { removed } });
-      res.json({ prefix, removed });
+    const parsed = cachePrefixQuery.safeParse(req.query);
+    if (!parsed.success) {
+      sendError(res, 400, 'invalid_request', '?prefix= is required', { prefix: 'required' });
+      return;
+    }
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    // Keys are `{tenant}:{provider}:{operation}:{params}`; a caller only ever reaches its own tenant.
+    const prefix = `${tenant}:${parsed.data.prefix}`;
+    const removed = await cache.invalidatePrefix(prefix);
+    noteAudit(res, { target: prefix, detail: { removed } });
+    res.json({ prefix, removed });
   },
 });
 

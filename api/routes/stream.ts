@@ -145,47 +145,47 @@ export const stream = route({
   query: streamQuery,
   responses: { 200: { description: 'an event stream', contentType: 'text/event-stream' }, 400: failure('unknown topic') },
   async handler(req: Request, res: Response, { config, logger, hub }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const topics = parseTopics(req.query.topics);
-      if (typeof topics === 'string') {
-        sendError(res, 400, 'invalid_request', topics, { topics: topics });
-        return;
-      }
-      let nextId = 1;
-      const send = (event: string, data: unknown): void => {
-        res.write(`id: ${nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      let unsubscribe: (() => void) | undefined;
-      try {
-        unsubscribe = await hub.subscribe((event) => {
-          if (!topics.has(event.topic)) return;
-          if (event.tenant !== null && event.tenant !== tenant) return;
-          send(event.topic, { ...event.data, tenant: event.tenant });
-        });
-      } catch (err) {
-        logger.error({ err }, 'stream could not LISTEN');
-        sendError(res, 503, 'unavailable', 'the event stream is not available right now');
-        return;
-      }
-      if (res.closed || req.socket.destroyed) {
-        unsubscribe();
-        return;
-      }
-      res.status(200).set({
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const topics = parseTopics(req.query.topics);
+    if (typeof topics === 'string') {
+      sendError(res, 400, 'invalid_request', topics, { topics: topics });
+      return;
+    }
+    let nextId = 1;
+    const send = (event: string, data: unknown): void => {
+      res.write(`id: ${nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    let unsubscribe: (() => void) | undefined;
+    try {
+      unsubscribe = await hub.subscribe((event) => {
+        if (!topics.has(event.topic)) return;
+        if (event.tenant !== null && event.tenant !== tenant) return;
+        send(event.topic, { ...event.data, tenant: event.tenant });
       });
-      res.flushHeaders();
-      res.write(`retry: 3000\n\n`);
-      send('ready', { tenant, topics: [...topics] });
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      req.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe?.();
-      });
+    } catch (err) {
+      logger.error({ err }, 'stream could not LISTEN');
+      sendError(res, 503, 'unavailable', 'the event stream is not available right now');
+      return;
+    }
+    if (res.closed || req.socket.destroyed) {
+      unsubscribe();
+      return;
+    }
+    res.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write(`retry: 3000\n\n`);
+    send('ready', { tenant, topics: [...topics] });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe?.();
+    });
   },
 });
 

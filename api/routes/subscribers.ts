@@ -58,7 +58,6 @@ const SUBSCRIBER_COLUMNS = 'id, tenant, url, providers, event_types, enabled, di
 
 /** What the subscriber and delivery handlers share. */
 function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteDeps) {
-
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
   // SSRF policy: a URL the worker would refuse to call is refused here, before anything is stored.
   const outbound = outboundPolicyOf(config);
@@ -79,6 +78,7 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
       rerun: 'closed',
     });
   }
+
   return { config, pool, logger, tenantOrFail, outbound, findSubscriber, startDelivery };
 }
 
@@ -96,34 +96,34 @@ export const createSubscriber = route({
   bodyLimit: '64kb',
   responses: { 201: answer('registered', s.subscriberCreated), 400: failure('invalid subscriber (fields named)') },
   async handler(req: Request, res: Response, { config, pool, tenantOrFail, outbound }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const body = subscriberBody.safeParse(req.body ?? {});
-      if (!body.success) {
-        sendError(res, 400, 'invalid_request', 'invalid subscriber', zodFieldErrors(body.error));
-        return;
-      }
-      const refused = outbound.checkUrl(body.data.url);
-      if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
-      const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
-      let sealed;
-      try {
-        // Stored encrypted (envelope under SECRETS_MASTER_KEYS, bound to this tenant and id).
-        sealed = sealSubscriberSecret(config.SECRETS_MASTER_KEYS, tenant, id, signingSecret);
-      } catch (err) {
-        if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
-        throw err;
-      }
-      const { rows } = await pool.query<SubscriberRow>(
-        `INSERT INTO subscribers (id, tenant, url, providers, event_types, secret_master_key_id, secret_wrapped_key, secret_ciphertext)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SUBSCRIBER_COLUMNS}`,
-        [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, sealed.keyId, sealed.wrappedKey, sealed.ciphertext],
-      );
-      // The URL's host only: a path or query can hold a token.
-      noteAudit(res, { target: id, detail: { host: new URL(body.data.url).host, providers: body.data.providers, eventTypes: body.data.eventTypes } });
-      // The only time the secret is shown: the subscriber needs it to verify deliveries.
-      res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const body = subscriberBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      sendError(res, 400, 'invalid_request', 'invalid subscriber', zodFieldErrors(body.error));
+      return;
+    }
+    const refused = outbound.checkUrl(body.data.url);
+    if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
+    const id = `sub_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    let sealed;
+    try {
+      // Stored encrypted (envelope under SECRETS_MASTER_KEYS, bound to this tenant and id).
+      sealed = sealSubscriberSecret(config.SECRETS_MASTER_KEYS, tenant, id, signingSecret);
+    } catch (err) {
+      if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
+      throw err;
+    }
+    const { rows } = await pool.query<SubscriberRow>(
+      `INSERT INTO subscribers (id, tenant, url, providers, event_types, secret_master_key_id, secret_wrapped_key, secret_ciphertext)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SUBSCRIBER_COLUMNS}`,
+      [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, sealed.keyId, sealed.wrappedKey, sealed.ciphertext],
+    );
+    // The URL's host only: a path or query can hold a token.
+    noteAudit(res, { target: id, detail: { host: new URL(body.data.url).host, providers: body.data.providers, eventTypes: body.data.eventTypes } });
+    // The only time the secret is shown: the subscriber needs it to verify deliveries.
+    res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
   },
 });
 
@@ -135,10 +135,10 @@ export const listSubscribers = route({
   tag: 'subscribers',
   responses: { 200: answer('subscribers', s.subscriberList) },
   async handler(req: Request, res: Response, { pool, tenantOrFail }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 ORDER BY created_at`, [tenant]);
-      res.json({ subscribers: rows.map(publicSubscriber) });
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 ORDER BY created_at`, [tenant]);
+    res.json({ subscribers: rows.map(publicSubscriber) });
   },
 });
 
@@ -150,11 +150,11 @@ export const getSubscriber = route({
   tag: 'subscribers',
   responses: { 200: answer('the subscriber', s.subscriber), 404: failure('no such subscriber in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { tenantOrFail, findSubscriber }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const row = await findSubscriber(tenant, req.params.id);
-      if (!row) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
-      res.json(publicSubscriber(row));
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const row = await findSubscriber(tenant, req.params.id);
+    if (!row) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    res.json(publicSubscriber(row));
   },
 });
 
@@ -169,22 +169,22 @@ export const updateSubscriber = route({
   bodyLimit: '64kb',
   responses: { 200: answer('changed', s.subscriber), 400: failure('invalid change (fields named)'), 404: failure('no such subscriber in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { pool, tenantOrFail, outbound }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const body = subscriberPatch.safeParse(req.body ?? {});
-      if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid subscriber change', zodFieldErrors(body.error));
-      const refused = body.data.url === undefined ? null : outbound.checkUrl(body.data.url);
-      if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
-      const { rows } = await pool.query<SubscriberRow>(
-        `UPDATE subscribers SET url = COALESCE($3, url), providers = COALESCE($4, providers), event_types = COALESCE($5, event_types),
-                enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END, updated_at = now()
-          WHERE tenant = $1 AND id = $2 RETURNING ${SUBSCRIBER_COLUMNS}`,
-        [tenant, req.params.id, body.data.url ?? null, body.data.providers ?? null, body.data.eventTypes ?? null, body.data.enabled ?? null],
-      );
-      if (!rows[0]) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
-      // The fields the caller sent (values left out: a URL can hold a token).
-      noteAudit(res, { detail: { changed: Object.keys(body.data).filter((field) => Object.hasOwn(req.body as object, field)) } });
-      res.json(publicSubscriber(rows[0]));
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const body = subscriberPatch.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid subscriber change', zodFieldErrors(body.error));
+    const refused = body.data.url === undefined ? null : outbound.checkUrl(body.data.url);
+    if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
+    const { rows } = await pool.query<SubscriberRow>(
+      `UPDATE subscribers SET url = COALESCE($3, url), providers = COALESCE($4, providers), event_types = COALESCE($5, event_types),
+              enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END, updated_at = now()
+        WHERE tenant = $1 AND id = $2 RETURNING ${SUBSCRIBER_COLUMNS}`,
+      [tenant, req.params.id, body.data.url ?? null, body.data.providers ?? null, body.data.eventTypes ?? null, body.data.enabled ?? null],
+    );
+    if (!rows[0]) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    // The fields the caller sent (values left out: a URL can hold a token).
+    noteAudit(res, { detail: { changed: Object.keys(body.data).filter((field) => Object.hasOwn(req.body as object, field)) } });
+    res.json(publicSubscriber(rows[0]));
   },
 });
 
@@ -197,11 +197,11 @@ export const deleteSubscriber = route({
   tag: 'subscribers',
   responses: { 204: { description: 'removed' }, 404: failure('no such subscriber in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { pool, tenantOrFail }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const result = await pool.query('DELETE FROM subscribers WHERE tenant = $1 AND id = $2', [tenant, req.params.id]);
-      if (result.rowCount === 0) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
-      res.status(204).end();
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const result = await pool.query('DELETE FROM subscribers WHERE tenant = $1 AND id = $2', [tenant, req.params.id]);
+    if (result.rowCount === 0) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    res.status(204).end();
   },
 });
 
@@ -215,32 +215,32 @@ export const replaySubscriber = route({
   query: sinceQuery,
   responses: { 202: answer('deliveries started', s.replayAnswer), 400: failure('invalid since'), 404: failure('no such subscriber in this tenant'), 409: failure('subscriber disabled') },
   async handler(req: Request<{ id: string }>, res: Response, { pool, logger, tenantOrFail, findSubscriber, startDelivery }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const since = sinceQuery.safeParse(req.query);
-      if (!since.success) return sendError(res, 400, 'invalid_request', '?since= must be an ISO-8601 time', { since: 'required' });
-      const subscriber = await findSubscriber(tenant, req.params.id);
-      if (!subscriber) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
-      if (!subscriber.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
-      const { rows } = await pool.query<{ provider: string; event_id: string; event_type: string }>(
-        `SELECT provider, event_id, event_type FROM webhook_events
-          WHERE tenant = $1 AND received_at >= $2 AND status = 'completed' ORDER BY received_at`,
-        [tenant, since.data.since],
-      );
-      const events = rows.filter((e) => matchesFilter(subscriber.providers, e.provider) && matchesFilter(subscriber.event_types, e.event_type));
-      const deliveries: string[] = [];
-      for (const event of events) {
-        const deliveryId = deliveryWorkflowId(subscriber.id, event.provider, event.event_id);
-        try {
-          await startDelivery({ deliveryId, tenant, subscriberId: subscriber.id, provider: event.provider, eventId: event.event_id, eventType: event.event_type });
-        } catch (err) {
-          sendStartFailure(res, err, logger, deliveryId);
-          return;
-        }
-        deliveries.push(deliveryId);
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const since = sinceQuery.safeParse(req.query);
+    if (!since.success) return sendError(res, 400, 'invalid_request', '?since= must be an ISO-8601 time', { since: 'required' });
+    const subscriber = await findSubscriber(tenant, req.params.id);
+    if (!subscriber) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    if (!subscriber.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
+    const { rows } = await pool.query<{ provider: string; event_id: string; event_type: string }>(
+      `SELECT provider, event_id, event_type FROM webhook_events
+        WHERE tenant = $1 AND received_at >= $2 AND status = 'completed' ORDER BY received_at`,
+      [tenant, since.data.since],
+    );
+    const events = rows.filter((e) => matchesFilter(subscriber.providers, e.provider) && matchesFilter(subscriber.event_types, e.event_type));
+    const deliveries: string[] = [];
+    for (const event of events) {
+      const deliveryId = deliveryWorkflowId(subscriber.id, event.provider, event.event_id);
+      try {
+        await startDelivery({ deliveryId, tenant, subscriberId: subscriber.id, provider: event.provider, eventId: event.event_id, eventType: event.event_type });
+      } catch (err) {
+        sendStartFailure(res, err, logger, deliveryId);
+        return;
       }
-      noteAudit(res, { detail: { since: since.data.since, replayed: deliveries.length } });
-      res.status(202).json({ replayed: deliveries.length, deliveries });
+      deliveries.push(deliveryId);
+    }
+    noteAudit(res, { detail: { since: since.data.since, replayed: deliveries.length } });
+    res.status(202).json({ replayed: deliveries.length, deliveries });
   },
 });
 
@@ -253,19 +253,19 @@ export const listDeliveries = route({
   query: deliveriesQuery,
   responses: { 200: answer('deliveries', s.deliveryList) },
   async handler(req: Request, res: Response, { pool, tenantOrFail }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const filters = deliveriesQuery.safeParse(req.query);
-      if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
-      const { rows } = await pool.query(
-        `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
-                last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"
-           FROM deliveries
-          WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text IS NULL OR status = $3)
-          ORDER BY created_at DESC LIMIT 500`,
-        [tenant, filters.data.subscriber ?? null, filters.data.status ?? null],
-      );
-      res.json({ deliveries: rows });
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const filters = deliveriesQuery.safeParse(req.query);
+    if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
+    const { rows } = await pool.query(
+      `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
+              last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"
+         FROM deliveries
+        WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text IS NULL OR status = $3)
+        ORDER BY created_at DESC LIMIT 500`,
+      [tenant, filters.data.subscriber ?? null, filters.data.status ?? null],
+    );
+    res.json({ deliveries: rows });
   },
 });
 
@@ -278,29 +278,29 @@ export const replayDelivery = route({
   tag: 'subscribers',
   responses: { 202: answer('started again', s.rerunAnswer), 404: failure('no such delivery in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { pool, logger, tenantOrFail, startDelivery }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const { rows } = await pool.query<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean }>(
-        `SELECT d.subscriber_id, d.provider, d.event_id, d.event_type, s.enabled
-           FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.tenant = $1 AND d.id = $2`,
-        [tenant, req.params.id],
-      );
-      const delivery = rows[0];
-      if (!delivery) return sendError(res, 404, 'not_found', `no delivery ${req.params.id}`);
-      if (!delivery.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
-      try {
-        const started = await startDelivery({
-          deliveryId: req.params.id,
-          tenant,
-          subscriberId: delivery.subscriber_id,
-          provider: delivery.provider,
-          eventId: delivery.event_id,
-          eventType: delivery.event_type,
-        });
-        res.status(202).json({ deliveryId: req.params.id, runId: started.runId, rerun: started.started });
-      } catch (err) {
-        sendStartFailure(res, err, logger, req.params.id);
-      }
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { rows } = await pool.query<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean }>(
+      `SELECT d.subscriber_id, d.provider, d.event_id, d.event_type, s.enabled
+         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.tenant = $1 AND d.id = $2`,
+      [tenant, req.params.id],
+    );
+    const delivery = rows[0];
+    if (!delivery) return sendError(res, 404, 'not_found', `no delivery ${req.params.id}`);
+    if (!delivery.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
+    try {
+      const started = await startDelivery({
+        deliveryId: req.params.id,
+        tenant,
+        subscriberId: delivery.subscriber_id,
+        provider: delivery.provider,
+        eventId: delivery.event_id,
+        eventType: delivery.event_type,
+      });
+      res.status(202).json({ deliveryId: req.params.id, runId: started.runId, rerun: started.started });
+    } catch (err) {
+      sendStartFailure(res, err, logger, req.params.id);
+    }
   },
 });
 

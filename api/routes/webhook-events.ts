@@ -71,13 +71,13 @@ function quoted(value: string): string {
 
 /** What the webhook event handlers share. */
 function webhookEventContext({ config, workflows, pool, logger }: WebhookEventRouteDeps) {
-
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
 
   async function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
     const { rows } = await pool.query<LedgerRow>('SELECT * FROM webhook_events WHERE tenant = $1 AND workflow_id = $2', [tenant, workflowId]);
     return rows[0];
   }
+
   return { config, workflows, pool, logger, tenantOrFail, ledgerRow };
 }
 
@@ -93,54 +93,54 @@ export const listEvents = route({
   query: eventsQuery,
   responses: { 200: answer('events, newest first', s.eventList), 400: failure('invalid filter (fields named)') },
   async handler(req: Request, res: Response, { config, workflows, pool, logger, tenantOrFail }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const parsed = eventsQuery.safeParse(req.query);
-      if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
-      const q = parsed.data;
-      const { rows } = await pool.query<LedgerRow>(
-        `SELECT * FROM webhook_events
-          WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
-            AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR received_at >= $5)
-            AND ($6::timestamptz IS NULL OR received_at < $6)
-          ORDER BY received_at DESC LIMIT $7`,
-        [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
-      );
-      const events: Array<ReturnType<typeof eventSummary>> = rows.map(eventSummary);
-      // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these.
-      if (q.status === undefined || q.status === 'received') {
-        const known = new Set(rows.map((r) => r.workflow_id));
-        const filters = [
-          `WorkflowType = 'processWebhook'`,
-          `ExecutionStatus = 'Running'`,
-          `${tenantKey.name} = ${quoted(tenant)}`,
-          ...(q.provider ? [`${providerKey.name} = ${quoted(q.provider)}`] : []),
-          ...(q.type ? [`${eventTypeKey.name} = ${quoted(q.type)}`] : []),
-        ];
-        try {
-          await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, async () => {
-            for await (const wf of workflows.list({ query: filters.join(' AND '), pageSize: q.limit })) {
-              if (known.has(wf.workflowId)) continue;
-              const [, , provider = '', eventId = ''] = wf.workflowId.split(':');
-              events.push({
-                workflowId: wf.workflowId,
-                provider,
-                eventId,
-                eventType: String(wf.searchAttributes?.[eventTypeKey.name]?.[0] ?? ''),
-                status: 'received',
-                outcome: null,
-                lastError: null,
-                receivedAt: wf.startTime.toISOString(),
-                completedAt: null,
-              });
-              if (events.length >= q.limit) break;
-            }
-          });
-        } catch (err) {
-          logger.warn({ err }, 'visibility list failed; answering from the ledger only');
-        }
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const parsed = eventsQuery.safeParse(req.query);
+    if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
+    const q = parsed.data;
+    const { rows } = await pool.query<LedgerRow>(
+      `SELECT * FROM webhook_events
+        WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
+          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR received_at >= $5)
+          AND ($6::timestamptz IS NULL OR received_at < $6)
+        ORDER BY received_at DESC LIMIT $7`,
+      [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
+    );
+    const events: Array<ReturnType<typeof eventSummary>> = rows.map(eventSummary);
+    // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these.
+    if (q.status === undefined || q.status === 'received') {
+      const known = new Set(rows.map((r) => r.workflow_id));
+      const filters = [
+        `WorkflowType = 'processWebhook'`,
+        `ExecutionStatus = 'Running'`,
+        `${tenantKey.name} = ${quoted(tenant)}`,
+        ...(q.provider ? [`${providerKey.name} = ${quoted(q.provider)}`] : []),
+        ...(q.type ? [`${eventTypeKey.name} = ${quoted(q.type)}`] : []),
+      ];
+      try {
+        await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, async () => {
+          for await (const wf of workflows.list({ query: filters.join(' AND '), pageSize: q.limit })) {
+            if (known.has(wf.workflowId)) continue;
+            const [, , provider = '', eventId = ''] = wf.workflowId.split(':');
+            events.push({
+              workflowId: wf.workflowId,
+              provider,
+              eventId,
+              eventType: String(wf.searchAttributes?.[eventTypeKey.name]?.[0] ?? ''),
+              status: 'received',
+              outcome: null,
+              lastError: null,
+              receivedAt: wf.startTime.toISOString(),
+              completedAt: null,
+            });
+            if (events.length >= q.limit) break;
+          }
+        });
+      } catch (err) {
+        logger.warn({ err }, 'visibility list failed; answering from the ledger only');
       }
-      res.json({ events: events.slice(0, q.limit) });
+    }
+    res.json({ events: events.slice(0, q.limit) });
   },
 });
 
@@ -152,28 +152,28 @@ export const getEvent = route({
   tag: 'webhook events',
   responses: { 200: answer('the event', s.workflowView), 404: failure('no such event in this tenant') },
   async handler(req: Request<{ workflowId: string }>, res: Response, { config, workflows, pool, logger, tenantOrFail, ledgerRow }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const { workflowId } = req.params;
-      if (!workflowBelongsTo(workflowId, tenant)) return sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
-      try {
-        const view = await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
-        const row = await ledgerRow(tenant, workflowId);
-        const deliveries = await pool.query(
-          `SELECT id, subscriber_id AS "subscriberId", status, attempts, last_status AS "lastStatus", last_error AS "lastError"
-             FROM deliveries WHERE tenant = $1 AND provider = $2 AND event_id = $3 ORDER BY created_at`,
-          [tenant, row?.provider ?? '', row?.event_id ?? ''],
-        );
-        res.json({
-          ...view,
-          ledger: row
-            ? { ...eventSummary(row), payloadSummary: payloadSummaryOf(row) }
-            : null,
-          deliveries: deliveries.rows,
-        });
-      } catch (err) {
-        sendViewFailure(res, err, logger, workflowId);
-      }
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { workflowId } = req.params;
+    if (!workflowBelongsTo(workflowId, tenant)) return sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
+    try {
+      const view = await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
+      const row = await ledgerRow(tenant, workflowId);
+      const deliveries = await pool.query(
+        `SELECT id, subscriber_id AS "subscriberId", status, attempts, last_status AS "lastStatus", last_error AS "lastError"
+           FROM deliveries WHERE tenant = $1 AND provider = $2 AND event_id = $3 ORDER BY created_at`,
+        [tenant, row?.provider ?? '', row?.event_id ?? ''],
+      );
+      res.json({
+        ...view,
+        ledger: row
+          ? { ...eventSummary(row), payloadSummary: payloadSummaryOf(row) }
+          : null,
+        deliveries: deliveries.rows,
+      });
+    } catch (err) {
+      sendViewFailure(res, err, logger, workflowId);
+    }
   },
 });
 
@@ -186,27 +186,27 @@ export const retryEvent = route({
   tag: 'webhook events',
   responses: { 202: answer('started again', s.rerunAnswer), 404: failure('no such event in this tenant'), 409: failure('the event did not fail') },
   async handler(req: Request<{ workflowId: string }>, res: Response, { config, workflows, logger, tenantOrFail, ledgerRow }) {
-      const tenant = tenantOrFail(req, res);
-      if (!tenant) return;
-      const { workflowId } = req.params;
-      const row = workflowBelongsTo(workflowId, tenant) ? await ledgerRow(tenant, workflowId) : undefined;
-      if (!row) return sendError(res, 404, 'not_found', `no webhook event with workflow id ${workflowId}`);
-      if (row.status !== 'failed') return sendError(res, 409, 'not_failed', `the event is ${row.status}; only failed events are retried`);
-      if (row.payload === null) return sendError(res, 409, 'pruned', 'the event body was pruned by retention; it cannot be retried');
-      const event: WebhookEvent = {
-        tenant,
-        provider: row.provider,
-        eventId: row.event_id,
-        eventType: row.event_type,
-        receivedAt: row.received_at.toISOString(),
-        payload: row.payload,
-      };
-      try {
-        const started = await startWebhook(workflows, config, event, 'failedOnly');
-        res.status(202).json({ workflowId, runId: started.runId, rerun: started.started });
-      } catch (err) {
-        sendStartFailure(res, err, logger, workflowId);
-      }
+    const tenant = tenantOrFail(req, res);
+    if (!tenant) return;
+    const { workflowId } = req.params;
+    const row = workflowBelongsTo(workflowId, tenant) ? await ledgerRow(tenant, workflowId) : undefined;
+    if (!row) return sendError(res, 404, 'not_found', `no webhook event with workflow id ${workflowId}`);
+    if (row.status !== 'failed') return sendError(res, 409, 'not_failed', `the event is ${row.status}; only failed events are retried`);
+    if (row.payload === null) return sendError(res, 409, 'pruned', 'the event body was pruned by retention; it cannot be retried');
+    const event: WebhookEvent = {
+      tenant,
+      provider: row.provider,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      receivedAt: row.received_at.toISOString(),
+      payload: row.payload,
+    };
+    try {
+      const started = await startWebhook(workflows, config, event, 'failedOnly');
+      res.status(202).json({ workflowId, runId: started.runId, rerun: started.started });
+    } catch (err) {
+      sendStartFailure(res, err, logger, workflowId);
+    }
   },
 });
 

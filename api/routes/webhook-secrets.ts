@@ -65,7 +65,6 @@ const secretIdPattern = /^whs_[a-f0-9]{20}$/;
 
 /** What the webhook secret handlers share. */
 function webhookSecretContext({ config, pool, webhookSources, storedWebhookSecrets }: WebhookSecretRouteDeps) {
-
   return { config, pool, webhookSources, storedWebhookSecrets };
 }
 
@@ -87,31 +86,31 @@ export const storeWebhookSecret = route({
     503: failure('SECRETS_MASTER_KEYS is not configured'),
   },
   async handler(req: Request, res: Response, { config, pool, webhookSources, storedWebhookSecrets }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const body = webhookSecretBody.safeParse(req.body ?? {});
-      if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid webhook secret', zodFieldErrors(body.error));
-      const source = webhookSources.get(body.data.source);
-      if (!source) return sendError(res, 400, 'invalid_request', `no webhook source "${body.data.source}" is configured`, { source: 'unknown source' });
-      const generate = generators[source.scheme];
-      if (body.data.generate && !generate) {
-        return sendError(res, 400, 'invalid_request', `${source.name} issues its own signing secret: send it as "secret"`, { generate: 'not for this source' });
-      }
-      const storable = storableSecret(source.scheme, body.data.secret ?? generate!());
-      if ('problem' in storable) return sendError(res, 400, 'invalid_request', `invalid secret for ${source.name}: ${storable.problem}`, { secret: storable.problem });
-      const { secret } = storable;
-      let info;
-      try {
-        const id = `whs_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-        info = await addWebhookSecret(pool, config.SECRETS_MASTER_KEYS, { id, tenant, source: source.name, secret, notAfter: body.data.notAfter ?? null });
-      } catch (err) {
-        if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
-        throw err;
-      }
-      storedWebhookSecrets?.invalidate(tenant, source.name);
-      noteAudit(res, { target: info.id, detail: { source: info.source, fingerprint: info.fingerprint, generated: body.data.generate === true, notAfter: info.notAfter } });
-      // A generated secret is in this answer only; a supplied one is never echoed back.
-      res.status(201).json(body.data.generate ? { ...info, secret } : info);
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = webhookSecretBody.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid webhook secret', zodFieldErrors(body.error));
+    const source = webhookSources.get(body.data.source);
+    if (!source) return sendError(res, 400, 'invalid_request', `no webhook source "${body.data.source}" is configured`, { source: 'unknown source' });
+    const generate = generators[source.scheme];
+    if (body.data.generate && !generate) {
+      return sendError(res, 400, 'invalid_request', `${source.name} issues its own signing secret: send it as "secret"`, { generate: 'not for this source' });
+    }
+    const storable = storableSecret(source.scheme, body.data.secret ?? generate!());
+    if ('problem' in storable) return sendError(res, 400, 'invalid_request', `invalid secret for ${source.name}: ${storable.problem}`, { secret: storable.problem });
+    const { secret } = storable;
+    let info;
+    try {
+      const id = `whs_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+      info = await addWebhookSecret(pool, config.SECRETS_MASTER_KEYS, { id, tenant, source: source.name, secret, notAfter: body.data.notAfter ?? null });
+    } catch (err) {
+      if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
+      throw err;
+    }
+    storedWebhookSecrets?.invalidate(tenant, source.name);
+    noteAudit(res, { target: info.id, detail: { source: info.source, fingerprint: info.fingerprint, generated: body.data.generate === true, notAfter: info.notAfter } });
+    // A generated secret is in this answer only; a supplied one is never echoed back.
+    res.status(201).json(body.data.generate ? { ...info, secret } : info);
   },
 });
 
@@ -124,11 +123,11 @@ export const listWebhookSecrets = route({
   query: webhookSecretsQuery,
   responses: { 200: answer('secrets', s.webhookSecretList), 400: failure('invalid filter') },
   async handler(req: Request, res: Response, { config, pool }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const query = webhookSecretsQuery.safeParse(req.query);
-      if (!query.success) return sendError(res, 400, 'invalid_request', 'invalid filter', zodFieldErrors(query.error));
-      res.json({ webhookSecrets: await listWebhookSecretInfo(pool, tenant, query.data.source) });
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const query = webhookSecretsQuery.safeParse(req.query);
+    if (!query.success) return sendError(res, 400, 'invalid_request', 'invalid filter', zodFieldErrors(query.error));
+    res.json({ webhookSecrets: await listWebhookSecretInfo(pool, tenant, query.data.source) });
   },
 });
 
@@ -143,15 +142,15 @@ export const expireWebhookSecret = route({
   bodyLimit: '16kb',
   responses: { 200: answer('changed', s.webhookSecretInfo), 400: failure('invalid notAfter'), 404: failure('no such secret in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { config, pool, storedWebhookSecrets }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const body = webhookSecretPatch.safeParse(req.body ?? {});
-      if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid change', zodFieldErrors(body.error));
-      const info = secretIdPattern.test(req.params.id) ? await setWebhookSecretNotAfter(pool, tenant, req.params.id, body.data.notAfter) : undefined;
-      if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
-      storedWebhookSecrets?.invalidate(tenant, info.source);
-      noteAudit(res, { detail: { source: info.source, notAfter: info.notAfter } });
-      res.json(info);
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const body = webhookSecretPatch.safeParse(req.body ?? {});
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid change', zodFieldErrors(body.error));
+    const info = secretIdPattern.test(req.params.id) ? await setWebhookSecretNotAfter(pool, tenant, req.params.id, body.data.notAfter) : undefined;
+    if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
+    storedWebhookSecrets?.invalidate(tenant, info.source);
+    noteAudit(res, { detail: { source: info.source, notAfter: info.notAfter } });
+    res.json(info);
   },
 });
 
@@ -164,13 +163,13 @@ export const removeWebhookSecret = route({
   tag: 'webhook secrets',
   responses: { 204: { description: 'removed' }, 404: failure('no such secret in this tenant') },
   async handler(req: Request<{ id: string }>, res: Response, { config, pool, storedWebhookSecrets }) {
-      const tenant = requireTenant(req, res, config);
-      if (!tenant) return;
-      const info = secretIdPattern.test(req.params.id) ? await deleteWebhookSecret(pool, tenant, req.params.id) : undefined;
-      if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
-      storedWebhookSecrets?.invalidate(tenant, info.source);
-      noteAudit(res, { detail: { source: info.source, fingerprint: info.fingerprint } });
-      res.status(204).end();
+    const tenant = requireTenant(req, res, config);
+    if (!tenant) return;
+    const info = secretIdPattern.test(req.params.id) ? await deleteWebhookSecret(pool, tenant, req.params.id) : undefined;
+    if (!info) return sendError(res, 404, 'not_found', `no webhook secret ${req.params.id}`);
+    storedWebhookSecrets?.invalidate(tenant, info.source);
+    noteAudit(res, { detail: { source: info.source, fingerprint: info.fingerprint } });
+    res.status(204).end();
   },
 });
 

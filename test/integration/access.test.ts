@@ -1,6 +1,7 @@
 /**
  * The service API's access rules on the real app, PostgreSQL and Temporal: every route is declared
- * in api/access.ts and every declared route exists; every route × role gets what the table says;
+ * (api/routes/, tabled by api/access.ts) and every declared route exists; no route reads input it
+ * does not declare (no 500 for any role); every route × role gets what the table says;
  * API keys (created, listed, revoked) and JWTs (HS256, RS256 over a JWKS URL; expiry, issuer,
  * audience, claims) authenticate; each tenant sees only its own resources (404 otherwise); every
  * declared route under `/tenants/<t>/…` answers 404 for a tenant other than the caller's and 400

@@ -55,7 +55,7 @@ withAmtool("amtool check-config ops/alertmanager.yml: one receiver, Switchyard's
   expect(out).toMatch(/SUCCESS/);
   expect(out).toMatch(/- 1 receivers/);
   const config = readFileSync(file, 'utf8');
-  // The endpoint is the route api/access.ts declares, on the compose API service.
+  // The endpoint is a declared route (api/routes/alertmanager.ts), on the compose API service.
   expect(serviceRoutes().some(({ method, path }) => method === 'POST' && path === '/alerts/alertmanager')).toBe(true);
   expect(config).toMatch(/- url: http:\/\/switchyard-api:3000\/alerts\/alertmanager\n\s+send_resolved: true/);
   expect(config).toMatch(/authorization:\n\s+type: Bearer\n\s+credentials_file: \/etc\/alertmanager\/credentials\/switchyard-api-key/);
