@@ -5,8 +5,8 @@
  * over SMTP; SMS goes through the provider-call workflow instead), and raise or resolve an alert
  * workflow by its id (`alert:{rule}:{fingerprint}`) with signal-with-start, so a condition already
  * alerting never alerts twice.
- * The HTTP channels go through the outbound policy (lib/outbound-policy.ts) like every other
- * outbound request. Discord picks its webhook per rule / severity (lib/discord.ts) when sending,
+ * The HTTP channels go through the outbound policy (lib/security/outbound-policy.ts) like every other
+ * outbound request. Discord picks its webhook per rule / severity (activities/discord.ts) when sending,
  * so no webhook URL (its path is a secret token) ever enters a workflow history, a row or a log;
  * a Discord 429 is retried after its `retry_after` / `Retry-After` through Temporal's retry.
  */
@@ -245,7 +245,7 @@ export function createAlertActivities(deps: { pool: Pool; monitoring: Monitoring
       }
     },
 
-    /** Starts the alert, or tells the running one the condition still holds (lib/alert-runs.ts). */
+    /** Starts the alert, or tells the running one the condition still holds (lib/temporal/alert-runs.ts). */
     async raiseAlert(input: AlertInput): Promise<{ workflowId: string; alreadyOpen: boolean }> {
       const { client, info } = Context.current();
       return raiseAlertRun({ workflows: client.workflow, pool, taskQueue: info.taskQueue }, input);

@@ -4,11 +4,11 @@
  * Standard Webhooks using the subscriber's secret; the message id is the delivery id, so a
  * subscriber can drop a redelivery it already processed. One attempt per activity: the workflow
  * owns the (long) retry schedule with durable timers.
- * Each POST goes through the outbound policy (lib/outbound-policy.ts), checked against the
+ * Each POST goes through the outbound policy (lib/security/outbound-policy.ts), checked against the
  * address the subscriber's host resolves to when connecting: a refused address fails the delivery
  * permanently (NotDeliverable, dead-lettered at once with the reason). Redirects are not followed
  * (undici's default): a 3xx is a failed attempt like any other non-2xx.
- * The signing secret is stored encrypted (lib/stored-secrets.ts) and opened for each attempt only;
+ * The signing secret is stored encrypted (lib/security/stored-secrets.ts) and opened for each attempt only;
  * one that cannot be opened (no or an unknown master key, an altered row) fails the attempt with
  * the reason, retried on the schedule like an unreachable subscriber (an operator can fix it).
  */

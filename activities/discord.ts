@@ -1,7 +1,7 @@
 /**
  * Discord webhooks as an alert channel, wire level: which URLs are Discord webhook URLs, which
  * webhook an alert goes to (per rule, per severity, or the default one), and how long a 429 asks
- * us to wait. Pure, so the configuration (lib/monitoring-config.ts), the alert activities and the
+ * us to wait. Pure, so the configuration (lib/config/monitoring-config.ts), the alert activities and the
  * unit tests share one definition. A webhook URL carries its token: it is a secret, so nothing
  * here ever puts a URL into a message; routes are named by their key (`rule:…`, `severity:…`,
  * `default`) instead.

@@ -1,7 +1,7 @@
 /**
  * Every monitoring activity (health probes, SLA reports, alerts, cost anomalies) over its dependencies; spread
  * into createActivities. The alert channels and escalation timing come from the environment the
- * worker is given (lib/monitoring-config.ts).
+ * worker is given (lib/config/monitoring-config.ts).
  */
 import type { Pool } from 'pg';
 import { loadMonitoringConfig } from '../lib/config/monitoring-config';

@@ -5,7 +5,7 @@
  * which the call's plan uses too), validates the params against the operation's schema and
  * returns the call ready to `send` through its adapter. The provider-call activity and the
  * adapter tests both go through it, so they meet the same lookup, the same validation and the
- * same failure types (workflows/error-types.ts): an unknown provider or operation and invalid
+ * same failure types (contracts/errors.ts): an unknown provider or operation and invalid
  * params fail non-retryably before anything is sent, since no retry can fix them. Generic `http`
  * providers take their operations from the registry entry rather than from code (`adapterFor`).
  */

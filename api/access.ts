@@ -13,7 +13,7 @@
  * - service: start calls, sagas (bookings) and batch items, and read those; raise alerts
  *   (Alertmanager's receiver).
  *
- * A declaration's `audit` names its audit action: api/audit.ts records every authenticated
+ * A declaration's `audit` names its audit action: api/audit-middleware.ts records every authenticated
  * request to such a route in the audit log (actor, tenant, target, HTTP status), read by `GET /audit`.
  */
 import type { RequestHandler } from 'express';

@@ -115,7 +115,7 @@ function perMinute(limit: number, keyOf: (req: express.Request, res: express.Res
 
 /**
  * The service API (everything but webhooks, health and metrics): CORS when configured, a per-address
- * limit, authentication, a per-credential limit, the audit trail (api/audit.ts), then authorization
+ * limit, authentication, a per-credential limit, the audit trail (api/audit-middleware.ts), then authorization
  * against api/access.ts and the query policy, then the declared routes (api/route.ts), one router
  * per group of api/routes/index.ts. Each router is mounted at `/` and at `/tenants/:tenant`, whose tenant
  * pathTenant (api/tenant.ts) checks once for every route: 400 if invalid, 404 if not the caller's.

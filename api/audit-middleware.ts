@@ -1,5 +1,5 @@
 /**
- * The service API's half of the audit log (lib/audit.ts). Which routes are audited, and as which
+ * The service API's half of the audit log (lib/data/audit-log.ts). Which routes are audited, and as which
  * action, is in each route's declaration next to its permission (api/route.ts `audit`, read
  * through api/access.ts); this middleware records every
  * authenticated request to one of them once its answer is sent: actor, role, tenant, action,

@@ -90,7 +90,7 @@ export function authenticate(deps: { pool: Pool; config: JwtConfig; logger: Logg
       verifyApiKey(deps.pool, credential).then(
         (key) => {
           if (!key) return done('API key unknown or revoked');
-          // A key stored before its tenant's name was reserved (lib/tenant-name.ts) names no tenant now.
+          // A key stored before its tenant's name was reserved (lib/security/tenant-name.ts) names no tenant now.
           if (!tenantPattern.test(key.tenant)) return done('API key of a reserved or invalid tenant name');
           done({ kind: 'api-key', id: key.keyId, tenant: key.tenant, role: key.role });
         },

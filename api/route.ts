@@ -2,7 +2,7 @@
  * One declaration per service-API route: method, path, permission, audit action, summary and tag,
  * request schemas (query, body, headers), response schemas and the handler. Everything else is
  * made from the declarations: the access table and authorization (api/access.ts), the query
- * policy (api/route-input.ts), the audit trail (api/audit.ts), the OpenAPI document
+ * policy (api/route-input.ts), the audit trail (api/audit-middleware.ts), the OpenAPI document
  * (api/openapi.ts), the service router (api/service-router.ts), the role table of
  * docs/SECURITY.md and the typed client's types (client/index.ts).
  *
@@ -36,7 +36,7 @@ export interface RouteDeclaration<Ctx = unknown> {
   /** The Express path; every service route is also served under `/tenants/:tenant`. */
   path: string;
   permission: Permission;
-  /** The audit action every authenticated request to it records (api/audit.ts); none: not audited. */
+  /** The audit action every authenticated request to it records (api/audit-middleware.ts); none: not audited. */
   audit?: AuditAction;
   summary: string;
   /** The OpenAPI tag it is listed under. */

@@ -1,5 +1,5 @@
 /**
- * Webhook signing secrets stored in PostgreSQL (lib/stored-secrets.ts), for the verifiers, next to
+ * Webhook signing secrets stored in PostgreSQL (lib/security/stored-secrets.ts), for the verifiers, next to
  * the file and environment ones of api/webhook-secrets.ts. Every webhook asks for its source's
  * secrets, so they are cached per tenant and source for a short time (`ttlMs`, also when there are
  * none); this process's own changes through the admin API invalidate at once, other replicas see

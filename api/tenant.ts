@@ -4,7 +4,7 @@
  * another tenant, so nothing tells a caller which other tenants exist, and that holds on every
  * route, system-wide data (provider health, SLA, alerts, circuits) included. Public webhook routes
  * have no caller: `/tenants/:tenant/webhooks/...` names the tenant, else it is the source's or the
- * configured default. A path naming no valid tenant (lib/tenant-name.ts; NUL, CR LF, `..`, quotes,
+ * configured default. A path naming no valid tenant (lib/security/tenant-name.ts; NUL, CR LF, `..`, quotes,
  * too long, `system`) answers 400 everywhere. Every query, workflow id and list is scoped by it.
  */
 import type { Request, RequestHandler, Response } from 'express';

@@ -1,6 +1,6 @@
 /**
  * The real stack for benchmarks, run the way `npm start` runs it: an own Temporal dev server on a
- * SQLite file with the WAL pragmas (lib/dev-server.ts), an own PostgreSQL database, and the worker
+ * SQLite file with the WAL pragmas (lib/temporal/dev-server.ts), an own PostgreSQL database, and the worker
  * and the API as separate node processes from dist/. Separate processes keep the load generator
  * off the API's event loop and let a benchmark read each process's RSS and CPU time, and profile
  * it with --cpu-prof. Everything started here is stopped again, also when the benchmark fails.

@@ -8,7 +8,7 @@
  *   secrets rotate-master [--batch-size 100]       re-wrap every data key under the first key
  *   secrets seal-subscribers [--batch-size 100]    encrypt plaintext subscriber secrets left from before
  * Credential changes and rotations are written to the audit log under the system tenant "*"
- * (lib/audit.ts), as actor `cli` (the OS user); never a value.
+ * (lib/data/audit-log.ts), as actor `cli` (the OS user); never a value.
  * Exit codes as the CLI's: 0 done, 1 failed (or rows that could not be re-wrapped), 2 bad usage.
  */
 import { Command, InvalidArgumentError } from 'commander';

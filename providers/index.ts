@@ -3,7 +3,7 @@
  * providers here: the adapters by kind (activities/prepare-provider-call.ts), the signature
  * schemes and default webhook sources (api/webhook-schemes.ts, api/webhook-sources.ts), the
  * webhook handler activities (activities/index.ts), and the default provider registry
- * (lib/registry.ts). A provider's folder declares what it brings in its index.ts
+ * (lib/config/registry.ts). A provider's folder declares what it brings in its index.ts
  * (providers/core/provider-module.ts). Workflow code never imports this module: it routes
  * webhooks through the pure routing table in workflows/webhook-routes.ts.
  */
@@ -63,7 +63,7 @@ export type ProviderKind = Extract<Registered, { adapter: ProviderAdapter }>['na
 export const providerKinds = providerModules.flatMap((module) => ('adapter' in module ? [module.name] : [])) as [ProviderKind, ...ProviderKind[]];
 
 /**
- * The kinds as plain strings, for the registry's schema (lib/registry.ts). Annotated rather than
+ * The kinds as plain strings, for the registry's schema (lib/config/registry.ts). Annotated rather than
  * inferred: the registry's entry type, which the folders' defaults satisfy, is built from it.
  */
 export function registeredKinds(): [string, ...string[]] {

@@ -1,7 +1,7 @@
 /**
  * Alertmanager's receiver: `POST /alerts/alertmanager` takes its webhook_config payload (version 4)
  * and raises or resolves one Switchyard alert per Prometheus alert, through the same `alert`
- * workflows the probes and SLA reports use (lib/alert-runs.ts), so one alert path notifies and
+ * workflows the probes and SLA reports use (lib/temporal/alert-runs.ts), so one alert path notifies and
  * escalates everything. A Prometheus alert is the Switchyard alert
  * `alert:alertmanager:{alertname}:{fingerprint}` (Alertmanager's fingerprint is a hash of the
  * alert's labels, so it names the same condition each time it is sent). Authenticated like every

@@ -1,7 +1,7 @@
 /**
  * The tenant's audit log for admins (`audit:read`, api/access.ts): who did which operator or admin
  * action, when, on what, and with which outcome, newest first. Read-only: rows are written by
- * api/audit.ts and the CLI, and the database refuses to change them.
+ * api/audit-middleware.ts and the CLI, and the database refuses to change them.
  */
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';

@@ -7,7 +7,7 @@
  * of the UI's identity provider). CORS for these two routes allows only TEMPORAL_UI_URL's origin
  * (api/app.ts). Bodies use the UI's wire form: `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`.
  *
- * Tenants: every sealed payload names its owner, bound into its authentication (lib/payload-codec.ts).
+ * Tenants: every sealed payload names its owner, bound into its authentication (lib/security/payload-codec.ts).
  * Decode opens a payload only when it is the caller's: owner `tenant:{caller's tenant}`, or
  * `subscriber:{id}` of a subscriber of the caller's tenant (deliveries); `system` payloads (probes,
  * SLA, alerts, alert SMS, retention) and those sealed before owners existed (which may be any

@@ -17,7 +17,7 @@ export { ConfigError };
 
 const port = z.coerce.number().int().min(0).max(65535);
 const retentionDays = z.coerce.number().int().min(1).max(36_500);
-/** `id:base64-key[,…]`, the first key current (lib/keyring.ts); problems never echo key material. */
+/** `id:base64-key[,…]`, the first key current (lib/security/keyring.ts); problems never echo key material. */
 const keyring = z
   .string()
   .optional()
@@ -124,7 +124,7 @@ const configSchema = z.object({
   RETENTION_PROBE_RESULTS_DAYS: retentionDays.default(14),
   RETENTION_COST_ROWS_DAYS: retentionDays.default(400),
   /**
-   * AES-256-GCM keys of the Temporal payload codec (lib/payload-codec.ts): the first encrypts,
+   * AES-256-GCM keys of the Temporal payload codec (lib/security/payload-codec.ts): the first encrypts,
    * all decrypt. Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
    */
   PAYLOAD_ENCRYPTION_KEYS: keyring,

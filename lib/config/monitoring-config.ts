@@ -1,7 +1,7 @@
 /**
  * Monitoring configuration (alert channels and escalation timing) from the same sources as
- * lib/config.ts (CONFIG_FILE, environment, `<NAME>_FILE`), kept
- * apart from lib/config.ts because only the worker's alert activities read it. Validated once,
+ * lib/config/config.ts (CONFIG_FILE, environment, `<NAME>_FILE`), kept
+ * apart from lib/config/config.ts because only the worker's alert activities read it. Validated once,
  * with the variable's name in the error. Channels that are not configured are skipped.
  */
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * The audit log (db/migrations/008_audit_log.sql): who did which operator or admin action, in which
  * tenant, when, on what, and whether it was done. The API records its audited routes (each
- * route's declaration names its action, api/route.ts; written by api/audit.ts); the CLI records
+ * route's declaration names its action, api/route.ts; written by api/audit-middleware.ts); the CLI records
  * the key changes it makes straight in PostgreSQL (`switchyard keys`), as actor `cli`, and `switchyard secrets` its credential changes
  * and master-key rotations, under `systemAuditTenant`. Rows are only ever inserted: the database
  * refuses UPDATE, DELETE and TRUNCATE on the table.

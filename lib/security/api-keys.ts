@@ -4,7 +4,7 @@
  * strong as a slow one and costs nothing per request). The whole key is returned once, by
  * `createApiKey`, and never again. Used by the API (verify) and by `switchyard keys` (create,
  * list, revoke). Callers outside the API pass an `actor` so that a create or revoke is also
- * written to the audit log; the API audits its own routes (api/audit.ts) and passes none.
+ * written to the audit log; the API audits its own routes (api/audit-middleware.ts) and passes none.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';

@@ -16,11 +16,11 @@
  *   endpoint looks up the subscriber's, api/routes/codec.ts);
  * - anything else (probes, SLA, alerts, retention, cost anomaly, `call:system:…` alert SMS, a
  *   workflow task's own failure, which the SDK encodes without a context) → `system`.
- * `system` is a reserved tenant name (lib/tenant-name.ts), so no tenant's id maps to it.
+ * `system` is a reserved tenant name (lib/security/tenant-name.ts), so no tenant's id maps to it.
  * The worker and clients open every owner's payloads (they hold the keys and run every tenant's
  * work); the owner is what the codec endpoint for people checks before it opens anything.
  *
- * Rotation: the keyring's first key encrypts, every configured key decrypts (lib/keyring.ts).
+ * Rotation: the keyring's first key encrypts, every configured key decrypts (lib/security/keyring.ts).
  * Payloads written before encryption was configured pass through decode unchanged, and payloads
  * sealed before owners existed (no `encryption-owner`, additional data without it) still open,
  * so histories of workflows started earlier still replay; they count as `system` for the endpoint.

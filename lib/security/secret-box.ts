@@ -2,7 +2,7 @@
  * Envelope encryption for secrets stored in PostgreSQL (subscriber signing secrets, webhook
  * signing secrets, provider credentials). Each secret gets a fresh random 256-bit data key that
  * encrypts it with AES-256-GCM; the data key is itself encrypted ("wrapped") with AES-256-GCM under
- * the current master key of SECRETS_MASTER_KEYS (lib/keyring.ts). A row stores the master key id,
+ * the current master key of SECRETS_MASTER_KEYS (lib/security/keyring.ts). A row stores the master key id,
  * the wrapped key and the ciphertext, so rotating the master key re-wraps 32-byte keys and never
  * touches the ciphertexts.
  *

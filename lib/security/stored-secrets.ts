@@ -1,5 +1,5 @@
 /**
- * The secrets Switchyard keeps in PostgreSQL, sealed with lib/secret-box.ts (migration
+ * The secrets Switchyard keeps in PostgreSQL, sealed with lib/security/secret-box.ts (migration
  * 010_secrets_at_rest.sql): subscriber signing secrets, webhook signing secrets per tenant and
  * source, provider credentials per provider and field. One module reads and writes all three, so
  * every row is bound to the same identity (its context) wherever it is opened, and the master key

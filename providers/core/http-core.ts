@@ -15,7 +15,7 @@
  *   classified `ApplicationFailure` (classify.ts); the adapters over an official SDK (Stripe,
  *   Google Sheets) send through `sdkProviderRequest`, which measures, cancels and classifies their
  *   requests the same way, and hand their SDK the provider's pool as its fetch (http-pool.ts).
- * - every connection goes through the context's outbound policy (lib/outbound-policy.ts): an
+ * - every connection goes through the context's outbound policy (lib/security/outbound-policy.ts): an
  *   address the base URL resolves to that is loopback, private, metadata, … is refused at connect
  *   time (non-retryable `ProviderMisconfigured`, code `outbound_refused`); redirects are never
  *   followed (undici's default), so a 3xx is an answer, not a hop.

@@ -3,7 +3,7 @@
  * outbound policy), sized by the provider's registry `http` settings, so a slow or busy provider
  * queues on its own connections instead of starving the others, and its limits are declared
  * where its other limits are.
- * - Every connection is opened by the outbound policy's connector (lib/outbound-policy.ts): the
+ * - Every connection is opened by the outbound policy's connector (lib/security/outbound-policy.ts): the
  *   SSRF guard checks each resolved address at connect time, for every socket the pool opens.
  * - `allowH2` offers HTTP/2 by ALPN over TLS; the provider chooses (many answer http/1.1).
  * - Pool use is exported as Prometheus metrics (open and busy connections, pending and running

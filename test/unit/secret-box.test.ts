@@ -1,5 +1,5 @@
 /**
- * The envelope encryption of stored secrets (lib/secret-box.ts): a round trip, rotation (re-wrap
+ * The envelope encryption of stored secrets (lib/security/secret-box.ts): a round trip, rotation (re-wrap
  * under the new first key, still opening with any listed key), and every way a row can be wrong
  * (unknown master key id, altered wrapped key or ciphertext, a row's box copied to another row):
  * a typed error that names no key material and no secret.
