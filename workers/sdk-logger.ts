@@ -19,18 +19,23 @@ export class PinoSdkLogger implements SdkLogger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     this.logger[levels[level]](meta ?? {}, message);
   }
+
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);
   }
+
   debug(message: string, meta?: LogMetadata): void {
     this.log('DEBUG', message, meta);
   }
+
   info(message: string, meta?: LogMetadata): void {
     this.log('INFO', message, meta);
   }
+
   warn(message: string, meta?: LogMetadata): void {
     this.log('WARN', message, meta);
   }
+
   error(message: string, meta?: LogMetadata): void {
     this.log('ERROR', message, meta);
   }

@@ -18,7 +18,7 @@ import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../
 export function pathParamProblem(value: string): string | null {
   if (value === '') return 'must not be empty';
   let decoded = value;
-  for (let previous = ''; decoded !== previous; ) {
+  for (let previous = ''; decoded !== previous;) {
     previous = decoded;
     decoded = decoded.replace(/%25/gi, '%').replace(/%2e/gi, '.').replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
   }

@@ -27,7 +27,7 @@ export type DiscordFault =
       /** How many requests it answers (default 1). */
       times?: number;
     }
-  | { kind: 'status'; status: number; webhookId?: string; times?: number };
+    | { kind: 'status'; status: number; webhookId?: string; times?: number };
 
 export interface DiscordRequestRecord {
   at: number;

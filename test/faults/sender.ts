@@ -87,6 +87,7 @@ export class ProviderSender {
     gaveUp: 0,
     longestRetryMs: 0,
   };
+
   readonly outcomes = new Map<string, EventOutcome>();
   private readonly agent: Agent;
   private readonly startedAt = Date.now();

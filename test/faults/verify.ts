@@ -43,7 +43,6 @@ export interface Verification {
 
 const EXAMPLES = 10;
 
-
 export interface RunSummary {
   workflowId: string;
   runId: string;

@@ -36,7 +36,6 @@ afterAll(() => stack?.close());
 
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 
-
 test('every service route is declared with a permission, and every declared route exists', () => {
   const served = expressRoutes(api.app);
   const isPublic = (route: string) => /^(GET \/(healthz|readyz|metrics|openapi\.json)|POST (\/tenants\/:tenant)?\/webhooks\/(generic\/|google\/)?:source)$/.test(route);
@@ -225,7 +224,7 @@ describe("the path's tenant, one check for every route", () => {
     ['../.. encoded', '..%2F..'],
     ['double quote', '"acme"'],
     ['%22', '%22acme%22'],
-    ["single quote", "acme'--"],
+    ['single quote', "acme'--"],
     ['%27', 'acme%27'],
     ['4 000 characters', 'a'.repeat(4000)],
     ['uppercase', 'ACME'],

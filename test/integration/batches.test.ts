@@ -91,7 +91,7 @@ test('a full batch flushes at once as one request with a personalization (and it
   const sent = mailRequests().slice(before);
   expect(sent).toHaveLength(1);
   expect(personalizations(sent[0]!)).toBe(4);
-  const bySubject = (sent[0]!.body as { subject: string; personalizations: Array<{ to: Array<{ email: string }>; subject?: string }> });
+  const bySubject = sent[0]!.body as { subject: string; personalizations: Array<{ to: Array<{ email: string }>; subject?: string }> };
   const subjectOf = (p: { to: Array<{ email: string }>; subject?: string }) => p.subject ?? bySubject.subject;
   expect(bySubject.personalizations.map((p) => [p.to[0]!.email.slice(0, 1), subjectOf(p)]).sort()).toEqual(
     ['a', 'b', 'c', 'd'].map((x) => [x, `subject ${x}`]),

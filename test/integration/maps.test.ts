@@ -174,7 +174,7 @@ test("Yandex's \"lon lat\" comes out as lat/lng, and a reverse query is sent as 
   expect(requestsTo('yandex-maps', 'reverseGeocode').at(-1)!.query).toMatchObject({ geocode: '37.587614,55.753083', lang: 'en_US', results: '1' });
 });
 
-test("a repeat within the TTL is served from the cache; the same address from another tenant is not", async () => {
+test('a repeat within the TTL is served from the cache; the same address from another tenant is not', async () => {
   for (const [provider, fake] of [[names.google, 'google-maps'], [names.yandex, 'yandex-maps']] as const) {
     const address = `${run} Cache Street 7, Testville`;
     const before = requestsTo(fake, 'geocode').length;

@@ -36,7 +36,6 @@ afterAll(async () => {
   await pool?.end();
 });
 
-
 test('an OpenAPI 3.1 document whose routes are exactly the served ones', () => {
   expect(doc.openapi).toBe('3.1.0');
   const documented = Object.entries(doc.paths)

@@ -50,7 +50,6 @@ afterAll(async () => {
   await pool?.end();
 }, 30_000);
 
-
 interface HistoryIdentities {
   workflowTasks: string[];
   activities: string[];

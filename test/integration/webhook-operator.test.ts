@@ -92,7 +92,7 @@ test('list filters by type and status; detail shows the ledger summary; a failed
   expect(after).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', ledger: { status: 'completed' } });
 });
 
-test("another tenant sees none of these events, by list, detail or retry", async () => {
+test('another tenant sees none of these events, by list, detail or retry', async () => {
   const mine = await deliver();
   expect(await list('', '/tenants/someone-else')).toEqual([]);
   expect((await api.fetch(`/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}`)).status).toBe(404);

@@ -186,7 +186,7 @@ async function burstAndReplay(worker: WorkerSetup, config: Partial<Config> = {},
             .query(webhookStatusQuery)
             .catch((err: Error) => err);
           if (answer instanceof Error && cacheOff.queries?.test(String((answer.cause as Error | undefined)?.message))) continue;
-          if (answer instanceof Error) queryProblems.add(`${id}: ${answer.message}${answer.cause instanceof Error ? `: ${answer.cause.message}` : ""}`);
+          if (answer instanceof Error) queryProblems.add(`${id}: ${answer.message}${answer.cause instanceof Error ? `: ${answer.cause.message}` : ''}`);
           else if (answer.status === 'completed' || answer.status === 'failed') return;
         }
       }),

@@ -102,7 +102,7 @@ describe('classification of client failures', () => {
     expect(classifySheetsError(ctx, tokenUri, answered(500, { error: { code: 500, message: 'Internal error', status: 'INTERNAL' } })).type).toBe('ProviderUnavailable');
   });
 
-  test("the token endpoint refusing the key is misconfiguration; its 5xx is retryable", () => {
+  test('the token endpoint refusing the key is misconfiguration; its 5xx is retryable', () => {
     const refused = classifySheetsError(ctx, tokenUri, answered(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, {}, tokenUri));
     expect(refused.type).toBe('ProviderMisconfigured');
     expect(refused.nonRetryable).toBe(true);

@@ -106,7 +106,7 @@ test('altered wrapped key, altered ciphertext, a relabelled key id: SecretTamper
   }
 });
 
-test("a box copied to another row (other tenant, source or id) does not open there", () => {
+test('a box copied to another row (other tenant, source or id) does not open there', () => {
   const sealed = sealSecret(ringA, context, secret);
   for (const other of [
     secretContext('webhook-signing-secret', 'other', 'stripe', 'whs_1'),
