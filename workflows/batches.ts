@@ -81,7 +81,10 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
   };
 
   setHandler(batchStatusQuery, () => ({ queued: queue.length, sent }));
-  setHandler(itemStatusQuery, (itemId) => results.get(itemId)?.status ?? (queue.some((item) => item.itemId === itemId) ? 'queued' : null));
+  /** Items of the flush in progress: out of the queue, no result yet. They still read as queued. */
+  const sending = new Set<string>();
+  const pending = (itemId: string): boolean => sending.has(itemId) || queue.some((item) => item.itemId === itemId);
+  setHandler(itemStatusQuery, (itemId) => results.get(itemId)?.status ?? (pending(itemId) ? 'queued' : null));
   setHandler(
     addItemUpdate,
     (item) => {
@@ -113,7 +116,7 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
     {
       // Only items of this run can be awaited; older ones are answered from PostgreSQL by the API.
       validator: (itemId: string) => {
-        if (!results.has(itemId) && !queue.some((item) => item.itemId === itemId)) throw new Error(`${itemId} is not in this batch run`);
+        if (!results.has(itemId) && !pending(itemId)) throw new Error(`${itemId} is not in this batch run`);
       },
     },
   );
@@ -236,9 +239,11 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
     if (due > 0) await condition(() => queue.length >= plan.maxSize, due);
 
     const items = queue.splice(0, plan.maxSize);
+    for (const item of items) sending.add(item.itemId);
     const now = Date.now();
     const flushed = budgetPatched || patched('batch-budget') ? await sendBudgeted(items) : await send(items);
     for (const r of flushed.results) results.set(r.itemId, r);
+    sending.clear();
     sent += items.length;
     flushes++;
     await recordBatch({

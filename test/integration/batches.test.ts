@@ -119,6 +119,18 @@ test('higher priorities flush first', async () => {
   expect(subjects).toEqual(['high', 'low']);
 });
 
+test('an item in the flush being sent reads as queued, not unknown (GET answered 404 between queue and result)', async () => {
+  const before = mailRequests().length;
+  // The provider takes the flush at once and answers 3 s later: the item is out of the queue, with no result yet.
+  fakes.addFault({ provider: 'sendgrid', kind: 'latency', latencyMs: 3000, times: 1 });
+  const item = await enqueue(names.mail, 'sendMail', mail(`inflight-${run}@example.com`, 'in flight'), 'high');
+  await eventually(() => Promise.resolve(mailRequests().length > before ? true : undefined));
+  const res = await api.fetch(`/batches/items/${encodeURIComponent(item.itemId)}`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ itemId: item.itemId, status: 'queued' });
+  expect((await itemResult(item.itemId)).status).toBe('sent');
+});
+
 test('a duplicate inside the window gets the first item and causes no second request', async () => {
   const before = mailRequests().length;
   const first = await enqueue(names.mail, 'sendMail', mail(`dup-${run}@example.com`, 'dedup'));
