@@ -30,5 +30,25 @@ done
 no_worker+=(two-workers worker-crash subscribers)
 ignore="/($(IFS='|'; echo "${no_worker[*]}"))\\.test\\.ts\$"
 echo "[test:cache-off] the integration suite with WORKER_MAX_CACHED_WORKFLOWS=0 and ${TEST_WORKFLOW_TASK_TIMEOUT} workflow tasks, but for ${#no_worker[@]} suites (those that start no worker, and three not yet passing)"
+# --forceExit: a suite whose worker cannot shut down (a failed suite's afterAll timing out) must not
+# keep jest, and CI, waiting after the results are in; one CI run hung so until its time limit.
+mkdir -p test-artifacts
+report=test-artifacts/cache-off.json
 # The ignore pattern last: jest's array options take every argument after them.
-npx jest "$@" test/integration "--testPathIgnorePatterns=$ignore"
+if npx jest --forceExit --json "--outputFile=$report" "$@" test/integration "--testPathIgnorePatterns=$ignore"; then
+  exit 0
+fi
+# A suite that failed runs once more, on its own; CI fails if it fails again. With no cache, the
+# SDK's lost local-activity completions (above) cost a task timeout each, and on a loaded 2-core
+# machine a few such losses can add up past one of a suite's waits. The log names every rerun suite
+# (and test-artifacts/cache-off.json keeps the first run's failures), so a flake stays visible.
+mapfile -t failed < <(node -e '
+  const report = require(require("path").resolve(process.argv[1]));
+  for (const r of report.testResults) if (r.status !== "passed") console.log(r.name);
+' "$report")
+if [ "${#failed[@]}" -eq 0 ] || [ "${#failed[@]}" -gt 3 ]; then
+  echo "[test:cache-off] ${#failed[@]} suites failed; not rerun (a rerun is for at most 3)"
+  exit 1
+fi
+echo "[test:cache-off] rerunning once, on their own: ${failed[*]}"
+npx jest --forceExit "$@" --runTestsByPath "${failed[@]}"

@@ -9,4 +9,5 @@ DATABASE_URL="$TEST_DATABASE_URL" scripts/setup.sh --database-only
 echo "[test] eslint"
 npx eslint .
 echo "[test] jest"
-npx jest "$@"
+# --forceExit: a worker that cannot shut down after a failed suite must not keep the run waiting.
+npx jest --forceExit "$@"
