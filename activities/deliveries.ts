@@ -170,20 +170,23 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       });
     },
 
+    /**
+     * Records the outcome once: only a pending delivery is finished, and only then is a subscriber
+     * that answered 410 disabled. A local activity can run again (its workflow task lost, so its
+     * marker never recorded: with no sticky cache, on most evictions) after an operator has seen
+     * the outcome and re-enabled the subscriber; that re-run changes nothing.
+     */
     async finishDelivery(outcome: DeliveryOutcome): Promise<void> {
       await pool.query(
-        `UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
-                delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
-          WHERE id = $1`,
-        [outcome.deliveryId, outcome.status, outcome.lastError],
+        `WITH finished AS (
+           UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
+                  delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+            WHERE id = $1 AND status = 'pending'
+            RETURNING subscriber_id)
+         UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
+          WHERE $4 AND id = (SELECT subscriber_id FROM finished)`,
+        [outcome.deliveryId, outcome.status, outcome.lastError, outcome.disableSubscriber],
       );
-      if (outcome.disableSubscriber) {
-        await pool.query(
-          `UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
-            WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = $1)`,
-          [outcome.deliveryId],
-        );
-      }
     },
   };
 }
