@@ -12,6 +12,7 @@ import { parseKeyring, type Keyring } from '../security/keyring';
 import { allowEntryProblem } from '../security/outbound-policy';
 import { monitoringVariables } from './monitoring-config';
 import { tenantNameRule, tenantPattern } from '../security/tenant-name';
+import { formatIssues } from '../zod-issues';
 
 export { ConfigError };
 
@@ -212,7 +213,7 @@ export const configVariables: readonly string[] = Object.keys(configSchema.shape
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = checkedConfigSchema.safeParse(configSources(env, configVariables, [...configVariables, ...monitoringVariables]));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError(formatIssues(parsed.error));
   }
   if (env.NODE_ENV === 'production') {
     const missing = (['PAYLOAD_ENCRYPTION_KEYS', 'SECRETS_MASTER_KEYS'] as const).filter((name) => parsed.data[name] === undefined);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { configSources } from './config-sources';
+import { formatIssues } from '../zod-issues';
 import { DISCORD_URL_HINT, isDiscordWebhookUrl } from '../../activities/discord';
 
 const duration = z
@@ -114,7 +115,7 @@ export const monitoringVariables: readonly string[] = Object.keys(monitoringSche
 export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
   const parsed = monitoringSchema.safeParse(configSources(env, monitoringVariables));
   if (!parsed.success) {
-    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(`invalid monitoring configuration:\n  ${formatIssues(parsed.error).join('\n  ')}`);
   }
   return parsed.data;
 }
@@ -128,7 +129,7 @@ export function loadCostAnomalySettings(env: NodeJS.ProcessEnv = process.env): C
   const names = Object.keys(costAnomalyKeys);
   const parsed = costAnomalySchema.safeParse(configSources(env, names));
   if (!parsed.success) {
-    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(`invalid monitoring configuration:\n  ${formatIssues(parsed.error).join('\n  ')}`);
   }
   return parsed.data;
 }

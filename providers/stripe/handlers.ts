@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { withAttempt } from '../../activities/attempts';
 import { webhookErrorTypes } from '../../contracts/errors';
 import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
+import { formatIssues } from '../../lib/zod-issues';
 
 const paymentIntentEvent = z.object({
   data: z.object({
@@ -30,9 +31,7 @@ export function createStripeHandlers(pool: Pool) {
         const parsed = paymentIntentEvent.safeParse(event.payload);
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(
-            `stripe ${event.eventType} ${event.eventId}: ${parsed.error.issues
-              .map((i) => `${i.path.join('.')}: ${i.message}`)
-              .join('; ')}`,
+            `stripe ${event.eventType} ${event.eventId}: ${formatIssues(parsed.error).join('; ')}`,
             webhookErrorTypes.invalidEvent,
           );
         }
