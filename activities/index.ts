@@ -38,7 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProviderCallActivities(deps),
     ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
-    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound }),
+    ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
     ...createRetentionActivities(deps.pool, deps.env),
   };
 }

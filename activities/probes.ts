@@ -14,6 +14,7 @@ import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../li
 import { callErrorTypes } from '../contracts/errors';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../contracts/monitoring';
 import { createCircuitBreaker, type CircuitState } from './circuit-breaker';
+import type { CredentialResolver } from './credentials';
 import { buildProviderUrl } from '../providers/core/http-core';
 import { providerFetch } from '../providers/core/http-pool';
 
@@ -39,26 +40,82 @@ export function healthScore(inputs: HealthInputs, p95TargetMs: number): number {
   return Math.round(score * 1000) / 1000;
 }
 
-/** Up: answered below 500 (and not 429) within the timeout; a 401 still proves it is reachable. */
-export function probeAnswerOk(status: number | null): boolean {
-  return status !== null && status < 500 && status !== 429;
+/**
+ * A probe's answer judged: up when it answered below 500, except 429 (rate limited: calls would be
+ * refused too) and 401/403 (the provider refuses the credentials the probe carries, so every real
+ * call would fail too). Anything else below 500 (404, 400) still proves the provider is there.
+ */
+export function judgeProbeAnswer(status: number | null): { ok: boolean; error: string | null } {
+  if (status === null) return { ok: false, error: 'no answer' };
+  if (status === 401 || status === 403) return { ok: false, error: `credentials refused (HTTP ${status})` };
+  if (status === 429) return { ok: false, error: 'rate limited (HTTP 429)' };
+  if (status >= 500) return { ok: false, error: `HTTP ${status}` };
+  return { ok: true, error: null };
+}
+
+type ProbeRequest = { url: string; headers: Record<string, string> };
+type ProviderFetch = ReturnType<typeof providerFetch>;
+
+/**
+ * The probe request with the provider's credentials attached as its registry entry says
+ * (`probe.auth`). A credential that is not configured is left out: the provider's 401 then tells the
+ * operator. OAuth2 client credentials fetch a token first; a refused token request is the answer.
+ */
+async function authenticatedProbe(
+  config: ProviderConfig,
+  credentials: Readonly<Record<string, string>>,
+  send: ProviderFetch,
+  signal: AbortSignal,
+): Promise<ProbeRequest | { refused: Response }> {
+  const url = new URL(buildProviderUrl(config.baseUrl, config.probe.path));
+  const headers: Record<string, string> = { 'user-agent': 'switchyard-health-probe' };
+  const auth = config.probe.auth;
+  switch (auth.kind) {
+    case 'none':
+      break;
+    case 'bearer':
+      if (credentials[auth.token]) headers.authorization = `Bearer ${credentials[auth.token]}`;
+      break;
+    case 'basic':
+      if (credentials[auth.username] && credentials[auth.password]) {
+        headers.authorization = `Basic ${Buffer.from(`${credentials[auth.username]}:${credentials[auth.password]}`).toString('base64')}`;
+      }
+      break;
+    case 'query':
+      for (const [param, field] of Object.entries(auth.params)) if (credentials[field]) url.searchParams.set(param, credentials[field]);
+      break;
+    case 'client-credentials': {
+      const basic = Buffer.from(`${credentials[auth.clientId] ?? ''}:${credentials[auth.clientSecret] ?? ''}`).toString('base64');
+      const res = await send(buildProviderUrl(config.baseUrl, auth.tokenPath), {
+        method: 'POST',
+        signal,
+        headers: { ...headers, authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      const text = await res.text().catch(() => '');
+      if (!res.ok) return { refused: new Response(null, { status: res.status }) };
+      const token = (JSON.parse(text || '{}') as { access_token?: unknown }).access_token;
+      if (typeof token === 'string') headers.authorization = `Bearer ${token}`;
+      break;
+    }
+  }
+  return { url: url.toString(), headers };
 }
 
 async function runProbe(
   config: ProviderConfig,
   outbound: OutboundPolicy,
+  credentials: Readonly<Record<string, string>>,
 ): Promise<{ ok: boolean; status: number | null; latencyMs: number; error: string | null }> {
   const started = performance.now();
   try {
-    const res = await providerFetch(config, outbound)(buildProviderUrl(config.baseUrl, config.probe.path), {
-      method: config.probe.method,
-      signal: AbortSignal.timeout(config.probe.timeoutMs),
-      headers: { 'user-agent': 'switchyard-health-probe' },
-    });
+    const send = providerFetch(config, outbound);
+    const signal = AbortSignal.timeout(config.probe.timeoutMs);
+    const request = await authenticatedProbe(config, credentials, send, signal);
+    const res = 'refused' in request ? request.refused : await send(request.url, { method: config.probe.method, signal, headers: request.headers });
     await res.arrayBuffer().catch(() => undefined);
     const latencyMs = Math.round(performance.now() - started);
-    const ok = probeAnswerOk(res.status);
-    return { ok, status: res.status, latencyMs, error: ok ? null : `HTTP ${res.status}` };
+    return { status: res.status, latencyMs, ...judgeProbeAnswer(res.status) };
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return { ok: false, status: null, latencyMs: Math.round(performance.now() - started), error: `${err instanceof Error ? err.message : String(err)}${cause}` };
@@ -76,8 +133,16 @@ function currentActivityKey(): string | null {
   return `${info.workflowExecution?.workflowId}:${info.workflowExecution?.runId}:${info.activityId}`;
 }
 
-export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegistry; monitoring: MonitoringConfig; outbound?: OutboundPolicy }) {
+export function createProbeActivities(deps: {
+  pool: Pool;
+  registry: ProviderRegistry;
+  monitoring: MonitoringConfig;
+  /** The provider credentials the probes carry (the calls' resolver: stored, else the environment); default none. */
+  credentials?: CredentialResolver;
+  outbound?: OutboundPolicy;
+}) {
   const { pool, registry, monitoring } = deps;
+  const credentials = deps.credentials ?? { resolve: () => Promise.resolve({}) };
   const outbound = deps.outbound ?? strictOutboundPolicy;
   const breaker = createCircuitBreaker(pool, registry);
 
@@ -109,7 +174,7 @@ export function createProbeActivities(deps: { pool: Pool; registry: ProviderRegi
       // activity id, e.g. after a retried workflow task) find the first run's row, record no
       // second row or circuit outcome, and answer the status its first run replaced.
       const probeKey = currentActivityKey();
-      let result = await runProbe(config, outbound);
+      let result = await runProbe(config, outbound, await credentials.resolve(config, 'probe'));
       const inserted = await pool.query(
         `INSERT INTO probe_results (provider, ok, status, latency_ms, error, probe_key) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (probe_key) WHERE probe_key IS NOT NULL DO NOTHING`,

@@ -83,10 +83,28 @@ const batchSchema = z.object({
   flushesPerRun: z.number().int().positive().default(50),
 });
 
-/** Health probe (healthProbe workflow): a request any answer below 500 (other than 429) counts as up. */
+/**
+ * How a probe carries the provider's credentials (fields of `credentials`), so that its answer also
+ * says whether they are still accepted: `none` for a public endpoint, a bearer token, HTTP Basic,
+ * query parameters, or OAuth2 client credentials (a token from `tokenPath`, then a bearer).
+ */
+const credentialField = z.string().min(1);
+const probeAuthSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('bearer'), token: credentialField }),
+  z.object({ kind: z.literal('basic'), username: credentialField, password: credentialField }),
+  z.object({ kind: z.literal('query'), params: z.record(z.string().min(1), credentialField) }),
+  z.object({ kind: z.literal('client-credentials'), tokenPath: z.string().startsWith('/'), clientId: credentialField, clientSecret: credentialField }),
+]);
+
+/**
+ * Health probe (healthProbe workflow): up when answered below 500 within the timeout, except 429
+ * (rate limited) and 401/403 (credentials refused; activities/probes.ts judgeProbeAnswer).
+ */
 const probeSchema = z.object({
   method: z.enum(['GET', 'HEAD']).default('GET'),
   path: z.string().startsWith('/').default('/'),
+  auth: probeAuthSchema.default({ kind: 'none' }),
   /** How often the provider's Schedule runs healthProbe. */
   intervalSeconds: z.number().int().min(5).default(30),
   timeoutMs: z.number().int().positive().default(5000),
@@ -165,6 +183,7 @@ export type RegistryEntryInput = z.input<typeof providerSchema>;
 export type OperationConfig = z.infer<typeof operationSchema>;
 export type CircuitConfig = z.infer<typeof circuitSchema>;
 export type ProbeConfig = z.infer<typeof probeSchema>;
+export type ProbeAuth = z.infer<typeof probeAuthSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
 export type BatchConfig = z.infer<typeof batchSchema>;
 export type HttpPoolConfig = z.infer<typeof httpPoolSchema>;

@@ -20,7 +20,7 @@ export const openai = {
         createChatCompletion: { costUsd: 0.002 },
         createEmbedding: { costUsd: 0.0001 },
       },
-      probe: { method: 'GET', path: '/v1/models', intervalSeconds: 60 },
+      probe: { method: 'GET', path: '/v1/models', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 60 },
       sla: { availability: 0.995, p95Ms: 8000, errorRate: 0.02 },
     },
   },

@@ -17,7 +17,7 @@ export const paypal = {
       rateLimitPerSecond: 25,
       budget: { dailyUsd: 50, monthlyUsd: 1000 },
       operations: { charge: { costUsd: 0.05 }, refundCharge: { costUsd: 0.0 } },
-      probe: { method: 'GET', path: '/v1/notifications/webhooks-event-types', intervalSeconds: 30 },
+      probe: { method: 'GET', path: '/v1/notifications/webhooks-event-types', auth: { kind: 'client-credentials', tokenPath: '/v1/oauth2/token', clientId: 'clientId', clientSecret: 'clientSecret' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
     },
   },

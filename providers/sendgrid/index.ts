@@ -40,7 +40,7 @@ export const sendgrid = {
         recipientFields: ['to', 'subject'],
       },
       operations: { sendMail: { costUsd: 0.001 }, sendMailBatch: { costUsd: 0.001 } },
-      probe: { method: 'GET', path: '/v3/scopes', intervalSeconds: 30 },
+      probe: { method: 'GET', path: '/v3/scopes', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
     },
   },

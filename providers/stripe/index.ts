@@ -35,7 +35,7 @@ export const stripe = {
         refund: { costUsd: 0.0 },
         getPaymentIntent: { costUsd: 0, cacheTtlSeconds: 30 },
       },
-      probe: { method: 'GET', path: '/v1/balance', intervalSeconds: 30 },
+      probe: { method: 'GET', path: '/v1/balance', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
     },
   },

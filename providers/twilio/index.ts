@@ -40,7 +40,7 @@ export const twilio = {
         recipientFields: ['to'],
       },
       operations: { sendSms: { costUsd: 0.0079, failoverCapable: true }, sendSmsBatch: { costUsd: 0.0079 } },
-      probe: { method: 'GET', path: '/2010-04-01.json', intervalSeconds: 30 },
+      probe: { method: 'GET', path: '/2010-04-01.json', auth: { kind: 'basic', username: 'accountSid', password: 'authToken' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
     },
   },

@@ -17,7 +17,7 @@ export const vonageSms = {
       rateLimitPerSecond: 10,
       budget: { dailyUsd: 20, monthlyUsd: 400 },
       operations: { sendSms: { costUsd: 0.0095 } },
-      probe: { method: 'GET', path: '/account/get-balance', intervalSeconds: 30 },
+      probe: { method: 'GET', path: '/account/get-balance', auth: { kind: 'query', params: { api_key: 'apiKey', api_secret: 'apiSecret' } }, intervalSeconds: 30 },
       sla: { availability: 0.995, p95Ms: 3000, errorRate: 0.02 },
     },
   },

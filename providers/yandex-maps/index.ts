@@ -27,7 +27,7 @@ export const yandexMaps = {
         geocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
         reverseGeocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
       },
-      probe: { method: 'GET', path: '/1.x/', intervalSeconds: 60 },
+      probe: { method: 'GET', path: '/1.x/', auth: { kind: 'query', params: { apikey: 'apiKey' } }, intervalSeconds: 60 },
       sla: { availability: 0.995, p95Ms: 2000, errorRate: 0.02 },
     },
   },

@@ -31,7 +31,7 @@ import { eventually, fakeCredentials, startStack, type RunningApi, type TestStac
 
 /** Unique provider names per run: health, probes, circuits and alerts are shared state. */
 const run = randomUUID().slice(0, 8);
-const names = { probed: `probed-${run}`, sla: `sla-${run}`, critical: `critical-${run}` };
+const names = { probed: `probed-${run}`, sla: `sla-${run}`, critical: `critical-${run}`, refused: `refused-${run}` };
 const ESCALATION_MS = 3000;
 
 interface SinkRequest {
@@ -106,6 +106,7 @@ beforeAll(async () => {
       clone(stripe, names.probed, { circuit: { ...stripe.circuit, failureThreshold: 2, coolDownSeconds: 1, successThreshold: 1 } });
       clone(stripe, names.sla, { sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 } });
       clone(stripe, names.critical);
+      clone(stripe, names.refused);
       for (const provider of Object.values(r)) provider.probe = { ...provider.probe, intervalSeconds: 3600 };
     },
     worker: {
@@ -278,6 +279,30 @@ test('provider down → probe records it → score drops → alert fires → esc
     });
   } finally {
     stream.stop();
+  }
+});
+
+test('a probe answered 401 or 403 counts as failing ("credentials refused"), carries the credentials, and /provider-health agrees', async () => {
+  const provider = names.refused;
+  try {
+    fakes.addFault({ provider: 'stripe', operation: 'probe', kind: 'status', status: 403 });
+    const refused = await probe(provider);
+    expect(refused).toMatchObject({ provider, ok: false, status: 403, error: 'credentials refused (HTTP 403)', providerStatus: 'down' });
+    fakes.clearFaults();
+    fakes.addFault({ provider: 'stripe', operation: 'probe', kind: 'status', status: 401 });
+    expect(await probe(provider)).toMatchObject({ ok: false, status: 401, error: 'credentials refused (HTTP 401)', providerStatus: 'down' });
+    const health = await getJson<{ providers: Array<{ provider: string; status: string; score: number; lastProbes: Array<{ ok: boolean; error: string | null }> }> }>('/provider-health');
+    const mine = health.providers.find((p) => p.provider === provider)!;
+    expect(mine.status).toBe('down');
+    expect(mine.score).toBeLessThan(1);
+    expect(mine.lastProbes.map((p) => [p.ok, p.error])).toEqual([[false, 'credentials refused (HTTP 401)'], [false, 'credentials refused (HTTP 403)']]);
+    // The probe carries the provider's credentials as its registry entry says (Stripe: a bearer key).
+    const sent = fakes.requests({ provider: 'stripe', operation: 'probe' }).at(-1)!;
+    expect(sent.headers.authorization).toBe(`Bearer ${fakeCredentials.STRIPE_API_KEY}`);
+  } finally {
+    fakes.clearFaults();
+    // Recovery resolves the provider-down alert (no open alert left for other tests).
+    expect(await probe(provider)).toMatchObject({ ok: true, providerStatus: 'up' });
   }
 });
 

@@ -3,7 +3,7 @@
  * alert plan per severity, the monitoring configuration and the Schedules derived from the registry.
  */
 import { planAlertFor } from '../../activities/alerts';
-import { healthScore, probeAnswerOk } from '../../activities/probes';
+import { healthScore, judgeProbeAnswer } from '../../activities/probes';
 import { slaViolations } from '../../activities/sla';
 import { loadMonitoringConfig } from '../../lib/config/monitoring-config';
 import { loadRegistry, parseRegistry } from '../../lib/config/registry';
@@ -17,9 +17,16 @@ test('the health score weighs availability, latency against the SLA p95 and the 
   expect(healthScore({ availability: 0, p95LatencyMs: null, callErrorRate: 1 }, 2000)).toBe(0.2);
 });
 
-test('a probe is up when the provider answers below 500 and not 429 (a 401 still proves it answers)', () => {
-  expect([200, 204, 401, 404].map(probeAnswerOk)).toEqual([true, true, true, true]);
-  expect([429, 500, 503, null].map(probeAnswerOk)).toEqual([false, false, false, false]);
+test('a probe is up when the provider answers below 500, except 429 and a refusal of its credentials (401, 403)', () => {
+  expect([200, 204, 400, 404].map((status) => judgeProbeAnswer(status).ok)).toEqual([true, true, true, true]);
+  expect([401, 403, 429, 500, 503, null].map(judgeProbeAnswer)).toEqual([
+    { ok: false, error: 'credentials refused (HTTP 401)' },
+    { ok: false, error: 'credentials refused (HTTP 403)' },
+    { ok: false, error: 'rate limited (HTTP 429)' },
+    { ok: false, error: 'HTTP 500' },
+    { ok: false, error: 'HTTP 503' },
+    { ok: false, error: 'no answer' },
+  ]);
 });
 
 test('SLA violations name each broken threshold; missing data breaks none', () => {
@@ -64,7 +71,8 @@ test('the registry gives every provider a probe and SLA thresholds, with default
   expect(registry.stripe!.sla).toEqual({ availability: 0.999, p95Ms: 2000, errorRate: 0.01 });
   expect(registry.stripe!.probe).toMatchObject({ method: 'GET', path: '/v1/balance', intervalSeconds: 30 });
   const minimal = parseRegistry({ providers: { x: { kind: 'http', baseUrl: 'https://x.example', operations: {} } } });
-  expect(minimal.x!.probe).toEqual({ method: 'GET', path: '/', intervalSeconds: 30, timeoutMs: 5000 });
+  expect(minimal.x!.probe).toEqual({ method: 'GET', path: '/', auth: { kind: 'none' }, intervalSeconds: 30, timeoutMs: 5000 });
+  expect(registry.stripe!.probe.auth).toEqual({ kind: 'bearer', token: 'apiKey' });
   expect(minimal.x!.sla).toEqual({ availability: 0.999, p95Ms: 2000, errorRate: 0.01 });
   expect(() => parseRegistry({ providers: { x: { kind: 'http', baseUrl: 'https://x.example', operations: {}, probe: { path: 'no-slash' } } } })).toThrow(
     /providers\.x\.probe\.path/,

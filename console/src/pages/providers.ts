@@ -59,7 +59,11 @@ export const providersPage: Page = {
           p.lastProbes.length === 0
             ? h('li', { class: 'empty' }, 'no probes yet')
             : p.lastProbes.map((probe) =>
-                h('li', { class: probe.ok ? 'ok' : 'fail', title: probe.error ?? '' }, `${time(probe.at)} · ${probe.status ?? 'no answer'} · ${probe.latencyMs} ms`),
+                h(
+                  'li',
+                  { class: probe.ok ? 'ok' : 'fail', title: probe.error ?? '' },
+                  `${time(probe.at)} · ${probe.status ?? 'no answer'}${probe.error ? ` · ${probe.error}` : ''} · ${probe.latencyMs} ms`,
+                ),
               ),
         ),
       );
