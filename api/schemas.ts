@@ -348,7 +348,8 @@ export const providerHealth = z.object({
 });
 export const slaAnswer = z.object({
   reports: z.array(z.looseObject({ provider: z.string() })),
-  summary: z.object({ reports: z.number().int(), compliant: z.number().int(), complianceRatio: z.number().nullable() }),
+  /** compliant and complianceRatio count only the reports with data (probes or calls); noData the others. */
+  summary: z.object({ reports: z.number().int(), noData: z.number().int(), compliant: z.number().int(), complianceRatio: z.number().nullable() }),
 });
 const alert = z.looseObject({ id, provider: z.string().nullable().optional(), severity: z.string(), state: z.string() });
 export const alertList = z.object({ alerts: z.array(alert) });

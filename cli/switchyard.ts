@@ -462,10 +462,10 @@ function buildProgram(): Command {
         percent(r.availability),
         typeof r.p95Ms === 'number' ? `${r.p95Ms} ms` : '-',
         percent(r.errorRate),
-        r.compliant === true ? 'yes' : `no${Array.isArray(r.violations) && r.violations.length > 0 ? ` (${r.violations.join(', ')})` : ''}`,
+        r.noData === true ? 'no data' : r.compliant === true ? 'yes' : `no${Array.isArray(r.violations) && r.violations.length > 0 ? ` (${r.violations.join(', ')})` : ''}`,
       ]);
       const { summary } = sla;
-      print(sla, `${table(['provider', 'window', 'period end', 'availability', 'p95', 'error rate', 'compliant'], rows)}\n${summary.compliant} of ${summary.reports} compliant`);
+      print(sla, `${table(['provider', 'window', 'period end', 'availability', 'p95', 'error rate', 'compliant'], rows)}\n${summary.compliant} of ${summary.reports - summary.noData} compliant${summary.noData > 0 ? `, ${summary.noData} without data` : ''}`);
     });
 
   program

@@ -246,9 +246,16 @@ export const slaReports = route({
       target: r.target,
       violations: r.violations,
       compliant: r.compliant,
+      // A window without probes or calls breaks no threshold, but it proves nothing either: it is
+      // neither compliant nor violated, and the summary leaves it out of the ratio.
+      noData: r.probes === 0 && r.calls === 0,
     }));
-    const compliant = reports.filter((r) => r.compliant).length;
-    res.json({ reports, summary: { reports: reports.length, compliant, complianceRatio: reports.length ? compliant / reports.length : null } });
+    const judged = reports.filter((r) => !r.noData);
+    const compliant = judged.filter((r) => r.compliant).length;
+    res.json({
+      reports,
+      summary: { reports: reports.length, noData: reports.length - judged.length, compliant, complianceRatio: judged.length ? compliant / judged.length : null },
+    });
   },
 });
 

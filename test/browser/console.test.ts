@@ -159,6 +159,25 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
+/** How far the page is wider than its viewport (0: nothing sticks out sideways). */
+function overflowX(page: Page): Promise<number> {
+  // A string: evaluated in the page (the test's own TypeScript has no DOM types).
+  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+}
+
+/**
+ * Screenshots of the page at 1366 px and 420 px wide (`<name>-1366.png`, `<name>-420.png`); at 420 px
+ * the page must not be wider than the screen (wide tables scroll inside their own box).
+ */
+async function screenshotsAtBothWidths(page: Page, name: string): Promise<void> {
+  for (const width of [1366, 420]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(resolve))');
+    await screenshot(page, `${name}-${width}`);
+    if (width === 420) expect({ page: name, overflowPx: await overflowX(page) }).toEqual({ page: name, overflowPx: 0 });
+  }
+}
+
 describeWithChromium('console in headless Chromium', () => {
   test('a provider goes down: its card turns unhealthy and an alert appears without a reload; Ack stops escalation', async () => {
     const alertId = alertWorkflowId('provider-down', provider);
@@ -300,6 +319,36 @@ describeWithChromium('console in headless Chromium', () => {
     } finally {
       await context.close();
       await pool.query('DELETE FROM webhook_events WHERE event_id IN ($1, $2)', [`evt_a_${run}`, `evt_b_${run}`]);
+    }
+  });
+
+  test('SLA: reports without probes or calls show "no data", never compliant', async () => {
+    const insert = (hoursAgo: number, probes: number, compliant: boolean) =>
+      pool.query(
+        `INSERT INTO sla_reports (provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant)
+         VALUES ($1, 'hourly', date_trunc('hour', now()) - make_interval(hours => $2 + 1), date_trunc('hour', now()) - make_interval(hours => $2),
+                 $3, 0, CASE WHEN $3 > 0 THEN 1.0 END, CASE WHEN $3 > 0 THEN 120 END, NULL, '{"availability":0.999,"p95Ms":2000,"errorRate":0.01}', '[]', $4)`,
+        [provider, hoursAgo, probes, compliant],
+      );
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      for (const hoursAgo of [1, 2, 3]) await insert(hoursAgo, 0, true);
+      const page = await signedIn(context, await api.keyFor('operator'), `sla?window=hourly&provider=${provider}`);
+      const summary = page.locator('[data-testid=sla-summary]');
+      await summary.waitFor();
+      expect(await summary.textContent()).toBe('no data: none of the 3 reports had a probe or a call');
+      expect(await page.locator('tr[data-compliance=no_data]').count()).toBe(3);
+      expect(await page.locator('tr[data-compliance=compliant]').count()).toBe(0);
+      await screenshotsAtBothWidths(page, 'sla-no-data');
+
+      // One report with data: the ratio counts it alone, the others stay "no data".
+      await insert(4, 120, true);
+      await page.reload();
+      await page.locator('tr[data-compliance=compliant]').waitFor();
+      expect(await summary.textContent()).toBe('1 of 1 reports compliant (100.0%); 3 without data');
+    } finally {
+      await context.close();
+      await pool.query('DELETE FROM sla_reports WHERE provider = $1', [provider]);
     }
   });
 

@@ -383,7 +383,7 @@ test('the SLA report computes availability, p95 and error rate from a known hist
   const history = await getJson<{ reports: SlaProviderReport[]; summary: { reports: number; compliant: number } }>(`/sla?provider=${provider}&window=hourly`);
   expect(history.reports).toHaveLength(1);
   expect(history.reports[0]).toMatchObject({ availability: 0.9, p95Ms: 1900, errorRate: 0.1, compliant: false });
-  expect(history.summary).toEqual({ reports: 1, compliant: 0, complianceRatio: 0 });
+  expect(history.summary).toEqual({ reports: 1, noData: 0, compliant: 0, complianceRatio: 0 });
   expect((await api.fetch(`/sla?window=weekly`)).status).toBe(400);
 
   const alertId = alertWorkflowId('sla-violation', `${provider}:hourly`);

@@ -14,6 +14,23 @@ interface Report {
   target: { availability?: number; p95Ms?: number; errorRate?: number } | null;
   violations: string[];
   compliant: boolean;
+  /** No probes and no calls in the window: nothing was judged. */
+  noData: boolean;
+}
+interface Summary {
+  reports: number;
+  noData: number;
+  compliant: number;
+  complianceRatio: number | null;
+}
+
+/** "3 of 4 reports compliant (75.0%)", or "no data" when no report had any probe or call. */
+function summaryText(summary: Summary): string {
+  const judged = summary.reports - summary.noData;
+  if (summary.reports === 0) return 'no SLA reports yet';
+  if (judged === 0) return `no data: none of the ${summary.reports} reports had a probe or a call`;
+  const withoutData = summary.noData > 0 ? `; ${summary.noData} without data` : '';
+  return `${summary.compliant} of ${judged} reports compliant (${percent(summary.complianceRatio)})${withoutData}`;
 }
 
 export const slaPage: Page = {
@@ -22,33 +39,39 @@ export const slaPage: Page = {
   topics: ['sla'],
   async render({ api, query, setQuery }) {
     const window = query.get('window') ?? 'hourly';
-    const { reports, summary } = await api.get<{ reports: Report[]; summary: { reports: number; compliant: number; complianceRatio: number | null } }>(
-      `/sla?limit=200&window=${encodeURIComponent(window)}`,
+    const provider = query.get('provider') ?? '';
+    const { reports, summary } = await api.get<{ reports: Report[]; summary: Summary }>(
+      `/sla?limit=200&window=${encodeURIComponent(window)}${provider ? `&provider=${encodeURIComponent(provider)}` : ''}`,
     );
     const rows = reports.map((r) =>
       h(
         'tr',
-        { 'data-provider': r.provider },
+        { 'data-provider': r.provider, 'data-compliance': r.noData ? 'no_data' : r.compliant ? 'compliant' : 'violated' },
         h('td', {}, r.provider),
         h('td', {}, time(r.periodEnd)),
         h('td', {}, percent(r.availability, 2), r.target?.availability !== undefined ? h('span', { class: 'sub' }, ` / ${percent(r.target.availability, 2)}`) : null),
         h('td', {}, ms(r.p95Ms), r.target?.p95Ms !== undefined ? h('span', { class: 'sub' }, ` / ${ms(r.target.p95Ms)}`) : null),
         h('td', {}, percent(r.errorRate, 2), r.target?.errorRate !== undefined ? h('span', { class: 'sub' }, ` / ${percent(r.target.errorRate, 2)}`) : null),
         h('td', {}, `${r.probes} / ${r.calls}`),
-        h('td', {}, badge(r.compliant ? 'compliant' : 'violated'), r.violations.length > 0 ? h('div', { class: 'sub' }, r.violations.join('; ')) : null),
+        h('td', {}, badge(r.noData ? 'no data' : r.compliant ? 'compliant' : 'violated'), r.violations.length > 0 ? h('div', { class: 'sub' }, r.violations.join('; ')) : null),
       ),
     );
     const select = h(
       'select',
-      { 'aria-label': 'window', onchange: (e: Event) => setQuery({ window: (e.target as HTMLSelectElement).value }) },
+      { 'aria-label': 'window', onchange: (e: Event) => setQuery({ window: (e.target as HTMLSelectElement).value, provider }) },
       ['hourly', 'daily'].map((w) => h('option', { value: w, selected: w === window }, w)),
     );
     return h(
       'section',
       {},
       h('h2', {}, 'SLA compliance'),
-      h('div', { class: 'filters' }, h('label', {}, 'Window ', select)),
-      h('p', { class: 'summary', 'data-testid': 'sla-summary' }, `${summary.compliant} of ${summary.reports} reports compliant (${percent(summary.complianceRatio)})`),
+      h(
+        'div',
+        { class: 'filters' },
+        h('label', {}, 'Window ', select),
+        h('label', {}, 'Provider ', h('input', { name: 'provider', value: provider, placeholder: 'any', onchange: (e: Event) => setQuery({ window, provider: (e.target as HTMLInputElement).value.trim() }) })),
+      ),
+      h('p', { class: 'summary', 'data-testid': 'sla-summary' }, summaryText(summary)),
       table(['provider', 'period end', 'availability / target', 'p95 / target', 'error rate / target', 'probes / calls', 'compliance'], rows, 'no SLA reports yet'),
     );
   },
