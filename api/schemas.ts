@@ -58,7 +58,9 @@ const wholeNumber = () =>
   text()
     .regex(/^\d{1,9}$/, 'a whole number of at most 9 digits')
     .transform(Number);
-const queryLimit = (max: number) => wholeNumber().pipe(z.number().min(1).max(max)).default(100);
+const queryLimit = (max: number, byDefault = 100) => wholeNumber().pipe(z.number().min(1).max(max)).default(byDefault);
+/** `?offset=`: rows skipped before the page (list routes that answer a `total`). */
+const queryOffset = () => wholeNumber().pipe(z.number().min(0).max(1_000_000)).default(0);
 
 export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
 
@@ -108,7 +110,10 @@ export const subscriberPatch = z.object({
 export const sinceQuery = z.object({ since: text().pipe(isoDateTime) });
 export const deliveriesQuery = z.object({
   subscriber: text().optional(),
-  status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped']).optional(),
+  /** `problem`: pending (first attempt or retrying) and dead-lettered ones. */
+  status: z.enum(['pending', 'delivered', 'dead_lettered', 'skipped', 'problem']).optional(),
+  limit: queryLimit(500, 500),
+  offset: queryOffset(),
 });
 
 export const eventsQuery = z.object({
@@ -118,6 +123,7 @@ export const eventsQuery = z.object({
   from: text().pipe(isoDateTime).optional(),
   to: text().pipe(isoDateTime).optional(),
   limit: queryLimit(500),
+  offset: queryOffset(),
 });
 
 export const callsQuery = z.object({
@@ -315,7 +321,8 @@ export const bookingList = z.object({
 });
 
 const ledgerEvent = z.looseObject({ workflowId: id, provider: z.string(), eventId: z.string(), eventType: z.string().nullable(), status: z.string() });
-export const eventList = z.object({ events: z.array(ledgerEvent) });
+/** `total`: the ledger's rows that match the filters, plus the in-flight ones listed on the first page. */
+export const eventList = z.object({ events: z.array(ledgerEvent), total: z.number().int() });
 export const rerunAnswer = z.object({ runId: id, rerun: z.boolean(), workflowId: id.optional(), deliveryId: id.optional() });
 
 export const subscriber = z.object({
@@ -329,7 +336,17 @@ export const subscriber = z.object({
 });
 export const subscriberCreated = subscriber.extend({ signingSecret: z.string() });
 export const subscriberList = z.object({ subscribers: z.array(subscriber) });
-export const deliveryList = z.object({ deliveries: z.array(z.looseObject({ id, status: z.string(), attempts: z.number().int() })) });
+/**
+ * `total`: the deliveries matching the filters; `counts`: the subscriber filter's deliveries per
+ * state, `pending` split into `pending` (first attempt not made) and `retrying`; `nextAttemptAt`
+ * (retrying ones): when the next attempt is due, from the open deliverEvent workflow's status
+ * query (null when no worker answered in time).
+ */
+export const deliveryList = z.object({
+  deliveries: z.array(z.looseObject({ id, status: z.string(), attempts: z.number().int(), nextAttemptAt: z.string().nullable().optional() })),
+  total: z.number().int(),
+  counts: z.object({ pending: z.number().int(), retrying: z.number().int(), delivered: z.number().int(), dead_lettered: z.number().int(), skipped: z.number().int() }),
+});
 export const replayAnswer = z.object({ replayed: z.number().int(), deliveries: z.array(z.unknown()) });
 
 const probeSummary = z.object({ ok: z.boolean(), status: z.number().int().nullable(), latencyMs: z.number().int(), error: z.string().nullable(), at: isoDateTime });

@@ -277,6 +277,7 @@ function buildProgram(): Command {
     .option('--from <iso>', 'received at or after')
     .option('--to <iso>', 'received before')
     .option('--limit <n>', 'at most n (default 100, at most 500)')
+    .option('--offset <n>', 'skip the first n (default 0)')
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const query = checked(schemas.eventsQuery, options);
       const list = await clientFor(command).listEvents(query);
@@ -403,6 +404,8 @@ function buildProgram(): Command {
     .command('list')
     .option('--subscriber <id>')
     .option('--status <status>', choicesOf(schemas.deliveriesQuery.shape.status))
+    .option('--limit <n>', 'at most n (default 500, at most 500)')
+    .option('--offset <n>', 'skip the first n (default 0)')
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const query = checked(schemas.deliveriesQuery, options);
       const list = await clientFor(command).listDeliveries(query);

@@ -16,7 +16,7 @@ import type { WebhookStatus } from '../contracts/webhook';
 // ---------------------------------------------------------------- types from the schemas
 
 /** `z.coerce` query fields read `unknown` as input types; callers pass numbers. */
-type WithLimit<Q> = Omit<Q, 'limit'> & { limit?: number };
+type WithLimit<Q> = Omit<Q, 'limit' | 'offset'> & { limit?: number } & ('offset' extends keyof Q ? { offset?: number } : unknown);
 
 export type CallPriority = z.input<typeof schemas.callBody>['priority'];
 export type CallParams = z.input<typeof schemas.callBody>['params'];
@@ -37,7 +37,7 @@ export type BatchItemList = z.infer<typeof schemas.batchItemList>;
 export type EventsQuery = WithLimit<z.input<typeof schemas.eventsQuery>>;
 export type EventList = z.infer<typeof schemas.eventList>;
 export type RerunAnswer = z.infer<typeof schemas.rerunAnswer>;
-export type DeliveriesQuery = z.input<typeof schemas.deliveriesQuery>;
+export type DeliveriesQuery = WithLimit<z.input<typeof schemas.deliveriesQuery>>;
 export type DeliveryList = z.infer<typeof schemas.deliveryList>;
 export type SubscriberInput = z.input<typeof schemas.subscriberBody>;
 export type Subscriber = z.infer<typeof schemas.subscriber>;

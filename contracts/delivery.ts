@@ -34,8 +34,10 @@ export interface DeliveryStatus {
   subscriberId: string;
   attempts: number;
   lastError: string | null;
-  /** Set while waiting before the next attempt. */
+  /** Set while waiting before the next attempt: the wait's length. */
   nextAttemptInMs: number | null;
+  /** Set while waiting before the next attempt: when it is due (ISO 8601, the workflow's clock). */
+  nextAttemptAt?: string | null;
 }
 
 export interface DeliveryOutcome {

@@ -24,6 +24,7 @@ export async function deliverEvent(input: DeliveryInput): Promise<DeliveryStatus
     attempts: 0,
     lastError: null,
     nextAttemptInMs: null,
+    nextAttemptAt: null,
   };
   setHandler(deliveryStatusQuery, () => status);
   const { deliverToSubscriber } = proxyActivities<Activities>(
@@ -33,6 +34,7 @@ export async function deliverEvent(input: DeliveryInput): Promise<DeliveryStatus
     await finishDelivery({ ...outcome, deliveryId: input.deliveryId, attempts: status.attempts });
     status.status = outcome.status;
     status.nextAttemptInMs = null;
+    status.nextAttemptAt = null;
     return status;
   };
 
@@ -56,7 +58,10 @@ export async function deliverEvent(input: DeliveryInput): Promise<DeliveryStatus
       }
     }
     status.nextAttemptInMs = plan.retryScheduleMs[attempt]!;
+    // Date.now() is the workflow task's time, the same on replay: no history change.
+    status.nextAttemptAt = new Date(Date.now() + status.nextAttemptInMs).toISOString();
     await sleep(plan.retryScheduleMs[attempt]!);
     status.nextAttemptInMs = null;
+    status.nextAttemptAt = null;
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/logger';
 import { outboundPolicyOf } from '../../lib/security/outbound-policy';
 import { NoKeyringError } from '../../lib/security/secret-box';
 import { sealSubscriberSecret } from '../../lib/security/stored-secrets';
-import { deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
+import { deliveryStatusQuery, deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
 import { tenantKey } from '../../contracts/search-attributes';
 import * as s from '../schemas';
 import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
@@ -74,6 +74,28 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
    * complete (for up to a task timeout when a worker lost it). A replay joined to it would be
    * swallowed, so it waits for that run to close, within the start deadline, and starts again.
    */
+  /**
+   * When each retrying delivery's next attempt is due, by id: asked of its open deliverEvent
+   * workflow (status query), all at once within the Temporal timeout. Cheaper than it looks: only
+   * the retrying rows of one page are asked, and it is the only correct source (the wait depends on
+   * the worker's retry schedule and on replays, which the row does not record). Unanswered: absent.
+   */
+  async function nextAttemptsOf(ids: string[]): Promise<Map<string, string>> {
+    const due = new Map<string, string>();
+    const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
+    await Promise.all(
+      ids.map((id) =>
+        workflows
+          .withDeadline(deadline, () => workflows.getHandle(id).query(deliveryStatusQuery))
+          .then((status) => {
+            if (status.nextAttemptAt) due.set(id, status.nextAttemptAt);
+          })
+          .catch((err: unknown) => logger.debug({ err, deliveryId: id }, 'delivery status query failed')),
+      ),
+    );
+    return due;
+  }
+
   async function startDelivery(input: DeliveryInput) {
     const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
     const start = () =>
@@ -96,7 +118,7 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
     return closed ? start() : first;
   }
 
-  return { config, pool, logger, tenantOrFail, outbound, findSubscriber, startDelivery };
+  return { config, pool, logger, tenantOrFail, outbound, findSubscriber, startDelivery, nextAttemptsOf };
 }
 
 type SubscriberContext = ReturnType<typeof subscriberContext>;
@@ -269,20 +291,34 @@ export const listDeliveries = route({
   tag: 'subscribers',
   query: deliveriesQuery,
   responses: { 200: answer('deliveries', s.deliveryList) },
-  async handler(req: Request, res: Response, { pool, tenantOrFail }) {
+  async handler(req: Request, res: Response, { pool, tenantOrFail, nextAttemptsOf }) {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
     const filters = deliveriesQuery.safeParse(req.query);
     if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
-    const { rows } = await pool.query(
-      `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
-              last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"
-         FROM deliveries
-        WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text IS NULL OR status = $3)
-        ORDER BY created_at DESC LIMIT 500`,
-      [tenant, filters.data.subscriber ?? null, filters.data.status ?? null],
-    );
-    res.json({ deliveries: rows });
+    const { subscriber, status, limit, offset } = filters.data;
+    const statuses = status === 'problem' ? ['pending', 'dead_lettered'] : status ? [status] : null;
+    const [{ rows }, counted] = await Promise.all([
+      pool.query<{ id: string; status: string; attempts: number; total: string }>(
+        `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
+                last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
+                delivered_at AS "deliveredAt"
+           FROM deliveries
+          WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text[] IS NULL OR status = ANY($3))
+          ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
+        [tenant, subscriber ?? null, statuses, limit, offset],
+      ),
+      pool.query<{ state: string; n: string }>(
+        `SELECT CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END AS state, count(*) AS n
+           FROM deliveries WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) GROUP BY 1`,
+        [tenant, subscriber ?? null],
+      ),
+    ]);
+    const counts = { pending: 0, retrying: 0, delivered: 0, dead_lettered: 0, skipped: 0 };
+    for (const { state, n } of counted.rows) if (state in counts) counts[state as keyof typeof counts] = Number(n);
+    const total = statuses ? statuses.reduce((sum, s) => sum + (s === 'pending' ? counts.pending + counts.retrying : counts[s as keyof typeof counts]), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
+    const nextAttempts = await nextAttemptsOf(rows.filter((r) => r.status === 'pending' && r.attempts > 0).map((r) => r.id));
+    res.json({ deliveries: rows.map((r) => (r.status === 'pending' ? { ...r, nextAttemptAt: nextAttempts.get(r.id) ?? null } : r)), total, counts });
   },
 });
 

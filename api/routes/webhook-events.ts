@@ -98,17 +98,19 @@ export const listEvents = route({
     const parsed = eventsQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
     const q = parsed.data;
-    const { rows } = await pool.query<LedgerRow>(
-      `SELECT * FROM webhook_events
-        WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
+    const where = `WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
           AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR received_at >= $5)
-          AND ($6::timestamptz IS NULL OR received_at < $6)
-        ORDER BY received_at DESC LIMIT $7`,
-      [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
-    );
+          AND ($6::timestamptz IS NULL OR received_at < $6)`;
+    const filters = [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null];
+    const [{ rows }, counted] = await Promise.all([
+      pool.query<LedgerRow>(`SELECT * FROM webhook_events ${where} ORDER BY received_at DESC, workflow_id LIMIT $7 OFFSET $8`, [...filters, q.limit, q.offset]),
+      pool.query<{ total: string }>(`SELECT count(*) AS total FROM webhook_events ${where}`, filters),
+    ]);
+    const ledgerTotal = Number(counted.rows[0]?.total ?? 0);
     const events: Array<ReturnType<typeof eventSummary>> = rows.map(eventSummary);
-    // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these.
-    if (q.status === undefined || q.status === 'received') {
+    // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these;
+    // they are listed (and counted) on the first page only.
+    if ((q.status === undefined || q.status === 'received') && q.offset === 0) {
       const known = new Set(rows.map((r) => r.workflow_id));
       const filters = [
         `WorkflowType = 'processWebhook'`,
@@ -140,7 +142,8 @@ export const listEvents = route({
         logger.warn({ err }, 'visibility list failed; answering from the ledger only');
       }
     }
-    res.json({ events: events.slice(0, q.limit) });
+    const page = events.slice(0, q.limit);
+    res.json({ events: page, total: ledgerTotal + (page.length - Math.min(rows.length, page.length)) });
   },
 });
 

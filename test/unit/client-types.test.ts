@@ -20,8 +20,8 @@ import type * as client from '../../client';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
-/** Query types of the client take `limit` as a number; the route's schema reads it from text. */
-type NoLimit<Q> = Omit<Q, 'limit'>;
+/** Query types of the client take `limit` and `offset` as numbers; the route's schema reads them from text. */
+type NoLimit<Q> = Omit<Q, 'limit' | 'offset'>;
 
 export type _ClientTypesAreTheDeclaredOnes = [
   Assert<Equal<client.CallAnswer, ResponseOf<typeof calls.startCall, 200>>>,
@@ -42,7 +42,7 @@ export type _ClientTypesAreTheDeclaredOnes = [
   Assert<Equal<NoLimit<client.EventsQuery>, NoLimit<QueryOf<typeof events.listEvents>>>>,
   Assert<Equal<client.RerunAnswer, ResponseOf<typeof events.retryEvent, 202>>>,
   Assert<Equal<client.DeliveryList, ResponseOf<typeof subscribers.listDeliveries, 200>>>,
-  Assert<Equal<client.DeliveriesQuery, QueryOf<typeof subscribers.listDeliveries>>>,
+  Assert<Equal<NoLimit<client.DeliveriesQuery>, NoLimit<QueryOf<typeof subscribers.listDeliveries>>>>,
   Assert<Equal<client.SubscriberList, ResponseOf<typeof subscribers.listSubscribers, 200>>>,
   Assert<Equal<client.SubscriberInput, BodyOf<typeof subscribers.createSubscriber>>>,
   Assert<Equal<client.SubscriberCreated, ResponseOf<typeof subscribers.createSubscriber, 201>>>,
