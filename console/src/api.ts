@@ -24,6 +24,32 @@ export class ApiError extends Error {
   }
 }
 
+/** 429: the API's rate limit for this credential or address; `retryAfterMs` from its Retry-After. */
+export class RateLimitedError extends ApiError {
+  constructor(
+    reason: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(429, 'rate_limited', reason);
+  }
+}
+
+/** Retry-After in ms (seconds or an HTTP date); 5 s when absent or unreadable. */
+export function retryAfterMs(header: string | null): number {
+  if (header && /^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = header ? Date.parse(header) : NaN;
+  return Number.isNaN(at) ? 5000 : Math.max(0, at - Date.now());
+}
+
+/**
+ * The stream's server sends a keep-alive comment every 15 s (api/routes/stream.ts): nothing for
+ * this long means the connection is dead even if no error surfaced, so "live" would be a lie.
+ */
+export const STREAM_SILENCE_MS = 40_000;
+
+/** What the live badge shows: updates arriving, reconnecting, refused by the rate limit, or signed out. */
+export type StreamState = { kind: 'live' } | { kind: 'offline' } | { kind: 'stale' } | { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'refused' };
+
 const CREDENTIAL_KEY = 'switchyard.credential';
 
 export const credentialStore = {
@@ -46,6 +72,7 @@ export class Api {
     const json: unknown = text ? JSON.parse(text) : null;
     if (!res.ok) {
       const answer = (json ?? {}) as { error?: string; reason?: string };
+      if (res.status === 429) throw new RateLimitedError(answer.reason ?? 'rate limited', retryAfterMs(res.headers.get('retry-after')));
       throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
     }
     return json as T;
@@ -64,21 +91,46 @@ export class Api {
   }
 
   /**
-   * Reads GET /stream until `signal` aborts, calling `onEvent` per event and `onState` when the
-   * connection opens or drops; reconnects after the server's `retry` (3 s) when it drops.
+   * Reads GET /stream until `signal` aborts, calling `onEvent` per event and `onState` as the
+   * connection changes. "live" is reported only once bytes arrive, and withdrawn ("stale") when
+   * nothing, not even the keep-alive, arrived for STREAM_SILENCE_MS: the connection is then dropped
+   * and opened again. A 429 waits its Retry-After before trying again; otherwise the server's
+   * `retry` (3 s).
    */
-  async stream(onEvent: (topic: string, data: Record<string, unknown>) => void, onState: (live: boolean) => void, signal: AbortSignal): Promise<void> {
+  async stream(onEvent: (topic: string, data: Record<string, unknown>) => void, onState: (state: StreamState) => void, signal: AbortSignal): Promise<void> {
     let retryMs = 3000;
     while (!signal.aborted) {
+      let rateLimitedMs: number | null = null;
+      const connection = new AbortController();
+      const abort = () => connection.abort();
+      signal.addEventListener('abort', abort);
+      let lastBytesAt = Date.now();
+      let stale = false;
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastBytesAt < STREAM_SILENCE_MS) return;
+        stale = true;
+        onState({ kind: 'stale' });
+        connection.abort();
+      }, 1000);
       try {
-        const res = await fetch(`${base}/stream`, { headers: { authorization: `Bearer ${this.credential}`, accept: 'text/event-stream' }, signal });
+        const res = await fetch(`${base}/stream`, { headers: { authorization: `Bearer ${this.credential}`, accept: 'text/event-stream' }, signal: connection.signal });
+        if (res.status === 429) {
+          rateLimitedMs = retryAfterMs(res.headers.get('retry-after'));
+          onState({ kind: 'rate-limited', retryAfterMs: rateLimitedMs });
+          throw new RateLimitedError('the stream was rate limited', rateLimitedMs);
+        }
         if (!res.ok || !res.body) throw new ApiError(res.status, 'stream', 'the stream did not open');
-        onState(true);
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
+        let live = false;
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          lastBytesAt = Date.now();
+          if (!live) {
+            live = true;
+            onState({ kind: 'live' });
+          }
           buffer += value.replace(/\r\n?/g, '\n');
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -106,12 +158,16 @@ export class Api {
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-          onState(false);
+          onState({ kind: 'refused' });
           return;
         }
+      } finally {
+        clearInterval(watchdog);
+        signal.removeEventListener('abort', abort);
       }
-      onState(false);
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      if (signal.aborted) return;
+      if (!stale && rateLimitedMs === null) onState({ kind: 'offline' });
+      await new Promise((resolve) => setTimeout(resolve, rateLimitedMs ?? (stale ? 0 : retryMs)));
     }
   }
 }

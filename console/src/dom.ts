@@ -36,11 +36,31 @@ export function badge(word: string): HTMLSpanElement {
   return h('span', { class: `badge badge-${word.replace(/[^a-z_-]/gi, '')}` }, word);
 }
 
-export function table(head: string[], rows: HTMLTableRowElement[], empty = 'nothing to show'): HTMLTableElement {
+/**
+ * A table in a box that never widens the page: on a narrow screen (420 px) style.css stacks each
+ * row into a block whose cells carry their column's name (`data-label`).
+ */
+export function table(head: string[], rows: HTMLTableRowElement[], empty = 'nothing to show'): HTMLElement {
+  for (const row of rows) [...row.cells].forEach((cell, i) => head[i] && cell.setAttribute('data-label', head[i]));
   return h(
-    'table',
-    {},
-    h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))),
-    h('tbody', {}, rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: head.length, class: 'empty' }, empty))]),
+    'div',
+    { class: 'scroll-x' },
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, head.map((c) => h('th', {}, c)))),
+      h('tbody', {}, rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: head.length, class: 'empty' }, empty))]),
+    ),
   );
+}
+
+/**
+ * "51–100 of 234" with Previous / Next for a list route that answers `total` (`limit`/`offset` in
+ * the API's query, `offset` kept in the page's hash query so a page can be linked).
+ */
+export function pager(total: number, offset: number, shown: number, limit: number, go: (offset: number) => void): HTMLElement {
+  const range = shown === 0 ? `0 of ${total}` : `${offset + 1}–${offset + shown} of ${total}`;
+  const previous = h('button', { type: 'button', 'data-action': 'previous', disabled: offset === 0, onclick: () => go(Math.max(0, offset - limit)) }, '← Previous');
+  const next = h('button', { type: 'button', 'data-action': 'next', disabled: offset + shown >= total, onclick: () => go(offset + limit) }, 'Next →');
+  return h('div', { class: 'pager', 'data-testid': 'pager' }, previous, h('span', { class: 'range', 'data-testid': 'range' }, range), next);
 }

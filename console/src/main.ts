@@ -4,7 +4,7 @@
  * shows their topic.
  */
 import './style.css';
-import { Api, ApiError, credentialStore, type Session } from './api';
+import { Api, ApiError, RateLimitedError, credentialStore, type Session, type StreamState } from './api';
 import { h } from './dom';
 import type { Page, PageContext } from './page';
 import { providersPage } from './pages/providers';
@@ -83,6 +83,8 @@ function shell(api: Api, session: Session): void {
   let current: { name: string; page: Page } | null = null;
   let rendering = 0;
   let refreshTimer: number | undefined;
+  /** The one pending re-render after a 429's Retry-After. */
+  let retryTimer: number | undefined;
 
   const notify = (message: string, kind: 'info' | 'error' = 'info') => {
     toast.textContent = message;
@@ -109,6 +111,7 @@ function shell(api: Api, session: Session): void {
     current = { name, page };
     for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.dataset.page === name);
     const ticket = ++rendering;
+    window.clearTimeout(retryTimer);
     const ctx: PageContext = {
       api,
       session,
@@ -136,6 +139,16 @@ function shell(api: Api, session: Session): void {
         signInView(`Signed out: ${err.reason}`);
         return;
       }
+      if (err instanceof RateLimitedError) {
+        // Said as such, and read again once the API's Retry-After has passed (no reload needed).
+        if (ticket !== rendering) return;
+        const seconds = Math.ceil(err.retryAfterMs / 1000);
+        main.replaceChildren(
+          h('p', { class: 'error rate-limited', role: 'alert', 'data-testid': 'rate-limited' }, `Rate limited (429): the API asks to wait ${seconds} s; retrying then. ${err.reason}`),
+        );
+        retryTimer = window.setTimeout(() => void render(), err.retryAfterMs);
+        return;
+      }
       if (ticket === rendering) main.replaceChildren(h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? `${err.error}: ${err.reason}` : String(err)));
     }
   }
@@ -154,11 +167,19 @@ function shell(api: Api, session: Session): void {
         window.clearTimeout(refreshTimer);
         refreshTimer = window.setTimeout(() => void render(), 150);
       },
-      (on) => {
-        live.textContent = on ? 'live' : 'offline';
-        live.className = `live ${on ? 'on' : 'off'}`;
+      (state: StreamState) => {
+        const labels: Record<StreamState['kind'], string> = {
+          live: 'live',
+          offline: 'offline: reconnecting',
+          stale: 'no updates: reconnecting',
+          'rate-limited': 'rate limited (429): retrying',
+          refused: 'no live stream (refused)',
+        };
+        live.textContent = state.kind === 'rate-limited' ? `${labels[state.kind]} in ${Math.ceil(state.retryAfterMs / 1000)} s` : labels[state.kind];
+        live.className = `live ${state.kind === 'live' ? 'on' : state.kind === 'stale' ? 'off stale' : 'off'}`;
+        live.dataset.state = state.kind;
         // Whatever happened while the stream was down is read again once it is back.
-        if (on) void render();
+        if (state.kind === 'live') void render();
       },
       abort.signal,
     );

@@ -3,8 +3,11 @@
  * against the real API, worker, Temporal dev server and PostgreSQL, with the fake providers:
  * a provider going down turns its card unhealthy and raises an alert without a reload, and Ack
  * stops the escalation; a dead-lettered delivery is replayed from the console and shows delivered;
- * an operator of one tenant never sees another tenant's rows. A screenshot of each page is written
- * to test-artifacts/console/. Skipped, with a message, only when no Chromium is installed.
+ * an operator of one tenant never sees another tenant's rows; SLA reports without data say so;
+ * events page with a total; deliveries open on the problems with counts and next attempt times; a
+ * 429 is shown and waited out; "live" is withdrawn when the stream goes silent; every page holds at
+ * 420 px. Screenshots go to test-artifacts/console/ (the new ones at 1366 px and 420 px wide).
+ * Skipped, with a message, only when no Chromium is installed.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +25,7 @@ import { connectClient } from '../../lib/temporal/connection';
 import { projectRoot } from '../../lib/config/paths';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../contracts/monitoring';
+import { deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
 import type { healthProbe } from '../../workflows/monitoring';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { eventually, fakeCredentials, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
@@ -349,6 +353,181 @@ describeWithChromium('console in headless Chromium', () => {
     } finally {
       await context.close();
       await pool.query('DELETE FROM sla_reports WHERE provider = $1', [provider]);
+    }
+  });
+
+  test('events paginate with a total: 50 a page, Next and Previous, the count of every match', async () => {
+    const type = `page.test.${run}`;
+    await pool.query(
+      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
+       SELECT $1, 'stripe', 'evt_page_' || $2 || '_' || i, $3, 'webhook:' || $1 || ':stripe:evt_page_' || $2 || '_' || i, 'completed', '{}', now() - make_interval(secs => i)
+         FROM generate_series(1, 61) AS i`,
+      [config.DEFAULT_TENANT, run, type],
+    );
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const page = await signedIn(context, await api.keyFor('operator'), `events?type=${type}`);
+      const range = page.locator('[data-testid=range]');
+      await page.locator('tr[data-workflow-id]').first().waitFor();
+      expect(await range.textContent()).toBe('1–50 of 61');
+      expect(await page.locator('tr[data-workflow-id]').count()).toBe(50);
+      // Newest first: evt_page_1 was received last.
+      expect(await page.locator('tr[data-workflow-id]').first().getAttribute('data-workflow-id')).toBe(`webhook:${config.DEFAULT_TENANT}:stripe:evt_page_${run}_1`);
+      await screenshotsAtBothWidths(page, 'events-paged');
+      await page.click('button[data-action=next]');
+      await page.locator('[data-testid=range]', { hasText: '51–61 of 61' }).waitFor();
+      expect(await page.locator('tr[data-workflow-id]').count()).toBe(11);
+      expect(await page.locator('button[data-action=next]').isDisabled()).toBe(true);
+      await page.click('button[data-action=previous]');
+      await page.locator('[data-testid=range]', { hasText: '1–50 of 61' }).waitFor();
+      // The API's own answer: total and offset.
+      const second = (await (await api.fetch(`/webhooks/events?type=${type}&limit=50&offset=50`)).json()) as { events: unknown[]; total: number };
+      expect({ rows: second.events.length, total: second.total }).toEqual({ rows: 11, total: 61 });
+    } finally {
+      await context.close();
+      await pool.query('DELETE FROM webhook_events WHERE event_type = $1', [type]);
+    }
+  });
+
+  test('deliveries open on the problem states, with a count per state and a retrying delivery\'s next attempt time', async () => {
+    subscriberAnswer = 503;
+    const created = await api.fetch('/subscribers', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${(subscriberServer.address() as AddressInfo).port}/retry`, eventTypes: [`never.${run}`] }),
+    });
+    expect(created.status).toBe(201);
+    const subscriberId = ((await created.json()) as { id: string }).id;
+    // A worker of its own whose retry schedule waits an hour: the delivery stays retrying.
+    const slowConfig = { ...config, TEMPORAL_TASK_QUEUE: `${config.TEMPORAL_TASK_QUEUE}-slow` };
+    const slow = await startWorker(slowConfig, pool, { registry, deliveryRetrySchedule: ['1 hour'], env: fakeCredentials });
+    const eventId = `evt_retry_${run}`;
+    await pool.query(
+      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
+       VALUES ($1, 'stripe', $2, $3, $4, 'completed', '{}', now())`,
+      [config.DEFAULT_TENANT, eventId, `never.${run}`, `webhook:${config.DEFAULT_TENANT}:stripe:${eventId}`],
+    );
+    const input: DeliveryInput = { deliveryId: deliveryWorkflowId(subscriberId, 'stripe', eventId), tenant: config.DEFAULT_TENANT, subscriberId, provider: 'stripe', eventId, eventType: `never.${run}` };
+    const handle = await client.workflow.start('deliverEvent', { taskQueue: slowConfig.TEMPORAL_TASK_QUEUE, workflowId: input.deliveryId, args: [input] });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const answer = await eventually(async () => {
+        const list = (await (await api.fetch(`/deliveries?subscriber=${subscriberId}`)).json()) as {
+          deliveries: Array<{ id: string; status: string; attempts: number; nextAttemptAt?: string | null }>;
+          counts: Record<string, number>;
+          total: number;
+        };
+        const mine = list.deliveries.find((d) => d.id === input.deliveryId);
+        if (!mine || mine.attempts < 1 || !mine.nextAttemptAt) throw new Error(`not retrying yet: ${JSON.stringify(mine ?? list)}`);
+        return { list, mine };
+      }, 20_000);
+      const due = Date.parse(answer.mine.nextAttemptAt!);
+      expect(due).toBeGreaterThan(Date.now() + 50 * 60_000);
+      expect(due).toBeLessThan(Date.now() + 61 * 60_000);
+      expect(answer.list.counts).toEqual({ pending: 0, retrying: 1, delivered: 0, dead_lettered: 0, skipped: 0 });
+      expect(answer.list.total).toBe(1);
+
+      // The page opens on the problems: no status chosen in the address.
+      const page = await signedIn(context, await api.keyFor('operator'), 'deliveries');
+      const row = page.locator(`tr[data-delivery-id="${input.deliveryId}"][data-state=retrying]`);
+      await row.waitFor();
+      expect(await page.locator('select[aria-label=status]').inputValue()).toBe('problem');
+      expect(await page.locator('tr[data-status=delivered], tr[data-status=skipped]').count()).toBe(0);
+      expect(await row.locator('[data-testid=next-attempt]').textContent()).toBe(await page.evaluate<string>(`new Date(${JSON.stringify(answer.mine.nextAttemptAt)}).toLocaleString()`));
+      // One count per state, as the API counts them for the tenant.
+      const all = (await (await api.fetch('/deliveries')).json()) as { counts: Record<string, number> };
+      for (const [state, n] of Object.entries(all.counts)) {
+        expect({ state, shown: await page.locator(`[data-count=${state}] strong`).textContent() }).toEqual({ state, shown: String(n) });
+      }
+      expect(all.counts.retrying).toBeGreaterThanOrEqual(1);
+      await screenshotsAtBothWidths(page, 'deliveries-problems');
+    } finally {
+      await context.close();
+      await handle.terminate('test over').catch(() => undefined);
+      await slow.stop();
+      await pool.query('DELETE FROM subscribers WHERE id = $1', [subscriberId]);
+      await pool.query('DELETE FROM webhook_events WHERE event_id = $1', [eventId]);
+    }
+  });
+
+  test('a 429 shows as such and the page is read again after Retry-After; the stream waits it out and "live" shows only once updates arrive', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const asked: number[] = [];
+      let refuse = true;
+      await page.route(/\/webhooks\/events\?/, async (route) => {
+        asked.push(Date.now());
+        if (asked.length === 1) {
+          await route.fulfill({ status: 429, headers: { 'retry-after': '2', 'content-type': 'application/json' }, body: JSON.stringify({ error: 'rate_limited', reason: 'more than 1 requests a minute for this credential' }) });
+        } else {
+          await route.fallback();
+        }
+      });
+      await page.route(/\/stream$/, async (route) => {
+        if (refuse) await route.fulfill({ status: 429, headers: { 'retry-after': '3', 'content-type': 'application/json' }, body: '{"error":"rate_limited","reason":"slow down"}' });
+        else await route.fallback();
+      });
+      await page.goto(`${api.url}/console/#/events`);
+      await page.fill('input[name=credential]', await api.keyFor('operator'));
+      await page.click('button[type=submit]');
+      const message = page.locator('[data-testid=rate-limited]');
+      await message.waitFor();
+      expect(await message.textContent()).toContain('Rate limited (429)');
+      expect(await message.textContent()).toContain('wait 2 s');
+      const badge = page.locator('[data-testid=live]');
+      await page.locator('[data-testid=live][data-state=rate-limited]').waitFor();
+      expect(await badge.textContent()).toMatch(/^rate limited \(429\): retrying in 3 s$/);
+      await screenshotsAtBothWidths(page, 'rate-limited');
+      refuse = false;
+      // Read again after Retry-After, without a reload.
+      await page.locator('section h2', { hasText: 'Webhook events' }).waitFor({ timeout: 10_000 });
+      expect(asked.length).toBeGreaterThanOrEqual(2);
+      expect(asked[1]! - asked[0]!).toBeGreaterThanOrEqual(1900);
+      await page.locator('[data-testid=live][data-state=live]').waitFor({ timeout: 10_000 });
+      expect(await badge.textContent()).toBe('live');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('"live" is withdrawn when nothing arrives on the stream for longer than its keep-alive, and comes back with the reconnection', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.clock.install();
+      await page.goto(`${api.url}/console/#/alerts`);
+      await page.fill('input[name=credential]', await api.keyFor('operator'));
+      await page.click('button[type=submit]');
+      await page.locator('[data-testid=live][data-state=live]').waitFor();
+      // Every state the badge takes, in order.
+      await page.evaluate(`(() => {
+        const badge = document.querySelector('[data-testid=live]');
+        window.__liveStates = [];
+        new MutationObserver(() => window.__liveStates.push(badge.dataset.state)).observe(badge, { attributes: true, attributeFilter: ['data-state'] });
+      })()`);
+      // 45 s of silence as the page sees it (the server's keep-alive comes every 15 s of real time).
+      await page.clock.fastForward('00:45');
+      await page.locator('[data-testid=live][data-state=live]').waitFor();
+      await eventually(async () => ((await page.evaluate<string[]>('window.__liveStates')).includes('live') ? true : undefined), 10_000);
+      expect((await page.evaluate<string[]>('window.__liveStates')).slice(0, 2)).toEqual(['stale', 'live']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('every page holds at 420 px: screenshots at 1366 px and 420 px, nothing wider than the screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const page = await signedIn(context, await api.keyFor('operator'), 'providers');
+      const titles = { providers: 'Providers', alerts: 'Alerts', budgets: 'Budgets', sla: 'SLA compliance', events: 'Webhook events', calls: 'Provider calls', deliveries: 'Deliveries' };
+      for (const [name, title] of Object.entries(titles)) {
+        await page.goto(`${api.url}/console/#/${name}`);
+        await page.locator('main section h2', { hasText: new RegExp(`^${title}$`) }).waitFor();
+        await screenshotsAtBothWidths(page, `page-${name}`);
+      }
+    } finally {
+      await context.close();
     }
   });
 

@@ -1,6 +1,6 @@
 /** Webhook events: a filtered list (provider, type, status, time) and a detail view with steps and deliveries. */
 import { ApiError } from '../api';
-import { badge, h, table, time } from '../dom';
+import { badge, h, pager, table, time } from '../dom';
 import { apiQuery, filterForm, type Field } from '../filters';
 import type { Page, PageContext } from '../page';
 
@@ -39,6 +39,9 @@ interface EventView {
   ledger: (EventRow & { payloadSummary: { fields: string[]; bytes: number } }) | null;
   deliveries: Delivery[];
 }
+
+/** Rows per page (GET /webhooks/events answers the total). */
+const PAGE_SIZE = 50;
 
 const fields: Field[] = [
   { name: 'provider', label: 'Provider' },
@@ -96,7 +99,10 @@ export const eventsPage: Page = {
   async render(ctx) {
     const [workflowId] = ctx.params;
     if (workflowId) return detail(ctx, workflowId);
-    const { events } = await ctx.api.get<{ events: EventRow[] }>(`/webhooks/events?${apiQuery(ctx, fields, { limit: '200' })}`);
+    const offset = Number(ctx.query.get('offset') ?? 0) || 0;
+    const { events, total } = await ctx.api.get<{ events: EventRow[]; total: number }>(
+      `/webhooks/events?${apiQuery(ctx, fields, { limit: String(PAGE_SIZE), offset: String(offset) })}`,
+    );
     const rows = events.map((e) =>
       h(
         'tr',
@@ -109,6 +115,15 @@ export const eventsPage: Page = {
         h('td', {}, e.lastError ?? ''),
       ),
     );
-    return h('section', {}, h('h2', {}, 'Webhook events'), filterForm(ctx, fields), table(['event', 'provider', 'type', 'status', 'received', 'last error'], rows, 'no events'));
+    const filters = Object.fromEntries(fields.map((f) => [f.name, ctx.query.get(f.name) ?? '']));
+    const pages = pager(total, offset, events.length, PAGE_SIZE, (next) => ctx.setQuery({ ...filters, offset: next ? String(next) : '' }));
+    return h(
+      'section',
+      {},
+      h('h2', {}, 'Webhook events'),
+      filterForm(ctx, fields),
+      pages,
+      table(['event', 'provider', 'type', 'status', 'received', 'last error'], rows, 'no events'),
+    );
   },
 };
