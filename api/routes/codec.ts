@@ -83,13 +83,14 @@ async function openableBy(principal: Principal, payloads: Payload[], pool: Pool)
 }
 
 /** What both codec routes share: the keyring's codec (none without PAYLOAD_ENCRYPTION_KEYS) and one handler per direction. */
-function codecContext({ config, pool }: CodecRouteDeps) {
+export function codecContext({ config, pool }: CodecRouteDeps) {
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');
-    const namespace = req.get('x-namespace');
+    // The pinned Temporal CLI (`temporal workflow show --codec-endpoint`) sends an empty one: no namespace named.
+    const namespace = req.get('x-namespace') || undefined;
     if (namespace !== undefined && namespace !== config.TEMPORAL_NAMESPACE) {
       return sendError(res, 400, 'invalid_request', `X-Namespace: this codec serves namespace "${config.TEMPORAL_NAMESPACE}" only`);
     }
