@@ -72,27 +72,29 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
    * a replay of a delivery still retrying is that delivery. But a run whose outcome is already
    * recorded (its row is no longer pending) is only closing: its last workflow task is not yet
    * complete (for up to a task timeout when a worker lost it). A replay joined to it would be
-   * swallowed, so it waits for that run to close, within the start deadline, and starts again.
+   * swallowed, so it waits for that run to close, as long as a call waits for its result
+   * (CALL_WAIT_MS), and then starts again.
    */
   async function startDelivery(input: DeliveryInput) {
-    const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
     const start = () =>
       workflows.startIdempotent('deliverEvent', {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: input.deliveryId,
         args: [input],
         typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
-        timeoutMs: Math.max(deadline - Date.now(), 1),
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
         rerun: 'closed',
       });
     const first = await start();
     if (first.started) return first;
     const { rows } = await pool.query<{ status: string }>('SELECT status FROM deliveries WHERE id = $1', [input.deliveryId]);
     if (rows[0]?.status === undefined || rows[0].status === 'pending') return first;
+    let timer: NodeJS.Timeout | undefined;
     const closed = await Promise.race([
       workflows.getHandle(input.deliveryId, first.runId).result().then(() => true, () => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(deadline - Date.now(), 0)).unref()),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.CALL_WAIT_MS))),
     ]);
+    clearTimeout(timer);
     return closed ? start() : first;
   }
 
