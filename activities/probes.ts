@@ -13,7 +13,7 @@ import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbo
 import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../contracts/monitoring';
-import { createCircuitBreaker, type CircuitState } from './circuit-breaker';
+import { createCircuitBreaker, type CircuitState } from '../lib/data/circuits';
 import { buildProviderUrl } from '../providers/core/http-core';
 import { providerFetch } from '../providers/core/http-pool';
 

@@ -13,7 +13,7 @@ import { adapterFor } from '../../activities/prepare-provider-call';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
-import { createBudgets, refusalReason } from '../../activities/budgets';
+import { createBudgets, refusalReason } from '../../lib/data/budgets';
 import {
   addItemUpdate,
   batchItemId,

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
-import { createBudgets } from '../../activities/budgets';
+import { createBudgets } from '../../lib/data/budgets';
 import { providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../contracts/monitoring';
 import * as s from '../schemas';
