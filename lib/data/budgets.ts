@@ -309,3 +309,16 @@ export function createCostReports(pool: Pool, registry: ProviderRegistry) {
 }
 
 export type CostReports = ReturnType<typeof createCostReports>;
+
+/** Retention: deletes at most `batchSize` cost rows older than `olderThanDays`; returns how many. */
+export async function pruneCostRows(pool: Pick<Pool, 'query'>, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM cost_ledger
+      WHERE id IN (SELECT id FROM cost_ledger
+                    WHERE created_at < now() - make_interval(days => $1)
+                    ORDER BY created_at LIMIT $2
+                    FOR UPDATE SKIP LOCKED)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}

@@ -84,3 +84,16 @@ export async function deliveriesOfEvent(
   );
   return rows;
 }
+
+/** Retention: deletes at most `batchSize` finished deliveries not updated for `olderThanDays`; returns how many. */
+export async function pruneFinishedDeliveries(pool: Queryable, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM deliveries
+      WHERE id IN (SELECT id FROM deliveries
+                    WHERE status <> 'pending' AND updated_at < now() - make_interval(days => $1)
+                    ORDER BY updated_at LIMIT $2
+                    FOR UPDATE SKIP LOCKED)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}

@@ -132,3 +132,19 @@ export async function completedWebhookEventsSince(
   );
   return rows;
 }
+
+/**
+ * Retention: empties at most `batchSize` event bodies older than `olderThanDays`; returns how many.
+ * Rows are emptied, never deleted: the row is the long-horizon duplicate guard.
+ */
+export async function pruneLedgerBodies(pool: Queryable, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `UPDATE webhook_events SET payload = NULL, payload_pruned_at = now()
+      WHERE id IN (SELECT id FROM webhook_events
+                    WHERE payload IS NOT NULL AND received_at < now() - make_interval(days => $1)
+                    ORDER BY received_at LIMIT $2
+                    FOR UPDATE SKIP LOCKED)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}

@@ -17,7 +17,8 @@ import {
   type ProviderFailureDetails,
 } from '../../providers/core/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../providers/http/adapter';
-import { adapterFor, prepareProviderCall } from '../../activities/prepare-provider-call';
+import { prepareProviderCall } from '../../activities/prepare-provider-call';
+import { adapterFor } from '../../providers';
 import { vonageMessageFailure } from '../../providers/vonage-sms/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';
