@@ -1,7 +1,8 @@
 /**
  * The batch workflow's bookkeeping: its plan (size, wait, mode, task queue) from the registry, and
- * the record of each flush: one PostgreSQL row per item with its own result (lib/data/batch-items.ts), plus the batching
- * metrics (items, provider requests, sizes, waits, dedup hits, reduction ratio).
+ * the record of each flush: one PostgreSQL row per item with its own result
+ * (lib/data/batch-items.ts), plus the batching metrics (items, provider requests, sizes, waits,
+ * dedup hits, reduction ratio).
  */
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';

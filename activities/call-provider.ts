@@ -14,7 +14,7 @@ import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import { operationCost, type ProviderRegistry } from '../lib/config/registry';
 import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
 import { createBudgets, type Reservation } from '../lib/data/budgets';
-import { healthScores, createCircuitBreaker } from '../lib/data/circuits';
+import { createCircuitBreaker, healthScores } from '../lib/data/circuits';
 import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
 import { activityPolicies } from '../workflows/policies';
 import type {

@@ -1,7 +1,8 @@
 /**
  * slaReport's activity: availability, p95 latency and error rate per provider over an hourly or
  * daily window, from probe results and real call outcomes, compared with the registry's SLA
- * thresholds and stored (lib/data/sla-reports.ts: one row per provider, window and period end; a re-run overwrites).
+ * thresholds and stored (lib/data/sla-reports.ts: one row per provider, window and period end; a
+ * re-run overwrites).
  *   availability = successful probes / probes (without probes: successful calls / calls)
  *   p95          = 95th percentile (nearest rank) of every probe latency and call duration
  *   error rate   = failed real calls / real calls (probe outcomes excluded)
