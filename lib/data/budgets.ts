@@ -1,5 +1,6 @@
 /**
- * The cost ledger (`cost_ledger`, `budget_alerts`): budgets, and the cost reports read from it.
+ * The cost ledger (`cost_ledger`, `budget_alerts`): budgets, the cost reports read from it (below),
+ * and its retention.
  *
  * Budgets over a PostgreSQL cost ledger (ARCHITECTURE.md "Shared state"). A call reserves its cost
  * before it runs and is settled (it ran) or released (it did not). Non-critical calls that would
@@ -7,7 +8,7 @@
  * recorded once per period as budget alerts. Reservations are serialised per provider with a
  * transaction-scoped advisory lock so concurrent workers cannot overspend together.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { CostAnomalySettings } from '../config/monitoring-config';
 import { providerNamed, type ProviderRegistry } from '../config/registry';
@@ -157,8 +158,10 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
 
 export type Budgets = ReturnType<typeof createBudgets>;
 
-/**
- * Cost reports: what the cost ledger says about where spend is heading: a month-end projection per provider and
+// ---------------------------------------------------------------- cost reports
+
+/*
+ * What the cost ledger says about where spend is heading: a month-end projection per provider and
  * tenant, and the cost anomaly rule (spend over the last window far above its trailing baseline).
  * The arithmetic is pure (unit-tested); the queries read `cost_ledger` (reserved and settled rows,
  * as the budgets do) and are shared by the `costAnomalyCheck` workflow's activity, GET /budgets
@@ -174,6 +177,7 @@ export type Budgets = ReturnType<typeof createBudgets>;
  * baseline and nothing is judged. Anomalous when the window's spend is at least COST_ANOMALY_MIN_USD
  * and more than COST_ANOMALY_MULTIPLE (default 3) times the baseline (or the baseline is zero).
  */
+
 /** The shortest elapsed time a projection divides by. */
 export const MIN_PROJECTION_ELAPSED_MS = 3_600_000;
 

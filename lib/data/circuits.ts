@@ -3,7 +3,8 @@
  * (ARCHITECTURE.md "Shared state"). closed → open after N consecutive failures or an error rate
  * over a window; open → half-open after the cool-down; half-open → closed after M successes, or
  * straight back to open on a failure. Each transition happens inside one transaction holding the
- * row lock, so concurrent workers agree.
+ * row lock, so concurrent workers agree. Every call outcome is a row of `provider_call_outcomes`,
+ * which the error-rate trip and the weighted failover's health scores read.
  */
 import type { Pool, PoolClient } from 'pg';
 import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../config/registry';
