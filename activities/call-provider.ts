@@ -26,7 +26,7 @@ import type {
 import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
 import { createCredentialResolver } from './credentials';
-import { lookUpProviderOperation, prepareProviderCall } from './prepare-provider-call';
+import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 export interface ProviderCallDeps {

@@ -1,7 +1,6 @@
 /**
  * The registration list: every provider Switchyard knows, one line each. Everything else finds
- * providers here: the adapters by kind (`adapterFor`, which activities/prepare-provider-call.ts and
- * the API's call and batch routes use), the signature
+ * providers here: the adapters by kind (providers/prepare-provider-call.ts), the signature
  * schemes and default webhook sources (api/webhook-schemes.ts, api/webhook-sources.ts), the
  * webhook handler activities (activities/index.ts), and the default provider registry
  * (lib/config/registry.ts). A provider's folder declares what it brings in its index.ts
@@ -9,8 +8,7 @@
  * webhooks through the pure routing table in workflows/webhook-routes.ts.
  */
 import type { Pool } from 'pg';
-import type { ProviderConfig } from '../lib/config/registry';
-import type { OperationAdapter, ProviderAdapter } from './core/adapter-types';
+import type { ProviderAdapter } from './core/adapter-types';
 import type { ProviderModule, SchemeDeclaration, WebhookHandler, WebhookSourceEntry } from './core/provider-module';
 import { genericHmac } from './generic-hmac';
 import { github } from './github';
@@ -18,7 +16,6 @@ import { googleCalendar } from './google-calendar';
 import { googleMaps } from './google-maps';
 import { googleSheets } from './google-sheets';
 import { http } from './http';
-import { httpBatchOperation, httpOperationFor } from './http/adapter';
 import { openai } from './openai';
 import { paypal } from './paypal';
 import { sendgrid } from './sendgrid';
@@ -77,18 +74,6 @@ export function registeredKinds(): [string, ...string[]] {
 export const adapters = Object.fromEntries(
   providerModules.flatMap((module) => ('adapter' in module ? [[module.name, module.adapter]] : [])),
 ) as Readonly<Record<ProviderKind, ProviderAdapter>>;
-
-/** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
-export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
-  if (provider.kind === 'http') {
-    const declared = Object.hasOwn(provider.operations, operation) ? provider.operations[operation] : undefined;
-    if (!declared?.method || !declared.path) return undefined;
-    return declared.batchEndpoint ? httpBatchOperation : httpOperationFor(declared.path);
-  }
-  const table = adapters[provider.kind];
-  // hasOwn: an operation named "toString" must not find Object.prototype's.
-  return Object.hasOwn(table, operation) ? table[operation] : undefined;
-}
 
 type SchemesOf<M> = M extends { schemes: infer S } ? keyof S : never;
 /** A webhook source's `scheme`: one a registered provider declares. */

@@ -13,7 +13,7 @@ import type { Config } from '../../lib/config/config';
 import * as batchItemData from '../../lib/data/batch-items';
 import type { BatchItemRow } from '../../lib/data/batch-items';
 import { createBudgets, refusalReason } from '../../lib/data/budgets';
-import { adapterFor } from '../../providers';
+import { adapterFor } from '../../providers/prepare-provider-call';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import {

@@ -11,7 +11,7 @@ import type { Request, Response } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../lib/data/budgets';
-import { adapterFor } from '../../providers';
+import { adapterFor } from '../../providers/prepare-provider-call';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';

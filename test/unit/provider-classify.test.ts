@@ -17,8 +17,7 @@ import {
   type ProviderFailureDetails,
 } from '../../providers/core/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../providers/http/adapter';
-import { prepareProviderCall } from '../../activities/prepare-provider-call';
-import { adapterFor } from '../../providers';
+import { adapterFor, prepareProviderCall } from '../../providers/prepare-provider-call';
 import { vonageMessageFailure } from '../../providers/vonage-sms/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';

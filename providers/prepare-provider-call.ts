@@ -7,15 +7,27 @@
  * adapter tests both go through it, so they meet the same lookup, the same validation and the
  * same failure types (contracts/errors.ts): an unknown provider or operation and invalid
  * params fail non-retryably before anything is sent, since no retry can fix them. Generic `http`
- * providers take their operations from the registry entry rather than from code (`adapterFor`, in
- * providers/index.ts).
+ * providers take their operations from the registry entry rather than from code (`adapterFor`).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
-import type { ProviderFailureDetails } from '../providers/core/classify';
-import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
-import { adapterFor } from '../providers';
+import type { ProviderFailureDetails } from './core/classify';
+import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
+import { httpBatchOperation, httpOperationFor } from './http/adapter';
+import { adapters } from './index';
+
+/** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
+export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
+  if (provider.kind === 'http') {
+    const declared = Object.hasOwn(provider.operations, operation) ? provider.operations[operation] : undefined;
+    if (!declared?.method || !declared.path) return undefined;
+    return declared.batchEndpoint ? httpBatchOperation : httpOperationFor(declared.path);
+  }
+  const table = adapters[provider.kind];
+  // hasOwn: an operation named "toString" must not find Object.prototype's.
+  return Object.hasOwn(table, operation) ? table[operation] : undefined;
+}
 
 /** One operation of one provider, by registry names, with the caller's params as given. */
 export interface ProviderCallRequest {
@@ -81,8 +93,8 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
 }
 
-export { closeProviderConnections } from '../providers/core/http-core';
-export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../providers/core/classify';
-export type { ProviderFailureDetails, ProviderErrorType } from '../providers/core/classify';
-export { providerMetricsRegistry } from '../providers/core/metrics';
-export type { ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
+export { closeProviderConnections } from './core/http-core';
+export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from './core/classify';
+export type { ProviderFailureDetails, ProviderErrorType } from './core/classify';
+export { providerMetricsRegistry } from './core/metrics';
+export type { ProviderCallContext, ProviderResult } from './core/adapter-types';
