@@ -23,7 +23,7 @@ import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../l
 import { SecretBoxError } from '../lib/security/secret-box';
 import { configuredSecretsKeyring, openSubscriberSecret } from '../lib/security/stored-secrets';
 import { finishDeliveryRow, recordDeliveryAttempt, recordDeliveryAttemptError, upsertPendingDelivery } from '../lib/data/deliveries';
-import { disableSubscriberOfDelivery, enabledSubscriberFilters, matchesFilter, subscriberEnabled, subscriberTarget } from '../lib/data/subscribers';
+import { enabledSubscriberFilters, matchesFilter, subscriberEnabled, subscriberTarget } from '../lib/data/subscribers';
 import { webhookEventBody } from '../lib/data/webhook-events';
 import { deliveryErrorTypes } from '../contracts/errors';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../contracts/delivery';
@@ -133,9 +133,14 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       });
     },
 
+    /**
+     * Records the outcome once: only a pending delivery is finished, and only then is a subscriber
+     * that answered 410 disabled. A local activity can run again (its workflow task lost, so its
+     * marker never recorded: with no sticky cache, on most evictions) after an operator has seen
+     * the outcome and re-enabled the subscriber; that re-run changes nothing.
+     */
     async finishDelivery(outcome: DeliveryOutcome): Promise<void> {
       await finishDeliveryRow(pool, outcome);
-      if (outcome.disableSubscriber) await disableSubscriberOfDelivery(pool, outcome.deliveryId);
     },
   };
 }

@@ -1,6 +1,7 @@
 /** One JSON shape for every error answer: `{ error, reason, fields? }`. */
 import type { Response } from 'express';
 import type { z } from 'zod';
+import { issueFields } from '../lib/zod-issues';
 
 export function sendError(
   res: Response,
@@ -12,12 +13,10 @@ export function sendError(
   res.status(status).json(fields ? { error, reason, fields } : { error, reason });
 }
 
-/** Field path → message, for a 400 that says exactly which field is wrong. */
-export function zodFieldErrors(error: z.ZodError): Record<string, string> {
-  return Object.fromEntries(error.issues.map((i) => [i.path.join('.') || '(root)', i.message]));
-}
+/** Field path → message, for a 400 that says exactly which field is wrong (lib/zod-issues.ts's `issueFields`). */
+export const zodFieldErrors: (error: z.ZodError) => Record<string, string> = issueFields;
 
 /** The 400 for input that failed its schema: `fields` names each bad field (one place for that answer). */
 export function sendInvalid(res: Response, error: string, reason: string, zodError: z.ZodError): void {
-  sendError(res, 400, error, reason, zodFieldErrors(zodError));
+  sendError(res, 400, error, reason, issueFields(zodError));
 }

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { formatIssues } from '../lib/zod-issues';
 import { defaultWebhookSourcesDocument, schemeDeclarations } from '../providers';
 import { isSchemeName, type SchemeName } from './webhook-schemes';
 
@@ -32,13 +33,13 @@ export type WebhookSources = ReadonlyMap<string, WebhookSource>;
 
 export function parseWebhookSources(document: unknown, source = 'webhook sources'): WebhookSources {
   const parsed = z.object({ sources: z.record(sourceName, sourceSchema) }).safeParse(document);
-  const issues = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const issues = parsed.success ? [] : formatIssues(parsed.error);
   const sources = new Map<string, WebhookSource>();
   for (const [name, entry] of Object.entries(parsed.success ? parsed.data.sources : {})) {
     const scheme = entry.scheme;
     const options = schemeDeclarations[scheme].options.safeParse(entry.options ?? {});
     if (!options.success) {
-      issues.push(...options.error.issues.map((i) => `sources.${name}.options.${i.path.join('.')}: ${i.message}`));
+      issues.push(...formatIssues(options.error, { prefix: `sources.${name}.options.` }));
       continue;
     }
     const provider = name.startsWith('generic:') ? `generic-${name.slice('generic:'.length)}` : name;

@@ -12,6 +12,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
+import { formatIssues } from '../lib/zod-issues';
 import type { ProviderFailureDetails } from './core/classify';
 import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
 import { httpBatchOperation, httpOperationFor } from './http/adapter';
@@ -85,8 +86,8 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   const parsed = adapter.params.safeParse(request.params);
   if (!parsed.success) {
     // Paths and zod's messages only: param values may be personal data and stay out of history.
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw notSent(request, callErrorTypes.invalidParams, 'invalid_params', `${request.provider} ${request.operation}: invalid params: ${issues.join('; ')}`);
+    const issues = formatIssues(parsed.error, { root: '(root)' }).join('; ');
+    throw notSent(request, callErrorTypes.invalidParams, 'invalid_params', `${request.provider} ${request.operation}: invalid params: ${issues}`);
   }
   const params = parsed.data;
   const { operation } = request;

@@ -11,6 +11,8 @@
 # suites' waits; at 2 s the same runs finish within them. Short tasks also make the SDK complete a
 # task that waits on a local activity at its heartbeat (1.6 s), splitting tasks as production load
 # can. test/replay/burst.test.ts, in `npm test`, replays every history of every workflow type so.
+# The harness's waits and jest's test timeout are three times longer here (waitScale in
+# test/support/harness.ts): slower, never different.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/switchyard_test}"
@@ -22,14 +24,8 @@ no_worker=()
 for suite in test/integration/*.test.ts; do
   grep -q "startStack\|startWorker\|createWorker\|Worker.create" "$suite" || no_worker+=("$(basename "$suite" .test.ts)")
 done
-# Not yet passing with no cache, left out until they do (docs/RELIABILITY.md): two-workers (300
-# webhooks and 60 calls across two worker processes take longer than its 3-minute limit),
-# worker-crash (a killed worker process; its run fails on a closed client channel, not investigated)
-# and subscribers (a replayed delivery sometimes takes over its 30 s). The other 26 suites that
-# start a worker run here.
-no_worker+=(two-workers worker-crash subscribers)
 ignore="/($(IFS='|'; echo "${no_worker[*]}"))\\.test\\.ts\$"
-echo "[test:cache-off] the integration suite with WORKER_MAX_CACHED_WORKFLOWS=0 and ${TEST_WORKFLOW_TASK_TIMEOUT} workflow tasks, but for ${#no_worker[@]} suites (those that start no worker, and three not yet passing)"
+echo "[test:cache-off] the integration suite with WORKER_MAX_CACHED_WORKFLOWS=0 and ${TEST_WORKFLOW_TASK_TIMEOUT} workflow tasks, but for the ${#no_worker[@]} suites that start no worker"
 # --forceExit: a suite whose worker cannot shut down (a failed suite's afterAll timing out) must not
 # keep jest, and CI, waiting after the results are in; one CI run hung so until its time limit.
 mkdir -p test-artifacts

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fault suite (issue 7; docs/RELIABILITY.md): webhooks with duplicates and bad signatures sent
+# The fault suite (docs/RELIABILITY.md): webhooks with duplicates and bad signatures sent
 # while the worker, the Temporal dev server and PostgreSQL are killed and restarted, then an
 # exactly-once check on Temporal and PostgreSQL. It starts its own PostgreSQL cluster and dev
 # server (temporary directory, free ports), so the shared ones are never touched.

@@ -13,9 +13,8 @@ import type { Config } from '../../lib/config/config';
 import * as batchItemData from '../../lib/data/batch-items';
 import type { BatchItemRow } from '../../lib/data/batch-items';
 import { createBudgets, refusalReason } from '../../lib/data/budgets';
-import { adapterFor } from '../../providers/prepare-provider-call';
 import type { Logger } from '../../lib/logger';
-import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import {
   addItemUpdate,
   batchItemId,
@@ -30,6 +29,7 @@ import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
 import * as s from '../schemas';
+import { providerOperationOr404 } from '../provider-operation';
 import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
@@ -147,12 +147,9 @@ export const enqueueItem = route({
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const { provider, operation } = req.params;
-    const providerConfig = providerNamed(registry, provider);
-    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
-    if (!providerConfig || !adapter || !operationConfig) {
-      return sendError(res, 404, 'unknown_operation', providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`);
-    }
+    const found = providerOperationOr404(registry, req.params, res);
+    if (!found) return;
+    const { declared, adapter } = found;
     const body = batchItemBody.safeParse(req.body ?? {});
     if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
     const params = adapter.params.safeParse(body.data.params);
@@ -175,7 +172,7 @@ export const enqueueItem = route({
     }
 
     // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, false);
+    const refusal = refusalReason(provider, await budgets.useOf(provider), declared.costUsd, false);
     if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
 
     const key: BatchKey = { tenant, provider, operation, priority };

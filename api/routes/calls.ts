@@ -11,7 +11,6 @@ import type { Request, Response } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { createBudgets, refusalReason } from '../../lib/data/budgets';
-import { adapterFor } from '../../providers/prepare-provider-call';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
@@ -27,6 +26,7 @@ import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import * as s from '../schemas';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
+import { providerOperationOr404 } from '../provider-operation';
 import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { requireTenant } from '../tenant';
@@ -185,18 +185,9 @@ export const startCall = route({
   },
   async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, workflows, registry, budgets, keyFrom, startAndAnswer }) {
     const { provider, operation } = req.params;
-    const providerConfig = providerNamed(registry, provider);
-    const operationConfig = providerConfig && operationNamed(providerConfig, operation);
-    const adapter = providerConfig ? adapterFor(providerConfig, operation) : undefined;
-    if (!providerConfig || !adapter || !operationConfig) {
-      sendError(
-        res,
-        404,
-        'unknown_operation',
-        providerConfig ? `${provider} has no operation "${operation}"` : `unknown provider "${provider}"`,
-      );
-      return;
-    }
+    const found = providerOperationOr404(registry, req.params, res);
+    if (!found) return;
+    const { declared, adapter } = found;
     const key = keyFrom(req, res);
     if (!key) return;
     const body = callBody.safeParse(req.body ?? {});
@@ -214,7 +205,7 @@ export const startCall = route({
     const workflowId = providerCallWorkflowId(tenant, provider, key);
     res.locals.workflowId = workflowId;
     const critical = body.data.priority === 'critical';
-    const refusal = refusalReason(provider, await budgets.useOf(provider), operationConfig.costUsd, critical);
+    const refusal = refusalReason(provider, await budgets.useOf(provider), declared.costUsd, critical);
     if (refusal) {
       sendError(res, 429, 'budget_exceeded', refusal);
       return;

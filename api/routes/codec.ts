@@ -24,6 +24,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import { subscriberIdsOfTenant } from '../../lib/data/subscribers';
 import { AesGcmPayloadCodec, claimedOwner, PayloadDecryptionError, SYSTEM_OWNER, tenantOwner } from '../../lib/security/payload-codec';
+import { formatIssues } from '../../lib/zod-issues';
 import { roleMay } from '../access';
 import { principalOf, type Principal } from '../auth';
 import { sendError } from '../errors';
@@ -93,7 +94,7 @@ function codecContext({ config, pool }: CodecRouteDeps) {
       return sendError(res, 400, 'invalid_request', `X-Namespace: this codec serves namespace "${config.TEMPORAL_NAMESPACE}" only`);
     }
     const parsed = codecBody.safeParse(req.body);
-    if (!parsed.success) return sendError(res, 400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!parsed.success) return sendError(res, 400, 'invalid_request', formatIssues(parsed.error, { root: 'body' }).join('; '));
     const principal = principalOf(res)!;
     try {
       const payloads = parsed.data.payloads.map(fromWire);

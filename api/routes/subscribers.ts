@@ -56,16 +56,33 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
     return subscriberData.findSubscriber(pool, tenant, id);
   }
 
-  /** Starts (or re-runs) one delivery; answers nothing itself. */
-  function startDelivery(input: DeliveryInput) {
-    return workflows.startIdempotent('deliverEvent', {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowId: input.deliveryId,
-      args: [input],
-      typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
-      timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
-      rerun: 'closed',
-    });
+  /**
+   * Starts (or re-runs) one delivery; answers nothing itself. An open run is joined, not doubled:
+   * a replay of a delivery still retrying is that delivery. But a run whose outcome is already
+   * recorded (its row is no longer pending) is only closing: its last workflow task is not yet
+   * complete (for up to a task timeout when a worker lost it). A replay joined to it would be
+   * swallowed, so it waits for that run to close, within the start deadline, and starts again.
+   */
+  async function startDelivery(input: DeliveryInput) {
+    const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
+    const start = () =>
+      workflows.startIdempotent('deliverEvent', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: input.deliveryId,
+        args: [input],
+        typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
+        timeoutMs: Math.max(deadline - Date.now(), 1),
+        rerun: 'closed',
+      });
+    const first = await start();
+    if (first.started) return first;
+    const status = await deliveryData.deliveryStatus(pool, input.deliveryId);
+    if (status === undefined || status === 'pending') return first;
+    const closed = await Promise.race([
+      workflows.getHandle(input.deliveryId, first.runId).result().then(() => true, () => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(deadline - Date.now(), 0)).unref()),
+    ]);
+    return closed ? start() : first;
   }
 
   return { config, pool, logger, tenantOrFail, outbound, findSubscriber, startDelivery };

@@ -35,11 +35,16 @@ export interface WebhookSecretRouteDeps {
  * it; the others (Stripe, Twilio, SendGrid) issue their own, which the caller copies in.
  */
 const generators: Partial<Record<SchemeName, () => string>> = {
-  'standard-webhooks': () => `whsec_${randomBytes(32).toString('base64')}`,
-  github: () => randomBytes(32).toString('hex'),
-  hmac: () => randomBytes(32).toString('hex'),
-  'google-channel-token': () => randomBytes(32).toString('base64url'),
+  'standard-webhooks': randomSecret('base64', 'whsec_'),
+  github: randomSecret('hex'),
+  hmac: randomSecret('hex'),
+  'google-channel-token': randomSecret('base64url'),
 };
+
+/** 32 random bytes as the scheme's senders take them: hex, base64 or base64url text, after a prefix. */
+function randomSecret(encoding: 'hex' | 'base64' | 'base64url', prefix = ''): () => string {
+  return () => `${prefix}${randomBytes(32).toString(encoding)}`;
+}
 
 /**
  * The secret as the scheme stores it, or the reason it cannot use it. A SendGrid verification key

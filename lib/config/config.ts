@@ -12,6 +12,7 @@ import { parseKeyring, type Keyring } from '../security/keyring';
 import { allowEntryProblem } from '../security/outbound-policy';
 import { monitoringVariables } from './monitoring-config';
 import { tenantNameRule, tenantPattern } from '../security/tenant-name';
+import { formatIssues } from '../zod-issues';
 
 export { ConfigError };
 
@@ -30,80 +31,45 @@ const keyring = z
   });
 
 export { tenantPattern };
-const configSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  /** The Temporal Web UI's base URL: the console links each workflow there. */
-  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233').transform((u) => u.replace(/\/+$/, '')),
-  /** Main task queue: every workflow and its local activities. */
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard'),
-  /** Provider calls run on `${prefix}${provider}`, one rate-limited queue per provider. */
-  PROVIDER_TASK_QUEUE_PREFIX: z.string().min(1).default('provider-'),
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard'),
-  PORT: port.default(3000),
-  /** The API's Prometheus /metrics, on a port of its own (never the public PORT: metrics name tenants). */
-  API_METRICS_PORT: port.default(9463),
-  WORKER_METRICS_PORT: port.default(9464),
-  /**
-   * Workflows the worker keeps in its sticky cache; 0 replays every workflow task from the start of
-   * its history (slower; CI runs the integration suite so, to prove determinism). Unset: the SDK's default.
-   */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
-  /**
-   * The address the metrics ports (API_METRICS_PORT, WORKER_METRICS_PORT with the worker's
-   * /healthz and /readyz, TEMPORAL_SDK_METRICS_PORT) listen on: this host only by default; set
-   * 0.0.0.0 where Prometheus scrapes from another host or container (docker-compose.yml does).
-   */
-  METRICS_HOST: z.string().refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
-  /** The Temporal SDK's own worker metrics (Prometheus); 0 turns them off. */
-  TEMPORAL_SDK_METRICS_PORT: port.default(9465),
-  DEFAULT_TENANT: z
+/**
+ * Every variable, in the order of docs/CONFIGURATION.md's table, which scripts/config-tables.ts
+ * writes from this schema: a field's description is its row's meaning and its default the row's
+ * default; `.meta()` adds `shownDefault` where the default reads better in words, and `rowWith`
+ * for the variables that share the row.
+ */
+export const configSchema = z.object({
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard').describe('PostgreSQL for the ledger and handler writes'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233').describe('Temporal frontend; used as is when a server answers there'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('namespace for workflows and search attributes'),
+  TEMPORAL_UI_URL: z
     .string()
-    .regex(tenantPattern, tenantNameRule)
-    .default('default'),
-  /** JSON file of webhook signing secrets per tenant and source (hot reloaded); see docs/WEBHOOKS.md. */
-  WEBHOOK_SECRETS_FILE: z.string().min(1).optional(),
-  /** The public base URL providers call (Twilio signs the full URL); default: from the request's Host. */
-  PUBLIC_BASE_URL: z.string().url().optional().transform((u) => u?.replace(/\/+$/, '')),
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024),
-  /** How long the API waits for the server to acknowledge a workflow start before answering 503. */
-  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
-  /** How long POST /calls waits for a result before answering 202 with the workflow id. */
-  CALL_WAIT_MS: z.coerce.number().int().nonnegative().default(10_000),
-  /** Overrides the waits between subscriber delivery attempts, e.g. "1s,1s,2s" (default: the policy table's). */
+    .url()
+    .default('http://127.0.0.1:8233')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .describe('the Temporal Web UI the console links workflows to'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchyard').describe('main task queue: every workflow and its local activities'),
+  PROVIDER_TASK_QUEUE_PREFIX: z.string().min(1).default('provider-').describe('provider calls run on `{prefix}{provider}`, one rate-limited queue per provider'),
+  CALL_WAIT_MS: z.coerce.number().int().nonnegative().default(10_000).describe('the longest `POST /calls` and `POST /bookings` wait for a result before answering 202'),
+  WEBHOOK_SECRETS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('JSON file of webhook signing secrets per tenant and source, with rotation windows; re-read when it changes (see *Webhook secrets*)'),
+  PUBLIC_BASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .transform((u) => u?.replace(/\/+$/, ''))
+    .meta({
+      description: 'the public URL providers call (Twilio signs the full URL); set it behind a proxy',
+      shownDefault: "from the request's `Host`",
+    }),
   DELIVERY_RETRY_SCHEDULE: z
     .string()
     .regex(/^\s*\d+\s*(ms|s|m|h|d)(\s*,\s*\d+\s*(ms|s|m|h|d))*\s*$/, 'comma-separated durations such as 5s,1m,2h')
     .optional()
-    .transform((value) => value?.split(',').map((d) => d.trim().replace(/^(\d+)(ms|s|m|h|d)$/, '$1 $2') as `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`)),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** HS256 JWTs: the shared secret (at least 32 characters). Use AUTH_JWT_SECRET_FILE to keep it out of the environment. */
-  AUTH_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-  /** RS256 JWTs: the issuer's public key (PEM, SPKI). */
-  AUTH_JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' }).optional(),
-  /** RS256 JWTs: the issuer's JWKS URL (keys fetched and cached by jose). */
-  AUTH_JWKS_URL: z.string().url().optional(),
-  /** Required `iss` and `aud` of every JWT (required when a JWT key is configured). */
-  AUTH_JWT_ISSUER: z.string().min(1).optional(),
-  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
-  /** The claims that carry the caller's tenant and role. */
-  AUTH_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
-  AUTH_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
-  /** Requests per minute per API key or token subject on the service API; 0 = no limit. */
-  RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce.number().int().nonnegative().default(1200),
-  /** Requests per minute per client address on the service API (before authentication); 0 = no limit. */
-  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().nonnegative().default(600),
-  /** Comma-separated browser origins allowed by CORS on the service API; empty = CORS off. */
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean))
-    .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com'))),
-  /**
-   * Comma-separated CIDRs, addresses or host names outbound requests (subscriber deliveries,
-   * generic providers) may reach although they are loopback, private, link-local, … (SSRF policy);
-   * `host:port` (`[v6]:port`) allows one port only, e.g. `127.0.0.1:4010` for the local fakes.
-   */
+    .transform((value) => value?.split(',').map((d) => d.trim().replace(/^(\d+)(ms|s|m|h|d)$/, '$1 $2') as `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`))
+    .meta({ description: 'waits between subscriber delivery attempts, e.g. `5s,1m,1h`', shownDefault: "the policy table's" }),
   OUTBOUND_ALLOW: z
     .string()
     .default('')
@@ -113,25 +79,119 @@ const configSchema = z.object({
         const problem = allowEntryProblem(entry);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }
+    })
+    .describe(
+      'comma-separated CIDRs, addresses or host names that subscriber deliveries and provider calls may reach although the outbound policy refuses their range (loopback, private, link-local, …), each for every port or, as `host:port` (`[v6]:port`), for one, e.g. `127.0.0.1:4010,10.1.0.0/16`; `npm start` adds the fakes\' address and port only (see *Subscribers and deliveries*)',
+    ),
+  OUTBOUND_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('`true`: plain `http://` subscriber and provider URLs are accepted (default: https only; `npm start` sets it when it uses the fakes)'),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024).describe('larger webhook bodies get 413'),
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000).describe('how long the API waits for Temporal to acknowledge a start before answering 503'),
+  DEFAULT_TENANT: z
+    .string()
+    .regex(tenantPattern, tenantNameRule)
+    .default('default')
+    .describe('tenant of webhooks that arrive without one (lowercase letters, digits, `_`, `-`; not `system`, reserved)'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino level; logs are JSON on stdout and never contain secrets or request bodies'),
+  PORT: port.default(3000).meta({
+    description: 'see Ports',
+    rowWith: ['API_METRICS_PORT', 'WORKER_METRICS_PORT', 'TEMPORAL_SDK_METRICS_PORT'],
+  }),
+  // Never the public PORT: metrics name tenants.
+  API_METRICS_PORT: port.default(9463),
+  WORKER_METRICS_PORT: port.default(9464),
+  TEMPORAL_SDK_METRICS_PORT: port.default(9465),
+  METRICS_HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1')
+    .describe(
+      'the IP address the metrics ports (API, worker with its probes, Temporal SDK) listen on; metrics name tenants and providers, so by default only this host scrapes them; `0.0.0.0` where Prometheus is elsewhere, behind a network that keeps others out (docker-compose sets it and publishes none of them)',
+    ),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({
+      description:
+        'workflows the worker keeps in its sticky cache; `0` replays every workflow task from the start of its history (slow; `npm run test:cache-off` runs the integration suite so to check determinism)',
+      shownDefault: "*(the SDK's default)*",
     }),
-  /** Accept plain http:// subscriber and provider URLs (default: https only). */
-  OUTBOUND_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  /** How long a stopping API waits for in-flight requests before cutting them off. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-  /** Retention (pruneData, daily): ledger bodies (the row and its dedup key stay), finished deliveries, probe results, cost rows. */
-  RETENTION_LEDGER_BODY_DAYS: retentionDays.default(30),
+  AUTH_JWT_SECRET: z
+    .string()
+    .min(32, 'at least 32 characters')
+    .optional()
+    .meta({
+      description: "accept JWTs: HS256 shared secret (≥ 32 characters), or RS256 with a PEM public key or the issuer's JWKS URL; set one",
+      shownDefault: '*(none: API keys only)*',
+      rowWith: ['AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL'],
+    }),
+  AUTH_JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' }).optional(),
+  // Keys fetched and cached by jose.
+  AUTH_JWKS_URL: z.string().url().optional(),
+  AUTH_JWT_ISSUER: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'the `iss` and `aud` every token must carry', shownDefault: '*(required with a JWT key)*', rowWith: ['AUTH_JWT_AUDIENCE'] }),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_JWT_TENANT_CLAIM: z
+    .string()
+    .min(1)
+    .default('tenant')
+    .meta({ description: "the claims naming the caller's tenant and role", rowWith: ['AUTH_JWT_ROLE_CLAIM'] }),
+  AUTH_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
+  // Per API key or token subject, and per client address (before authentication).
+  RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(1200)
+    .meta({
+      description: 'service-API requests a minute per credential and per client address (0 = off); over it: 429 with `Retry-After`',
+      rowWith: ['RATE_LIMIT_PER_IP_PER_MINUTE'],
+    }),
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().nonnegative().default(600),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url('each origin must be a URL such as https://console.example.com')))
+    .meta({ description: 'comma-separated browser origins allowed on the service API', shownDefault: '*(empty: CORS off)*' }),
+  SHUTDOWN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe(
+      'on SIGTERM/SIGINT, how long the API lets in-flight requests finish and the worker lets running activities finish (see *Shutdown*)',
+    ),
+  RETENTION_LEDGER_BODY_DAYS: retentionDays.default(30).meta({
+    description: 'days kept of webhook ledger bodies, finished deliveries, probe results and cost rows (see *Retention*)',
+    rowWith: ['RETENTION_DELIVERY_ATTEMPTS_DAYS', 'RETENTION_PROBE_RESULTS_DAYS', 'RETENTION_COST_ROWS_DAYS'],
+  }),
   RETENTION_DELIVERY_ATTEMPTS_DAYS: retentionDays.default(30),
   RETENTION_PROBE_RESULTS_DAYS: retentionDays.default(14),
   RETENTION_COST_ROWS_DAYS: retentionDays.default(400),
-  /**
-   * AES-256-GCM keys of the Temporal payload codec (lib/security/payload-codec.ts): the first encrypts,
-   * all decrypt. Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
-   */
-  PAYLOAD_ENCRYPTION_KEYS: keyring,
-  /** Master keys wrapping the data keys of secrets stored in PostgreSQL: the first wraps, all unwrap. */
-  SECRETS_MASTER_KEYS: keyring,
-  /** Workflow execution retention of the namespace, set by the set-up (closed workflow histories). */
-  TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7),
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7).describe("the namespace's workflow execution retention, set by the set-up (see *Retention*)"),
+  // Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
+  PAYLOAD_ENCRYPTION_KEYS: keyring.meta({
+    description:
+      'AES-256-GCM keys `id:base64[,id:base64…]` of the Temporal payload codec, better set through `PAYLOAD_ENCRYPTION_KEYS_FILE`: the first encrypts, every one listed decrypts (see *Payload encryption*); unset, payloads reach the server in plaintext and the processes log `payloadEncryption: OFF`',
+    shownDefault: '*(none; `npm start`: `.data/keys/`; required when `NODE_ENV=production`)*',
+  }),
+  SECRETS_MASTER_KEYS: keyring.meta({
+    description:
+      'master keys `id:base64[,id:base64…]` (32 bytes each, `openssl rand -base64 32`), better set through `SECRETS_MASTER_KEYS_FILE`, wrapping the secrets stored in PostgreSQL: the first wraps, every one listed unwraps (see *Secrets at rest*)',
+    shownDefault: '*(none; `npm start`: `.data/keys/`; required when `NODE_ENV=production`)*',
+  }),
 });
 
 /** Cross-field rules: one JWT key source at most, and issuer and audience whenever JWTs are accepted. */
@@ -153,7 +213,7 @@ export const configVariables: readonly string[] = Object.keys(configSchema.shape
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = checkedConfigSchema.safeParse(configSources(env, configVariables, [...configVariables, ...monitoringVariables]));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError(formatIssues(parsed.error));
   }
   if (env.NODE_ENV === 'production') {
     const missing = (['PAYLOAD_ENCRYPTION_KEYS', 'SECRETS_MASTER_KEYS'] as const).filter((name) => parsed.data[name] === undefined);

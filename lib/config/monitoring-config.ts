@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { configSources } from './config-sources';
+import { formatIssues } from '../zod-issues';
 import { DISCORD_URL_HINT, isDiscordWebhookUrl } from '../../activities/discord';
 
 const duration = z
@@ -45,39 +46,66 @@ const discordRoutes = z
 /** A positive number (e.g. a multiple or an amount in USD). */
 const positiveNumber = z.coerce.number().positive();
 
-const monitoringSchema = z.object({
+/**
+ * Every variable, in the order of docs/OPERATIONS.md's monitoring table, which
+ * scripts/config-tables.ts writes from this schema as it does lib/config/config.ts's.
+ */
+export const monitoringSchema = z.object({
   /** Generic webhook: POST of the alert as JSON. */
-  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .url()
+    .optional()
+    .meta({ description: 'alert webhooks (level 1)', rowWith: ['ALERT_SLACK_WEBHOOK_URL'] }),
   /** Slack-compatible incoming webhook: POST of `{text}`. */
   ALERT_SLACK_WEBHOOK_URL: z.string().url().optional(),
   /** Discord webhook (chat level, beside Slack): POST of `{content, embeds}`; the default route. */
-  ALERT_DISCORD_WEBHOOK_URL: discordWebhookUrl.optional(),
+  ALERT_DISCORD_WEBHOOK_URL: discordWebhookUrl.optional().meta({
+    description:
+      'Discord webhook (level 1): the default one, and per rule / severity ones as JSON `{"rule": {...}, "severity": {...}}` (see *Discord*)',
+    shownDefault: '—',
+    rowWith: ['ALERT_DISCORD_ROUTES'],
+  }),
   /** Discord webhooks per alert rule and per severity (JSON, see discordRoutes); override the default one. */
   ALERT_DISCORD_ROUTES: discordRoutes.default({ rule: {}, severity: {} }),
   /** SMTP server for alert mail, e.g. smtp://user:pass@mail.example.com:587. */
-  ALERT_SMTP_URL: z.string().url().optional(),
+  ALERT_SMTP_URL: z
+    .string()
+    .url()
+    .optional()
+    .meta({ description: 'alert email (level 2)', rowWith: ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'] }),
   ALERT_EMAIL_FROM: z.string().min(3).default('switchyard-alerts@localhost'),
   /** Comma-separated recipients; email is skipped without them. */
   ALERT_EMAIL_TO: z.string().min(3).optional(),
   /** E.164 number for SMS alerts (sent as a provider call, `sendSms` on ALERT_SMS_PROVIDER). */
-  ALERT_SMS_TO: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567').optional(),
+  ALERT_SMS_TO: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567')
+    .optional()
+    .meta({ description: 'alert SMS (level 3)', rowWith: ['ALERT_SMS_PROVIDER'] }),
   ALERT_SMS_PROVIDER: z.string().min(1).default('twilio'),
   /** Waits before a high / medium alert escalates to its next channel level. */
-  ALERT_ESCALATION_HIGH: duration.default(600_000),
-  ALERT_ESCALATION_MEDIUM: duration.default(1_800_000),
-  /** The worker creates/updates the monitoring Schedules at start ("false": only `npm run schedules`). */
-  SCHEDULES_AT_WORKER_START: z.enum(['true', 'false']).default('true'),
+  ALERT_ESCALATION_HIGH: duration
+    .prefault('10m')
+    .meta({ description: 'waits before the next level (`500ms`, `30s`, `10m`, `2h`)', rowWith: ['ALERT_ESCALATION_MEDIUM'] }),
+  ALERT_ESCALATION_MEDIUM: duration.prefault('30m'),
   /** Health score below which a provider that still answers is "degraded". */
-  HEALTH_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.8),
+  HEALTH_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.8).describe('health score under which an answering provider is `degraded`'),
   /**
    * Cost anomaly rule (costAnomalyCheck, every 5 minutes): spend over the last COST_ANOMALY_WINDOW
    * above COST_ANOMALY_MULTIPLE times the average spend per window over the COST_ANOMALY_BASELINE
    * before it raises `alert:cost-anomaly:{provider}`; windows under COST_ANOMALY_MIN_USD never do.
    */
-  COST_ANOMALY_MULTIPLE: positiveNumber.default(3),
-  COST_ANOMALY_WINDOW: duration.default(3_600_000),
-  COST_ANOMALY_BASELINE: duration.default(7 * 86_400_000),
+  COST_ANOMALY_MULTIPLE: positiveNumber.default(3).meta({
+    description:
+      "cost anomaly rule: the last window's spend over this multiple of its average per window over the baseline before it, from this many USD (see *Costs*)",
+    rowWith: ['COST_ANOMALY_WINDOW', 'COST_ANOMALY_BASELINE', 'COST_ANOMALY_MIN_USD'],
+  }),
+  COST_ANOMALY_WINDOW: duration.prefault('1h'),
+  COST_ANOMALY_BASELINE: duration.prefault('7d'),
   COST_ANOMALY_MIN_USD: z.coerce.number().nonnegative().default(1),
+  /** The worker creates/updates the monitoring Schedules at start ("false": only `npm run schedules`). */
+  SCHEDULES_AT_WORKER_START: z.enum(['true', 'false']).default('true').describe('the worker syncs the monitoring Schedules at start'),
 });
 
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;
@@ -87,7 +115,7 @@ export const monitoringVariables: readonly string[] = Object.keys(monitoringSche
 export function loadMonitoringConfig(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
   const parsed = monitoringSchema.safeParse(configSources(env, monitoringVariables));
   if (!parsed.success) {
-    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(`invalid monitoring configuration:\n  ${formatIssues(parsed.error).join('\n  ')}`);
   }
   return parsed.data;
 }
@@ -101,7 +129,7 @@ export function loadCostAnomalySettings(env: NodeJS.ProcessEnv = process.env): C
   const names = Object.keys(costAnomalyKeys);
   const parsed = costAnomalySchema.safeParse(configSources(env, names));
   if (!parsed.success) {
-    throw new Error(`invalid monitoring configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(`invalid monitoring configuration:\n  ${formatIssues(parsed.error).join('\n  ')}`);
   }
   return parsed.data;
 }

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { formatIssues } from '../zod-issues';
 
 import { defaultRegistryDocument, providerKinds, registeredKinds, type ProviderKind } from '../../providers';
 
@@ -205,7 +206,7 @@ export function baseUrlOverrideVariable(provider: string): string {
 export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, source = 'registry'): ProviderRegistry {
   const parsed = registrySchema.safeParse(document);
   if (!parsed.success) {
-    throw new RegistryError(source, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new RegistryError(source, formatIssues(parsed.error));
   }
   const issues: string[] = [];
   const registry: Record<string, ProviderConfig> = {};

@@ -31,14 +31,27 @@ export async function recordDeliveryAttempt(pool: Queryable, deliveryId: string,
   );
 }
 
-/** The delivery's final status. */
+/**
+ * The delivery's final status, recorded once: only a pending delivery is finished, and only then
+ * is its subscriber disabled when the outcome says so (it answered 410).
+ */
 export async function finishDeliveryRow(pool: Queryable, outcome: DeliveryOutcome): Promise<void> {
   await pool.query(
-    `UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
-            delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
-      WHERE id = $1`,
-    [outcome.deliveryId, outcome.status, outcome.lastError],
+    `WITH finished AS (
+       UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
+              delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+        WHERE id = $1 AND status = 'pending'
+        RETURNING subscriber_id)
+     UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
+      WHERE $4 AND id = (SELECT subscriber_id FROM finished)`,
+    [outcome.deliveryId, outcome.status, outcome.lastError, outcome.disableSubscriber],
   );
+}
+
+/** The delivery's status; undefined when it has no row yet. */
+export async function deliveryStatus(pool: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ status: string }>('SELECT status FROM deliveries WHERE id = $1', [id]);
+  return rows[0]?.status;
 }
 
 /** The tenant's deliveries, newest first (at most 500), in the API's field names. */

@@ -106,15 +106,6 @@ export async function subscriberTarget(
   ).rows[0];
 }
 
-/** A 410 from the subscriber: the delivery's subscriber is disabled with the reason. */
-export async function disableSubscriberOfDelivery(pool: Queryable, deliveryId: string): Promise<void> {
-  await pool.query(
-    `UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
-      WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = $1)`,
-    [deliveryId],
-  );
-}
-
 /** Which of these subscriber ids are the tenant's. */
 export async function subscriberIdsOfTenant(pool: Queryable, tenant: string, ids: string[]): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>('SELECT id FROM subscribers WHERE tenant = $1 AND id = ANY($2::text[])', [tenant, ids]);

@@ -3,6 +3,7 @@
  * part of workflow ids and ledger keys) and 400 reasons that name the offending field.
  */
 import { z } from 'zod';
+import { issueFields } from '../../lib/zod-issues';
 import type { ExtractResult, VerifyResult } from './scheme-types';
 
 /** Ids become part of workflow ids and SQL keys: keep them printable and bounded. */
@@ -80,12 +81,7 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Field path → message, for a 400 that says exactly which field is wrong. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  return Object.fromEntries(error.issues.map((issue) => [issue.path.map(String).join('.') || '(root)', issue.message]));
-}
-
 /** A zod failure as the contract's 400 answer. */
 export function invalidBody(reason: string, error: z.ZodError): ExtractResult {
-  return { ok: false, reason, fields: fieldErrors(error) };
+  return { ok: false, reason, fields: issueFields(error) };
 }

@@ -9,6 +9,7 @@ import { withAttempt } from '../../activities/attempts';
 import { insertPayment } from '../../lib/data/payments';
 import { webhookErrorTypes } from '../../contracts/errors';
 import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
+import { formatIssues } from '../../lib/zod-issues';
 
 const paymentIntentEvent = z.object({
   data: z.object({
@@ -31,9 +32,7 @@ export function createStripeHandlers(pool: Pool) {
         const parsed = paymentIntentEvent.safeParse(event.payload);
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(
-            `stripe ${event.eventType} ${event.eventId}: ${parsed.error.issues
-              .map((i) => `${i.path.join('.')}: ${i.message}`)
-              .join('; ')}`,
+            `stripe ${event.eventType} ${event.eventId}: ${formatIssues(parsed.error).join('; ')}`,
             webhookErrorTypes.invalidEvent,
           );
         }

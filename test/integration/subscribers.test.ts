@@ -5,8 +5,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { createDeliveryActivities } from '../../activities/deliveries';
 import type { Config } from '../../lib/config/config';
 import {
   eventually,
@@ -59,6 +61,21 @@ class Receiver {
   }
 }
 
+/** Subscribers whose deliveries' finishDelivery answers 3 s after its write: the run stays open after its outcome is recorded. */
+const slowFinish = new Set<string>();
+const slowFinishes: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const result = await next(input);
+      const outcome = input.args[0] as { deliveryId?: string } | undefined;
+      if (ctx.info.activityType === 'finishDelivery' && [...slowFinish].some((id) => outcome?.deliveryId?.includes(id))) {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+      return result;
+    },
+  },
+});
+
 let pool: Pool;
 let config: Config;
 let worker: RunningWorker;
@@ -68,7 +85,7 @@ const receivers: Receiver[] = [];
 beforeAll(async () => {
   pool = testPool();
   config = testConfig();
-  worker = await startWorker(config, pool, { deliveryRetrySchedule: ['500 ms', '500 ms', '500 ms'] });
+  worker = await startWorker(config, pool, { deliveryRetrySchedule: ['500 ms', '500 ms', '500 ms'], activityInterceptors: [slowFinishes] });
   api = await startApi(config, pool);
 });
 
@@ -143,6 +160,22 @@ test('exhausted retries dead-letter the delivery; a replay delivers it', async (
   expect(receiver.delivered()).toEqual([dead.id]);
 });
 
+test('a replay while the dead-lettered run is still closing runs the delivery again, not joins the closing run', async () => {
+  const { receiver, id } = await subscribe({});
+  slowFinish.add(id);
+  receiver.fallback = 503;
+  const event = stripeEvent();
+  await postStripe(api.url, event);
+  const dead = await deliveryOf(id, String(event.id));
+  expect(dead.status).toBe('dead_lettered');
+  // The outcome is recorded; the run closes only after finishDelivery answers, 3 s later.
+  receiver.fallback = 200;
+  const replay = await api.fetch(`/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
+  expect(replay.status).toBe(202);
+  expect(await replay.json()).toMatchObject({ rerun: true });
+  await eventually(() => Promise.resolve(receiver.delivered().length === 1 ? true : undefined));
+});
+
 test('410 Gone disables the subscriber; after re-enabling, a replay since a time redelivers', async () => {
   const since = new Date(Date.now() - 1000).toISOString();
   const { receiver, id } = await subscribe({});
@@ -169,6 +202,26 @@ test('410 Gone disables the subscriber; after re-enabling, a replay since a time
   expect(replay.status).toBe(202);
   expect(((await replay.json()) as { replayed: number }).replayed).toBeGreaterThanOrEqual(1);
   await eventually(() => Promise.resolve(receiver.delivered().length === 1 ? true : undefined), 30_000);
+});
+
+test("a delivery's outcome is recorded once: finishing it again after a re-enable leaves the subscriber enabled", async () => {
+  // A local activity runs again when its workflow task is lost before its marker is recorded (with
+  // no sticky cache, on most evictions). finishDelivery's second run used to disable again a
+  // subscriber the operator had re-enabled after the 410, and the replay that followed was skipped
+  // (found by the cache-off step: this suite's 410 test never got its redelivery).
+  const { id } = await subscribe({});
+  const deliveryId = `delivery:${id}:stripe:evt_rerun_${Date.now()}`;
+  await pool.query(
+    `INSERT INTO deliveries (id, tenant, subscriber_id, provider, event_id, event_type, status) VALUES ($1, $2, $3, 'stripe', 'evt_rerun', 'x.y', 'pending')`,
+    [deliveryId, config.DEFAULT_TENANT, id],
+  );
+  const activities = createDeliveryActivities({ pool });
+  const gone = { deliveryId, attempts: 1, status: 'dead_lettered', lastStatus: 410, lastError: 'subscriber answered 410', disableSubscriber: true } as const;
+  await activities.finishDelivery(gone);
+  expect(await (await api.fetch(`/subscribers/${id}`)).json()).toMatchObject({ enabled: false });
+  await api.fetch(`/subscribers/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) });
+  await activities.finishDelivery(gone);
+  expect(await (await api.fetch(`/subscribers/${id}`)).json()).toMatchObject({ enabled: true });
 });
 
 test('a PATCH changes only the fields it sends (toggling enabled keeps the filters)', async () => {

@@ -331,9 +331,17 @@ export async function postStripe(url: string, event: Record<string, unknown>): P
   return postWebhook(url, body, { 'stripe-signature': signStripe(body) });
 }
 
-/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+/**
+ * How much longer waits are in CI's cache-off step (WORKER_MAX_CACHED_WORKFLOWS=0): there the SDK
+ * loses a workflow task's completion whenever a local activity is in flight at an eviction, and the
+ * server retries it only at the task timeout (scripts/test-cache-off.sh), so work is slower, never
+ * different. A wait that holds returns as soon as its condition does; only a failure takes longer.
+ */
+export const waitScale = process.env.WORKER_MAX_CACHED_WORKFLOWS === '0' ? 3 : 1;
+
+/** Polls until `check` returns a value, or fails after `timeoutMs` (times `waitScale`). */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * waitScale;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
@@ -344,5 +352,5 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
+  throw new Error(`condition not met within ${timeoutMs * waitScale} ms${last instanceof Error ? `: ${last.message}` : ''}`);
 }

@@ -1,10 +1,14 @@
-/** Configuration is validated at start with errors that name the variable. */
+/**
+ * Configuration is validated at start with errors that name the variable, and its documentation
+ * tables are the ones generated from the schemas.
+ */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, configVariables, loadConfig } from '../../lib/config/config';
 import { loadMonitoringConfig, monitoringVariables } from '../../lib/config/monitoring-config';
 import { projectRoot } from '../../lib/config/paths';
+import { configurationTable, monitoringTable, tableRows, withTable } from '../../scripts/config-tables';
 
 test('defaults match docs/CONFIGURATION.md', () => {
   const config = loadConfig({});
@@ -65,14 +69,17 @@ describe('sources: CONFIG_FILE, environment, <NAME>_FILE', () => {
   });
 
   test('the documentation tables name every variable: docs/CONFIGURATION.md, and docs/OPERATIONS.md for monitoring', () => {
-    const inTable = (file: string): Set<string> => {
-      const text = readFileSync(path.join(projectRoot, 'docs', file), 'utf8');
-      // Each table row's first cell names its variables in backticks.
-      return new Set([...text.matchAll(/^\| ([^|]+)\|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
-    };
-    const configuration = inTable('CONFIGURATION.md');
-    const operations = inTable('OPERATIONS.md');
-    expect(configVariables.filter((v) => !configuration.has(v))).toEqual([]);
-    expect(monitoringVariables.filter((v) => !operations.has(v) && !configuration.has(v))).toEqual([]);
+    const inTable = (spec: typeof configurationTable): Set<string> =>
+      new Set(tableRows(spec).flatMap((row) => [...row.names.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    expect(configVariables.filter((v) => !inTable(configurationTable).has(v))).toEqual([]);
+    expect(monitoringVariables.filter((v) => !inTable(monitoringTable).has(v))).toEqual([]);
   });
+});
+
+test.each([
+  ['docs/CONFIGURATION.md', configurationTable],
+  ['docs/OPERATIONS.md', monitoringTable],
+])('%s: its variable table = the one generated from the schema (scripts/config-tables.ts writes it)', (_file, spec) => {
+  const doc = readFileSync(spec.doc, 'utf8');
+  expect(withTable(spec, doc)).toBe(doc);
 });
