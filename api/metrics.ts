@@ -2,7 +2,7 @@
  * The API's Prometheus metrics, on a registry of its own so several apps (tests) can coexist.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CircuitView } from '../activities/circuit-breaker';
+import type { CircuitView } from '../lib/data/circuits';
 
 export type WebhookOutcome =
   | 'accepted'

@@ -1,6 +1,6 @@
 /**
  * The registration list: every provider Switchyard knows, one line each. Everything else finds
- * providers here: the adapters by kind (activities/prepare-provider-call.ts), the signature
+ * providers here: the adapters by kind (providers/prepare-provider-call.ts), the signature
  * schemes and default webhook sources (api/webhook-schemes.ts, api/webhook-sources.ts), the
  * webhook handler activities (activities/index.ts), and the default provider registry
  * (lib/config/registry.ts). A provider's folder declares what it brings in its index.ts

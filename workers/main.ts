@@ -13,7 +13,7 @@ import { createPool } from '../lib/data/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
-import { cacheMetricsRegistry } from '../activities/cache';
+import { cacheMetricsRegistry } from '../lib/data/provider-cache';
 import { providerMetricsRegistry } from '../providers/core/metrics';
 import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from './metrics';

@@ -34,7 +34,7 @@ export type WebhookHandler = (event: WebhookEvent) => Promise<HandlerResult>;
 export interface ProviderModule {
   /** The folder's name; for a provider with an adapter also its registry `kind`. */
   name: string;
-  /** Outbound operations by name (activities/prepare-provider-call.ts dispatches to them). */
+  /** Outbound operations by name (providers/prepare-provider-call.ts dispatches to them). */
   adapter?: ProviderAdapter;
   /** Signature schemes by scheme name; webhook sources name them. */
   schemes?: Readonly<Record<string, SchemeDeclaration>>;

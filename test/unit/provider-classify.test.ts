@@ -17,7 +17,7 @@ import {
   type ProviderFailureDetails,
 } from '../../providers/core/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../providers/http/adapter';
-import { adapterFor, prepareProviderCall } from '../../activities/prepare-provider-call';
+import { adapterFor, prepareProviderCall } from '../../providers/prepare-provider-call';
 import { vonageMessageFailure } from '../../providers/vonage-sms/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';

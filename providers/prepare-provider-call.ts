@@ -13,10 +13,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
 import { formatIssues } from '../lib/zod-issues';
-import type { ProviderFailureDetails } from '../providers/core/classify';
-import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
-import { httpBatchOperation, httpOperationFor } from '../providers/http/adapter';
-import { adapters } from '../providers';
+import type { ProviderFailureDetails } from './core/classify';
+import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
+import { httpBatchOperation, httpOperationFor } from './http/adapter';
+import { adapters } from './index';
 
 /** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
 export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
@@ -94,8 +94,8 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
 }
 
-export { closeProviderConnections } from '../providers/core/http-core';
-export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../providers/core/classify';
-export type { ProviderFailureDetails, ProviderErrorType } from '../providers/core/classify';
-export { providerMetricsRegistry } from '../providers/core/metrics';
-export type { ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
+export { closeProviderConnections } from './core/http-core';
+export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from './core/classify';
+export type { ProviderFailureDetails, ProviderErrorType } from './core/classify';
+export { providerMetricsRegistry } from './core/metrics';
+export type { ProviderCallContext, ProviderResult } from './core/adapter-types';

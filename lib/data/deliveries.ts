@@ -1,0 +1,112 @@
+/**
+ * Deliveries (`deliveries`): one row per delivery of one event to one subscriber (its id is the
+ * delivery workflow's id), with its status, attempts and last answer. The delivery activities keep
+ * it; the API lists deliveries, shows an event's, and replays one from it.
+ */
+import type { Pool } from 'pg';
+import type { DeliveryInput, DeliveryOutcome } from '../../contracts/delivery';
+
+type Queryable = Pick<Pool, 'query'>;
+
+/** The delivery's row, pending again when it already exists (a replay). */
+export async function upsertPendingDelivery(pool: Queryable, input: DeliveryInput): Promise<void> {
+  await pool.query(
+    `INSERT INTO deliveries (id, tenant, subscriber_id, provider, event_id, event_type, status)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending')
+     ON CONFLICT (id) DO UPDATE SET status = 'pending', updated_at = now()`,
+    [input.deliveryId, input.tenant, input.subscriberId, input.provider, input.eventId, input.eventType],
+  );
+}
+
+/** One attempt that failed before anything was sent (no status to record). */
+export async function recordDeliveryAttemptError(pool: Queryable, deliveryId: string, message: string): Promise<void> {
+  await pool.query('UPDATE deliveries SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1', [deliveryId, message]);
+}
+
+/** One attempt and what the subscriber answered (status null: no answer). */
+export async function recordDeliveryAttempt(pool: Queryable, deliveryId: string, status: number | null, error: string | null): Promise<void> {
+  await pool.query(
+    `UPDATE deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3, updated_at = now() WHERE id = $1`,
+    [deliveryId, status, error],
+  );
+}
+
+/**
+ * The delivery's final status, recorded once: only a pending delivery is finished, and only then
+ * is its subscriber disabled when the outcome says so (it answered 410).
+ */
+export async function finishDeliveryRow(pool: Queryable, outcome: DeliveryOutcome): Promise<void> {
+  await pool.query(
+    `WITH finished AS (
+       UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
+              delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
+        WHERE id = $1 AND status = 'pending'
+        RETURNING subscriber_id)
+     UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
+      WHERE $4 AND id = (SELECT subscriber_id FROM finished)`,
+    [outcome.deliveryId, outcome.status, outcome.lastError, outcome.disableSubscriber],
+  );
+}
+
+/** The delivery's status; undefined when it has no row yet. */
+export async function deliveryStatus(pool: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ status: string }>('SELECT status FROM deliveries WHERE id = $1', [id]);
+  return rows[0]?.status;
+}
+
+/** The tenant's deliveries, newest first (at most 500), in the API's field names. */
+export async function listDeliveries(
+  pool: Queryable,
+  tenant: string,
+  filters: { subscriber?: string; status?: string },
+): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await pool.query<Record<string, unknown>>(
+    `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
+            last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"
+       FROM deliveries
+      WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text IS NULL OR status = $3)
+      ORDER BY created_at DESC LIMIT 500`,
+    [tenant, filters.subscriber ?? null, filters.status ?? null],
+  );
+  return rows;
+}
+
+/** What a replay of the delivery needs, with whether its subscriber is enabled. */
+export async function deliveryToReplay(
+  pool: Queryable,
+  tenant: string,
+  id: string,
+): Promise<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean } | undefined> {
+  const { rows } = await pool.query<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean }>(
+    `SELECT d.subscriber_id, d.provider, d.event_id, d.event_type, s.enabled
+       FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.tenant = $1 AND d.id = $2`,
+    [tenant, id],
+  );
+  return rows[0];
+}
+
+/** One event's deliveries, oldest first, in the API's field names. */
+export async function deliveriesOfEvent(
+  pool: Queryable,
+  event: { tenant: string; provider: string; eventId: string },
+): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await pool.query<Record<string, unknown>>(
+    `SELECT id, subscriber_id AS "subscriberId", status, attempts, last_status AS "lastStatus", last_error AS "lastError"
+       FROM deliveries WHERE tenant = $1 AND provider = $2 AND event_id = $3 ORDER BY created_at`,
+    [event.tenant, event.provider, event.eventId],
+  );
+  return rows;
+}
+
+/** Retention: deletes at most `batchSize` finished deliveries not updated for `olderThanDays`; returns how many. */
+export async function pruneFinishedDeliveries(pool: Queryable, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM deliveries
+      WHERE id IN (SELECT id FROM deliveries
+                    WHERE status <> 'pending' AND updated_at < now() - make_interval(days => $1)
+                    ORDER BY updated_at LIMIT $2
+                    FOR UPDATE SKIP LOCKED)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}
