@@ -61,7 +61,11 @@ class Receiver {
   }
 }
 
-/** Subscribers whose deliveries' finishDelivery answers 3 s after its write: the run stays open after its outcome is recorded. */
+/**
+ * Subscribers whose deliveries' finishDelivery answers 1.2 s after its write: the run stays open
+ * after its outcome is recorded. (Under the 1.6 s task heartbeat of the cache-off step's 2 s tasks:
+ * longer, and with no cache the local activity's completion is lost at every heartbeat.)
+ */
 const slowFinish = new Set<string>();
 const slowFinishes: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {
@@ -69,7 +73,7 @@ const slowFinishes: ActivityInterceptorsFactory = (ctx) => ({
       const result = await next(input);
       const outcome = input.args[0] as { deliveryId?: string } | undefined;
       if (ctx.info.activityType === 'finishDelivery' && [...slowFinish].some((id) => outcome?.deliveryId?.includes(id))) {
-        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await new Promise((resolve) => setTimeout(resolve, 1200));
       }
       return result;
     },
@@ -168,7 +172,7 @@ test('a replay while the dead-lettered run is still closing runs the delivery ag
   await postStripe(api.url, event);
   const dead = await deliveryOf(id, String(event.id));
   expect(dead.status).toBe('dead_lettered');
-  // The outcome is recorded; the run closes only after finishDelivery answers, 3 s later.
+  // The outcome is recorded; the run closes only after finishDelivery answers, 1.2 s later.
   receiver.fallback = 200;
   const replay = await api.fetch(`/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
   expect(replay.status).toBe(202);
