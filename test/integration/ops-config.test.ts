@@ -1,6 +1,6 @@
 /**
  * The ops/ files are valid: Prometheus configuration and alert rules pass `promtool check` (from
- * Debian's `prometheus` package), the Alertmanager configuration passes `amtool check-config` and
+ * Debian's `prometheus` package) and the rules' unit tests (`promtool test rules`), the Alertmanager configuration passes `amtool check-config` and
  * routes every alert rule to Switchyard's alert endpoint (Debian's `prometheus-alertmanager`; both
  * installed by scripts/setup.sh when missing, and without them these checks are skipped with a
  * message), and the Grafana dashboard and provisioning parse. The logs stack (Loki, Grafana Alloy)
@@ -40,6 +40,20 @@ withPromtool('promtool check rules ops/alert-rules.yml: the seeds rules are ther
   const rules = readFileSync(path.join(ops, 'alert-rules.yml'), 'utf8');
   for (const name of ['ProviderHighErrorRate', 'ProviderHighLatencyP95', 'ProviderDown', 'ServiceDown', 'LowCacheHitRate', 'BudgetOver90Percent']) {
     expect(rules).toContain(`alert: ${name}`);
+  }
+});
+
+withPromtool('promtool test rules ops/alert-rules.test.yml: every alert fires on a failing series and stays silent on a healthy one', () => {
+  const out = execFileSync('promtool', ['test', 'rules', path.join(ops, 'alert-rules.test.yml')], { encoding: 'utf8' });
+  expect(out).toMatch(/SUCCESS/);
+  // Each alert rule has at least one case where it fires and one where it does not.
+  const tests = readFileSync(path.join(ops, 'alert-rules.test.yml'), 'utf8');
+  const cases = tests.split(/^\s+- alertname: /m).slice(1).map((block) => ({
+    name: block.split('\n')[0]!.trim(),
+    fires: !/exp_alerts: \[\]/.test(block.split(/^\s+(?:- interval|- alertname):/m)[0]!),
+  }));
+  for (const { name } of alertRules()) {
+    expect([name, cases.some((c) => c.name === name && c.fires), cases.some((c) => c.name === name && !c.fires)]).toEqual([name, true, true]);
   }
 });
 
