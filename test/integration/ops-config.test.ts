@@ -95,7 +95,7 @@ withAmtool('amtool config routes test: every alert rule of ops/alert-rules.yml r
   }
 });
 
-test('the Grafana dashboard is valid JSON with the health, latency, error rate, budget, batching and logs rows', () => {
+test('the Grafana dashboard is valid JSON with the health, latency, error rate, budget, batching, Temporal, API, activities, deliveries and logs rows', () => {
   const dir = path.join(ops, 'grafana', 'dashboards');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   expect(files.length).toBeGreaterThan(0);
@@ -105,7 +105,12 @@ test('the Grafana dashboard is valid JSON with the health, latency, error rate, 
     templating: { list: Array<{ name: string; type: string }> };
   };
   const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  expect(rows).toEqual(['Health overview', 'Latency', 'Error rate', 'Budget', 'Batching', 'Logs']);
+  expect(rows).toEqual(['Health overview', 'Latency', 'Error rate', 'Budget', 'Batching', 'Temporal', 'API', 'Activities', 'Webhooks and deliveries', 'Logs']);
+  const titles = dashboard.panels.map((p) => p.title);
+  for (const panel of ['Task-queue backlog (server)', 'Schedule-to-start p95 (SDK)', 'API request p95 by route', 'API 5xx', 'Activity duration p95', 'Delivery attempts by outcome', 'Open deliveries', 'Month-end cost projection']) {
+    expect(titles).toContain(panel);
+  }
+  expect(new Set(dashboard.panels.map((p) => (p as { id?: number }).id)).size).toBe(dashboard.panels.length);
   expect(readFileSync(path.join(ops, 'grafana', 'provisioning', 'dashboards', 'switchyard.yaml'), 'utf8')).toMatch(/path: \/var\/lib\/grafana\/dashboards\/switchyard/);
 
   // The logs panel: Loki, the API's and workers' lines, filtered by the workflow id box, linked to the Temporal Web UI.
