@@ -11,11 +11,14 @@
  * The signing secret is stored encrypted (lib/security/stored-secrets.ts) and opened for each attempt only;
  * one that cannot be opened (no or an unknown master key, an altered row) fails the attempt with
  * the reason, retried on the schedule like an unreachable subscriber (an operator can fix it).
+ * Attempts and finished deliveries are counted by outcome only (never by subscriber or tenant, which
+ * are unbounded) on a registry of their own that the worker serves on its /metrics.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
+import { Counter, Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import type { Keyring } from '../lib/security/keyring';
@@ -29,6 +32,30 @@ import { deliveryErrorTypes } from '../contracts/errors';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../contracts/delivery';
 import { deliveryRetrySchedule } from '../workflows/policies';
 import { heartbeatWhile } from './heartbeat';
+
+export const deliveryMetricsRegistry = new Registry();
+
+/** What one POST attempt came to: a bounded set, whatever the subscriber answers. */
+export const deliveryAttemptOutcomes = ['success', 'http_error', 'unreachable', 'gone', 'refused', 'secret_unavailable', 'not_deliverable'] as const;
+type DeliveryAttemptOutcome = (typeof deliveryAttemptOutcomes)[number];
+const deliveryAttempts = new Counter<'outcome'>({
+  name: 'delivery_attempts_total',
+  help: 'Subscriber delivery attempts by outcome (success, http_error, unreachable, gone, refused, secret_unavailable, not_deliverable)',
+  labelNames: ['outcome'],
+  registers: [deliveryMetricsRegistry],
+});
+/** How a delivery ends (finishDelivery); dead_lettered ones wait for a replay. */
+export const deliveryFinalStatuses = ['delivered', 'dead_lettered', 'skipped'] as const;
+const deliveriesFinished = new Counter<'status'>({
+  name: 'deliveries_finished_total',
+  help: 'Deliveries finished, by final status (delivered, dead_lettered, skipped), each counted once',
+  labelNames: ['status'],
+  registers: [deliveryMetricsRegistry],
+});
+// Zeros from the start: every rate and ratio exists before the first delivery.
+for (const outcome of deliveryAttemptOutcomes) deliveryAttempts.inc({ outcome }, 0);
+for (const status of deliveryFinalStatuses) deliveriesFinished.inc({ status }, 0);
+const countAttempt = (outcome: DeliveryAttemptOutcome): void => deliveryAttempts.inc({ outcome });
 
 export interface DeliveryDeps {
   pool: Pool;
@@ -66,6 +93,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       const subscriber = await subscriberTarget(pool, input.tenant, input.subscriberId);
       const event = await webhookEventBody(pool, input);
       if (!subscriber || !event || event.payload === null) {
+        countAttempt('not_deliverable');
         throw ApplicationFailure.create({
           message: !subscriber
             ? 'subscriber deleted'
@@ -91,6 +119,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
         if (!(err instanceof SecretBoxError)) throw err;
         const message = `subscriber signing secret cannot be opened: ${err.message}`;
         await recordDeliveryAttemptError(pool, input.deliveryId, message);
+        countAttempt('secret_unavailable');
         throw ApplicationFailure.create({ message, type: deliveryErrorTypes.failed, details: [{ attempt, status: null }] });
       }
       const sentAt = new Date();
@@ -124,6 +153,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
         error = refusal ? `delivery refused by the outbound policy: ${refusal.message}` : `subscriber unreachable: ${err instanceof Error ? err.message : String(err)}`;
       }
       await recordDeliveryAttempt(pool, input.deliveryId, status || null, error);
+      countAttempt(error === null ? 'success' : refused ? 'refused' : status === 410 ? 'gone' : status === 0 ? 'unreachable' : 'http_error');
       if (error === null) return { status, attempt };
       throw ApplicationFailure.create({
         message: error,
@@ -140,7 +170,9 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
      * the outcome and re-enabled the subscriber; that re-run changes nothing.
      */
     async finishDelivery(outcome: DeliveryOutcome): Promise<void> {
-      await finishDeliveryRow(pool, outcome);
+      const finished = await finishDeliveryRow(pool, outcome);
+      // Counted when this run finished it, not when a re-run found it finished already.
+      if (finished) deliveriesFinished.inc({ status: outcome.status });
     },
   };
 }

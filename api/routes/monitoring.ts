@@ -10,6 +10,7 @@ import { Gauge } from 'prom-client';
 import * as alertData from '../../lib/data/alerts';
 import type { AlertRow } from '../../lib/data/alerts';
 import { createBudgets } from '../../lib/data/budgets';
+import { openDeliveryCounts } from '../../lib/data/deliveries';
 import { probeP95LastHour, providerHealthRows, recentProbes } from '../../lib/data/probes';
 import { latestSlaAvailability, listSlaReports } from '../../lib/data/sla-reports';
 import { providerNamed, type ProviderRegistry } from '../../lib/config/registry';
@@ -55,7 +56,7 @@ function alertJson(row: AlertRow) {
 
 /**
  * integration_health_score, integration_probe_latency_seconds, integration_up, sla_availability_ratio,
- * alerts_firing, and provider_budget_used_ratio (for the budget alert rule).
+ * alerts_firing, provider_budget_used_ratio (for the budget alert rule) and deliveries_open.
  */
 export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registry: ProviderRegistry): void {
   const registers = [metrics.registry];
@@ -112,6 +113,17 @@ export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registr
     async collect() {
       this.reset();
       for (const row of await latestSlaAvailability(pool)) this.set({ provider: row.provider, window: row.time_window }, row.availability);
+    },
+  });
+  new Gauge({
+    name: 'deliveries_open',
+    help: 'Deliveries not finished (pending: attempts under way or waiting for the next) or dead-lettered (waiting for a replay), every subscriber together',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      this.reset();
+      const counts = await openDeliveryCounts(pool);
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });
   new Gauge({

@@ -33,19 +33,33 @@ export async function recordDeliveryAttempt(pool: Queryable, deliveryId: string,
 
 /**
  * The delivery's final status, recorded once: only a pending delivery is finished, and only then
- * is its subscriber disabled when the outcome says so (it answered 410).
+ * is its subscriber disabled when the outcome says so (it answered 410). True when this call
+ * finished it (a re-run that finds it finished answers false, so it is counted once).
  */
-export async function finishDeliveryRow(pool: Queryable, outcome: DeliveryOutcome): Promise<void> {
-  await pool.query(
+export async function finishDeliveryRow(pool: Queryable, outcome: DeliveryOutcome): Promise<boolean> {
+  const { rows } = await pool.query<{ finished: string }>(
     `WITH finished AS (
        UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
               delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
         WHERE id = $1 AND status = 'pending'
-        RETURNING subscriber_id)
-     UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
-      WHERE $4 AND id = (SELECT subscriber_id FROM finished)`,
+        RETURNING subscriber_id),
+     disabled AS (
+       UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
+        WHERE $4 AND id = (SELECT subscriber_id FROM finished))
+     SELECT count(*) AS finished FROM finished`,
     [outcome.deliveryId, outcome.status, outcome.lastError, outcome.disableSubscriber],
   );
+  return Number(rows[0]?.finished) > 0;
+}
+
+/** Deliveries still open, every subscriber together: pending, and dead-lettered ones waiting for a replay (index 013). */
+export async function openDeliveryCounts(pool: Queryable): Promise<{ pending: number; dead_lettered: number }> {
+  const { rows } = await pool.query<{ status: 'pending' | 'dead_lettered'; n: string }>(
+    `SELECT status, count(*) AS n FROM deliveries WHERE status IN ('pending', 'dead_lettered') GROUP BY status`,
+  );
+  const counts = { pending: 0, dead_lettered: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
 }
 
 /** The delivery's status; undefined when it has no row yet. */
