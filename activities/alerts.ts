@@ -16,6 +16,7 @@ import type { Pool } from 'pg';
 import { Agent, request } from 'undici';
 import { raiseAlertRun, resolveAlertRun } from '../lib/temporal/alert-runs';
 import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from './discord';
+import { upsertAlert } from '../lib/data/alerts';
 import { publishEvent } from '../lib/data/event-stream';
 import type { MonitoringConfig } from '../lib/config/monitoring-config';
 import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
@@ -194,18 +195,7 @@ export function createAlertActivities(deps: { pool: Pool; monitoring: Monitoring
 
     /** Upserts the alert's row and tells the stream. */
     async saveAlert(alert: AlertView): Promise<void> {
-      await pool.query(
-        `INSERT INTO alerts (id, run_id, rule, fingerprint, severity, provider, summary, state, escalation_level, notifications,
-                             acknowledged_by, started_at, acknowledged_at, resolved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (id) DO UPDATE SET run_id = EXCLUDED.run_id, severity = EXCLUDED.severity, summary = EXCLUDED.summary,
-           state = EXCLUDED.state, escalation_level = EXCLUDED.escalation_level, notifications = EXCLUDED.notifications,
-           acknowledged_by = EXCLUDED.acknowledged_by, started_at = EXCLUDED.started_at,
-           acknowledged_at = EXCLUDED.acknowledged_at, resolved_at = EXCLUDED.resolved_at, updated_at = now()`,
-        [alert.id, alert.runId, alert.rule, alert.fingerprint, alert.severity, alert.provider ?? null, alert.summary, alert.state,
-          alert.escalationLevel, JSON.stringify(alert.notifications), alert.acknowledgedBy, alert.startedAt, alert.acknowledgedAt,
-          alert.resolvedAt],
-      );
+      await upsertAlert(pool, alert);
       await publishEvent(pool, {
         topic: 'alert',
         tenant: null,

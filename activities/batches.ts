@@ -1,11 +1,13 @@
 /**
  * The batch workflow's bookkeeping: its plan (size, wait, mode, task queue) from the registry, and
- * the record of each flush: one PostgreSQL row per item with its own result, plus the batching
- * metrics (items, provider requests, sizes, waits, dedup hits, reduction ratio).
+ * the record of each flush: one PostgreSQL row per item with its own result
+ * (lib/data/batch-items.ts), plus the batching metrics (items, provider requests, sizes, waits,
+ * dedup hits, reduction ratio).
  */
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { operationCost, providerNamed, type ProviderRegistry } from '../lib/config/registry';
+import { insertBatchItems } from '../lib/data/batch-items';
 import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../contracts/batch';
 
 export const batchMetricsRegistry = new Registry();
@@ -75,15 +77,7 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
 
     async recordBatch(record: BatchRecord): Promise<{ recorded: number }> {
       const { key } = record;
-      let recorded = 0;
-      for (const r of record.results) {
-        const res = await pool.query(
-          `INSERT INTO batch_items (item_id, tenant, provider, operation, priority, status, result, error, batch_size, batch_workflow_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (item_id) DO NOTHING`,
-          [r.itemId, key.tenant, key.provider, key.operation, key.priority, r.status, r.data, r.error, r.batchSize, record.workflowId],
-        );
-        recorded += res.rowCount ?? 0;
-      }
+      const recorded = await insertBatchItems(pool, record);
       // Metrics count each flush once, even when a retried record finds its rows already there.
       if (recorded > 0) {
         const labels = { provider: key.provider, operation: key.operation };

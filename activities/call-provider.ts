@@ -13,6 +13,9 @@ import type { Keyring } from '../lib/security/keyring';
 import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import { operationCost, type ProviderRegistry } from '../lib/config/registry';
 import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
+import { createBudgets, type Reservation } from '../lib/data/budgets';
+import { createCircuitBreaker, healthScores } from '../lib/data/circuits';
+import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
 import { activityPolicies } from '../workflows/policies';
 import type {
   CallCandidate,
@@ -22,11 +25,8 @@ import type {
 } from '../contracts/call';
 import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
-import { createBudgets, type Reservation } from './budgets';
-import { cacheKey, createProviderCache } from './cache';
-import { createCircuitBreaker } from './circuit-breaker';
 import { createCredentialResolver } from './credentials';
-import { lookUpProviderOperation, prepareProviderCall } from './prepare-provider-call';
+import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 export interface ProviderCallDeps {
@@ -58,19 +58,6 @@ export function jitteredBackoffMs(attempt: number, random: () => number = Math.r
   const maximum = msToNumber(retry.maximumInterval ?? '1 minute');
   const delay = Math.min(maximum, initial * (retry.backoffCoefficient ?? 2) ** Math.max(0, attempt - 1));
   return Math.round(delay / 2 + random() * (delay / 2));
-}
-
-/** Health score 0..1 from the success rate over the circuit window (1 with no data). */
-async function healthScores(pool: Pool, providers: string[]): Promise<Map<string, number>> {
-  const { rows } = await pool.query<{ provider: string; total: string; ok: string }>(
-    `SELECT provider, count(*) AS total, count(*) FILTER (WHERE success) AS ok
-       FROM provider_call_outcomes WHERE provider = ANY($1) AND at > now() - interval '10 minutes'
-      GROUP BY provider`,
-    [providers],
-  );
-  const scores = new Map(providers.map((p) => [p, 1]));
-  for (const row of rows) scores.set(row.provider, Number(row.total) === 0 ? 1 : Number(row.ok) / Number(row.total));
-  return scores;
 }
 
 /** Weighted order without replacement: healthier providers tend to come first. */

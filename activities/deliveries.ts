@@ -11,21 +11,51 @@
  * The signing secret is stored encrypted (lib/security/stored-secrets.ts) and opened for each attempt only;
  * one that cannot be opened (no or an unknown master key, an altered row) fails the attempt with
  * the reason, retried on the schedule like an unreachable subscriber (an operator can fix it).
+ * Attempts and finished deliveries are counted by outcome only (never by subscriber or tenant, which
+ * are unbounded) on a registry of their own that the worker serves on its /metrics.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
+import { Counter, Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import type { Keyring } from '../lib/security/keyring';
 import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import { SecretBoxError } from '../lib/security/secret-box';
-import { configuredSecretsKeyring, openSubscriberSecret, subscriberSecretColumns, type SubscriberSecretRow } from '../lib/security/stored-secrets';
+import { configuredSecretsKeyring, openSubscriberSecret } from '../lib/security/stored-secrets';
+import { finishDeliveryRow, recordDeliveryAttempt, recordDeliveryAttemptError, upsertPendingDelivery } from '../lib/data/deliveries';
+import { enabledSubscriberFilters, matchesFilter, subscriberEnabled, subscriberTarget } from '../lib/data/subscribers';
+import { webhookEventBody } from '../lib/data/webhook-events';
 import { deliveryErrorTypes } from '../contracts/errors';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../contracts/delivery';
 import { deliveryRetrySchedule } from '../workflows/policies';
 import { heartbeatWhile } from './heartbeat';
+
+export const deliveryMetricsRegistry = new Registry();
+
+/** What one POST attempt came to: a bounded set, whatever the subscriber answers. */
+export const deliveryAttemptOutcomes = ['success', 'http_error', 'unreachable', 'gone', 'refused', 'secret_unavailable', 'not_deliverable'] as const;
+type DeliveryAttemptOutcome = (typeof deliveryAttemptOutcomes)[number];
+const deliveryAttempts = new Counter<'outcome'>({
+  name: 'delivery_attempts_total',
+  help: 'Subscriber delivery attempts by outcome (success, http_error, unreachable, gone, refused, secret_unavailable, not_deliverable)',
+  labelNames: ['outcome'],
+  registers: [deliveryMetricsRegistry],
+});
+/** How a delivery ends (finishDelivery); dead_lettered ones wait for a replay. */
+export const deliveryFinalStatuses = ['delivered', 'dead_lettered', 'skipped'] as const;
+const deliveriesFinished = new Counter<'status'>({
+  name: 'deliveries_finished_total',
+  help: 'Deliveries finished, by final status (delivered, dead_lettered, skipped), each counted once',
+  labelNames: ['status'],
+  registers: [deliveryMetricsRegistry],
+});
+// Zeros from the start: every rate and ratio exists before the first delivery.
+for (const outcome of deliveryAttemptOutcomes) deliveryAttempts.inc({ outcome }, 0);
+for (const status of deliveryFinalStatuses) deliveriesFinished.inc({ status }, 0);
+const countAttempt = (outcome: DeliveryAttemptOutcome): void => deliveryAttempts.inc({ outcome });
 
 export interface DeliveryDeps {
   pool: Pool;
@@ -38,30 +68,12 @@ export interface DeliveryDeps {
   secretsKeyring?: Keyring;
 }
 
-interface SubscriberRow extends SubscriberSecretRow {
-  id: string;
-  tenant: string;
-  url: string;
-  enabled: boolean;
-  providers: string[];
-  event_types: string[];
-}
-
-/** `payment_intent.*` matches `payment_intent.succeeded`; an empty list matches everything. */
-export function matchesFilter(patterns: readonly string[], value: string): boolean {
-  if (patterns.length === 0) return true;
-  return patterns.some((p) => p === '*' || p === value || (p.endsWith('.*') && value.startsWith(p.slice(0, -1))));
-}
-
 export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_000, outbound = strictOutboundPolicy, secretsKeyring = configuredSecretsKeyring() }: DeliveryDeps) {
   // Short keep-alive: deliveries to one subscriber come in bursts; idle sockets should not linger.
   const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000, connect: outbound.connector() });
   return {
     async matchSubscribers(event: { tenant: string; provider: string; eventType: string }): Promise<{ subscriberIds: string[] }> {
-      const { rows } = await pool.query<SubscriberRow>(
-        'SELECT id, providers, event_types FROM subscribers WHERE tenant = $1 AND enabled ORDER BY id',
-        [event.tenant],
-      );
+      const rows = await enabledSubscriberFilters(pool, event.tenant);
       return {
         subscriberIds: rows
           .filter((s) => matchesFilter(s.providers, event.provider) && matchesFilter(s.event_types, event.eventType))
@@ -70,36 +82,18 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
     },
 
     async planDelivery(input: DeliveryInput): Promise<DeliveryPlan> {
-      await pool.query(
-        `INSERT INTO deliveries (id, tenant, subscriber_id, provider, event_id, event_type, status)
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending')
-         ON CONFLICT (id) DO UPDATE SET status = 'pending', updated_at = now()`,
-        [input.deliveryId, input.tenant, input.subscriberId, input.provider, input.eventId, input.eventType],
-      );
-      const { rows } = await pool.query<SubscriberRow>('SELECT enabled FROM subscribers WHERE id = $1 AND tenant = $2', [
-        input.subscriberId,
-        input.tenant,
-      ]);
-      const subscriber = rows[0];
+      await upsertPendingDelivery(pool, input);
+      const subscriber = await subscriberEnabled(pool, input.tenant, input.subscriberId);
       const reason = !subscriber ? 'subscriber deleted' : subscriber.enabled ? null : 'subscriber disabled';
       return { active: reason === null, reason, retryScheduleMs: (retrySchedule ?? deliveryRetrySchedule).map((d) => msToNumber(d)) };
     },
 
     async deliverToSubscriber(input: DeliveryInput): Promise<DeliveryAttempt> {
       const { attempt } = Context.current().info;
-      const subscriber = (
-        await pool.query<SubscriberRow>(`SELECT id, tenant, url, ${subscriberSecretColumns} FROM subscribers WHERE id = $1 AND tenant = $2`, [
-          input.subscriberId,
-          input.tenant,
-        ])
-      ).rows[0];
-      const event = (
-        await pool.query<{ payload: unknown; received_at: Date }>(
-          'SELECT payload, received_at FROM webhook_events WHERE tenant = $1 AND provider = $2 AND event_id = $3',
-          [input.tenant, input.provider, input.eventId],
-        )
-      ).rows[0];
+      const subscriber = await subscriberTarget(pool, input.tenant, input.subscriberId);
+      const event = await webhookEventBody(pool, input);
       if (!subscriber || !event || event.payload === null) {
+        countAttempt('not_deliverable');
         throw ApplicationFailure.create({
           message: !subscriber
             ? 'subscriber deleted'
@@ -124,7 +118,8 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
       } catch (err) {
         if (!(err instanceof SecretBoxError)) throw err;
         const message = `subscriber signing secret cannot be opened: ${err.message}`;
-        await pool.query('UPDATE deliveries SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1', [input.deliveryId, message]);
+        await recordDeliveryAttemptError(pool, input.deliveryId, message);
+        countAttempt('secret_unavailable');
         throw ApplicationFailure.create({ message, type: deliveryErrorTypes.failed, details: [{ attempt, status: null }] });
       }
       const sentAt = new Date();
@@ -157,10 +152,8 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
         refused = refusal !== null;
         error = refusal ? `delivery refused by the outbound policy: ${refusal.message}` : `subscriber unreachable: ${err instanceof Error ? err.message : String(err)}`;
       }
-      await pool.query(
-        `UPDATE deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3, updated_at = now() WHERE id = $1`,
-        [input.deliveryId, status || null, error],
-      );
+      await recordDeliveryAttempt(pool, input.deliveryId, status || null, error);
+      countAttempt(error === null ? 'success' : refused ? 'refused' : status === 410 ? 'gone' : status === 0 ? 'unreachable' : 'http_error');
       if (error === null) return { status, attempt };
       throw ApplicationFailure.create({
         message: error,
@@ -177,16 +170,9 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
      * the outcome and re-enabled the subscriber; that re-run changes nothing.
      */
     async finishDelivery(outcome: DeliveryOutcome): Promise<void> {
-      await pool.query(
-        `WITH finished AS (
-           UPDATE deliveries SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
-                  delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
-            WHERE id = $1 AND status = 'pending'
-            RETURNING subscriber_id)
-         UPDATE subscribers SET enabled = false, disabled_reason = '410 Gone from the subscriber', updated_at = now()
-          WHERE $4 AND id = (SELECT subscriber_id FROM finished)`,
-        [outcome.deliveryId, outcome.status, outcome.lastError, outcome.disableSubscriber],
-      );
+      const finished = await finishDeliveryRow(pool, outcome);
+      // Counted when this run finished it, not when a re-run found it finished already.
+      if (finished) deliveriesFinished.inc({ status: outcome.status });
     },
   };
 }

@@ -8,12 +8,13 @@
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/data/event-stream';
+import { insertProbeResult, probeHealthFigures, probeResultOf, upsertProviderHealth } from '../lib/data/probes';
 import type { MonitoringConfig } from '../lib/config/monitoring-config';
 import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import { providerNamed, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
 import type { HealthProbeInput, ProbeOutcome, ProviderStatus } from '../contracts/monitoring';
-import { createCircuitBreaker, type CircuitState } from './circuit-breaker';
+import { createCircuitBreaker, type CircuitState } from '../lib/data/circuits';
 import type { CredentialResolver } from './credentials';
 import { buildProviderUrl } from '../providers/core/http-core';
 import { providerFetch } from '../providers/core/http-pool';
@@ -147,16 +148,7 @@ export function createProbeActivities(deps: {
   const breaker = createCircuitBreaker(pool, registry);
 
   async function healthInputs(provider: string): Promise<HealthInputs> {
-    const { rows } = await pool.query<{ probes: string; ok: string; p95: number | null; calls: string; failed: string }>(
-      `SELECT p.probes, p.ok, p.p95, c.calls, c.failed FROM
-         (SELECT count(*) AS probes, count(*) FILTER (WHERE ok) AS ok,
-                 percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ok) AS p95
-            FROM probe_results WHERE provider = $1 AND at > now() - make_interval(mins => $2)) p,
-         (SELECT count(*) AS calls, count(*) FILTER (WHERE NOT success) AS failed
-            FROM provider_call_outcomes WHERE provider = $1 AND operation <> 'probe' AND at > now() - make_interval(mins => $2)) c`,
-      [provider, HEALTH_WINDOW_MINUTES],
-    );
-    const row = rows[0]!;
+    const row = await probeHealthFigures(pool, provider, HEALTH_WINDOW_MINUTES);
     const probes = Number(row.probes);
     const calls = Number(row.calls);
     return {
@@ -175,13 +167,8 @@ export function createProbeActivities(deps: {
       // second row or circuit outcome, and answer the status its first run replaced.
       const probeKey = currentActivityKey();
       let result = await runProbe(config, outbound, await credentials.resolve(config, 'probe'));
-      const inserted = await pool.query(
-        `INSERT INTO probe_results (provider, ok, status, latency_ms, error, probe_key) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (probe_key) WHERE probe_key IS NOT NULL DO NOTHING`,
-        [provider, result.ok, result.status, result.latencyMs, result.error, probeKey],
-      );
       let circuit: CircuitState;
-      if (inserted.rowCount === 1) {
+      if (await insertProbeResult(pool, provider, result, probeKey)) {
         // admit() half-opens an open circuit whose cool-down ended, so successful probes can close it.
         await breaker.admit(provider);
         circuit = await breaker.recordOutcome(provider, {
@@ -191,29 +178,12 @@ export function createProbeActivities(deps: {
           durationMs: result.latencyMs,
         });
       } else {
-        const { rows } = await pool.query<{ ok: boolean; status: number | null; latency_ms: number; error: string | null }>(
-          'SELECT ok, status, latency_ms, error FROM probe_results WHERE probe_key = $1',
-          [probeKey],
-        );
-        const first = rows[0]!;
-        result = { ok: first.ok, status: first.status, latencyMs: first.latency_ms, error: first.error };
+        result = await probeResultOf(pool, probeKey);
         circuit = (await breaker.list()).find((c) => c.provider === provider)?.state ?? 'closed';
       }
       const score = healthScore(await healthInputs(provider), config.sla.p95Ms);
       const providerStatus: ProviderStatus = !result.ok ? 'down' : score < monitoring.HEALTH_DEGRADED_BELOW ? 'degraded' : 'up';
-      const { rows } = await pool.query<{ previous: ProviderStatus | null }>(
-        `INSERT INTO provider_health (provider, status, score, last_latency_ms, last_probe_ok, last_probe_key)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (provider) DO UPDATE SET status = EXCLUDED.status, score = EXCLUDED.score,
-           last_latency_ms = EXCLUDED.last_latency_ms, last_probe_ok = EXCLUDED.last_probe_ok, updated_at = now(),
-           previous_status = CASE WHEN provider_health.last_probe_key = EXCLUDED.last_probe_key
-             THEN provider_health.previous_status ELSE provider_health.status END,
-           last_probe_key = EXCLUDED.last_probe_key,
-           changed_at = CASE WHEN provider_health.status = EXCLUDED.status THEN provider_health.changed_at ELSE now() END
-         RETURNING previous_status AS previous`,
-        [provider, providerStatus, score, result.latencyMs, result.ok, probeKey],
-      );
-      const previousStatus = rows[0]?.previous ?? null;
+      const previousStatus = await upsertProviderHealth(pool, { provider, status: providerStatus, score, latencyMs: result.latencyMs, ok: result.ok, probeKey });
       if (previousStatus !== providerStatus) {
         await publishEvent(pool, {
           topic: 'provider',

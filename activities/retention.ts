@@ -6,34 +6,18 @@
  */
 import type { Pool } from 'pg';
 import { loadConfig } from '../lib/config/config';
+import { pruneCostRows } from '../lib/data/budgets';
+import { pruneFinishedDeliveries } from '../lib/data/deliveries';
+import { pruneProbeResults } from '../lib/data/probes';
+import { pruneLedgerBodies } from '../lib/data/webhook-events';
 import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../contracts/retention';
 
-/** One statement per target; $1 = age in days, $2 = batch size. Each returns the rows it touched. */
-const pruneStatements: Record<RetentionTarget, string> = {
-  ledgerBodies: `
-    UPDATE webhook_events SET payload = NULL, payload_pruned_at = now()
-     WHERE id IN (SELECT id FROM webhook_events
-                   WHERE payload IS NOT NULL AND received_at < now() - make_interval(days => $1)
-                   ORDER BY received_at LIMIT $2
-                   FOR UPDATE SKIP LOCKED)`,
-  deliveryAttempts: `
-    DELETE FROM deliveries
-     WHERE id IN (SELECT id FROM deliveries
-                   WHERE status <> 'pending' AND updated_at < now() - make_interval(days => $1)
-                   ORDER BY updated_at LIMIT $2
-                   FOR UPDATE SKIP LOCKED)`,
-  probeResults: `
-    DELETE FROM probe_results
-     WHERE id IN (SELECT id FROM probe_results
-                   WHERE at < now() - make_interval(days => $1)
-                   ORDER BY at LIMIT $2
-                   FOR UPDATE SKIP LOCKED)`,
-  costRows: `
-    DELETE FROM cost_ledger
-     WHERE id IN (SELECT id FROM cost_ledger
-                   WHERE created_at < now() - make_interval(days => $1)
-                   ORDER BY created_at LIMIT $2
-                   FOR UPDATE SKIP LOCKED)`,
+/** One bounded prune per target, each in its table's data module; each returns the rows it touched. */
+const pruners: Record<RetentionTarget, (pool: Pool, olderThanDays: number, batchSize: number) => Promise<number>> = {
+  ledgerBodies: pruneLedgerBodies,
+  deliveryAttempts: pruneFinishedDeliveries,
+  probeResults: pruneProbeResults,
+  costRows: pruneCostRows,
 };
 
 export function createRetentionActivities(pool: Pool, env: NodeJS.ProcessEnv) {
@@ -51,8 +35,7 @@ export function createRetentionActivities(pool: Pool, env: NodeJS.ProcessEnv) {
 
     /** Prunes at most `batchSize` rows of one target older than `olderThanDays`; returns how many. */
     async pruneBatch(input: PruneBatchInput): Promise<number> {
-      const result = await pool.query(pruneStatements[input.target], [input.olderThanDays, input.batchSize]);
-      return result.rowCount ?? 0;
+      return pruners[input.target](pool, input.olderThanDays, input.batchSize);
     },
   };
 }

@@ -1,13 +1,15 @@
 /**
  * slaReport's activity: availability, p95 latency and error rate per provider over an hourly or
  * daily window, from probe results and real call outcomes, compared with the registry's SLA
- * thresholds and stored (one row per provider, window and period end; a re-run overwrites).
+ * thresholds and stored (lib/data/sla-reports.ts: one row per provider, window and period end; a
+ * re-run overwrites).
  *   availability = successful probes / probes (without probes: successful calls / calls)
  *   p95          = 95th percentile (nearest rank) of every probe latency and call duration
  *   error rate   = failed real calls / real calls (probe outcomes excluded)
  */
 import type { Pool } from 'pg';
 import { publishEvent } from '../lib/data/event-stream';
+import { slaFigures, upsertSlaReport } from '../lib/data/sla-reports';
 import { providerNamed, type ProviderRegistry, type SlaConfig } from '../lib/config/registry';
 import type { SlaProviderReport, SlaReportInput, SlaWindow } from '../contracts/monitoring';
 
@@ -28,14 +30,6 @@ export function slaViolations(figures: Pick<SlaProviderReport, 'availability' | 
   return violations;
 }
 
-interface FigureRow {
-  probes: string;
-  probes_ok: string;
-  calls: string;
-  calls_failed: string;
-  p95: number | null;
-}
-
 export function createSlaActivities(deps: { pool: Pool; registry: ProviderRegistry }) {
   const { pool, registry } = deps;
   return {
@@ -47,19 +41,7 @@ export function createSlaActivities(deps: { pool: Pool; registry: ProviderRegist
       const reports: SlaProviderReport[] = [];
       for (const provider of providers) {
         const target = providerNamed(registry, provider)!.sla;
-        const { rows } = await pool.query<FigureRow>(
-          `WITH probes AS (SELECT ok, latency_ms FROM probe_results WHERE provider = $1 AND at > $2 AND at <= $3),
-                calls AS (SELECT success, duration_ms FROM provider_call_outcomes
-                           WHERE provider = $1 AND operation <> 'probe' AND at > $2 AND at <= $3)
-           SELECT (SELECT count(*) FROM probes) AS probes,
-                  (SELECT count(*) FILTER (WHERE ok) FROM probes) AS probes_ok,
-                  (SELECT count(*) FROM calls) AS calls,
-                  (SELECT count(*) FILTER (WHERE NOT success) FROM calls) AS calls_failed,
-                  (SELECT percentile_disc(0.95) WITHIN GROUP (ORDER BY ms)
-                     FROM (SELECT latency_ms AS ms FROM probes UNION ALL SELECT duration_ms FROM calls) l) AS p95`,
-          [provider, start, end],
-        );
-        const row = rows[0]!;
+        const row = await slaFigures(pool, provider, start, end);
         const probes = Number(row.probes);
         const calls = Number(row.calls);
         const failed = Number(row.calls_failed);
@@ -78,16 +60,7 @@ export function createSlaActivities(deps: { pool: Pool; registry: ProviderRegist
           violations,
           compliant: violations.length === 0,
         };
-        await pool.query(
-          `INSERT INTO sla_reports (provider, time_window, period_start, period_end, probes, calls, availability, p95_ms,
-                                    error_rate, target, violations, compliant)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (provider, time_window, period_end) DO UPDATE SET probes = EXCLUDED.probes, calls = EXCLUDED.calls,
-             availability = EXCLUDED.availability, p95_ms = EXCLUDED.p95_ms, error_rate = EXCLUDED.error_rate,
-             target = EXCLUDED.target, violations = EXCLUDED.violations, compliant = EXCLUDED.compliant, created_at = now()`,
-          [provider, input.window, start, end, probes, calls, figures.availability, figures.p95Ms, figures.errorRate,
-            JSON.stringify(report.target), JSON.stringify(violations), report.compliant],
-        );
+        await upsertSlaReport(pool, report);
         if (!report.compliant) {
           await publishEvent(pool, { topic: 'sla', tenant: null, data: { provider, window: input.window, periodEnd: report.periodEnd, violations } });
         }

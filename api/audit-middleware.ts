@@ -44,7 +44,9 @@ export function auditTrail({ pool, logger }: { pool: Pool; logger: Logger }): Re
     const route = declaredRoute(req.method, req.path);
     const action = route?.audit;
     const principal = principalOf(res);
-    if (!action || !principal) return next();
+    // The development codec listener (loopback) serves no audited route.
+    if (!action || !principal || principal.kind === 'loopback') return next();
+    const kind = principal.kind;
     const atMs = performance.timeOrigin + performance.now();
     const params = Object.values(route.params);
     res.on('finish', () => {
@@ -52,7 +54,7 @@ export function auditTrail({ pool, logger }: { pool: Pool; logger: Logger }): Re
       const last = params[params.length - 1];
       recordAudit(pool, {
         tenant: principal.tenant,
-        actor: { kind: principal.kind, id: principal.id, role: principal.role },
+        actor: { kind, id: principal.id, role: principal.role },
         action,
         target: note.target ?? (last === undefined ? null : decoded(last)),
         detail: note.detail,

@@ -14,7 +14,8 @@ import type { Logger } from '../lib/logger';
 import { sendError } from './errors';
 
 export interface Principal {
-  kind: 'api-key' | 'jwt';
+  /** `loopback`: the development codec listener (api/dev-codec.ts), which takes no credential. */
+  kind: 'api-key' | 'jwt' | 'loopback';
   /** The key id or the token's `sub`: what rate limits and logs name (never the secret). */
   id: string;
   tenant: string;

@@ -2,18 +2,26 @@
  * The API's Prometheus metrics, on a registry of its own so several apps (tests) can coexist.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CircuitView } from '../activities/circuit-breaker';
+import type { CircuitView } from '../lib/data/circuits';
 
-export type WebhookOutcome =
-  | 'accepted'
-  | 'duplicate'
-  | 'invalid_signature'
-  | 'malformed'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'not_configured'
-  | 'unavailable'
-  | 'error';
+/**
+ * What became of a webhook request: accepted, duplicate, or refused for one of a bounded set of
+ * reasons (unknown_source is counted under provider `unknown`: the path's name is the caller's).
+ */
+export const webhookOutcomes = [
+  'accepted',
+  'duplicate',
+  'invalid_signature',
+  'malformed',
+  'too_large',
+  'unsupported_media_type',
+  'unknown_source',
+  'not_configured',
+  'secrets_unavailable',
+  'unavailable',
+  'error',
+] as const;
+export type WebhookOutcome = (typeof webhookOutcomes)[number];
 
 export interface ApiMetrics {
   registry: Registry;
@@ -42,7 +50,7 @@ export function createApiMetrics(): ApiMetrics {
     }),
     webhooksReceived: new Counter({
       name: 'webhooks_received_total',
-      help: 'Provider webhooks received, by provider and outcome',
+      help: 'Provider webhooks received, by provider (of a configured source, else unknown) and outcome: accepted, duplicate or the reason refused',
       labelNames: ['provider', 'outcome'],
       registers: [registry],
     }),

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Response } from 'express';
-import { lookUpProviderOperation } from '../activities/prepare-provider-call';
+import { lookUpProviderOperation } from '../providers/prepare-provider-call';
 import { callErrorTypes } from '../contracts/errors';
 import type { ProviderRegistry } from '../lib/config/registry';
 import { sendError } from './errors';

@@ -23,6 +23,7 @@ import { sealPlaintextSubscriberSecrets } from '../lib/security/stored-secrets';
 import { payloadDataConverter, payloadEncryptionState } from '../lib/security/payload-codec';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
+import { serveDevCodec } from './dev-codec';
 import { metricsServerUrl, serveMetrics } from '../lib/metrics-server';
 import { WorkflowStarter } from './workflow-starter';
 
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
   const app = createApp({ config, workflows, pool, registry, webhookSources, webhookSecrets, metrics, logger });
   // Metrics name tenants and providers: on their own port, bound to METRICS_HOST (this host by default).
   const metricsServer = await serveMetrics({ registry: metrics.registry, port: config.API_METRICS_PORT, host: config.METRICS_HOST });
+  // Development only (npm start): the codec for the dev server's Web UI, on 127.0.0.1, no credential.
+  const devCodec = config.CODEC_DEV_PORT === undefined ? undefined : await serveDevCodec({ config, pool }, config.CODEC_DEV_PORT);
+  if (devCodec) logger.warn({ codec: `http://127.0.0.1:${(devCodec.address() as AddressInfo).port}/codec` }, 'development codec without credentials on 127.0.0.1 (CODEC_DEV_PORT): never in production');
 
   // Every response in flight, to drain them, end the streams among them and count what is cut off.
   const inFlight = new Set<ServerResponse>();
@@ -117,6 +121,8 @@ async function main(): Promise<void> {
 
     metricsServer.close();
     metricsServer.closeAllConnections(); // a scraper's keep-alive socket must not hold the exit
+    devCodec?.close();
+    devCodec?.closeAllConnections();
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(grace);

@@ -118,7 +118,7 @@ export interface CostAnomalyCheckInput {
   providers?: string[];
 }
 
-/** One provider's spend over the last window against its trailing baseline (activities/costs.ts). */
+/** One provider's spend over the last window against its trailing baseline (lib/data/budgets.ts). */
 export interface CostAnomaly {
   provider: string;
   windowStart: string;

@@ -1,6 +1,6 @@
 /**
  * The registration list: every provider Switchyard knows, one line each. Everything else finds
- * providers here: the adapters by kind (activities/prepare-provider-call.ts), the signature
+ * providers here: the adapters by kind (providers/prepare-provider-call.ts), the signature
  * schemes and default webhook sources (api/webhook-schemes.ts, api/webhook-sources.ts), the
  * webhook handler activities (activities/index.ts), and the default provider registry
  * (lib/config/registry.ts). A provider's folder declares what it brings in its index.ts
@@ -9,6 +9,7 @@
  */
 import type { Pool } from 'pg';
 import type { ProviderAdapter } from './core/adapter-types';
+import { readErrorBody, type ErrorBodyReader, type ProviderErrorBody } from './core/error-body';
 import type { ProviderModule, SchemeDeclaration, WebhookHandler, WebhookSourceEntry } from './core/provider-module';
 import { genericHmac } from './generic-hmac';
 import { github } from './github';
@@ -74,6 +75,16 @@ export function registeredKinds(): [string, ...string[]] {
 export const adapters = Object.fromEntries(
   providerModules.flatMap((module) => ('adapter' in module ? [[module.name, module.adapter]] : [])),
 ) as Readonly<Record<ProviderKind, ProviderAdapter>>;
+
+/** How each kind's failed answers name the reason; a kind without one is read generically. */
+export const errorBodies = Object.fromEntries(
+  providerModules.flatMap((module) => ('errorBody' in module ? [[module.name, module.errorBody]] : [])),
+) as Readonly<Partial<Record<ProviderKind, ErrorBodyReader>>>;
+
+/** The code and message of a failed answer of a `kind` provider. */
+export function providerErrorBody(kind: string | undefined, body: unknown): ProviderErrorBody {
+  return readErrorBody(kind !== undefined && Object.hasOwn(errorBodies, kind) ? errorBodies[kind as ProviderKind] : undefined, body);
+}
 
 type SchemesOf<M> = M extends { schemes: infer S } ? keyof S : never;
 /** A webhook source's `scheme`: one a registered provider declares. */

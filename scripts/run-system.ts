@@ -86,6 +86,10 @@ async function main(): Promise<void> {
   useLocalKeyrings();
   const config = loadConfig();
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  // The dev server's Web UI shows payloads decoded by the API's development codec (api/dev-codec.ts:
+  // 127.0.0.1 only, no credential, as an admin of the default tenant); the API process reads the port.
+  process.env.CODEC_DEV_PORT ??= '8234';
+  const codecEndpoint = `http://127.0.0.1:${process.env.CODEC_DEV_PORT}/codec`;
   let devServer: DevServer | undefined;
 
   if (await isTemporalReachable(config.TEMPORAL_ADDRESS)) {
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
       ip: host,
       port: Number(port),
       uiPort,
+      uiCodecEndpoint: codecEndpoint,
       metricsPort: Number(process.env.TEMPORAL_SERVER_METRICS_PORT ?? 9233),
       dbFile,
       logFile: path.join(dataDir, 'temporal-server.log'),
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
   say(`  API metrics      http://${config.METRICS_HOST}:${config.API_METRICS_PORT}/metrics`);
   say(`  worker metrics   http://${config.METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics  (and /healthz /readyz)`);
   say(`  Temporal         ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE})`);
-  if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}`);
+  if (devServer) say(`  Temporal Web UI  http://127.0.0.1:${uiPort}  (payloads decoded by ${codecEndpoint}, development only)`);
   if (fakes) say(`  fake providers   ${fakes.server.url}  for ${fakes.providers.join(', ')} (no credentials configured)`);
   say(`  service API keys npx switchyard keys create --tenant ${config.DEFAULT_TENANT} --role admin --name me`);
   say('Ctrl-C stops everything.');

@@ -13,8 +13,9 @@ import { createPool } from '../lib/data/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
-import { cacheMetricsRegistry } from '../activities/cache';
-import { providerMetricsRegistry } from '../providers/core/metrics';
+import { cacheMetricsRegistry, initCacheSeries } from '../lib/data/provider-cache';
+import { deliveryMetricsRegistry } from '../activities/deliveries';
+import { initProviderRequestSeries, providerMetricsRegistry } from '../providers/core/metrics';
 import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
@@ -46,10 +47,13 @@ async function main(): Promise<void> {
 
   const pool = createPool(config.DATABASE_URL, {}, logger);
   const metrics = createWorkerMetrics();
+  // Zero series for the registry's providers: error and hit ratios are 0, not nothing, before traffic.
+  initProviderRequestSeries(registry);
+  initCacheSeries(registry);
   // Up before the workers (bundling takes seconds): /healthz answers at once, /readyz once they poll.
   const started: { group?: WorkerGroup } = {};
   const metricsServer = await serveMetrics({
-    registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry]),
+    registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry, deliveryMetricsRegistry]),
     port: config.WORKER_METRICS_PORT,
     host: config.METRICS_HOST,
     probes: { healthz: () => ({ ok: true, body: { status: 'ok' } }), readyz: () => workerReadiness(started.group) },

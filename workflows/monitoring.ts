@@ -3,7 +3,7 @@
  * per provider, probes it and raises or resolves its alerts; `slaReport`, run by the hourly and
  * daily Schedules, compares each provider's window with its SLA and alerts on violations;
  * `costAnomalyCheck`, run every 5 minutes, alerts on spend far above its trailing baseline
- * (activities/costs.ts). Alerts are started by id through an activity (signal-with-start), so one
+ * (lib/data/budgets.ts). Alerts are started by id through an activity (signal-with-start), so one
  * condition is one alert.
  */
 import { proxyLocalActivities } from '@temporalio/workflow';

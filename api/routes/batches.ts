@@ -10,9 +10,11 @@ import type { Request, Response } from 'express';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
+import * as batchItemData from '../../lib/data/batch-items';
+import type { BatchItemRow } from '../../lib/data/batch-items';
+import { createBudgets, refusalReason } from '../../lib/data/budgets';
 import type { Logger } from '../../lib/logger';
 import type { ProviderRegistry } from '../../lib/config/registry';
-import { createBudgets, refusalReason } from '../../activities/budgets';
 import {
   addItemUpdate,
   batchItemId,
@@ -54,27 +56,15 @@ function stableHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
-interface ItemRow {
-  status: string;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  batch_size: number;
-  sent_at: Date;
-}
-
 /** What the batch handlers share: budgets, the stored results, the enqueue with its retries. */
 function batchContext({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps) {
   const budgets = createBudgets(pool, registry);
 
-  async function storedResult(tenant: string, itemId: string): Promise<ItemRow | undefined> {
-    const { rows } = await pool.query<ItemRow>('SELECT status, result, error, batch_size, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
-      tenant,
-      itemId,
-    ]);
-    return rows[0];
+  function storedResult(tenant: string, itemId: string): Promise<BatchItemRow | undefined> {
+    return batchItemData.batchItemResult(pool, tenant, itemId);
   }
 
-  const itemAnswer = (itemId: string, row: ItemRow) => ({
+  const itemAnswer = (itemId: string, row: BatchItemRow) => ({
     itemId,
     status: row.status,
     result: row.result,
@@ -220,17 +210,7 @@ export const listBatchItems = route({
     const parsed = s.batchItemsQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
     const q = parsed.data;
-    const { rows } = await pool.query<{
-      item_id: string; provider: string; operation: string; priority: string; status: 'sent' | 'failed';
-      error: string | null; batch_size: number; batch_workflow_id: string; sent_at: Date;
-    }>(
-      `SELECT item_id, provider, operation, priority, status, error, batch_size, batch_workflow_id, sent_at FROM batch_items
-        WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR operation = $3)
-          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR sent_at >= $5)
-          AND ($6::timestamptz IS NULL OR sent_at < $6)
-        ORDER BY sent_at DESC, item_id LIMIT $7`,
-      [tenant, q.provider ?? null, q.operation ?? null, q.status ?? null, q.from ?? null, q.to ?? null, q.limit],
-    );
+    const rows = await batchItemData.listBatchItems(pool, tenant, q);
     res.json({
       items: rows.map((r) => ({
         itemId: r.item_id,

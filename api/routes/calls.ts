@@ -10,7 +10,7 @@
 import type { Request, Response } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { createBudgets, refusalReason } from '../../activities/budgets';
+import { createBudgets, refusalReason } from '../../lib/data/budgets';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';

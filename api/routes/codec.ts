@@ -22,6 +22,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
+import { subscriberIdsOfTenant } from '../../lib/data/subscribers';
 import { AesGcmPayloadCodec, claimedOwner, PayloadDecryptionError, SYSTEM_OWNER, tenantOwner } from '../../lib/security/payload-codec';
 import { formatIssues } from '../../lib/zod-issues';
 import { roleMay } from '../access';
@@ -70,8 +71,7 @@ async function openableBy(principal: Principal, payloads: Payload[], pool: Pool)
   const subscriberIds = [...new Set(owners.flatMap((owner) => (owner?.startsWith('subscriber:') ? [owner.slice('subscriber:'.length)] : [])))];
   const ofCaller = new Set<string>();
   if (subscriberIds.length > 0) {
-    const { rows } = await pool.query<{ id: string }>('SELECT id FROM subscribers WHERE tenant = $1 AND id = ANY($2::text[])', [principal.tenant, subscriberIds]);
-    for (const row of rows) ofCaller.add(`subscriber:${row.id}`);
+    for (const id of await subscriberIdsOfTenant(pool, principal.tenant, subscriberIds)) ofCaller.add(`subscriber:${id}`);
   }
   const mine = tenantOwner(principal.tenant);
   const systemWide = roleMay(principal.role, 'payloads:decode-system');
@@ -83,13 +83,14 @@ async function openableBy(principal: Principal, payloads: Payload[], pool: Pool)
 }
 
 /** What both codec routes share: the keyring's codec (none without PAYLOAD_ENCRYPTION_KEYS) and one handler per direction. */
-function codecContext({ config, pool }: CodecRouteDeps) {
+export function codecContext({ config, pool }: CodecRouteDeps) {
   const keyring = config.PAYLOAD_ENCRYPTION_KEYS;
   const codec = keyring ? new AesGcmPayloadCodec(keyring) : undefined;
 
   const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
     if (!codec) return sendError(res, 503, 'encryption_off', 'payload encryption is not configured (PAYLOAD_ENCRYPTION_KEYS): there is nothing to decode');
-    const namespace = req.get('x-namespace');
+    // The pinned Temporal CLI (`temporal workflow show --codec-endpoint`) sends an empty one: no namespace named.
+    const namespace = req.get('x-namespace') || undefined;
     if (namespace !== undefined && namespace !== config.TEMPORAL_NAMESPACE) {
       return sendError(res, 400, 'invalid_request', `X-Namespace: this codec serves namespace "${config.TEMPORAL_NAMESPACE}" only`);
     }

@@ -12,6 +12,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config/config';
+import { pingDatabase } from '../../lib/data/db';
 
 export interface HealthRouteDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -91,7 +92,7 @@ export function healthRoutes({ config, workflows, pool, checkTimeoutMs = 2000, w
   router.get('/readyz', async (_req, res) => {
     const [temporalCheck, postgres, worker] = await Promise.all([
       check(() => workflows.withDeadline(Date.now() + checkTimeoutMs, () => workflows.workflowService.getSystemInfo({}))),
-      check(() => withTimeout(pool.query('SELECT 1'), checkTimeoutMs, 'PostgreSQL')),
+      check(() => withTimeout(pingDatabase(pool), checkTimeoutMs, 'PostgreSQL')),
       workers(),
     ]);
     const ready = temporalCheck.ok && postgres.ok;

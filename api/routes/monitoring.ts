@@ -7,7 +7,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
-import { createBudgets } from '../../activities/budgets';
+import * as alertData from '../../lib/data/alerts';
+import type { AlertRow } from '../../lib/data/alerts';
+import { createBudgets } from '../../lib/data/budgets';
+import { openDeliveryCounts } from '../../lib/data/deliveries';
+import { probeP95LastHour, providerHealthRows, recentProbes } from '../../lib/data/probes';
+import { latestSlaAvailability, listSlaReports } from '../../lib/data/sla-reports';
 import { providerNamed, type ProviderRegistry } from '../../lib/config/registry';
 import { ackAlertSignal, alertSeverities, alertStatusQuery, type AlertView } from '../../contracts/monitoring';
 import * as s from '../schemas';
@@ -27,24 +32,6 @@ export interface MonitoringRouteDeps {
   registry: ProviderRegistry;
   metrics: ApiMetrics;
   workflows: WorkflowStarter;
-}
-
-interface AlertRow {
-  id: string;
-  run_id: string;
-  rule: string;
-  fingerprint: string;
-  severity: string;
-  provider: string | null;
-  summary: string;
-  state: string;
-  escalation_level: number;
-  notifications: unknown;
-  acknowledged_by: string | null;
-  started_at: Date;
-  acknowledged_at: Date | null;
-  resolved_at: Date | null;
-  updated_at: Date;
 }
 
 function alertJson(row: AlertRow) {
@@ -69,7 +56,7 @@ function alertJson(row: AlertRow) {
 
 /**
  * integration_health_score, integration_probe_latency_seconds, integration_up, sla_availability_ratio,
- * alerts_firing, and provider_budget_used_ratio (for the budget alert rule).
+ * alerts_firing, provider_budget_used_ratio (for the budget alert rule) and deliveries_open.
  */
 export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registry: ProviderRegistry): void {
   const registers = [metrics.registry];
@@ -87,10 +74,7 @@ export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registr
       }
     },
   });
-  const health = async () =>
-    (await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number }>(
-      'SELECT provider, status, score, last_latency_ms FROM provider_health',
-    )).rows;
+  const health = () => providerHealthRows(pool);
   new Gauge({
     name: 'integration_health_score',
     help: 'Health score per provider (0..1) from recent probe availability, latency and call error rate',
@@ -128,11 +112,18 @@ export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registr
     registers,
     async collect() {
       this.reset();
-      const { rows } = await pool.query<{ provider: string; time_window: string; availability: number }>(
-        `SELECT DISTINCT ON (provider, time_window) provider, time_window, availability
-           FROM sla_reports WHERE availability IS NOT NULL ORDER BY provider, time_window, period_end DESC`,
-      );
-      for (const row of rows) this.set({ provider: row.provider, window: row.time_window }, row.availability);
+      for (const row of await latestSlaAvailability(pool)) this.set({ provider: row.provider, window: row.time_window }, row.availability);
+    },
+  });
+  new Gauge({
+    name: 'deliveries_open',
+    help: 'Deliveries not finished (pending: attempts under way or waiting for the next) or dead-lettered (waiting for a replay), every subscriber together',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      this.reset();
+      const counts = await openDeliveryCounts(pool);
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });
   new Gauge({
@@ -143,10 +134,7 @@ export function exportMonitoringMetrics(metrics: ApiMetrics, pool: Pool, registr
     async collect() {
       this.reset();
       for (const severity of alertSeverities) this.set({ rule: 'any', severity, state: 'firing' }, 0);
-      const { rows } = await pool.query<{ rule: string; severity: string; state: string; n: string }>(
-        `SELECT rule, severity, state, count(*) AS n FROM alerts WHERE state <> 'resolved' GROUP BY rule, severity, state`,
-      );
-      for (const row of rows) this.set({ rule: row.rule, severity: row.severity, state: row.state }, Number(row.n));
+      for (const row of await alertData.openAlertCounts(pool)) this.set({ rule: row.rule, severity: row.severity, state: row.state }, Number(row.n));
     },
   });
 }
@@ -168,26 +156,15 @@ export const providerHealth = route({
   tag: 'monitoring',
   responses: { 200: answer('providers', s.providerHealth) },
   async handler(_req: Request, res: Response, { pool, registry }) {
-    const { rows } = await pool.query<{ provider: string; status: string; score: number; last_latency_ms: number; last_probe_ok: boolean; changed_at: Date; updated_at: Date }>(
-      'SELECT provider, status, score, last_latency_ms, last_probe_ok, changed_at, updated_at FROM provider_health',
-    );
+    const rows = await providerHealthRows(pool);
     const byName = new Map(rows.map((r) => [r.provider, r]));
     const names = Object.keys(registry);
     // For the console: p95 probe latency over the last hour (nearest rank, as the SLA report) and the last probes.
-    const p95 = await pool.query<{ provider: string; p95_ms: number | null }>(
-      `SELECT provider, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
-         FROM probe_results WHERE provider = ANY($1) AND at >= now() - interval '1 hour' GROUP BY provider`,
-      [names],
-    );
-    const p95By = new Map(p95.rows.map((r) => [r.provider, r.p95_ms]));
-    const recent = await pool.query<{ provider: string; ok: boolean; status: number | null; latency_ms: number; error: string | null; at: Date }>(
-      `SELECT r.provider, r.ok, r.status, r.latency_ms, r.error, r.at
-         FROM unnest($1::text[]) AS p(name)
-         CROSS JOIN LATERAL (SELECT * FROM probe_results WHERE provider = p.name ORDER BY at DESC LIMIT ${LAST_PROBES}) r`,
-      [names],
-    );
+    const p95 = await probeP95LastHour(pool, names);
+    const p95By = new Map(p95.map((r) => [r.provider, r.p95_ms]));
+    const recent = await recentProbes(pool, names, LAST_PROBES);
     const probesBy = new Map<string, Array<{ ok: boolean; status: number | null; latencyMs: number; error: string | null; at: string }>>();
-    for (const r of recent.rows) {
+    for (const r of recent) {
       const list = probesBy.get(r.provider) ?? [];
       list.push({ ok: r.ok, status: r.status, latencyMs: r.latency_ms, error: r.error?.slice(0, 200) ?? null, at: r.at.toISOString() });
       probesBy.set(r.provider, list);
@@ -224,15 +201,7 @@ export const slaReports = route({
       sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
       return;
     }
-    const { rows } = await pool.query<{
-      provider: string; time_window: string; period_start: Date; period_end: Date; probes: number; calls: number;
-      availability: number | null; p95_ms: number | null; error_rate: number | null; target: unknown; violations: string[]; compliant: boolean;
-    }>(
-      `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
-         FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
-        ORDER BY period_end DESC, provider LIMIT $3`,
-      [provider ?? null, window ?? null, limit],
-    );
+    const rows = await listSlaReports(pool, { provider, window, limit });
     const reports = rows.map((r) => ({
       provider: r.provider,
       window: r.time_window,
@@ -274,11 +243,7 @@ export const listAlerts = route({
       return;
     }
     const { state, limit } = parsed.data;
-    const { rows } = await pool.query<AlertRow>(
-      `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
-        ORDER BY updated_at DESC LIMIT $2`,
-      [state ?? null, limit],
-    );
+    const rows = await alertData.listAlerts(pool, state, limit);
     res.json({ alerts: rows.map(alertJson) });
   },
 });
@@ -290,17 +255,17 @@ export const getAlert = route({
   summary: 'One alert with its live escalation state',
   tag: 'monitoring',
   responses: { 200: answer('the alert', s.alertView), 404: failure('no such alert') },
-  async handler(req: Request, res: Response, { pool, workflows }) {
-    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-    if (!rows[0]) {
+  async handler(req: Request<{ id: string }>, res: Response, { pool, workflows }) {
+    const row = await alertData.findAlert(pool, req.params.id);
+    if (!row) {
       sendError(res, 404, 'not_found', 'no such alert');
       return;
     }
     let live: AlertView | null = null;
-    if (rows[0].state !== 'resolved') {
-      live = await workflows.getHandle(rows[0].id).query(alertStatusQuery).catch(() => null);
+    if (row.state !== 'resolved') {
+      live = await workflows.getHandle(row.id).query(alertStatusQuery).catch(() => null);
     }
-    res.json({ ...alertJson(rows[0]), live });
+    res.json({ ...alertJson(row), live });
   },
 });
 
@@ -314,14 +279,13 @@ export const ackAlert = route({
   body: ackBody,
   bodyLimit: '16kb',
   responses: { 202: answer('acknowledged', s.ackAnswer), 404: failure('no such alert'), 409: failure('not firing') },
-  async handler(req: Request, res: Response, { pool, workflows }) {
+  async handler(req: Request<{ id: string }>, res: Response, { pool, workflows }) {
     const body = ackBody.safeParse(req.body ?? undefined);
     if (!body.success) {
       sendError(res, 400, 'invalid_request', 'invalid body', zodFieldErrors(body.error));
       return;
     }
-    const { rows } = await pool.query<AlertRow>('SELECT * FROM alerts WHERE id = $1', [req.params.id]);
-    const row = rows[0];
+    const row = await alertData.findAlert(pool, req.params.id);
     if (!row) {
       sendError(res, 404, 'not_found', 'no such alert');
       return;

@@ -1,15 +1,20 @@
 /**
  * Provider state for services and operators: budget use per provider and period with the
- * month-end projection and the cost anomaly rule's figures (activities/costs.ts; also as metrics),
+ * month-end projection and the cost anomaly rule's figures (lib/data/budgets.ts; also as metrics),
  * circuit breaker states, and cache invalidation by key prefix (scoped to the caller's tenant).
  */
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
-import { BUDGET_ALERT_THRESHOLDS, BUDGET_REFUSAL_THRESHOLD, createBudgets } from '../../activities/budgets';
-import { createProviderCache } from '../../activities/cache';
-import { createCircuitBreaker } from '../../activities/circuit-breaker';
-import { createCostReports, type CostReports } from '../../activities/costs';
+import {
+  BUDGET_ALERT_THRESHOLDS,
+  BUDGET_REFUSAL_THRESHOLD,
+  createBudgets,
+  createCostReports,
+  type CostReports,
+} from '../../lib/data/budgets';
+import { createProviderCache } from '../../lib/data/provider-cache';
+import { createCircuitBreaker } from '../../lib/data/circuits';
 import type { Config } from '../../lib/config/config';
 import { loadCostAnomalySettings, type CostAnomalySettings } from '../../lib/config/monitoring-config';
 import type { ProviderRegistry } from '../../lib/config/registry';

@@ -6,12 +6,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
-import { matchesFilter } from '../../activities/deliveries';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { outboundPolicyOf } from '../../lib/security/outbound-policy';
 import { NoKeyringError } from '../../lib/security/secret-box';
 import { sealSubscriberSecret } from '../../lib/security/stored-secrets';
+import * as deliveryData from '../../lib/data/deliveries';
+import * as subscriberData from '../../lib/data/subscribers';
+import { matchesFilter, type SubscriberRow } from '../../lib/data/subscribers';
+import { completedWebhookEventsSince } from '../../lib/data/webhook-events';
 import { deliveryStatusQuery, deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
 import { tenantKey } from '../../contracts/search-attributes';
 import * as s from '../schemas';
@@ -31,17 +34,6 @@ export interface SubscriberRouteDeps {
   logger: Logger;
 }
 
-interface SubscriberRow {
-  id: string;
-  tenant: string;
-  url: string;
-  providers: string[];
-  event_types: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  created_at: Date;
-}
-
 function publicSubscriber(row: SubscriberRow) {
   return {
     id: row.id,
@@ -54,26 +46,16 @@ function publicSubscriber(row: SubscriberRow) {
   };
 }
 
-const SUBSCRIBER_COLUMNS = 'id, tenant, url, providers, event_types, enabled, disabled_reason, created_at';
-
 /** What the subscriber and delivery handlers share. */
 function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteDeps) {
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
   // SSRF policy: a URL the worker would refuse to call is refused here, before anything is stored.
   const outbound = outboundPolicyOf(config);
 
-  async function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
-    const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 AND id = $2`, [tenant, id]);
-    return rows[0];
+  function findSubscriber(tenant: string, id: string): Promise<SubscriberRow | undefined> {
+    return subscriberData.findSubscriber(pool, tenant, id);
   }
 
-  /**
-   * Starts (or re-runs) one delivery; answers nothing itself. An open run is joined, not doubled:
-   * a replay of a delivery still retrying is that delivery. But a run whose outcome is already
-   * recorded (its row is no longer pending) is only closing: its last workflow task is not yet
-   * complete (for up to a task timeout when a worker lost it). A replay joined to it would be
-   * swallowed, so it waits for that run to close, within the start deadline, and starts again.
-   */
   /**
    * When each retrying delivery's next attempt is due, by id: asked of its open deliverEvent
    * workflow (status query), all at once within the Temporal timeout. Cheaper than it looks: only
@@ -96,25 +78,34 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
     return due;
   }
 
+  /**
+   * Starts (or re-runs) one delivery; answers nothing itself. An open run is joined, not doubled:
+   * a replay of a delivery still retrying is that delivery. But a run whose outcome is already
+   * recorded (its row is no longer pending) is only closing: its last workflow task is not yet
+   * complete (for up to a task timeout when a worker lost it). A replay joined to it would be
+   * swallowed, so it waits for that run to close, as long as a call waits for its result
+   * (CALL_WAIT_MS), and then starts again.
+   */
   async function startDelivery(input: DeliveryInput) {
-    const deadline = Date.now() + config.TEMPORAL_START_TIMEOUT_MS;
     const start = () =>
       workflows.startIdempotent('deliverEvent', {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: input.deliveryId,
         args: [input],
         typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
-        timeoutMs: Math.max(deadline - Date.now(), 1),
+        timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
         rerun: 'closed',
       });
     const first = await start();
     if (first.started) return first;
-    const { rows } = await pool.query<{ status: string }>('SELECT status FROM deliveries WHERE id = $1', [input.deliveryId]);
-    if (rows[0]?.status === undefined || rows[0].status === 'pending') return first;
+    const status = await deliveryData.deliveryStatus(pool, input.deliveryId);
+    if (status === undefined || status === 'pending') return first;
+    let timer: NodeJS.Timeout | undefined;
     const closed = await Promise.race([
       workflows.getHandle(input.deliveryId, first.runId).result().then(() => true, () => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(deadline - Date.now(), 0)).unref()),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.CALL_WAIT_MS))),
     ]);
+    clearTimeout(timer);
     return closed ? start() : first;
   }
 
@@ -154,15 +145,11 @@ export const createSubscriber = route({
       if (err instanceof NoKeyringError) return sendError(res, 503, 'secrets_unavailable', err.message);
       throw err;
     }
-    const { rows } = await pool.query<SubscriberRow>(
-      `INSERT INTO subscribers (id, tenant, url, providers, event_types, secret_master_key_id, secret_wrapped_key, secret_ciphertext)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SUBSCRIBER_COLUMNS}`,
-      [id, tenant, body.data.url, body.data.providers, body.data.eventTypes, sealed.keyId, sealed.wrappedKey, sealed.ciphertext],
-    );
+    const row = await subscriberData.insertSubscriber(pool, { id, tenant, url: body.data.url, providers: body.data.providers, eventTypes: body.data.eventTypes }, sealed);
     // The URL's host only: a path or query can hold a token.
     noteAudit(res, { target: id, detail: { host: new URL(body.data.url).host, providers: body.data.providers, eventTypes: body.data.eventTypes } });
     // The only time the secret is shown: the subscriber needs it to verify deliveries.
-    res.status(201).json({ ...publicSubscriber(rows[0]!), signingSecret });
+    res.status(201).json({ ...publicSubscriber(row), signingSecret });
   },
 });
 
@@ -176,7 +163,7 @@ export const listSubscribers = route({
   async handler(req: Request, res: Response, { pool, tenantOrFail }) {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
-    const { rows } = await pool.query<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE tenant = $1 ORDER BY created_at`, [tenant]);
+    const rows = await subscriberData.listSubscribers(pool, tenant);
     res.json({ subscribers: rows.map(publicSubscriber) });
   },
 });
@@ -214,16 +201,11 @@ export const updateSubscriber = route({
     if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid subscriber change', zodFieldErrors(body.error));
     const refused = body.data.url === undefined ? null : outbound.checkUrl(body.data.url);
     if (refused) return sendError(res, 400, 'invalid_request', `subscriber URL refused: ${refused}`, { url: refused });
-    const { rows } = await pool.query<SubscriberRow>(
-      `UPDATE subscribers SET url = COALESCE($3, url), providers = COALESCE($4, providers), event_types = COALESCE($5, event_types),
-              enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END, updated_at = now()
-        WHERE tenant = $1 AND id = $2 RETURNING ${SUBSCRIBER_COLUMNS}`,
-      [tenant, req.params.id, body.data.url ?? null, body.data.providers ?? null, body.data.eventTypes ?? null, body.data.enabled ?? null],
-    );
-    if (!rows[0]) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    const row = await subscriberData.updateSubscriber(pool, tenant, req.params.id, body.data);
+    if (!row) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
     // The fields the caller sent (values left out: a URL can hold a token).
     noteAudit(res, { detail: { changed: Object.keys(body.data).filter((field) => Object.hasOwn(req.body as object, field)) } });
-    res.json(publicSubscriber(rows[0]));
+    res.json(publicSubscriber(row));
   },
 });
 
@@ -238,8 +220,7 @@ export const deleteSubscriber = route({
   async handler(req: Request<{ id: string }>, res: Response, { pool, tenantOrFail }) {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
-    const result = await pool.query('DELETE FROM subscribers WHERE tenant = $1 AND id = $2', [tenant, req.params.id]);
-    if (result.rowCount === 0) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
+    if (!(await subscriberData.deleteSubscriber(pool, tenant, req.params.id))) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
     res.status(204).end();
   },
 });
@@ -261,11 +242,7 @@ export const replaySubscriber = route({
     const subscriber = await findSubscriber(tenant, req.params.id);
     if (!subscriber) return sendError(res, 404, 'not_found', `no subscriber ${req.params.id}`);
     if (!subscriber.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
-    const { rows } = await pool.query<{ provider: string; event_id: string; event_type: string }>(
-      `SELECT provider, event_id, event_type FROM webhook_events
-        WHERE tenant = $1 AND received_at >= $2 AND status = 'completed' ORDER BY received_at`,
-      [tenant, since.data.since],
-    );
+    const rows = await completedWebhookEventsSince(pool, tenant, since.data.since);
     const events = rows.filter((e) => matchesFilter(subscriber.providers, e.provider) && matchesFilter(subscriber.event_types, e.event_type));
     const deliveries: string[] = [];
     for (const event of events) {
@@ -296,27 +273,7 @@ export const listDeliveries = route({
     if (!tenant) return;
     const filters = deliveriesQuery.safeParse(req.query);
     if (!filters.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(filters.error));
-    const { subscriber, status, limit, offset } = filters.data;
-    const statuses = status === 'problem' ? ['pending', 'dead_lettered'] : status ? [status] : null;
-    const [{ rows }, counted] = await Promise.all([
-      pool.query<{ id: string; status: string; attempts: number; total: string }>(
-        `SELECT id, subscriber_id AS "subscriberId", provider, event_id AS "eventId", event_type AS "eventType", status, attempts,
-                last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
-                delivered_at AS "deliveredAt"
-           FROM deliveries
-          WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) AND ($3::text[] IS NULL OR status = ANY($3))
-          ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
-        [tenant, subscriber ?? null, statuses, limit, offset],
-      ),
-      pool.query<{ state: string; n: string }>(
-        `SELECT CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END AS state, count(*) AS n
-           FROM deliveries WHERE tenant = $1 AND ($2::text IS NULL OR subscriber_id = $2) GROUP BY 1`,
-        [tenant, subscriber ?? null],
-      ),
-    ]);
-    const counts = { pending: 0, retrying: 0, delivered: 0, dead_lettered: 0, skipped: 0 };
-    for (const { state, n } of counted.rows) if (state in counts) counts[state as keyof typeof counts] = Number(n);
-    const total = statuses ? statuses.reduce((sum, s) => sum + (s === 'pending' ? counts.pending + counts.retrying : counts[s as keyof typeof counts]), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
+    const { rows, counts, total } = await deliveryData.listDeliveries(pool, tenant, filters.data);
     const nextAttempts = await nextAttemptsOf(rows.filter((r) => r.status === 'pending' && r.attempts > 0).map((r) => r.id));
     res.json({ deliveries: rows.map((r) => (r.status === 'pending' ? { ...r, nextAttemptAt: nextAttempts.get(r.id) ?? null } : r)), total, counts });
   },
@@ -333,12 +290,7 @@ export const replayDelivery = route({
   async handler(req: Request<{ id: string }>, res: Response, { pool, logger, tenantOrFail, startDelivery }) {
     const tenant = tenantOrFail(req, res);
     if (!tenant) return;
-    const { rows } = await pool.query<{ subscriber_id: string; provider: string; event_id: string; event_type: string; enabled: boolean }>(
-      `SELECT d.subscriber_id, d.provider, d.event_id, d.event_type, s.enabled
-         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.tenant = $1 AND d.id = $2`,
-      [tenant, req.params.id],
-    );
-    const delivery = rows[0];
+    const delivery = await deliveryData.deliveryToReplay(pool, tenant, req.params.id);
     if (!delivery) return sendError(res, 404, 'not_found', `no delivery ${req.params.id}`);
     if (!delivery.enabled) return sendError(res, 409, 'subscriber_disabled', 'enable the subscriber before replaying to it');
     try {

@@ -6,6 +6,8 @@
 import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
+import { deliveriesOfEvent } from '../../lib/data/deliveries';
+import { listWebhookEvents, webhookEventOfWorkflow, type LedgerRow } from '../../lib/data/webhook-events';
 import type { Logger } from '../../lib/logger';
 import { eventTypeKey, providerKey, tenantKey } from '../../contracts/search-attributes';
 import { webhookStatusQuery, type WebhookEvent } from '../../contracts/webhook';
@@ -25,23 +27,6 @@ export interface WebhookEventRouteDeps {
   workflows: WorkflowStarter;
   pool: Pool;
   logger: Logger;
-}
-
-interface LedgerRow {
-  tenant: string;
-  provider: string;
-  event_id: string;
-  event_type: string;
-  workflow_id: string;
-  status: string;
-  outcome: string | null;
-  handler: string | null;
-  last_error: string | null;
-  /** NULL once retention pruned the body (payload_pruned_at); the row and its dedup key stay. */
-  payload: Record<string, unknown> | null;
-  payload_pruned_at: Date | null;
-  received_at: Date;
-  completed_at: Date | null;
 }
 
 function payloadSummaryOf(row: LedgerRow) {
@@ -73,9 +58,8 @@ function quoted(value: string): string {
 function webhookEventContext({ config, workflows, pool, logger }: WebhookEventRouteDeps) {
   const tenantOrFail = (req: Request, res: Response) => requireTenant(req, res, config);
 
-  async function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
-    const { rows } = await pool.query<LedgerRow>('SELECT * FROM webhook_events WHERE tenant = $1 AND workflow_id = $2', [tenant, workflowId]);
-    return rows[0];
+  function ledgerRow(tenant: string, workflowId: string): Promise<LedgerRow | undefined> {
+    return webhookEventOfWorkflow(pool, tenant, workflowId);
   }
 
   return { config, workflows, pool, logger, tenantOrFail, ledgerRow };
@@ -98,15 +82,7 @@ export const listEvents = route({
     const parsed = eventsQuery.safeParse(req.query);
     if (!parsed.success) return sendError(res, 400, 'invalid_request', 'invalid filters', zodFieldErrors(parsed.error));
     const q = parsed.data;
-    const where = `WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR event_type = $3)
-          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR received_at >= $5)
-          AND ($6::timestamptz IS NULL OR received_at < $6)`;
-    const filters = [tenant, q.provider ?? null, q.type ?? null, q.status ?? null, q.from ?? null, q.to ?? null];
-    const [{ rows }, counted] = await Promise.all([
-      pool.query<LedgerRow>(`SELECT * FROM webhook_events ${where} ORDER BY received_at DESC, workflow_id LIMIT $7 OFFSET $8`, [...filters, q.limit, q.offset]),
-      pool.query<{ total: string }>(`SELECT count(*) AS total FROM webhook_events ${where}`, filters),
-    ]);
-    const ledgerTotal = Number(counted.rows[0]?.total ?? 0);
+    const { rows, total: ledgerTotal } = await listWebhookEvents(pool, tenant, q);
     const events: Array<ReturnType<typeof eventSummary>> = rows.map(eventSummary);
     // Accepted but not yet recorded (e.g. no worker running): only Temporal knows about these;
     // they are listed (and counted) on the first page only.
@@ -162,17 +138,13 @@ export const getEvent = route({
     try {
       const view = await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
       const row = await ledgerRow(tenant, workflowId);
-      const deliveries = await pool.query(
-        `SELECT id, subscriber_id AS "subscriberId", status, attempts, last_status AS "lastStatus", last_error AS "lastError"
-           FROM deliveries WHERE tenant = $1 AND provider = $2 AND event_id = $3 ORDER BY created_at`,
-        [tenant, row?.provider ?? '', row?.event_id ?? ''],
-      );
+      const deliveries = await deliveriesOfEvent(pool, { tenant, provider: row?.provider ?? '', eventId: row?.event_id ?? '' });
       res.json({
         ...view,
         ledger: row
           ? { ...eventSummary(row), payloadSummary: payloadSummaryOf(row) }
           : null,
-        deliveries: deliveries.rows,
+        deliveries,
       });
     } catch (err) {
       sendViewFailure(res, err, logger, workflowId);

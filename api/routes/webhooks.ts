@@ -12,7 +12,7 @@ import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { webhookWorkflowId } from '../../contracts/webhook';
 import { sendError } from '../errors';
-import type { ApiMetrics, WebhookOutcome } from '../metrics';
+import { webhookOutcomes, type ApiMetrics, type WebhookOutcome } from '../metrics';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { schemes } from '../webhook-schemes';
@@ -48,6 +48,10 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
   const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
     metrics.webhooksReceived.inc({ provider, outcome }, n);
   };
+  // Zeros for every configured source's provider: rates and refusal ratios exist before the first webhook.
+  for (const provider of new Set([...[...webhookSources.values()].map((s) => s.provider), 'unknown'])) {
+    for (const outcome of webhookOutcomes) count(provider, outcome, 0);
+  }
 
   /** The source a path names, or a 404 answered. */
   function sourceFor(req: Request<{ source: string }>, res: Response, prefix: SourcePrefix): WebhookSource | undefined {
@@ -55,6 +59,7 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     const name = `${prefix}${req.params.source}`;
     const source = webhookSources.get(name);
     if (!source || (!generic && name.startsWith('generic:'))) {
+      count('unknown', 'unknown_source');
       sendError(res, 404, 'unknown_source', `no webhook source "${name}" is configured`);
       return undefined;
     }
@@ -106,7 +111,7 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
         const verified = scheme.verify(inbound, secrets, source.options);
         if (!verified.ok && !stored.complete) {
           // A stored secret could not be read: the event may be signed with it, so the provider must retry.
-          count(source.provider, 'not_configured');
+          count(source.provider, 'secrets_unavailable');
           res.setHeader('Retry-After', '60');
           return sendError(res, 503, 'secrets_unavailable', `the stored signing secrets of ${source.name} (tenant ${tenant}) cannot be read right now`);
         }

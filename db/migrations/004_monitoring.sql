@@ -1,4 +1,4 @@
--- Monitoring (issue 6): health probes, provider health, SLA reports, alerts, and the NOTIFY
+-- Monitoring: health probes, provider health, SLA reports, alerts, and the NOTIFY
 -- channel the API's live stream (GET /stream) listens on.
 
 -- One row per probe of a provider's probe endpoint (healthProbe workflow, every intervalSeconds).

@@ -1,4 +1,4 @@
--- API keys for the service API (issue 8). Only a SHA-256 of the secret part is stored: the key is
+-- API keys for the service API. Only a SHA-256 of the secret part is stored: the key is
 -- shown once when created. A key belongs to one tenant and has one role.
 CREATE TABLE api_keys (
   key_id        text PRIMARY KEY,

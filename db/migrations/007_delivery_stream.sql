@@ -1,4 +1,4 @@
--- The console (issue 10) shows a delivery's outcome live: delivery status changes reach the
+-- The console shows a delivery's outcome live: delivery status changes reach the
 -- stream's `delivery` topic, scoped to the delivery's tenant, from a trigger like migration 004's.
 CREATE FUNCTION notify_delivery_status() RETURNS trigger AS $$
 BEGIN

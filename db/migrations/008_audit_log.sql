@@ -1,4 +1,4 @@
--- The audit log (issue 11): one row per operator or admin action (replay, retry, ack, cache
+-- The audit log: one row per operator or admin action (replay, retry, ack, cache
 -- invalidation, subscriber and API-key changes), through the API or the CLI, with who (actor kind
 -- and id: key id, token subject or OS user; role), which tenant, when, what and on what. `detail`
 -- never holds a secret (no key, no signing secret, no URL credentials). `status` is the HTTP

@@ -1,4 +1,4 @@
--- Retention (issue 11): the pruneData workflow empties old ledger bodies but keeps the row, so the
+-- Retention: the pruneData workflow empties old ledger bodies but keeps the row, so the
 -- dedup key (tenant, provider, event_id) and its status outlive the body; it deletes old finished
 -- deliveries, probe results and cost rows. The indexes let each bounded batch find its rows by age.
 ALTER TABLE webhook_events ALTER COLUMN payload DROP NOT NULL;

@@ -1,4 +1,4 @@
--- Secrets at rest (issue 11): subscriber signing secrets, webhook signing secrets and provider
+-- Secrets at rest: subscriber signing secrets, webhook signing secrets and provider
 -- credentials are stored envelope-encrypted (lib/secret-box.ts): `*master_key_id` names the
 -- SECRETS_MASTER_KEYS entry that wrapped the row's data key, `*wrapped_key` is that data key
 -- encrypted under it, `*ciphertext` the secret encrypted under the data key. Both are bound to the

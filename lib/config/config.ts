@@ -107,6 +107,11 @@ export const configSchema = z.object({
   API_METRICS_PORT: port.default(9463),
   WORKER_METRICS_PORT: port.default(9464),
   TEMPORAL_SDK_METRICS_PORT: port.default(9465),
+  CODEC_DEV_PORT: port
+    .optional()
+    .describe(
+      'development only: the API also serves the codec without a credential on 127.0.0.1 at this port, acting as an admin of `DEFAULT_TENANT`, for the Temporal Web UI `npm start` runs (which sends none); `npm start` sets `8234`; unset (off) in production, where the UI passes its users\' tokens to `/codec` (docs/SECURITY.md)',
+    ),
   METRICS_HOST: z
     .string()
     .refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0')

@@ -12,3 +12,8 @@ export function createPool(connectionString: string, options: PoolConfig = {}, l
   pool.on('error', (err) => logger?.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
   return pool;
 }
+
+/** Does PostgreSQL answer? (The API's readiness check.) */
+export async function pingDatabase(pool: Pick<Pool, 'query'>): Promise<void> {
+  await pool.query('SELECT 1');
+}

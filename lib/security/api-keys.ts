@@ -1,13 +1,14 @@
 /**
  * API keys: `sy_<keyId>_<secret>`, 24 random bytes of secret. PostgreSQL keeps the key id, its
  * tenant, role and name, and a SHA-256 of the secret (the secret is random, so a plain hash is as
- * strong as a slow one and costs nothing per request). The whole key is returned once, by
- * `createApiKey`, and never again. Used by the API (verify) and by `switchyard keys` (create,
+ * strong as a slow one and costs nothing per request); the table's SQL is lib/data/api-keys.ts.
+ * The whole key is returned once, by `createApiKey`, and never again. Used by the API (verify) and by `switchyard keys` (create,
  * list, revoke). Callers outside the API pass an `actor` so that a create or revoke is also
  * written to the audit log; the API audits its own routes (api/audit-middleware.ts) and passes none.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
+import { apiKeyRows, insertApiKey, liveApiKey, markApiKeyRevoked, touchApiKey } from '../data/api-keys';
 import { recordAudit, type AuditActor } from '../data/audit-log';
 import { tenantNameRule, tenantPattern } from './tenant-name';
 
@@ -60,32 +61,24 @@ export async function createApiKey(
   if (!tenantPattern.test(input.tenant)) throw new RangeError(`an API key's tenant must be ${tenantNameRule}`);
   const keyId = randomBytes(6).toString('hex');
   const secret = randomBytes(24).toString('base64url');
-  const { rows } = await pool.query(
-    `INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [keyId, input.tenant, input.role, input.name, sha256(secret)],
-  );
+  const row = await insertApiKey(pool, { keyId, tenant: input.tenant, role: input.role, name: input.name, secretSha256: sha256(secret) });
   if (actor) {
     await recordAudit(pool, { tenant: input.tenant, actor, action: 'key.create', target: keyId, detail: { role: input.role, name: input.name }, outcome: 'done' });
   }
-  return { key: `sy_${keyId}_${secret}`, info: info(rows[0] as Record<string, unknown>) };
+  return { key: `sy_${keyId}_${secret}`, info: info(row) };
 }
 
 /** Marks a key revoked (within `tenant` when given); false when there is no such live key. */
 export async function revokeApiKey(pool: Pool, keyId: string, tenant?: string, actor?: AuditActor): Promise<boolean> {
-  const res = await pool.query<{ tenant: string; role: Role }>(
-    `UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR tenant = $2) RETURNING tenant, role`,
-    [keyId, tenant ?? null],
-  );
-  const revoked = res.rows[0];
+  const revoked = await markApiKeyRevoked(pool, keyId, tenant);
   if (revoked && actor) {
     await recordAudit(pool, { tenant: revoked.tenant, actor, action: 'key.revoke', target: keyId, detail: { role: revoked.role }, outcome: 'done' });
   }
-  return res.rowCount === 1;
+  return revoked !== undefined;
 }
 
 export async function listApiKeys(pool: Pool, tenant?: string): Promise<ApiKeyInfo[]> {
-  const { rows } = await pool.query(`SELECT * FROM api_keys WHERE ($1::text IS NULL OR tenant = $1) ORDER BY created_at DESC`, [tenant ?? null]);
-  return rows.map((row) => info(row as Record<string, unknown>));
+  return (await apiKeyRows(pool, tenant)).map(info);
 }
 
 /** Whether a presented credential has the API-key shape (anything else is tried as a JWT). */
@@ -98,12 +91,9 @@ export async function verifyApiKey(pool: Pool, presented: string): Promise<{ key
   const parsed = parseApiKey(presented);
   if (!parsed) return null;
   const { keyId, secret } = parsed;
-  const { rows } = await pool.query(`SELECT tenant, role, secret_sha256 FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL`, [keyId]);
-  const row = rows[0] as { tenant: string; role: Role; secret_sha256: Buffer } | undefined;
+  const row = await liveApiKey(pool, keyId);
   if (!row || !timingSafeEqual(row.secret_sha256, sha256(secret))) return null;
   // Best effort, at most once a minute per key: never on the request's critical path.
-  void pool
-    .query(`UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [keyId])
-    .catch(() => undefined);
+  void touchApiKey(pool, keyId).catch(() => undefined);
   return { keyId, tenant: row.tenant, role: row.role };
 }

@@ -8,6 +8,7 @@
  */
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { alertState } from '../data/alerts';
 import { alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertInput } from '../../contracts/monitoring';
 
 export interface AlertRunDeps {
@@ -17,9 +18,9 @@ export interface AlertRunDeps {
 
 /** The alert's saved state: 'open' (firing or acknowledged), 'resolved', or 'unrecorded' (no row yet). */
 async function savedState(pool: Pool, workflowId: string): Promise<'open' | 'resolved' | 'unrecorded'> {
-  const { rows } = await pool.query<{ state: string }>('SELECT state FROM alerts WHERE id = $1', [workflowId]);
-  if (!rows[0]) return 'unrecorded';
-  return rows[0].state === 'resolved' ? 'resolved' : 'open';
+  const state = await alertState(pool, workflowId);
+  if (state === undefined) return 'unrecorded';
+  return state === 'resolved' ? 'resolved' : 'open';
 }
 
 /** Starts the alert on `taskQueue`, or tells the running one the condition still holds. */

@@ -26,6 +26,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; omit for a headless server. */
   uiPort?: number;
+  /** The codec endpoint the Web UI's browser calls (`--ui-codec-endpoint`), e.g. the API's development codec. */
+  uiCodecEndpoint?: string;
   /** Server Prometheus metrics port; omit for a random free one. */
   metricsPort?: number;
   /** SQLite file for persistent state; omit for an in-memory server. */
@@ -74,6 +76,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn'];
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  if (options.uiPort !== undefined && options.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.dbFile !== undefined) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { OutboundPolicy } from '../../lib/security/outbound-policy';
 import type { ProviderConfig } from '../../lib/config/registry';
+import type { ErrorBodyReader } from './error-body';
 
 export interface ProviderCallContext {
   provider: ProviderConfig;
@@ -19,6 +20,8 @@ export interface ProviderCallContext {
   signal?: AbortSignal;
   /** Which addresses requests may reach (SSRF policy); absent: the strict policy (https, no private ranges). */
   outbound?: OutboundPolicy;
+  /** How the provider's failed answers name the reason (its folder's `errorBody`); absent: read generically. */
+  errorBody?: ErrorBodyReader;
 }
 
 export interface ProviderResult {

@@ -22,8 +22,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { outboundRefusal } from '../../lib/security/outbound-policy';
-import type { ProviderKind } from '../../lib/config/registry';
 import type { ProviderCallContext } from './adapter-types';
+import { isRecord, readErrorBody, text, type ErrorBodyReader } from './error-body';
 
 import { providerErrorTypes } from '../../contracts/errors';
 
@@ -57,8 +57,8 @@ export type HeaderBag = Readonly<Record<string, string | readonly string[] | und
 export interface ProviderErrorInput {
   /** Registry name of the provider (e.g. `stripe`, `backup-sms`): named in message and details. */
   provider: string;
-  /** Selects the error-body format to read the code from; unknown formats are read generically. */
-  kind?: ProviderKind;
+  /** How this provider's failed answers name the reason (its folder's `errorBody`); absent: read generically. */
+  errorBody?: ErrorBodyReader;
   operation: string;
   /** HTTP status of the answer; absent for transport failures. */
   status?: number | null;
@@ -91,10 +91,10 @@ export type ProviderRequestFailure =
 
 /** The failure one request of `ctx`'s call throws: the single classification of every client. */
 export function classifyRequestFailure(
-  ctx: Pick<ProviderCallContext, 'provider' | 'operation' | 'credentials'>,
+  ctx: Pick<ProviderCallContext, 'provider' | 'operation' | 'credentials' | 'errorBody'>,
   failure: ProviderRequestFailure,
 ): ApplicationFailure {
-  const base = { provider: ctx.provider.name, kind: ctx.provider.kind, operation: ctx.operation, credentials: ctx.credentials };
+  const base = { provider: ctx.provider.name, errorBody: ctx.errorBody, operation: ctx.operation, credentials: ctx.credentials };
   if ('status' in failure) return classifyProviderError({ ...base, ...failure });
   const refused = outboundRefusal(failure.error);
   if (refused) {
@@ -106,7 +106,7 @@ export function classifyRequestFailure(
 /** Turns a failed provider request into the `ApplicationFailure` its activity throws. */
 export function classifyProviderError(input: ProviderErrorInput): ApplicationFailure {
   const status = input.status ?? null;
-  const extracted = status === null ? { code: null, message: null } : extractProviderError(input.kind, input.body);
+  const extracted = status === null ? { code: null, message: null } : readErrorBody(input.errorBody, input.body);
   const scrub = scrubberFor(input.credentials);
   const code = scrubNullable(scrub, input.code !== undefined ? input.code : extracted.code);
   const providerMessage = scrubNullable(scrub, input.message ?? extracted.message ?? transportMessage(input));
@@ -206,73 +206,6 @@ export function retryAfterDelayMs(value: string | undefined, now: number = Date.
   return delay > 0 ? delay : null;
 }
 
-interface ExtractedError {
-  code: string | null;
-  message: string | null;
-}
-
-/** Reads the provider's error code and message from its own error-body format. */
-export function extractProviderError(kind: ProviderKind | undefined, body: unknown): ExtractedError {
-  if (typeof body === 'string') return { code: null, message: body.trim() === '' ? null : body.trim() };
-  if (!isRecord(body)) return { code: null, message: null };
-  switch (kind) {
-    case 'stripe': {
-      // {error:{type, code?, decline_code?, message}}: the code names the reason (card_declined),
-      // decline_code only refines a card decline, type is the last resort (api_error).
-      const error = recordAt(body, 'error');
-      return { code: text(error?.code) ?? text(error?.decline_code) ?? text(error?.type), message: text(error?.message) };
-    }
-    case 'paypal': {
-      // REST APIs: {name, message, debug_id, details:[{field, issue, description}]}, the issue
-      // naming the reason (INSTRUMENT_DECLINED); OAuth2: {error, error_description}.
-      // debug_id is what PayPal support asks for, so it stays in the message.
-      const detail = firstRecord(body.details);
-      const message = text(detail?.description) ?? text(body.message) ?? text(body.error_description);
-      const debugId = text(body.debug_id);
-      return {
-        code: text(detail?.issue) ?? text(body.name) ?? text(body.error),
-        message: debugId ? `${message ?? 'failed'} (debug_id ${debugId})` : message,
-      };
-    }
-    case 'twilio':
-      // {code: 21211, message, more_info, status}
-      return { code: text(body.code), message: text(body.message) };
-    case 'sendgrid': {
-      // {errors:[{message, field, help}]}: the field names what was wrong (subject, from, …).
-      const first = firstRecord(body.errors);
-      return { code: text(first?.field), message: text(first?.message) };
-    }
-    case 'google-calendar':
-    case 'google-sheets': {
-      // {error:{code, message, status?, errors:[{domain, reason}]}}; Sheets v4 has no errors[], its status names the reason (INVALID_ARGUMENT)
-      const error = recordAt(body, 'error');
-      return { code: text(firstRecord(error?.errors)?.reason) ?? text(error?.status), message: text(error?.message) };
-    }
-    case 'google-maps':
-      // Geocoding API: {status: "REQUEST_DENIED", error_message, results: []}, also inside a 200.
-      return { code: text(body.status), message: text(body.error_message) };
-    case 'yandex-maps':
-      // Geocoder: {statusCode: 403, error: "Forbidden", message: "Invalid api key"}.
-      return { code: text(body.error), message: text(body.message) };
-    case 'vonage-sms': {
-      // SMS API: {"error-text"} or {messages:[{status, "error-text"}]}; newer APIs: RFC 7807 {type, title, detail}.
-      const message = firstRecord(body.messages);
-      return {
-        code: text(body['error-text']) ?? text(message?.['error-text']) ?? text(body.title),
-        message: text(body.detail) ?? text(body.error),
-      };
-    }
-    default:
-      return extractGenericError(body);
-  }
-}
-
-function extractGenericError(body: Record<string, unknown>): ExtractedError {
-  const error = body.error;
-  if (isRecord(error)) return { code: text(error.code) ?? text(error.type), message: text(error.message) };
-  return { code: text(body.code), message: text(body.message) ?? text(error) ?? text(body.detail) ?? text(body.title) };
-}
-
 function transportMessage(input: ProviderErrorInput): string | null {
   if (input.timedOutAfterMs !== undefined) return `timed out after ${input.timedOutAfterMs} ms`;
   if (input.error === undefined) return null;
@@ -314,24 +247,4 @@ function scrubNullable(scrub: Scrub, value: string | null): string | null {
 
 function truncate(message: string): string {
   return message.length <= maxMessageLength ? message : `${message.slice(0, maxMessageLength - 1)}…`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function recordAt(value: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
-  const child = value[key];
-  return isRecord(child) ? child : undefined;
-}
-
-function firstRecord(value: unknown): Record<string, unknown> | undefined {
-  const first: unknown = Array.isArray(value) ? value[0] : undefined;
-  return isRecord(first) ? first : undefined;
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
 }

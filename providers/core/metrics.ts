@@ -5,6 +5,7 @@
  * registry of their own: the worker merges it into its /metrics, tests read it directly.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { ProviderRegistry } from '../../lib/config/registry';
 import { providerOutcomeOf, type ProviderOutcome } from './classify';
 
 export const providerMetricsRegistry = new Registry();
@@ -23,6 +24,21 @@ export const providerRequestDuration = new Histogram<'provider' | 'operation'>({
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [providerMetricsRegistry],
 });
+
+const providerOutcomes: readonly ProviderOutcome[] = ['success', 'rejected', 'throttled', 'unavailable'];
+
+/**
+ * A zero for every registered provider, operation (and its health probe, operation `probe`) and
+ * outcome, so an error ratio is 0, not nothing, before the first failure and the panels are not
+ * empty before the first request. Bounded by the registry: 4 series per operation.
+ */
+export function initProviderRequestSeries(registry: ProviderRegistry): void {
+  for (const provider of Object.values(registry)) {
+    for (const operation of [...Object.keys(provider.operations), 'probe']) {
+      for (const outcome of providerOutcomes) providerRequestsTotal.inc({ provider: provider.name, operation, outcome }, 0);
+    }
+  }
+}
 
 export function recordProviderRequest(provider: string, operation: string, outcome: ProviderOutcome, seconds: number): void {
   providerRequestsTotal.inc({ provider, operation, outcome });

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import type { RegistryEntryInput } from '../../lib/config/registry';
 import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
 import type { ProviderAdapter } from './adapter-types';
+import type { ErrorBodyReader } from './error-body';
 import type { SignatureScheme } from './scheme-types';
 
 /** A signature scheme and the schema of the options a source using it may set. */
@@ -34,8 +35,10 @@ export type WebhookHandler = (event: WebhookEvent) => Promise<HandlerResult>;
 export interface ProviderModule {
   /** The folder's name; for a provider with an adapter also its registry `kind`. */
   name: string;
-  /** Outbound operations by name (activities/prepare-provider-call.ts dispatches to them). */
+  /** Outbound operations by name (providers/prepare-provider-call.ts dispatches to them). */
   adapter?: ProviderAdapter;
+  /** How its failed answers name the reason (code, message); absent: the generic reading (core/error-body.ts). */
+  errorBody?: ErrorBodyReader;
   /** Signature schemes by scheme name; webhook sources name them. */
   schemes?: Readonly<Record<string, SchemeDeclaration>>;
   /** Default webhook sources by source name (WEBHOOK_SOURCES_FILE replaces all of them). */

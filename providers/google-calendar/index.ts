@@ -6,10 +6,12 @@
 import { googleCalendarScheme, googleChannelOptions } from '../core/google-channel-token';
 import type { ProviderModule } from '../core/provider-module';
 import { googleCalendarAdapter } from './adapter';
+import { googleApiErrorBody } from '../core/error-body';
 
 export const googleCalendar = {
   name: 'google-calendar' as const,
   adapter: googleCalendarAdapter,
+  errorBody: googleApiErrorBody,
   schemes: {
     'google-channel-token': { scheme: googleCalendarScheme, options: googleChannelOptions },
   },

@@ -4,10 +4,12 @@
  */
 import type { ProviderModule } from '../core/provider-module';
 import { googleMapsAdapter } from './adapter';
+import { googleMapsErrorBody } from './error-body';
 
 export const googleMaps = {
   name: 'google-maps' as const,
   adapter: googleMapsAdapter,
+  errorBody: googleMapsErrorBody,
   registry: {
     'google-maps': {
       kind: 'google-maps',

@@ -5,10 +5,12 @@
  */
 import type { ProviderModule } from '../core/provider-module';
 import { googleSheetsAdapter } from './adapter';
+import { googleApiErrorBody } from '../core/error-body';
 
 export const googleSheets = {
   name: 'google-sheets' as const,
   adapter: googleSheetsAdapter,
+  errorBody: googleApiErrorBody,
   webhookSources: {
     'google-sheets': { scheme: 'google-channel-token', options: { eventTypePrefix: 'sheets' } },
   },

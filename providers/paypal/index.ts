@@ -4,10 +4,12 @@
  */
 import type { ProviderModule } from '../core/provider-module';
 import { paypalAdapter } from './adapter';
+import { paypalErrorBody } from './error-body';
 
 export const paypal = {
   name: 'paypal' as const,
   adapter: paypalAdapter,
+  errorBody: paypalErrorBody,
   registry: {
     paypal: {
       kind: 'paypal',

@@ -6,10 +6,12 @@ import type { ProviderModule } from '../core/provider-module';
 import { toleranceOptions } from '../core/scheme-types';
 import { sendgridAdapter } from './adapter';
 import { sendgridScheme } from './webhook';
+import { sendgridErrorBody } from './error-body';
 
 export const sendgrid = {
   name: 'sendgrid' as const,
   adapter: sendgridAdapter,
+  errorBody: sendgridErrorBody,
   schemes: {
     sendgrid: { scheme: sendgridScheme, options: toleranceOptions },
   },

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { withAttempt } from '../../activities/attempts';
+import { insertPayment } from '../../lib/data/payments';
 import { webhookErrorTypes } from '../../contracts/errors';
 import type { HandlerResult, WebhookEvent } from '../../contracts/webhook';
 import { formatIssues } from '../../lib/zod-issues';
@@ -36,21 +37,17 @@ export function createStripeHandlers(pool: Pool) {
           );
         }
         const intent = parsed.data.data.object;
-        const result = await pool.query(
-          `INSERT INTO payments (tenant, provider, payment_id, amount, currency, status, customer, source_event_id)
-           VALUES ($1, 'stripe', $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (tenant, provider, payment_id) DO NOTHING`,
-          [
-            event.tenant,
-            intent.id,
-            intent.amount_received ?? intent.amount,
-            intent.currency.toLowerCase(),
-            intent.status ?? 'succeeded',
-            intent.customer ?? null,
-            event.eventId,
-          ],
-        );
-        return { applied: result.rowCount === 1 };
+        const applied = await insertPayment(pool, {
+          tenant: event.tenant,
+          provider: 'stripe',
+          paymentId: intent.id,
+          amount: intent.amount_received ?? intent.amount,
+          currency: intent.currency.toLowerCase(),
+          status: intent.status ?? 'succeeded',
+          customer: intent.customer ?? null,
+          sourceEventId: event.eventId,
+        });
+        return { applied };
       });
     },
   };

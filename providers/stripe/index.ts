@@ -8,10 +8,12 @@ import { toleranceOptions } from '../core/scheme-types';
 import { stripeAdapter } from './adapter';
 import { createStripeHandlers } from './handlers';
 import { stripeScheme } from './webhook';
+import { stripeErrorBody } from './error-body';
 
 export const stripe = {
   name: 'stripe' as const,
   adapter: stripeAdapter,
+  errorBody: stripeErrorBody,
   schemes: {
     stripe: { scheme: stripeScheme, options: toleranceOptions },
   },

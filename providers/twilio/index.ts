@@ -6,10 +6,12 @@ import type { ProviderModule } from '../core/provider-module';
 import { noOptions } from '../core/scheme-types';
 import { twilioAdapter } from './adapter';
 import { twilioScheme } from './webhook';
+import { twilioErrorBody } from './error-body';
 
 export const twilio = {
   name: 'twilio' as const,
   adapter: twilioAdapter,
+  errorBody: twilioErrorBody,
   schemes: {
     twilio: { scheme: twilioScheme, options: noOptions },
   },

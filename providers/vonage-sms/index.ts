@@ -4,10 +4,12 @@
  */
 import type { ProviderModule } from '../core/provider-module';
 import { vonageSmsAdapter } from './adapter';
+import { vonageSmsErrorBody } from './error-body';
 
 export const vonageSms = {
   name: 'vonage-sms' as const,
   adapter: vonageSmsAdapter,
+  errorBody: vonageSmsErrorBody,
   registry: {
     'backup-sms': {
       kind: 'vonage-sms',

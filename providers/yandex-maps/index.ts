@@ -4,10 +4,12 @@
  */
 import type { ProviderModule } from '../core/provider-module';
 import { yandexMapsAdapter } from './adapter';
+import { yandexMapsErrorBody } from './error-body';
 
 export const yandexMaps = {
   name: 'yandex-maps' as const,
   adapter: yandexMapsAdapter,
+  errorBody: yandexMapsErrorBody,
   registry: {
     'yandex-maps': {
       kind: 'yandex-maps',

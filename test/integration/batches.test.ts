@@ -61,11 +61,19 @@ interface Queued {
 }
 
 async function enqueue(provider: string, operation: string, params: Record<string, unknown>, priority = 'medium', query = ''): Promise<Queued & Record<string, unknown>> {
-  const res = await api.fetch(`/batches/${provider}/${operation}${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ params, priority }),
-  });
+  const post = () =>
+    api.fetch(`/batches/${provider}/${operation}${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ params, priority }),
+    });
+  let res = await post();
+  // 503 with Retry-After: nothing was accepted (the batch's run refused the update while a task of
+  // it was failing, which with no sticky cache happens on evictions); a client tries again, as here.
+  for (let tries = 0; res.status === 503 && tries < 3; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? 1) * 1000));
+    res = await post();
+  }
   expect([200, 202]).toContain(res.status);
   return (await res.json()) as Queued & Record<string, unknown>;
 }

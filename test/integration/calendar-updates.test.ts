@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections } from '../../activities/prepare-provider-call';
+import { closeProviderConnections } from '../../providers/prepare-provider-call';
 import { maxUpdateConflicts } from '../../providers/google-calendar/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/security/outbound-policy';

@@ -7,7 +7,7 @@
  * key misconfigured, the outbound guard enforced.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections } from '../../activities/prepare-provider-call';
+import { closeProviderConnections } from '../../providers/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { clearGoogleServiceAccountClients } from '../../providers/google-sheets/service-account';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeProviderConnections, providerMetricsRegistry } from '../../activities/prepare-provider-call';
+import { closeProviderConnections, providerMetricsRegistry } from '../../providers/prepare-provider-call';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy } from '../../lib/security/outbound-policy';
 import { loadRegistry, type HttpPoolConfig, type ProviderConfig } from '../../lib/config/registry';

@@ -114,6 +114,10 @@ test('1 000 requests with random tenants, sources, providers, paths and methods 
   expect(text).toContain('route="unmatched"');
   expect(text).toContain('method="other"');
   expect(text).toMatch(/webhooks_received_total\{provider="stripe",outcome="not_configured"\} \d+/);
+  // A path naming no configured source counts under provider `unknown`; every configured source's outcomes start at zero.
+  expect(text).toMatch(/webhooks_received_total\{provider="unknown",outcome="unknown_source"\} [1-9]\d*/);
+  expect(text).toMatch(/webhooks_received_total\{provider="github",outcome="duplicate"\} \d+/);
+  for (const status of ['pending', 'dead_lettered']) expect(text).toMatch(new RegExp(`deliveries_open\\{status="${status}"\\} \\d+`));
   expect(sentNames.length).toBeGreaterThan(1000);
   expect(sentNames.filter((n) => text.includes(n))).toEqual([]);
 }, 120_000);

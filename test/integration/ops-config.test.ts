@@ -1,6 +1,6 @@
 /**
  * The ops/ files are valid: Prometheus configuration and alert rules pass `promtool check` (from
- * Debian's `prometheus` package), the Alertmanager configuration passes `amtool check-config` and
+ * Debian's `prometheus` package) and the rules' unit tests (`promtool test rules`), the Alertmanager configuration passes `amtool check-config` and
  * routes every alert rule to Switchyard's alert endpoint (Debian's `prometheus-alertmanager`; both
  * installed by scripts/setup.sh when missing, and without them these checks are skipped with a
  * message), and the Grafana dashboard and provisioning parse. The logs stack (Loki, Grafana Alloy)
@@ -43,6 +43,20 @@ withPromtool('promtool check rules ops/alert-rules.yml: the seeds rules are ther
   }
 });
 
+withPromtool('promtool test rules ops/alert-rules.test.yml: every alert fires on a failing series and stays silent on a healthy one', () => {
+  const out = execFileSync('promtool', ['test', 'rules', path.join(ops, 'alert-rules.test.yml')], { encoding: 'utf8' });
+  expect(out).toMatch(/SUCCESS/);
+  // Each alert rule has at least one case where it fires and one where it does not.
+  const tests = readFileSync(path.join(ops, 'alert-rules.test.yml'), 'utf8');
+  const cases = tests.split(/^\s+- alertname: /m).slice(1).map((block) => ({
+    name: block.split('\n')[0]!.trim(),
+    fires: !/exp_alerts: \[\]/.test(block.split(/^\s+(?:- interval|- alertname):/m)[0]!),
+  }));
+  for (const { name } of alertRules()) {
+    expect([name, cases.some((c) => c.name === name && c.fires), cases.some((c) => c.name === name && !c.fires)]).toEqual([name, true, true]);
+  }
+});
+
 /** Every alert rule's name and severity label, read from ops/alert-rules.yml. */
 function alertRules(): Array<{ name: string; severity: string }> {
   const text = readFileSync(path.join(ops, 'alert-rules.yml'), 'utf8');
@@ -81,7 +95,7 @@ withAmtool('amtool config routes test: every alert rule of ops/alert-rules.yml r
   }
 });
 
-test('the Grafana dashboard is valid JSON with the health, latency, error rate, budget, batching and logs rows', () => {
+test('the Grafana dashboard is valid JSON with the health, latency, error rate, budget, batching, Temporal, API, activities, deliveries and logs rows', () => {
   const dir = path.join(ops, 'grafana', 'dashboards');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   expect(files.length).toBeGreaterThan(0);
@@ -91,7 +105,12 @@ test('the Grafana dashboard is valid JSON with the health, latency, error rate, 
     templating: { list: Array<{ name: string; type: string }> };
   };
   const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  expect(rows).toEqual(['Health overview', 'Latency', 'Error rate', 'Budget', 'Batching', 'Logs']);
+  expect(rows).toEqual(['Health overview', 'Latency', 'Error rate', 'Budget', 'Batching', 'Temporal', 'API', 'Activities', 'Webhooks and deliveries', 'Logs']);
+  const titles = dashboard.panels.map((p) => p.title);
+  for (const panel of ['Task-queue backlog (server)', 'Schedule-to-start p95 (SDK)', 'API request p95 by route', 'API 5xx', 'Activity duration p95', 'Delivery attempts by outcome', 'Open deliveries', 'Month-end cost projection']) {
+    expect(titles).toContain(panel);
+  }
+  expect(new Set(dashboard.panels.map((p) => (p as { id?: number }).id)).size).toBe(dashboard.panels.length);
   expect(readFileSync(path.join(ops, 'grafana', 'provisioning', 'dashboards', 'switchyard.yaml'), 'utf8')).toMatch(/path: \/var\/lib\/grafana\/dashboards\/switchyard/);
 
   // The logs panel: Loki, the API's and workers' lines, filtered by the workflow id box, linked to the Temporal Web UI.

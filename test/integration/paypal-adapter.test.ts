@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { OutboundPolicy } from '../../lib/security/outbound-policy';
 import { loadRegistry } from '../../lib/config/registry';
-import { closeProviderConnections } from '../../activities/prepare-provider-call';
+import { closeProviderConnections } from '../../providers/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { clearPayPalTokens } from '../../providers/paypal/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';

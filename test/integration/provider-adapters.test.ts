@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { OutboundPolicy } from '../../lib/security/outbound-policy';
 import { loadRegistry } from '../../lib/config/registry';
-import { closeProviderConnections, providerMetricsRegistry } from '../../activities/prepare-provider-call';
+import { closeProviderConnections, providerMetricsRegistry } from '../../providers/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { googleEventIdFor } from '../../providers/google-calendar/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';

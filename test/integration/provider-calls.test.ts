@@ -4,7 +4,7 @@
  * and failover, rate limits, budgets, the read-through cache and the booking saga's compensation.
  */
 import { randomUUID } from 'node:crypto';
-import { cacheMetricsRegistry } from '../../activities/cache';
+import { cacheMetricsRegistry } from '../../lib/data/provider-cache';
 import type { ProviderConfig } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import { createProbeActivities } from '../../activities/probes';
-import { closeProviderConnections } from '../../activities/prepare-provider-call';
+import { closeProviderConnections } from '../../providers/prepare-provider-call';
 import { loadMonitoringConfig } from '../../lib/config/monitoring-config';
 import { allowEntryFor, OutboundPolicy, outboundPolicyOf } from '../../lib/security/outbound-policy';
 import { loadRegistry } from '../../lib/config/registry';

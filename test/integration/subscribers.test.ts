@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { createDeliveryActivities } from '../../activities/deliveries';
+import { createDeliveryActivities, deliveryMetricsRegistry } from '../../activities/deliveries';
 import type { Config } from '../../lib/config/config';
 import {
   eventually,
@@ -61,7 +61,11 @@ class Receiver {
   }
 }
 
-/** Subscribers whose deliveries' finishDelivery answers 3 s after its write: the run stays open after its outcome is recorded. */
+/**
+ * Subscribers whose deliveries' finishDelivery answers 1.2 s after its write: the run stays open
+ * after its outcome is recorded. (Under the 1.6 s task heartbeat of the cache-off step's 2 s tasks:
+ * longer, and with no cache the local activity's completion is lost at every heartbeat.)
+ */
 const slowFinish = new Set<string>();
 const slowFinishes: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {
@@ -69,7 +73,7 @@ const slowFinishes: ActivityInterceptorsFactory = (ctx) => ({
       const result = await next(input);
       const outcome = input.args[0] as { deliveryId?: string } | undefined;
       if (ctx.info.activityType === 'finishDelivery' && [...slowFinish].some((id) => outcome?.deliveryId?.includes(id))) {
-        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await new Promise((resolve) => setTimeout(resolve, 1200));
       }
       return result;
     },
@@ -145,13 +149,23 @@ test('filters: a subscriber only gets the event types and providers it asked for
   expect(receiver.received).toHaveLength(0);
 });
 
+/** A delivery counter's value for one label value (the worker runs in this process: its module registry). */
+async function deliveryCount(metric: 'delivery_attempts_total' | 'deliveries_finished_total', value: string): Promise<number> {
+  const { values } = await deliveryMetricsRegistry.getSingleMetric(metric)!.get();
+  return values.find((v) => Object.values(v.labels).includes(value))?.value ?? 0;
+}
+
 test('exhausted retries dead-letter the delivery; a replay delivers it', async () => {
   const { receiver, id } = await subscribe({});
   receiver.fallback = 503;
   const event = stripeEvent();
+  const before = { failed: await deliveryCount('delivery_attempts_total', 'http_error'), dead: await deliveryCount('deliveries_finished_total', 'dead_lettered') };
   await postStripe(api.url, event);
   const dead = await deliveryOf(id, String(event.id));
   expect(dead).toMatchObject({ status: 'dead_lettered', attempts: 4 }); // first try + 3 scheduled retries
+  // Counted by outcome and final status only (no subscriber label).
+  expect(await deliveryCount('delivery_attempts_total', 'http_error')).toBe(before.failed + 4);
+  expect(await deliveryCount('deliveries_finished_total', 'dead_lettered')).toBe(before.dead + 1);
 
   receiver.fallback = 200;
   const replay = await api.fetch(`/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
@@ -168,7 +182,7 @@ test('a replay while the dead-lettered run is still closing runs the delivery ag
   await postStripe(api.url, event);
   const dead = await deliveryOf(id, String(event.id));
   expect(dead.status).toBe('dead_lettered');
-  // The outcome is recorded; the run closes only after finishDelivery answers, 3 s later.
+  // The outcome is recorded; the run closes only after finishDelivery answers, 1.2 s later.
   receiver.fallback = 200;
   const replay = await api.fetch(`/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
   expect(replay.status).toBe(202);
@@ -217,11 +231,14 @@ test("a delivery's outcome is recorded once: finishing it again after a re-enabl
   );
   const activities = createDeliveryActivities({ pool });
   const gone = { deliveryId, attempts: 1, status: 'dead_lettered', lastStatus: 410, lastError: 'subscriber answered 410', disableSubscriber: true } as const;
+  const deadBefore = await deliveryCount('deliveries_finished_total', 'dead_lettered');
   await activities.finishDelivery(gone);
   expect(await (await api.fetch(`/subscribers/${id}`)).json()).toMatchObject({ enabled: false });
   await api.fetch(`/subscribers/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) });
   await activities.finishDelivery(gone);
   expect(await (await api.fetch(`/subscribers/${id}`)).json()).toMatchObject({ enabled: true });
+  // … and counted once in deliveries_finished_total.
+  expect(await deliveryCount('deliveries_finished_total', 'dead_lettered')).toBe(deadBefore + 1);
 });
 
 test('a PATCH changes only the fields it sends (toggling enabled keeps the filters)', async () => {

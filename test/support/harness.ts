@@ -203,10 +203,16 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
       return fetch(`${url}${path}`, init);
     },
     async close() {
-      server.closeAllConnections();
+      // As the API process stops (api/server.ts): requests in flight finish before the Temporal
+      // connection closes. Closed under them, a call the SDK was retrying fires on a closed
+      // channel from a timer ("Channel has been shut down"), which fails the suite.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      const late = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(late);
       metricsServer.closeAllConnections();
       await new Promise((resolve) => metricsServer.close(resolve));
-      await new Promise((resolve) => server.close(resolve));
       await connection.close();
     },
   };

@@ -6,7 +6,7 @@
  * is the registry the call is looked up in. The activity's circuit breaker, cache, budgets and
  * stored credentials are not involved: the context's credentials are used as given.
  */
-import { prepareProviderCall, type ProviderResult } from '../../activities/prepare-provider-call';
+import { prepareProviderCall, type ProviderResult } from '../../providers/prepare-provider-call';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 
 export async function sendProviderCall(ctx: ProviderCallContext, params: unknown): Promise<ProviderResult> {

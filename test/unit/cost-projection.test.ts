@@ -3,7 +3,7 @@
  * (spent / elapsed fraction of the month, at least one hour elapsed), the anomaly verdict against
  * the trailing baseline (multiple, minimum spend, short or empty history) and the settings.
  */
-import { assessCostAnomaly, elapsedFraction, projectMonthEnd, type MonthWindow } from '../../activities/costs';
+import { assessCostAnomaly, elapsedFraction, projectMonthEnd, type MonthWindow } from '../../lib/data/budgets';
 import { loadCostAnomalySettings, loadMonitoringConfig } from '../../lib/config/monitoring-config';
 
 const april: Omit<MonthWindow, 'at'> = { start: new Date('2026-04-01T00:00:00Z'), end: new Date('2026-05-01T00:00:00Z') };

@@ -4,11 +4,12 @@
  * (OVER_QUERY_LIMIT retried, REQUEST_DENIED / INVALID_REQUEST not, ZERO_RESULTS a success), the
  * error bodies read for codes, and the registry's seed figures.
  */
-import { classifyProviderError, extractProviderError, googleMapsStatusOutcome, providerErrorTypes } from '../../providers/core/classify';
+import { classifyProviderError, googleMapsStatusOutcome, providerErrorTypes } from '../../providers/core/classify';
 import { geocodeParams, reverseGeocodeParams } from '../../providers/core/geocoding';
 import { googleGeocodeResult, googleMapsAnswerFailure } from '../../providers/google-maps/adapter';
 import { yandexGeocodeResult, yandexLang, yandexPoint } from '../../providers/yandex-maps/adapter';
 import { loadRegistry } from '../../lib/config/registry';
+import { errorBodies, providerErrorBody } from '../../providers';
 
 const googleAnswer = {
   status: 'OK',
@@ -155,7 +156,7 @@ describe('classification', () => {
     expect(reported).not.toBeNull();
     return classifyProviderError({
       provider: 'google-maps',
-      kind: 'google-maps',
+      errorBody: errorBodies['google-maps'],
       operation: 'geocode',
       status: 200,
       body,
@@ -181,11 +182,11 @@ describe('classification', () => {
   });
 
   test('error bodies outside a 200: Google status + error_message, Yandex error + message', () => {
-    expect(extractProviderError('google-maps', { status: 'INVALID_REQUEST', error_message: 'Invalid request.' })).toEqual({ code: 'INVALID_REQUEST', message: 'Invalid request.' });
-    expect(extractProviderError('yandex-maps', { statusCode: 403, error: 'Forbidden', message: 'Invalid api key' })).toEqual({ code: 'Forbidden', message: 'Invalid api key' });
-    const yandex403 = classifyProviderError({ provider: 'yandex-maps', kind: 'yandex-maps', operation: 'geocode', status: 403, body: { statusCode: 403, error: 'Forbidden', message: 'Invalid api key' } });
+    expect(providerErrorBody('google-maps', { status: 'INVALID_REQUEST', error_message: 'Invalid request.' })).toEqual({ code: 'INVALID_REQUEST', message: 'Invalid request.' });
+    expect(providerErrorBody('yandex-maps', { statusCode: 403, error: 'Forbidden', message: 'Invalid api key' })).toEqual({ code: 'Forbidden', message: 'Invalid api key' });
+    const yandex403 = classifyProviderError({ provider: 'yandex-maps', errorBody: errorBodies['yandex-maps'], operation: 'geocode', status: 403, body: { statusCode: 403, error: 'Forbidden', message: 'Invalid api key' } });
     expect(yandex403).toMatchObject({ type: providerErrorTypes.rejected, nonRetryable: true, message: 'yandex-maps geocode: 403 Forbidden: Invalid api key' });
-    const yandex429 = classifyProviderError({ provider: 'yandex-maps', kind: 'yandex-maps', operation: 'geocode', status: 429, headers: {}, body: { statusCode: 429 } });
+    const yandex429 = classifyProviderError({ provider: 'yandex-maps', errorBody: errorBodies['yandex-maps'], operation: 'geocode', status: 429, headers: {}, body: { statusCode: 429 } });
     expect(yandex429).toMatchObject({ type: providerErrorTypes.throttled, nonRetryable: false });
   });
 });

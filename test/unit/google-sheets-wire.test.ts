@@ -12,6 +12,7 @@ import { batchUpdateBody, batchUpdateResult, classifySheetsError, googleSheetsAd
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { loadRegistry, parseRegistry } from '../../lib/config/registry';
 import { columnIndex, columnLetters, parseA1 } from '../fakes/providers/google-sheets';
+import { errorBodies } from '../../providers';
 
 const registry = loadRegistry({});
 const ctx: ProviderCallContext = {
@@ -19,6 +20,8 @@ const ctx: ProviderCallContext = {
   operation: 'writeRange',
   credentials: { serviceAccountKeyFile: '/etc/switchyard/sheets.json' },
   idempotencyKey: 'k',
+  // As providers/prepare-provider-call.ts fills it in: how Google's failed answers name the reason.
+  errorBody: errorBodies['google-sheets'],
 };
 const tokenUri = 'https://oauth2.googleapis.com/token';
 

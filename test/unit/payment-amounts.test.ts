@@ -3,9 +3,10 @@
  * three-decimal currencies, and the ones PayPal takes without decimals), the order body the PayPal
  * adapter sends, and how PayPal's error bodies are read.
  */
-import { classifyProviderError, extractProviderError } from '../../providers/core/classify';
+import { classifyProviderError } from '../../providers/core/classify';
 import { orderRequestBody } from '../../providers/paypal/adapter';
 import { AmountConversionError, fromPayPalAmount, minorUnitDigits, toPayPalAmount } from '../../providers/core/payment-params';
+import { errorBodies, providerErrorBody } from '../../providers';
 
 describe('minor units → PayPal amount', () => {
   test.each([
@@ -69,17 +70,17 @@ describe('PayPal error bodies', () => {
       debug_id: 'abc123',
       details: [{ issue: 'INSTRUMENT_DECLINED', description: 'The instrument presented was declined.' }],
     };
-    expect(extractProviderError('paypal', body)).toEqual({ code: 'INSTRUMENT_DECLINED', message: 'The instrument presented was declined. (debug_id abc123)' });
-    const failure = classifyProviderError({ provider: 'paypal', kind: 'paypal', operation: 'charge', status: 422, body });
+    expect(providerErrorBody('paypal', body)).toEqual({ code: 'INSTRUMENT_DECLINED', message: 'The instrument presented was declined. (debug_id abc123)' });
+    const failure = classifyProviderError({ provider: 'paypal', errorBody: errorBodies['paypal'], operation: 'charge', status: 422, body });
     expect(failure).toMatchObject({ type: 'ProviderRejected', nonRetryable: true });
     expect(failure.message).toMatch(/^paypal charge: 422 INSTRUMENT_DECLINED: /);
   });
 
   test('errors without details use the name; OAuth errors their error field', () => {
-    expect(extractProviderError('paypal', { name: 'INTERNAL_SERVER_ERROR', message: 'An internal server error has occurred.', details: [] }).code).toBe(
+    expect(providerErrorBody('paypal', { name: 'INTERNAL_SERVER_ERROR', message: 'An internal server error has occurred.', details: [] }).code).toBe(
       'INTERNAL_SERVER_ERROR',
     );
-    expect(extractProviderError('paypal', { error: 'invalid_client', error_description: 'Client Authentication failed' })).toEqual({
+    expect(providerErrorBody('paypal', { error: 'invalid_client', error_description: 'Client Authentication failed' })).toEqual({
       code: 'invalid_client',
       message: 'Client Authentication failed',
     });
@@ -87,12 +88,12 @@ describe('PayPal error bodies', () => {
 
   test('5xx and 429 stay retryable', () => {
     const body = { name: 'RATE_LIMIT_REACHED', message: 'Too many requests.', debug_id: 'x', details: [] };
-    expect(classifyProviderError({ provider: 'paypal', kind: 'paypal', operation: 'charge', status: 429, body, headers: { 'retry-after': '3' } })).toMatchObject({
+    expect(classifyProviderError({ provider: 'paypal', errorBody: errorBodies['paypal'], operation: 'charge', status: 429, body, headers: { 'retry-after': '3' } })).toMatchObject({
       type: 'ProviderThrottled',
       nonRetryable: false,
       nextRetryDelay: 3000,
     });
-    expect(classifyProviderError({ provider: 'paypal', kind: 'paypal', operation: 'charge', status: 503, body })).toMatchObject({
+    expect(classifyProviderError({ provider: 'paypal', errorBody: errorBodies['paypal'], operation: 'charge', status: 503, body })).toMatchObject({
       type: 'ProviderUnavailable',
       nonRetryable: false,
     });

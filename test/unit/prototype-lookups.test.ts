@@ -3,7 +3,7 @@
  * event type named like an Object.prototype member is unknown, never the member itself.
  */
 import fc from 'fast-check';
-import { adapterFor } from '../../activities/prepare-provider-call';
+import { adapterFor } from '../../providers/prepare-provider-call';
 import { loadRegistry, operationCost, operationNamed, parseRegistry, providerNamed } from '../../lib/config/registry';
 import { routeWebhook } from '../../workflows/webhook-routes';
 

@@ -1,5 +1,5 @@
 /** Pure parts of the provider-call activity: idempotency keys, jittered backoff, weighted failover order, cache keys. */
-import { cacheKey } from '../../activities/cache';
+import { cacheKey } from '../../lib/data/provider-cache';
 import { idempotencyKeyFor, jitteredBackoffMs, weightedOrder } from '../../activities/call-provider';
 
 test('the idempotency key is stable for one activity and differs between activities and runs', () => {

@@ -8,7 +8,6 @@ import { OutboundRefusedError } from '../../lib/security/outbound-policy';
 import {
   classifyProviderError,
   classifyRequestFailure,
-  extractProviderError,
   nonRetryableProviderErrorTypes,
   providerErrorTypes,
   providerOutcomeOf,
@@ -17,15 +16,16 @@ import {
   type ProviderFailureDetails,
 } from '../../providers/core/classify';
 import { fillPath, httpOperation, pathParamProblem, withinDeclaredPath } from '../../providers/http/adapter';
-import { adapterFor, prepareProviderCall } from '../../activities/prepare-provider-call';
+import { adapterFor, prepareProviderCall } from '../../providers/prepare-provider-call';
 import { vonageMessageFailure } from '../../providers/vonage-sms/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { sendProviderCall } from '../support/provider-calls';
+import { errorBodies, providerErrorBody } from '../../providers';
 
 const now = Date.parse('2030-01-01T12:00:00Z');
 
 function classify(input: Partial<ProviderErrorInput>): ApplicationFailure {
-  return classifyProviderError({ provider: 'stripe', kind: 'stripe', operation: 'createPaymentIntent', now, ...input });
+  return classifyProviderError({ provider: 'stripe', errorBody: errorBodies['stripe'], operation: 'createPaymentIntent', now, ...input });
 }
 
 function detailsOf(failure: ApplicationFailure): ProviderFailureDetails {
@@ -46,14 +46,14 @@ describe('provider error codes from each provider’s error body', () => {
   });
 
   test('Stripe: decline_code when there is no code, then the error type', () => {
-    expect(extractProviderError('stripe', { error: { type: 'card_error', decline_code: 'insufficient_funds' } }).code).toBe('insufficient_funds');
-    expect(extractProviderError('stripe', { error: { type: 'api_error', message: 'boom' } })).toEqual({ code: 'api_error', message: 'boom' });
+    expect(providerErrorBody('stripe', { error: { type: 'card_error', decline_code: 'insufficient_funds' } }).code).toBe('insufficient_funds');
+    expect(providerErrorBody('stripe', { error: { type: 'api_error', message: 'boom' } })).toEqual({ code: 'api_error', message: 'boom' });
   });
 
   test('Twilio: numeric code', () => {
     const failure = classifyProviderError({
       provider: 'twilio',
-      kind: 'twilio',
+      errorBody: errorBodies['twilio'],
       operation: 'sendSms',
       status: 400,
       body: { code: 21211, message: "The 'To' number 123 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 },
@@ -66,7 +66,7 @@ describe('provider error codes from each provider’s error body', () => {
   test('SendGrid: errors[0].field and errors[0].message', () => {
     const failure = classifyProviderError({
       provider: 'sendgrid',
-      kind: 'sendgrid',
+      errorBody: errorBodies['sendgrid'],
       operation: 'sendMail',
       status: 400,
       body: { errors: [{ message: 'The subject is required.', field: 'subject', help: 'http://sendgrid.com/docs' }] },
@@ -76,7 +76,7 @@ describe('provider error codes from each provider’s error body', () => {
     // A field-less error (401) has no code, only the message.
     const unauthorized = classifyProviderError({
       provider: 'sendgrid',
-      kind: 'sendgrid',
+      errorBody: errorBodies['sendgrid'],
       operation: 'sendMail',
       status: 401,
       body: { errors: [{ message: 'The provided authorization grant is invalid, expired, or revoked', field: null, help: null }] },
@@ -88,24 +88,24 @@ describe('provider error codes from each provider’s error body', () => {
   test('Google: error.errors[0].reason, else error.status', () => {
     const failure = classifyProviderError({
       provider: 'google-calendar',
-      kind: 'google-calendar',
+      errorBody: errorBodies['google-calendar'],
       operation: 'insertEvent',
       status: 400,
       body: { error: { code: 400, message: 'Invalid resource id value.', errors: [{ domain: 'global', reason: 'invalid' }] } },
     });
     expect(failure.message).toBe('google-calendar insertEvent: 400 invalid: Invalid resource id value.');
     expect(detailsOf(failure).code).toBe('invalid');
-    expect(extractProviderError('google-calendar', { error: { code: 401, message: 'x', status: 'UNAUTHENTICATED' } }).code).toBe('UNAUTHENTICATED');
+    expect(providerErrorBody('google-calendar', { error: { code: 401, message: 'x', status: 'UNAUTHENTICATED' } }).code).toBe('UNAUTHENTICATED');
   });
 
   test('Vonage: error-text, top level or per message', () => {
-    expect(extractProviderError('vonage-sms', { 'error-text': 'Bad Credentials' }).code).toBe('Bad Credentials');
-    expect(extractProviderError('vonage-sms', { messages: [{ status: '2', 'error-text': 'Missing to param' }] }).code).toBe('Missing to param');
-    expect(extractProviderError('vonage-sms', { error: 'rate limited' })).toEqual({ code: null, message: 'rate limited' });
+    expect(providerErrorBody('vonage-sms', { 'error-text': 'Bad Credentials' }).code).toBe('Bad Credentials');
+    expect(providerErrorBody('vonage-sms', { messages: [{ status: '2', 'error-text': 'Missing to param' }] }).code).toBe('Missing to param');
+    expect(providerErrorBody('vonage-sms', { error: 'rate limited' })).toEqual({ code: null, message: 'rate limited' });
   });
 
   test('Vonage in-200 failures: the adapter’s verdict wins over the status', () => {
-    const base = { provider: 'backup-sms', kind: 'vonage-sms' as const, operation: 'sendSms', status: 200 };
+    const base = { provider: 'backup-sms', errorBody: errorBodies['vonage-sms'], operation: 'sendSms', status: 200 };
     const rejected = classifyProviderError({ ...base, outcome: 'rejected', code: 'Bad Credentials', message: 'Vonage message status 4' });
     expect(rejected.type).toBe('ProviderRejected');
     expect(rejected.nonRetryable).toBe(true);
@@ -129,12 +129,12 @@ describe('provider error codes from each provider’s error body', () => {
   });
 
   test('generic bodies: {error:{code,message}}, {code,message}, {error:"…"} and plain text', () => {
-    expect(extractProviderError('http', { error: { code: 'quota', message: 'over quota' } })).toEqual({ code: 'quota', message: 'over quota' });
-    expect(extractProviderError('http', { code: 'E42', message: 'nope' })).toEqual({ code: 'E42', message: 'nope' });
-    expect(extractProviderError('http', { error: 'rate limited' })).toEqual({ code: null, message: 'rate limited' });
-    expect(extractProviderError(undefined, 'Bad Gateway')).toEqual({ code: null, message: 'Bad Gateway' });
-    expect(extractProviderError('http', null)).toEqual({ code: null, message: null });
-    const failure = classifyProviderError({ provider: 'httpbin', kind: 'http', operation: 'getAnything', status: 502, body: 'Bad Gateway' });
+    expect(providerErrorBody('http', { error: { code: 'quota', message: 'over quota' } })).toEqual({ code: 'quota', message: 'over quota' });
+    expect(providerErrorBody('http', { code: 'E42', message: 'nope' })).toEqual({ code: 'E42', message: 'nope' });
+    expect(providerErrorBody('http', { error: 'rate limited' })).toEqual({ code: null, message: 'rate limited' });
+    expect(providerErrorBody(undefined, 'Bad Gateway')).toEqual({ code: null, message: 'Bad Gateway' });
+    expect(providerErrorBody('http', null)).toEqual({ code: null, message: null });
+    const failure = classifyProviderError({ provider: 'httpbin', errorBody: undefined, operation: 'getAnything', status: 502, body: 'Bad Gateway' });
     expect(failure.message).toBe('httpbin getAnything: 502: Bad Gateway');
   });
 

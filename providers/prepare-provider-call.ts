@@ -13,10 +13,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { operationNamed, providerNamed, type OperationConfig, type ProviderConfig, type ProviderRegistry } from '../lib/config/registry';
 import { callErrorTypes } from '../contracts/errors';
 import { formatIssues } from '../lib/zod-issues';
-import type { ProviderFailureDetails } from '../providers/core/classify';
-import type { OperationAdapter, ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
-import { httpBatchOperation, httpOperationFor } from '../providers/http/adapter';
-import { adapters } from '../providers';
+import type { ProviderFailureDetails } from './core/classify';
+import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
+import type { ErrorBodyReader } from './core/error-body';
+import { httpBatchOperation, httpOperationFor } from './http/adapter';
+import { adapters, errorBodies } from './index';
 
 /** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
 export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
@@ -28,6 +29,11 @@ export function adapterFor(provider: ProviderConfig, operation: string): Operati
   const table = adapters[provider.kind];
   // hasOwn: an operation named "toString" must not find Object.prototype's.
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
+}
+
+/** How the provider's failed answers name the reason: its folder's reader, by kind (hasOwn, as adapterFor). */
+function errorBodyOf(provider: ProviderConfig): ErrorBodyReader | undefined {
+  return Object.hasOwn(errorBodies, provider.kind) ? errorBodies[provider.kind] : undefined;
 }
 
 /** One operation of one provider, by registry names, with the caller's params as given. */
@@ -91,11 +97,11 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   }
   const params = parsed.data;
   const { operation } = request;
-  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation }) };
+  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyOf(provider) }) };
 }
 
-export { closeProviderConnections } from '../providers/core/http-core';
-export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from '../providers/core/classify';
-export type { ProviderFailureDetails, ProviderErrorType } from '../providers/core/classify';
-export { providerMetricsRegistry } from '../providers/core/metrics';
-export type { ProviderCallContext, ProviderResult } from '../providers/core/adapter-types';
+export { closeProviderConnections } from './core/http-core';
+export { classifyProviderError, nonRetryableProviderErrorTypes, providerErrorTypes } from './core/classify';
+export type { ProviderFailureDetails, ProviderErrorType } from './core/classify';
+export { providerMetricsRegistry } from './core/metrics';
+export type { ProviderCallContext, ProviderResult } from './core/adapter-types';

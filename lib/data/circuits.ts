@@ -3,10 +3,11 @@
  * (ARCHITECTURE.md "Shared state"). closed → open after N consecutive failures or an error rate
  * over a window; open → half-open after the cool-down; half-open → closed after M successes, or
  * straight back to open on a failure. Each transition happens inside one transaction holding the
- * row lock, so concurrent workers agree.
+ * row lock, so concurrent workers agree. Every call outcome is a row of `provider_call_outcomes`,
+ * which the error-rate trip and the weighted failover's health scores read.
  */
 import type { Pool, PoolClient } from 'pg';
-import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../lib/config/registry';
+import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../config/registry';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -68,6 +69,19 @@ async function openCircuit(client: PoolClient, provider: string, config: Circuit
       WHERE provider = $1`,
     [provider, config.coolDownSeconds],
   );
+}
+
+/** Health score 0..1 from the success rate over the circuit window (1 with no data). */
+export async function healthScores(pool: Pool, providers: string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ provider: string; total: string; ok: string }>(
+    `SELECT provider, count(*) AS total, count(*) FILTER (WHERE success) AS ok
+       FROM provider_call_outcomes WHERE provider = ANY($1) AND at > now() - interval '10 minutes'
+      GROUP BY provider`,
+    [providers],
+  );
+  const scores = new Map(providers.map((p) => [p, 1]));
+  for (const row of rows) scores.set(row.provider, Number(row.total) === 0 ? 1 : Number(row.ok) / Number(row.total));
+  return scores;
 }
 
 export function createCircuitBreaker(pool: Pool, registry: ProviderRegistry) {

@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import { Counter, Registry } from 'prom-client';
+import type { ProviderRegistry } from '../config/registry';
 
 export const cacheMetricsRegistry = new Registry();
 const cacheRequests = new Counter({
@@ -14,6 +15,16 @@ const cacheRequests = new Counter({
   labelNames: ['provider', 'operation', 'result'],
   registers: [cacheMetricsRegistry],
 });
+
+/** A zero hit and miss for every cached operation of the registry: a hit rate of 0 exists before the first hit. */
+export function initCacheSeries(registry: ProviderRegistry): void {
+  for (const provider of Object.values(registry)) {
+    for (const [operation, declared] of Object.entries(provider.operations)) {
+      if (!declared.cacheTtlSeconds) continue;
+      for (const result of ['hit', 'miss']) cacheRequests.inc({ provider: provider.name, operation, result }, 0);
+    }
+  }
+}
 
 /**
  * Stable, readable text for params: keys sorted, so the same read always has the same key; keys

@@ -1,0 +1,328 @@
+/**
+ * The cost ledger (`cost_ledger`, `budget_alerts`): budgets, the cost reports read from it (below),
+ * and its retention.
+ *
+ * Budgets over a PostgreSQL cost ledger (ARCHITECTURE.md "Shared state"). A call reserves its cost
+ * before it runs and is settled (it ran) or released (it did not). Non-critical calls that would
+ * take a provider past 90% of its daily or monthly budget are refused; crossings of 70/85/95% are
+ * recorded once per period as budget alerts. Reservations are serialised per provider with a
+ * transaction-scoped advisory lock so concurrent workers cannot overspend together.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import type { CostAnomalySettings } from '../config/monitoring-config';
+import { providerNamed, type ProviderRegistry } from '../config/registry';
+import { callErrorTypes } from '../../contracts/errors';
+import type { CostAnomaly, CostAnomalyCheckInput } from '../../contracts/monitoring';
+
+export const BUDGET_REFUSAL_THRESHOLD = 0.9;
+export const BUDGET_ALERT_THRESHOLDS = [70, 85, 95] as const;
+
+export interface Reservation {
+  reservation: string;
+  tenant: string;
+  provider: string;
+  operation: string;
+  workflowId: string;
+  amountUsd: number;
+  critical: boolean;
+}
+
+export interface PeriodUse {
+  usedUsd: number;
+  budgetUsd: number;
+  percent: number;
+}
+
+export interface BudgetUse {
+  provider: string;
+  daily: PeriodUse | null;
+  monthly: PeriodUse | null;
+  alerts: Array<{ period: string; threshold: number; raisedAt: string }>;
+}
+
+const USE_SQL = `
+  SELECT COALESCE(SUM(amount_usd) FILTER (WHERE created_at >= date_trunc('day', now())), 0) AS daily,
+         COALESCE(SUM(amount_usd) FILTER (WHERE created_at >= date_trunc('month', now())), 0) AS monthly
+    FROM cost_ledger
+   WHERE provider = $1 AND status IN ('reserved', 'settled') AND created_at >= date_trunc('month', now()) - interval '1 day'`;
+
+function periodUse(used: number, budget: number): PeriodUse {
+  return { usedUsd: used, budgetUsd: budget, percent: Math.round((used / budget) * 10_000) / 100 };
+}
+
+/** Would this call be refused? (The API asks before starting a workflow; the workflow asks again.) */
+export function refusalReason(provider: string, use: BudgetUse, amountUsd: number, critical: boolean): string | null {
+  if (critical) return null;
+  for (const [period, value] of [['daily', use.daily], ['monthly', use.monthly]] as const) {
+    if (value && value.usedUsd + amountUsd > value.budgetUsd * BUDGET_REFUSAL_THRESHOLD) {
+      return `${provider} ${period} budget: $${value.usedUsd.toFixed(2)} of $${value.budgetUsd.toFixed(2)} used; non-critical calls are refused past ${BUDGET_REFUSAL_THRESHOLD * 100}%`;
+    }
+  }
+  return null;
+}
+
+export function createBudgets(pool: Pool, registry: ProviderRegistry) {
+  async function useOf(provider: string, query: Pick<Pool, 'query'> = pool): Promise<BudgetUse> {
+    const budget = providerNamed(registry, provider)?.budget ?? null;
+    const { rows } = await query.query<{ daily: string; monthly: string }>(USE_SQL, [provider]);
+    const alerts = await query.query<{ period: string; threshold: number; raised_at: Date }>(
+      `SELECT period, threshold, raised_at FROM budget_alerts
+        WHERE provider = $1 AND period_start >= date_trunc('month', now())::date ORDER BY raised_at`,
+      [provider],
+    );
+    return {
+      provider,
+      daily: budget ? periodUse(Number(rows[0]!.daily), budget.dailyUsd) : null,
+      monthly: budget ? periodUse(Number(rows[0]!.monthly), budget.monthlyUsd) : null,
+      alerts: alerts.rows.map((a) => ({ period: a.period, threshold: a.threshold, raisedAt: a.raised_at.toISOString() })),
+    };
+  }
+
+  return {
+    useOf,
+
+    async usage(): Promise<BudgetUse[]> {
+      return Promise.all(Object.keys(registry).map((provider) => useOf(provider)));
+    },
+
+    /** Reserves the call's cost, or refuses it (non-retryable BudgetExceeded). Idempotent per reservation id. */
+    async reserveBudget(r: Reservation): Promise<{ reserved: boolean; use: BudgetUse }> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`budget:${r.provider}`]);
+        const existing = await client.query('SELECT status FROM cost_ledger WHERE reservation = $1', [r.reservation]);
+        if (existing.rowCount === 1) {
+          await client.query('COMMIT');
+          return { reserved: true, use: await useOf(r.provider) };
+        }
+        const before = await useOf(r.provider, client);
+        const refusal = refusalReason(r.provider, before, r.amountUsd, r.critical);
+        if (refusal) {
+          await client.query('ROLLBACK');
+          throw ApplicationFailure.create({
+            message: refusal,
+            type: callErrorTypes.budgetExceeded,
+            nonRetryable: true,
+            details: [{ provider: r.provider, operation: r.operation }],
+          });
+        }
+        await client.query(
+          `INSERT INTO cost_ledger (reservation, tenant, provider, operation, workflow_id, amount_usd, status, critical)
+           VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7)`,
+          [r.reservation, r.tenant, r.provider, r.operation, r.workflowId, r.amountUsd, r.critical],
+        );
+        const after = await useOf(r.provider, client);
+        for (const [period, value] of [['daily', after.daily], ['monthly', after.monthly]] as const) {
+          if (!value) continue;
+          for (const threshold of BUDGET_ALERT_THRESHOLDS) {
+            if (value.percent < threshold) continue;
+            await client.query(
+              `INSERT INTO budget_alerts (provider, period, period_start, threshold, used_usd, budget_usd)
+               VALUES ($1, $2, date_trunc($3, now())::date, $4, $5, $6) ON CONFLICT DO NOTHING`,
+              [r.provider, period, period === 'daily' ? 'day' : 'month', threshold, value.usedUsd, value.budgetUsd],
+            );
+          }
+        }
+        await client.query('COMMIT');
+        return { reserved: true, use: after };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+
+    /** The call ran: its cost stands (`amountUsd`: what it really cost, e.g. only a batch's sent items; never more than reserved). */
+    async settleBudget(reservation: string, amountUsd?: number): Promise<{ settled: boolean }> {
+      const result = await pool.query(
+        `UPDATE cost_ledger SET status = 'settled', settled_at = now(), amount_usd = LEAST(amount_usd, COALESCE($2, amount_usd))
+          WHERE reservation = $1 AND status = 'reserved'`,
+        [reservation, amountUsd ?? null],
+      );
+      return { settled: result.rowCount === 1 };
+    },
+
+    /** The call did not run (refused by the provider, or failed over): its cost is returned. */
+    async releaseBudget(reservation: string): Promise<{ released: boolean }> {
+      const result = await pool.query(
+        `UPDATE cost_ledger SET status = 'released', settled_at = now() WHERE reservation = $1 AND status = 'reserved'`,
+        [reservation],
+      );
+      return { released: result.rowCount === 1 };
+    },
+  };
+}
+
+export type Budgets = ReturnType<typeof createBudgets>;
+
+// ---------------------------------------------------------------- cost reports
+
+/*
+ * What the cost ledger says about where spend is heading: a month-end projection per provider and
+ * tenant, and the cost anomaly rule (spend over the last window far above its trailing baseline).
+ * The arithmetic is pure (unit-tested); the queries read `cost_ledger` (reserved and settled rows,
+ * as the budgets do) and are shared by the `costAnomalyCheck` workflow's activity, GET /budgets
+ * and the API's metrics, so all three always agree.
+ *
+ * Projection (run rate): spent so far this month / elapsed fraction of the month, the month being
+ * PostgreSQL's `date_trunc('month', now())` as for the monthly budget. The elapsed time counts at
+ * least one hour, so the first minutes of a month do not project a few cents into thousands.
+ *
+ * Anomaly: spend in the last COST_ANOMALY_WINDOW (default 1 h) against the average spend per
+ * window over the COST_ANOMALY_BASELINE (default 7 days) just before it — over the provider's
+ * history instead when that is shorter, but at least one window of it, otherwise there is no
+ * baseline and nothing is judged. Anomalous when the window's spend is at least COST_ANOMALY_MIN_USD
+ * and more than COST_ANOMALY_MULTIPLE (default 3) times the baseline (or the baseline is zero).
+ */
+
+/** The shortest elapsed time a projection divides by. */
+export const MIN_PROJECTION_ELAPSED_MS = 3_600_000;
+
+export interface MonthWindow {
+  start: Date;
+  end: Date;
+  at: Date;
+}
+
+function roundUsd(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+/** Share of the month elapsed at `at` (at least MIN_PROJECTION_ELAPSED_MS of it, at most 1). */
+export function elapsedFraction(month: MonthWindow): number {
+  const length = month.end.getTime() - month.start.getTime();
+  const elapsed = Math.max(month.at.getTime() - month.start.getTime(), MIN_PROJECTION_ELAPSED_MS);
+  return Math.min(1, elapsed / length);
+}
+
+/** Run-rate month-end projection: spent so far / elapsed fraction of the month. */
+export function projectMonthEnd(spentUsd: number, month: MonthWindow): number {
+  return roundUsd(spentUsd / elapsedFraction(month));
+}
+
+export interface SpendHistory {
+  /** Spend in the window just ended. */
+  windowUsd: number;
+  /** Spend in the baseline period before the window. */
+  baselineUsd: number;
+  /** How much of the baseline period the provider existed for (ms; the first cost row bounds it). */
+  baselineCoveredMs: number;
+}
+
+/** The anomaly rule's verdict on one provider's figures. */
+export function assessCostAnomaly(
+  history: SpendHistory,
+  settings: CostAnomalySettings,
+): Pick<CostAnomaly, 'windowUsd' | 'baselineUsdPerWindow' | 'ratio' | 'multiple' | 'anomalous'> {
+  const windowMs = settings.COST_ANOMALY_WINDOW;
+  const baselineUsdPerWindow = history.baselineCoveredMs >= windowMs ? roundUsd((history.baselineUsd * windowMs) / history.baselineCoveredMs) : null;
+  const ratio = baselineUsdPerWindow !== null && baselineUsdPerWindow > 0 ? Math.round((history.windowUsd / baselineUsdPerWindow) * 1000) / 1000 : null;
+  const enough = history.windowUsd > 0 && history.windowUsd >= settings.COST_ANOMALY_MIN_USD;
+  const anomalous = enough && baselineUsdPerWindow !== null && (ratio === null || ratio > settings.COST_ANOMALY_MULTIPLE);
+  return { windowUsd: roundUsd(history.windowUsd), baselineUsdPerWindow, ratio, multiple: settings.COST_ANOMALY_MULTIPLE, anomalous };
+}
+
+export interface SpendProjection {
+  provider: string;
+  tenant: string;
+  spentUsd: number;
+  projectedUsd: number;
+}
+
+export interface MonthProjection {
+  method: 'run-rate';
+  monthStart: string;
+  monthEnd: string;
+  at: string;
+  elapsedFraction: number;
+  /** One entry per provider and tenant with spend this month. */
+  spend: SpendProjection[];
+}
+
+const SPENT = `status IN ('reserved', 'settled')`;
+
+export function createCostReports(pool: Pool, registry: ProviderRegistry) {
+  return {
+    /** Month-to-date spend and its run-rate projection per provider and tenant. */
+    async projections(at?: Date): Promise<MonthProjection> {
+      const bounds = await pool.query<{ start: Date; end: Date; at: Date }>(
+        `SELECT date_trunc('month', t) AS start, date_trunc('month', t) + interval '1 month' AS end, t AS at
+           FROM (SELECT COALESCE($1::timestamptz, now()) AS t) n`,
+        [at ?? null],
+      );
+      const month = bounds.rows[0]!;
+      const { rows } = await pool.query<{ provider: string; tenant: string; spent: string }>(
+        `SELECT provider, tenant, SUM(amount_usd) AS spent FROM cost_ledger
+          WHERE ${SPENT} AND created_at >= $1 AND created_at <= $2 GROUP BY provider, tenant ORDER BY provider, tenant`,
+        [month.start, month.at],
+      );
+      return {
+        method: 'run-rate',
+        monthStart: month.start.toISOString(),
+        monthEnd: month.end.toISOString(),
+        at: month.at.toISOString(),
+        elapsedFraction: Math.round(elapsedFraction(month) * 1e6) / 1e6,
+        spend: rows.map((r) => ({ provider: r.provider, tenant: r.tenant, spentUsd: roundUsd(Number(r.spent)), projectedUsd: projectMonthEnd(Number(r.spent), month) })),
+      };
+    },
+
+    /** The anomaly rule over each provider (default: the registry's and any with spend in the window or baseline). */
+    async anomalies(settings: CostAnomalySettings, input: CostAnomalyCheckInput = {}): Promise<CostAnomaly[]> {
+      const windowMs = settings.COST_ANOMALY_WINDOW;
+      const baselineMs = settings.COST_ANOMALY_BASELINE;
+      const now = await pool.query<{ at: Date }>('SELECT COALESCE($1::timestamptz, now()) AS at', [input.at ?? null]);
+      const windowEnd = now.rows[0]!.at;
+      const windowStart = new Date(windowEnd.getTime() - windowMs);
+      const baselineStart = new Date(windowStart.getTime() - baselineMs);
+      const sums = await pool.query<{ provider: string; window_usd: string; baseline_usd: string }>(
+        `SELECT provider,
+                COALESCE(SUM(amount_usd) FILTER (WHERE created_at >= $2), 0) AS window_usd,
+                COALESCE(SUM(amount_usd) FILTER (WHERE created_at < $2), 0) AS baseline_usd
+           FROM cost_ledger
+          WHERE ${SPENT} AND created_at >= $1 AND created_at <= $3 AND ($4::text[] IS NULL OR provider = ANY($4))
+          GROUP BY provider`,
+        [baselineStart, windowStart, windowEnd, input.providers ?? null],
+      );
+      const byProvider = new Map(sums.rows.map((r) => [r.provider, r]));
+      const providers = input.providers ?? [...new Set([...Object.keys(registry), ...byProvider.keys()])].sort();
+      // The first cost row of each provider (any status): how much baseline history there is.
+      const first = await pool.query<{ provider: string; first_at: Date | null }>(
+        `SELECT p AS provider, (SELECT min(created_at) FROM cost_ledger WHERE provider = p) AS first_at FROM unnest($1::text[]) AS p`,
+        [providers],
+      );
+      const firstAt = new Map(first.rows.map((r) => [r.provider, r.first_at]));
+      return providers.map((provider) => {
+        const row = byProvider.get(provider);
+        const since = firstAt.get(provider);
+        const coveredFrom = since ? Math.max(since.getTime(), baselineStart.getTime()) : windowStart.getTime();
+        const verdict = assessCostAnomaly(
+          {
+            windowUsd: Number(row?.window_usd ?? 0),
+            baselineUsd: Number(row?.baseline_usd ?? 0),
+            baselineCoveredMs: Math.max(0, windowStart.getTime() - coveredFrom),
+          },
+          settings,
+        );
+        return { provider, windowStart: windowStart.toISOString(), windowEnd: windowEnd.toISOString(), ...verdict };
+      });
+    },
+  };
+}
+
+export type CostReports = ReturnType<typeof createCostReports>;
+
+/** Retention: deletes at most `batchSize` cost rows older than `olderThanDays`; returns how many. */
+export async function pruneCostRows(pool: Pick<Pool, 'query'>, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM cost_ledger
+      WHERE id IN (SELECT id FROM cost_ledger
+                    WHERE created_at < now() - make_interval(days => $1)
+                    ORDER BY created_at LIMIT $2
+                    FOR UPDATE SKIP LOCKED)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}
