@@ -81,9 +81,14 @@ export const errorBodies = Object.fromEntries(
   providerModules.flatMap((module) => ('errorBody' in module ? [[module.name, module.errorBody]] : [])),
 ) as Readonly<Partial<Record<ProviderKind, ErrorBodyReader>>>;
 
+/** How a `kind` provider's failed answers name the reason; undefined: read generically (hasOwn: "toString" is no kind). */
+export function errorBodyFor(kind: string | undefined): ErrorBodyReader | undefined {
+  return kind !== undefined && Object.hasOwn(errorBodies, kind) ? errorBodies[kind as ProviderKind] : undefined;
+}
+
 /** The code and message of a failed answer of a `kind` provider. */
 export function providerErrorBody(kind: string | undefined, body: unknown): ProviderErrorBody {
-  return readErrorBody(kind !== undefined && Object.hasOwn(errorBodies, kind) ? errorBodies[kind as ProviderKind] : undefined, body);
+  return readErrorBody(errorBodyFor(kind), body);
 }
 
 type SchemesOf<M> = M extends { schemes: infer S } ? keyof S : never;

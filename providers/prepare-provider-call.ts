@@ -15,9 +15,8 @@ import { callErrorTypes } from '../contracts/errors';
 import { formatIssues } from '../lib/zod-issues';
 import type { ProviderFailureDetails } from './core/classify';
 import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
-import type { ErrorBodyReader } from './core/error-body';
 import { httpBatchOperation, httpOperationFor } from './http/adapter';
-import { adapters, errorBodies } from './index';
+import { adapters, errorBodyFor } from './index';
 
 /** The adapter for one operation of one provider, or undefined when the provider cannot do it. */
 export function adapterFor(provider: ProviderConfig, operation: string): OperationAdapter<unknown> | undefined {
@@ -29,11 +28,6 @@ export function adapterFor(provider: ProviderConfig, operation: string): Operati
   const table = adapters[provider.kind];
   // hasOwn: an operation named "toString" must not find Object.prototype's.
   return Object.hasOwn(table, operation) ? table[operation] : undefined;
-}
-
-/** How the provider's failed answers name the reason: its folder's reader, by kind (hasOwn, as adapterFor). */
-function errorBodyOf(provider: ProviderConfig): ErrorBodyReader | undefined {
-  return Object.hasOwn(errorBodies, provider.kind) ? errorBodies[provider.kind] : undefined;
 }
 
 /** One operation of one provider, by registry names, with the caller's params as given. */
@@ -97,7 +91,7 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   }
   const params = parsed.data;
   const { operation } = request;
-  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyOf(provider) }) };
+  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
 }
 
 export { closeProviderConnections } from './core/http-core';
