@@ -150,13 +150,23 @@ async function burst(s: TestStack, refusable: RegExp | undefined): Promise<{ web
 /** Every execution on the test's task queue, once all have closed (deliveries of a down receiver retry briefly). */
 async function closedExecutions(s: TestStack): Promise<WorkflowExecutionInfo[]> {
   const query = `TaskQueue = '${s.config.TEMPORAL_TASK_QUEUE}'`;
+  const resolved = new Set<string>();
   return eventually(async () => {
     const executions: WorkflowExecutionInfo[] = [];
     for await (const execution of client.workflow.list({ query })) executions.push(execution);
     const open = executions.filter((e) => e.status.name === 'RUNNING');
     // An alert stays open until resolved. Besides the burst's own, the SLA report raises one when
     // the test database's probe rows (other suites') put stripe under its target: resolve it too.
-    await Promise.all(open.filter((e) => e.type === 'alert').map((e) => client.workflow.getHandle(e.workflowId).signal('resolve', { reason: 'burst over' }).catch(() => undefined)));
+    // Each once; a signal that failed is sent again at the next look.
+    const unresolved = open.filter((e) => e.type === 'alert' && !resolved.has(e.workflowId));
+    await Promise.all(
+      unresolved.map((e) =>
+        client.workflow
+          .getHandle(e.workflowId)
+          .signal('resolve', { reason: 'burst over' })
+          .then(() => resolved.add(e.workflowId), () => undefined),
+      ),
+    );
     if (open.length > 0) throw new Error(`still open: ${open.map((e) => `${e.type} ${e.workflowId}`).join(', ')}`);
     return executions.length > 0 ? executions : undefined;
   }, 180_000);
