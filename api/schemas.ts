@@ -61,6 +61,11 @@ const wholeNumber = () =>
 const queryLimit = (max: number, byDefault = 100) => wholeNumber().pipe(z.number().min(1).max(max)).default(byDefault);
 /** `?offset=`: rows skipped before the page (list routes that answer a `total`). */
 const queryOffset = () => wholeNumber().pipe(z.number().min(0).max(1_000_000)).default(0);
+/**
+ * `?offset=` of a list read from Temporal visibility, which pages by token: the API walks past the
+ * skipped runs, so the offset is kept small (narrow the filters to reach older runs).
+ */
+const visibilityOffset = () => wholeNumber().pipe(z.number().min(0).max(10_000)).default(0);
 
 export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, '1-200 characters of A-Z a-z 0-9 _ . : -');
 
@@ -132,6 +137,7 @@ export const callsQuery = z.object({
   from: text().pipe(isoDateTime).optional(),
   to: text().pipe(isoDateTime).optional(),
   limit: queryLimit(500),
+  offset: visibilityOffset(),
 });
 
 /** GET /bookings: the tenant's booking sagas from Temporal visibility, like GET /calls. */
@@ -140,6 +146,7 @@ export const bookingsQuery = z.object({
   from: text().pipe(isoDateTime).optional(),
   to: text().pipe(isoDateTime).optional(),
   limit: queryLimit(500),
+  offset: visibilityOffset(),
 });
 
 /** GET /batches/items: the tenant's sent and failed batch items from PostgreSQL, newest first. */
@@ -156,10 +163,12 @@ export const slaQuery = z.object({
   provider: text().min(1).max(100).optional(),
   window: z.enum(['hourly', 'daily']).optional(),
   limit: queryLimit(1000),
+  offset: queryOffset(),
 });
 export const alertsQuery = z.object({
   state: z.enum(['firing', 'acknowledged', 'resolved', 'open']).optional(),
   limit: queryLimit(1000),
+  offset: queryOffset(),
 });
 export const ackBody = z.object({ by: text().min(1).max(200).default('api') }).default({ by: 'api' });
 
@@ -314,10 +323,14 @@ export const batchItemList = z.object({
 
 export const callList = z.object({
   calls: z.array(z.object({ workflowId: id, provider: z.string(), executionStatus: z.string(), startTime: isoDateTime, closeTime: isoDateTime.nullable() })),
+  /** Temporal visibility's count of the calls the filters match. */
+  total: z.number().int(),
 });
 
 export const bookingList = z.object({
   bookings: z.array(z.object({ workflowId: id, executionStatus: z.string(), startTime: isoDateTime, closeTime: isoDateTime.nullable() })),
+  /** Temporal visibility's count of the bookings the filters match. */
+  total: z.number().int(),
 });
 
 const ledgerEvent = z.looseObject({ workflowId: id, provider: z.string(), eventId: z.string(), eventType: z.string().nullable(), status: z.string() });
@@ -365,11 +378,14 @@ export const providerHealth = z.object({
 });
 export const slaAnswer = z.object({
   reports: z.array(z.looseObject({ provider: z.string() })),
-  /** compliant and complianceRatio count only the reports with data (probes or calls); noData the others. */
+  /** Every report the filters match (the page is `limit` of them from `offset`). */
+  total: z.number().int(),
+  /** Over all `total` reports: compliant and complianceRatio count only the reports with data (probes or calls); noData the others. */
   summary: z.object({ reports: z.number().int(), noData: z.number().int(), compliant: z.number().int(), complianceRatio: z.number().nullable() }),
 });
 const alert = z.looseObject({ id, provider: z.string().nullable().optional(), severity: z.string(), state: z.string() });
-export const alertList = z.object({ alerts: z.array(alert) });
+/** `total`: every alert in the state asked for (the page is `limit` of them from `offset`). */
+export const alertList = z.object({ alerts: z.array(alert), total: z.number().int() });
 export const alertView = alert.extend({ live: z.unknown() });
 export const ackAnswer = z.object({ id, runId: id, acknowledgedBy: z.string(), escalationLevel: z.number().int() });
 export const alertmanagerAnswer = z.object({

@@ -120,16 +120,16 @@ function callContext({ config, workflows, pool, registry, logger }: CallRouteDep
   }
 
   /**
-   * Up to `limit` executions of `workflowType` in the tenant, newest first, from Temporal's
-   * visibility (with the status and start-time filters the list routes share); undefined after
-   * answering 503 when Temporal does not answer in time.
+   * A page of `limit` executions of `workflowType` in the tenant from `offset`, newest first, from
+   * Temporal's visibility (with the status and start-time filters the list routes share), and
+   * visibility's count of them all; undefined after answering 503 when Temporal does not answer in time.
    */
   async function listRuns<T>(
     res: Response,
     what: string,
-    filter: { workflowType: string; tenant: string; provider?: string; status?: keyof typeof visibilityStatus; from?: string; to?: string; limit: number },
+    filter: { workflowType: string; tenant: string; provider?: string; status?: keyof typeof visibilityStatus; from?: string; to?: string; limit: number; offset: number },
     row: (wf: Awaited<ReturnType<typeof listPage>>[number]) => T,
-  ): Promise<T[] | undefined> {
+  ): Promise<{ rows: T[]; total: number } | undefined> {
     const filters = [
       `WorkflowType = ${literal(filter.workflowType)}`,
       `${tenantKey.name} = ${literal(filter.tenant)}`,
@@ -138,8 +138,13 @@ function callContext({ config, workflows, pool, registry, logger }: CallRouteDep
       ...(filter.from ? [`StartTime >= ${literal(new Date(filter.from).toISOString())}`] : []),
       ...(filter.to ? [`StartTime < ${literal(new Date(filter.to).toISOString())}`] : []),
     ];
+    const query = filters.join(' AND ');
     try {
-      return (await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () => listPage(filters.join(' AND '), filter.limit))).map(row);
+      const [page, counted] = await workflows.withDeadline(Date.now() + config.TEMPORAL_START_TIMEOUT_MS, () =>
+        Promise.all([listPage(query, filter.offset, filter.limit), workflows.count(query)]),
+      );
+      // Visibility is eventually consistent: a run listed before the count saw it still counts.
+      return { rows: page.map(row), total: Math.max(counted.count, filter.offset + page.length) };
     } catch (err) {
       logger.warn({ err }, `visibility list of ${what} failed`);
       res.setHeader('Retry-After', '5');
@@ -148,9 +153,15 @@ function callContext({ config, workflows, pool, registry, logger }: CallRouteDep
     }
   }
 
-  async function listPage(query: string, limit: number) {
+  /** `limit` runs after the first `offset` (visibility pages by token, so the skipped ones are read and passed over). */
+  async function listPage(query: string, offset: number, limit: number) {
     const found = [];
-    for await (const wf of workflows.list({ query, pageSize: limit })) {
+    let skipped = 0;
+    for await (const wf of workflows.list({ query, pageSize: Math.min(offset + limit, 1000) })) {
+      if (skipped < offset) {
+        skipped += 1;
+        continue;
+      }
       found.push(wf);
       if (found.length >= limit) break;
     }
@@ -238,7 +249,7 @@ export const listCalls = route({
       startTime: wf.startTime.toISOString(),
       closeTime: wf.closeTime?.toISOString() ?? null,
     }));
-    if (calls) res.json({ calls });
+    if (calls) res.json({ calls: calls.rows, total: calls.total });
   },
 });
 
@@ -313,7 +324,7 @@ export const listBookings = route({
       startTime: wf.startTime.toISOString(),
       closeTime: wf.closeTime?.toISOString() ?? null,
     }));
-    if (bookings) res.json({ bookings });
+    if (bookings) res.json({ bookings: bookings.rows, total: bookings.total });
   },
 });
 

@@ -196,12 +196,12 @@ export const slaReports = route({
       sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
       return;
     }
-    const { provider, window, limit } = parsed.data;
+    const { provider, window, limit, offset } = parsed.data;
     if (provider && !providerNamed(registry, provider)) {
       sendError(res, 404, 'unknown_provider', `no provider "${provider}" in the registry`);
       return;
     }
-    const rows = await listSlaReports(pool, { provider, window, limit });
+    const { rows, totals } = await listSlaReports(pool, { provider, window, limit, offset });
     const reports = rows.map((r) => ({
       provider: r.provider,
       window: r.time_window,
@@ -219,11 +219,12 @@ export const slaReports = route({
       // neither compliant nor violated, and the summary leaves it out of the ratio.
       noData: r.probes === 0 && r.calls === 0,
     }));
-    const judged = reports.filter((r) => !r.noData);
-    const compliant = judged.filter((r) => r.compliant).length;
+    // The summary covers every report the filters match, not only this page's.
+    const judged = totals.total - totals.noData;
     res.json({
       reports,
-      summary: { reports: reports.length, noData: reports.length - judged.length, compliant, complianceRatio: judged.length ? compliant / judged.length : null },
+      total: totals.total,
+      summary: { reports: totals.total, noData: totals.noData, compliant: totals.compliant, complianceRatio: judged ? totals.compliant / judged : null },
     });
   },
 });
@@ -242,9 +243,9 @@ export const listAlerts = route({
       sendError(res, 400, 'invalid_request', 'invalid query', zodFieldErrors(parsed.error));
       return;
     }
-    const { state, limit } = parsed.data;
-    const rows = await alertData.listAlerts(pool, state, limit);
-    res.json({ alerts: rows.map(alertJson) });
+    const { state, limit, offset } = parsed.data;
+    const { rows, total } = await alertData.listAlerts(pool, state, limit, offset);
+    res.json({ alerts: rows.map(alertJson), total });
   },
 });
 

@@ -54,6 +54,14 @@ export function table(head: string[], rows: HTMLTableRowElement[], empty = 'noth
   );
 }
 
+/** Rows per page of every paged list. */
+export const PAGE_SIZE = 50;
+
+/** The page's `offset` from its hash query (0 when absent or unreadable). */
+export function offsetIn(query: URLSearchParams): number {
+  return Number(query.get('offset') ?? 0) || 0;
+}
+
 /**
  * "51–100 of 234" with Previous / Next for a list route that answers `total` (`limit`/`offset` in
  * the API's query, `offset` kept in the page's hash query so a page can be linked).

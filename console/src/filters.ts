@@ -1,5 +1,5 @@
 /** A filter form whose values live in the page's hash query; times are turned into ISO for the API. */
-import { h } from './dom';
+import { h, PAGE_SIZE, pager } from './dom';
 import type { PageContext } from './page';
 
 export interface Field {
@@ -39,4 +39,10 @@ export function apiQuery(ctx: PageContext, fields: Field[], extra: Record<string
     out.set(f.name, f.kind === 'time' ? new Date(value).toISOString() : value);
   }
   return out.toString();
+}
+
+/** The pager of a filtered list: moving to another page keeps the filters in the hash query. */
+export function filteredPager(ctx: PageContext, fields: Field[], total: number, offset: number, shown: number): HTMLElement {
+  const filters = Object.fromEntries(fields.map((f) => [f.name, ctx.query.get(f.name) ?? '']));
+  return pager(total, offset, shown, PAGE_SIZE, (next) => ctx.setQuery({ ...filters, offset: next ? String(next) : '' }));
 }

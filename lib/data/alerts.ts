@@ -54,13 +54,13 @@ export async function findAlert(pool: Queryable, id: string): Promise<AlertRow |
 }
 
 /** Alerts in this state (`open`: any but resolved; none: all), most recently changed first. */
-export async function listAlerts(pool: Queryable, state: string | undefined, limit: number): Promise<AlertRow[]> {
-  const { rows } = await pool.query<AlertRow>(
-    `SELECT * FROM alerts WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))
-      ORDER BY updated_at DESC LIMIT $2`,
-    [state ?? null, limit],
-  );
-  return rows;
+export async function listAlerts(pool: Queryable, state: string | undefined, limit: number, offset = 0): Promise<{ rows: AlertRow[]; total: number }> {
+  const where = `WHERE ($1::text IS NULL OR state = $1 OR ($1 = 'open' AND state <> 'resolved'))`;
+  const [page, counted] = await Promise.all([
+    pool.query<AlertRow>(`SELECT * FROM alerts ${where} ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3`, [state ?? null, limit, offset]),
+    pool.query<{ total: string }>(`SELECT count(*) AS total FROM alerts ${where}`, [state ?? null]),
+  ]);
+  return { rows: page.rows, total: Number(counted.rows[0]?.total ?? 0) };
 }
 
 /** How many alerts are open, by rule, severity and state. */

@@ -62,18 +62,39 @@ export async function upsertSlaReport(pool: Queryable, report: SlaProviderReport
   );
 }
 
-/** Reports, newest period first, optionally of one provider and one window. */
+/** What a filtered list of reports holds in all, beyond its page: a report without probes or calls has no data. */
+export interface SlaReportTotals {
+  total: number;
+  noData: number;
+  /** Compliant reports among those with data. */
+  compliant: number;
+}
+
+/**
+ * A page of reports, newest period first, optionally of one provider and one window, with the
+ * totals over every report the filters match (not only the page's).
+ */
 export async function listSlaReports(
   pool: Queryable,
-  filters: { provider?: string; window?: string; limit: number },
-): Promise<SlaReportRow[]> {
-  const { rows } = await pool.query<SlaReportRow>(
-    `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
-       FROM sla_reports WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)
-      ORDER BY period_end DESC, provider LIMIT $3`,
-    [filters.provider ?? null, filters.window ?? null, filters.limit],
-  );
-  return rows;
+  filters: { provider?: string; window?: string; limit: number; offset?: number },
+): Promise<{ rows: SlaReportRow[]; totals: SlaReportTotals }> {
+  const where = 'WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR time_window = $2)';
+  const params = [filters.provider ?? null, filters.window ?? null];
+  const [page, counted] = await Promise.all([
+    pool.query<SlaReportRow>(
+      `SELECT provider, time_window, period_start, period_end, probes, calls, availability, p95_ms, error_rate, target, violations, compliant
+         FROM sla_reports ${where} ORDER BY period_end DESC, provider LIMIT $3 OFFSET $4`,
+      [...params, filters.limit, filters.offset ?? 0],
+    ),
+    pool.query<{ total: string; no_data: string; compliant: string }>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE probes = 0 AND calls = 0) AS no_data,
+              count(*) FILTER (WHERE compliant AND NOT (probes = 0 AND calls = 0)) AS compliant
+         FROM sla_reports ${where}`,
+      params,
+    ),
+  ]);
+  const t = counted.rows[0];
+  return { rows: page.rows, totals: { total: Number(t?.total ?? 0), noData: Number(t?.no_data ?? 0), compliant: Number(t?.compliant ?? 0) } };
 }
 
 /** The availability of the latest report per provider and window (reports with figures only). */

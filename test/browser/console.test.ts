@@ -516,14 +516,17 @@ describeWithChromium('console in headless Chromium', () => {
     }
   });
 
-  test('every page holds at 420 px: screenshots at 1366 px and 420 px, nothing wider than the screen', async () => {
+  test('every page holds at 420 px: screenshots at 1366 px and 420 px, nothing wider than the screen; every list shows its total', async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     try {
       const page = await signedIn(context, await api.keyFor('operator'), 'providers');
+      const listPages = new Set(['alerts', 'sla', 'events', 'calls', 'deliveries']);
       const titles = { providers: 'Providers', alerts: 'Alerts', budgets: 'Budgets', sla: 'SLA compliance', events: 'Webhook events', calls: 'Provider calls', deliveries: 'Deliveries' };
       for (const [name, title] of Object.entries(titles)) {
         await page.goto(`${api.url}/console/#/${name}`);
         await page.locator('main section h2', { hasText: new RegExp(`^${title}$`) }).waitFor();
+        // Every list pages, with its total ("1–50 of 234", "0 of 0").
+        if (listPages.has(name)) expect(await page.getByTestId('range').textContent()).toMatch(/^(\d+–\d+|0) of \d+$/);
         await screenshotsAtBothWidths(page, `page-${name}`);
       }
     } finally {

@@ -27,6 +27,8 @@ import {
 } from '../../contracts/monitoring';
 import type { healthProbe, slaReport } from '../../workflows/monitoring';
 import type { FakeProviders } from '../fakes/provider-server';
+import { upsertAlert } from '../../lib/data/alerts';
+import { upsertSlaReport } from '../../lib/data/sla-reports';
 import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 /** Unique provider names per run: health, probes, circuits and alerts are shared state. */
@@ -402,6 +404,66 @@ test('the SLA report computes availability, p95 and error rate from a known hist
 
   await client.workflow.getHandle(alertId).signal(resolveAlertSignal, { reason: 'test over' });
   await client.workflow.getHandle(alertId).result();
+});
+
+test('the SLA and alert lists page with a total, and the SLA summary covers every matching report, not only the page', async () => {
+  const provider = names.sla;
+  // Five daily reports: two without data, two compliant, one violated.
+  const day = (n: number): string => new Date(Date.UTC(2020, 0, 1 + n)).toISOString();
+  const target = { availability: 0.99, p95Ms: 1000, errorRate: 0.05 };
+  for (let i = 0; i < 5; i++) {
+    const noData = i < 2;
+    await upsertSlaReport(pool, {
+      provider,
+      window: 'daily',
+      periodStart: day(i),
+      periodEnd: day(i + 1),
+      probes: noData ? 0 : 10,
+      calls: 0,
+      availability: noData ? null : i === 4 ? 0.5 : 1,
+      p95Ms: noData ? null : 100,
+      errorRate: noData ? null : 0,
+      target,
+      violations: i === 4 ? ['availability 50% < 99%'] : [],
+      compliant: i !== 4,
+    });
+  }
+  type SlaPage = { reports: Array<{ periodEnd: string }>; total: number; summary: unknown };
+  const pages: SlaPage[] = [];
+  for (const offset of [0, 2, 4, 6]) pages.push(await getJson<SlaPage>(`/sla?provider=${provider}&window=daily&limit=2&offset=${offset}`));
+  expect(pages.map((p) => p.reports.length)).toEqual([2, 2, 1, 0]);
+  expect(pages.flatMap((p) => p.reports.map((r) => r.periodEnd))).toEqual([5, 4, 3, 2, 1].map(day));
+  for (const page of pages) {
+    expect(page.total).toBe(5);
+    expect(page.summary).toEqual({ reports: 5, noData: 2, compliant: 2, complianceRatio: 2 / 3 });
+  }
+
+  // Alerts: three resolved rows of this run, found by walking the pages; pages do not overlap.
+  const ids = [0, 1, 2].map((i) => `alert:test-paging:${run}:${i}`);
+  for (const id of ids) {
+    const at = new Date().toISOString();
+    await upsertAlert(pool, {
+      id, runId: randomUUID(), rule: 'test-paging', fingerprint: id, severity: 'low', summary: 'paging', provider, state: 'resolved',
+      escalationLevel: 0, acknowledgedAtLevel: null, acknowledgedBy: null, startedAt: at, acknowledgedAt: null, resolvedAt: at,
+      resolveReason: 'test', notifications: [],
+    });
+  }
+  type AlertPage = { alerts: Array<{ id: string }>; total: number };
+  const first = await getJson<AlertPage>('/alerts?state=resolved&limit=2');
+  expect(first.alerts).toHaveLength(2);
+  expect(first.total).toBeGreaterThanOrEqual(3);
+  const second = await getJson<AlertPage>('/alerts?state=resolved&limit=2&offset=2');
+  expect(second.alerts.map((a) => a.id)).not.toContain(first.alerts[0]!.id);
+  const seen = new Set<string>();
+  for (let offset = 0; offset < first.total + 2; offset += 100) {
+    for (const alert of (await getJson<AlertPage>(`/alerts?state=resolved&limit=100&offset=${offset}`)).alerts) seen.add(alert.id);
+  }
+  expect(ids.every((id) => seen.has(id))).toBe(true);
+  expect((await getJson<AlertPage>('/alerts?state=resolved&offset=1000000')).alerts).toEqual([]);
+  for (const bad of ['-1', '1e3', '__proto__', '1000001']) {
+    expect((await api.fetch(`/alerts?offset=${bad}`)).status).toBe(400);
+    expect((await api.fetch(`/sla?offset=${bad}`)).status).toBe(400);
+  }
 });
 
 test('schedules are created idempotently from the registry, keep an operator pause, and follow a removed provider', async () => {

@@ -211,6 +211,28 @@ test('a burst is spread out by the provider rate limit, not rejected', async () 
   expect(times[7]! - times[0]!).toBeGreaterThanOrEqual(2000);
 });
 
+test("GET /calls pages the tenant's calls with visibility's total; another tenant sees none of them", async () => {
+  // The burst above made 8 calls of this run's own provider: wait until visibility lists them all.
+  type CallPage = { calls: Array<{ workflowId: string; provider: string }>; total: number };
+  const list = async (query: string, prefix = ''): Promise<CallPage> => {
+    const res = await api.fetch(`${prefix}/calls?provider=${names.limited}&${query}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as CallPage;
+  };
+  const all = await eventually(async () => {
+    const page = await list('limit=500');
+    expect(page.calls.length).toBeGreaterThanOrEqual(8);
+    expect(page.total).toBe(page.calls.length);
+    return page;
+  });
+  const pages = [await list('limit=3'), await list('limit=3&offset=3'), await list('limit=3&offset=6')];
+  expect(pages.flatMap((p) => p.calls.map((c) => c.workflowId))).toEqual(all.calls.map((c) => c.workflowId).slice(0, 9));
+  for (const page of pages) expect(page.total).toBe(all.total);
+  expect((await list(`limit=3&offset=${all.total}`)).calls).toEqual([]);
+  expect(await list('limit=5', '/tenants/tenant-b')).toEqual({ calls: [], total: 0 });
+  for (const bad of ['-1', '10001', 'x', '__proto__']) expect((await api.fetch(`/calls?offset=${bad}`)).status).toBe(400);
+});
+
 test('budgets: reserve before, refuse non-critical past 90% with 429, critical proceeds, alerts recorded', async () => {
   const first = await call(names.budgeted, 'createPaymentIntent', payment);
   expect(first.json).toMatchObject({ status: 'completed' });

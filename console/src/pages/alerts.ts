@@ -1,6 +1,6 @@
 /** Alerts: firing, acknowledged or resolved, with an Ack button for roles that may acknowledge. */
 import { ApiError } from '../api';
-import { badge, h, table, time } from '../dom';
+import { badge, h, offsetIn, PAGE_SIZE, pager, table, time } from '../dom';
 import type { Page } from '../page';
 
 interface Alert {
@@ -25,7 +25,10 @@ export const alertsPage: Page = {
   async render({ api, may, query, setQuery, refresh, workflowLink, notify, session }) {
     const state = query.get('state') ?? 'open';
     const apiState = state === 'all' ? '' : state;
-    const { alerts } = await api.get<{ alerts: Alert[] }>(`/alerts?limit=200${apiState ? `&state=${encodeURIComponent(apiState)}` : ''}`);
+    const offset = offsetIn(query);
+    const { alerts, total } = await api.get<{ alerts: Alert[]; total: number }>(
+      `/alerts?limit=${PAGE_SIZE}&offset=${offset}${apiState ? `&state=${encodeURIComponent(apiState)}` : ''}`,
+    );
     const ack = async (alert: Alert, button: HTMLButtonElement) => {
       button.disabled = true;
       try {
@@ -58,6 +61,7 @@ export const alertsPage: Page = {
       { 'aria-label': 'state', onchange: (e: Event) => setQuery({ state: (e.target as HTMLSelectElement).value || 'all' }) },
       states.map((s) => h('option', { value: s, selected: apiState === s }, s || 'all')),
     );
-    return h('section', {}, h('h2', {}, 'Alerts'), h('div', { class: 'filters' }, h('label', {}, 'State ', filter)), table(['state', 'severity', 'provider', 'summary', 'level', 'acknowledged by', 'started', ''], rows, 'no alerts'));
+    const pages = pager(total, offset, alerts.length, PAGE_SIZE, (next) => setQuery({ state, offset: next ? String(next) : '' }));
+    return h('section', {}, h('h2', {}, 'Alerts'), h('div', { class: 'filters' }, h('label', {}, 'State ', filter)), pages, table(['state', 'severity', 'provider', 'summary', 'level', 'acknowledged by', 'started', ''], rows, 'no alerts'));
   },
 };

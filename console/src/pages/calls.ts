@@ -1,6 +1,6 @@
 /** Provider calls: a filtered list (provider, status, time) and a detail view with candidates and attempts. */
-import { badge, h, table, time } from '../dom';
-import { apiQuery, filterForm, type Field } from '../filters';
+import { badge, h, offsetIn, PAGE_SIZE, table, time } from '../dom';
+import { apiQuery, filteredPager, filterForm, type Field } from '../filters';
 import type { Page, PageContext } from '../page';
 
 interface CallRow {
@@ -75,7 +75,8 @@ export const callsPage: Page = {
   async render(ctx) {
     const [workflowId] = ctx.params;
     if (workflowId) return detail(ctx, workflowId);
-    const { calls } = await ctx.api.get<{ calls: CallRow[] }>(`/calls?${apiQuery(ctx, fields, { limit: '100' })}`);
+    const offset = offsetIn(ctx.query);
+    const { calls, total } = await ctx.api.get<{ calls: CallRow[]; total: number }>(`/calls?${apiQuery(ctx, fields, { limit: String(PAGE_SIZE), offset: String(offset) })}`);
     const rows = calls.map((c) =>
       h(
         'tr',
@@ -93,6 +94,7 @@ export const callsPage: Page = {
       event.preventDefault();
       if (open.value.trim()) location.hash = `#/calls/${encodeURIComponent(open.value.trim())}`;
     });
-    return h('section', {}, h('h2', {}, 'Provider calls'), filterForm(ctx, fields), go, table(['workflow', 'provider', 'status', 'started', 'closed'], rows, 'no calls'));
+    const pages = filteredPager(ctx, fields, total, offset, calls.length);
+    return h('section', {}, h('h2', {}, 'Provider calls'), filterForm(ctx, fields), go, pages, table(['workflow', 'provider', 'status', 'started', 'closed'], rows, 'no calls'));
   },
 };

@@ -4,7 +4,7 @@
  * PAGE_SIZE, and Replay for roles that may replay.
  */
 import { ApiError } from '../api';
-import { badge, h, pager, table, time } from '../dom';
+import { badge, h, offsetIn, PAGE_SIZE, pager, table, time } from '../dom';
 import type { Page } from '../page';
 
 interface Delivery {
@@ -29,7 +29,6 @@ interface DeliveryList {
   counts: Record<State, number>;
 }
 
-const PAGE_SIZE = 50;
 /** The filters offered, `problem` first (the page opens on it). */
 const filters = ['problem', 'pending', 'dead_lettered', 'delivered', 'skipped', 'all'] as const;
 const shownStates: State[] = ['retrying', 'pending', 'dead_lettered', 'delivered', 'skipped'];
@@ -47,7 +46,7 @@ export const deliveriesPage: Page = {
   topics: ['delivery'],
   async render({ api, may, query, setQuery, notify, refresh, session }) {
     const status = query.get('status') ?? 'problem';
-    const offset = Number(query.get('offset') ?? 0) || 0;
+    const offset = offsetIn(query);
     const apiQuery = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     if (status !== 'all') apiQuery.set('status', status);
     const { deliveries, total, counts } = await api.get<DeliveryList>(`/deliveries?${apiQuery.toString()}`);

@@ -1,7 +1,7 @@
 /** Webhook events: a filtered list (provider, type, status, time) and a detail view with steps and deliveries. */
 import { ApiError } from '../api';
-import { badge, h, pager, table, time } from '../dom';
-import { apiQuery, filterForm, type Field } from '../filters';
+import { badge, h, offsetIn, PAGE_SIZE, table, time } from '../dom';
+import { apiQuery, filteredPager, filterForm, type Field } from '../filters';
 import type { Page, PageContext } from '../page';
 
 interface EventRow {
@@ -41,7 +41,6 @@ interface EventView {
 }
 
 /** Rows per page (GET /webhooks/events answers the total). */
-const PAGE_SIZE = 50;
 
 const fields: Field[] = [
   { name: 'provider', label: 'Provider' },
@@ -99,7 +98,7 @@ export const eventsPage: Page = {
   async render(ctx) {
     const [workflowId] = ctx.params;
     if (workflowId) return detail(ctx, workflowId);
-    const offset = Number(ctx.query.get('offset') ?? 0) || 0;
+    const offset = offsetIn(ctx.query);
     const { events, total } = await ctx.api.get<{ events: EventRow[]; total: number }>(
       `/webhooks/events?${apiQuery(ctx, fields, { limit: String(PAGE_SIZE), offset: String(offset) })}`,
     );
@@ -115,8 +114,7 @@ export const eventsPage: Page = {
         h('td', {}, e.lastError ?? ''),
       ),
     );
-    const filters = Object.fromEntries(fields.map((f) => [f.name, ctx.query.get(f.name) ?? '']));
-    const pages = pager(total, offset, events.length, PAGE_SIZE, (next) => ctx.setQuery({ ...filters, offset: next ? String(next) : '' }));
+    const pages = filteredPager(ctx, fields, total, offset, events.length);
     return h(
       'section',
       {},

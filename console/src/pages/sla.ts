@@ -1,5 +1,5 @@
 /** SLA compliance: the hourly and daily reports per provider against the registry's targets. */
-import { badge, h, ms, percent, table, time } from '../dom';
+import { badge, h, ms, offsetIn, PAGE_SIZE, pager, percent, table, time } from '../dom';
 import type { Page } from '../page';
 
 interface Report {
@@ -40,8 +40,9 @@ export const slaPage: Page = {
   async render({ api, query, setQuery }) {
     const window = query.get('window') ?? 'hourly';
     const provider = query.get('provider') ?? '';
-    const { reports, summary } = await api.get<{ reports: Report[]; summary: Summary }>(
-      `/sla?limit=200&window=${encodeURIComponent(window)}${provider ? `&provider=${encodeURIComponent(provider)}` : ''}`,
+    const offset = offsetIn(query);
+    const { reports, summary, total } = await api.get<{ reports: Report[]; summary: Summary; total: number }>(
+      `/sla?limit=${PAGE_SIZE}&offset=${offset}&window=${encodeURIComponent(window)}${provider ? `&provider=${encodeURIComponent(provider)}` : ''}`,
     );
     const rows = reports.map((r) =>
       h(
@@ -72,6 +73,7 @@ export const slaPage: Page = {
         h('label', {}, 'Provider ', h('input', { name: 'provider', value: provider, placeholder: 'any', onchange: (e: Event) => setQuery({ window, provider: (e.target as HTMLInputElement).value.trim() }) })),
       ),
       h('p', { class: 'summary', 'data-testid': 'sla-summary' }, summaryText(summary)),
+      pager(total, offset, reports.length, PAGE_SIZE, (next) => setQuery({ window, provider, offset: next ? String(next) : '' })),
       table(['provider', 'period end', 'availability / target', 'p95 / target', 'error rate / target', 'probes / calls', 'compliance'], rows, 'no SLA reports yet'),
     );
   },
