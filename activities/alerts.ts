@@ -18,9 +18,11 @@ import { raiseAlertRun, resolveAlertRun } from '../lib/temporal/alert-runs';
 import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from './discord';
 import { upsertAlert } from '../lib/data/alerts';
 import { publishEvent } from '../lib/data/event-stream';
+import { defaultAlertPolicy } from '../lib/config/alert-policy';
 import type { MonitoringConfig } from '../lib/config/monitoring-config';
 import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import {
+  alertSeverities,
   type AlertChannel,
   type AlertInput,
   type AlertPlan,
@@ -33,9 +35,6 @@ export const alertErrorTypes = {
   /** The channel asked us to wait (Discord 429): retried after its delay, not dropped. */
   notificationThrottled: 'AlertNotificationThrottled',
 } as const;
-
-/** Escalation order: chat first, then mail, then a phone. */
-const CHANNEL_LEVELS: readonly AlertChannel[][] = [['webhook', 'slack', 'discord'], ['email'], ['sms']];
 
 /** The Discord webhook an alert goes to (by rule, severity or the default), or null. */
 export function discordRouteOf(config: MonitoringConfig, alert: { rule?: string; severity: AlertSeverity }): DiscordRoute | null {
@@ -53,21 +52,50 @@ export function configuredChannels(config: MonitoringConfig, alert: { rule?: str
   return channels;
 }
 
-/** critical: every level at once; high/medium: one level per wait; low: the first level only. */
+/** The wait before an alert of this severity takes its escalation step. */
+function escalationWaitMs(config: MonitoringConfig, severity: AlertSeverity): number {
+  const waits = { critical: config.ALERT_ESCALATION_CRITICAL, high: config.ALERT_ESCALATION_HIGH, medium: config.ALERT_ESCALATION_MEDIUM, low: config.ALERT_ESCALATION_LOW };
+  return waits[severity];
+}
+
+/**
+ * The alert's levels from the escalation table (ALERT_POLICY, default: the source monitor's):
+ * level 0 is the severity's at-once channels; each `then` step adds a level after the severity's
+ * wait, either more channels or a raise to another severity (its at-once channels again, then its
+ * own step). Channels that are not configured are left out; a step left without channels is
+ * dropped unless it raises the severity.
+ */
 export function planAlertFor(severity: AlertSeverity, config: MonitoringConfig, rule?: string): AlertPlan {
   const configured = configuredChannels(config, { rule, severity });
-  const levels = CHANNEL_LEVELS.map((level) => level.filter((c) => configured.has(c))).filter((level) => level.length > 0);
+  const policy = config.ALERT_POLICY ?? defaultAlertPolicy;
+  const usable = (channels: AlertChannel[]): AlertChannel[] => channels.filter((c) => configured.has(c));
   const sms = config.ALERT_SMS_TO ? { provider: config.ALERT_SMS_PROVIDER, to: config.ALERT_SMS_TO } : null;
-  switch (severity) {
-    case 'critical':
-      return { levels: levels.length > 0 ? [levels.flat()] : [], escalateAfterMs: null, sms };
-    case 'high':
-      return { levels, escalateAfterMs: config.ALERT_ESCALATION_HIGH, sms };
-    case 'medium':
-      return { levels, escalateAfterMs: config.ALERT_ESCALATION_MEDIUM, sms };
-    case 'low':
-      return { levels: levels.slice(0, 1), escalateAfterMs: null, sms };
+  const levels = [usable(policy[severity].atOnce)];
+  const waits: Array<number | null> = [null];
+  const severities: Array<AlertSeverity | null> = [null];
+  let current = severity;
+  // Bounded: ALERT_POLICY is checked for raises that loop, and a severity is raised at most once each.
+  for (let step = 0; step < alertSeverities.length; step++) {
+    const then = policy[current].then;
+    if (!then) break;
+    const wait = escalationWaitMs(config, current);
+    if ('severity' in then) {
+      current = then.severity;
+      levels.push(usable(policy[current].atOnce));
+      severities.push(current);
+    } else {
+      const channels = usable(then.channels);
+      if (channels.length > 0) {
+        levels.push(channels);
+        severities.push(null);
+        waits.push(wait);
+      }
+      break;
+    }
+    waits.push(wait);
   }
+  const nothing = levels.every((level) => level.length === 0) && severities.every((s) => s === null);
+  return nothing ? { levels: [], escalateAfterMs: null, waits: [], severities: [], sms } : { levels, escalateAfterMs: waits[1] ?? null, waits, severities, sms };
 }
 
 function alertText(alert: AlertView, event: 'firing' | 'resolved'): string {

@@ -92,9 +92,14 @@ export interface AlertView extends AlertInput {
 
 /** Channel levels and the wait between them, from the worker's configuration. */
 export interface AlertPlan {
-  /** levels[0] is notified at once; each next level after `escalateAfterMs` without an ack. */
+  /** levels[0] is notified at once; each next level after its wait without an ack. */
   levels: AlertChannel[][];
+  /** The wait before every next level, on plans without `waits` (runs started before the escalation table). */
   escalateAfterMs: number | null;
+  /** The wait before each level (index 0: none), from the escalation table (lib/config/alert-policy.ts). */
+  waits?: Array<number | null>;
+  /** The severity a level raises the alert to (medium → high), or null to keep it. */
+  severities?: Array<AlertSeverity | null>;
   /** Where SMS goes, when configured. */
   sms: { provider: string; to: string } | null;
 }

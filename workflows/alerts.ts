@@ -1,8 +1,8 @@
 /**
  * The `alert` workflow (id `alert:{rule}:{fingerprint}`): notify the channels its severity calls
- * for, escalate to the next channel level on durable timers until acknowledged (signal `ack`),
- * and finish when the condition clears (signal `resolve`). critical: every channel at once;
- * high/medium: one more level per configured wait; low: the first level only. SMS is a
+ * for, escalate to the next level on durable timers until acknowledged (signal `ack`), and
+ * finish when the condition clears (signal `resolve`). The levels, their waits and any severity
+ * raise come from the escalation table (planAlert, lib/config/alert-policy.ts). SMS is a
  * `providerCall` child, so it gets the outbound-call path's policies, circuit and failover.
  */
 import {
@@ -115,10 +115,12 @@ export async function alert(input: AlertInput): Promise<AlertView> {
   if (plan.levels.length > 0 && !resolved) await notifyLevel(0, 'firing');
 
   // Escalation: one more level per wait, measured from the last escalation, until acked or resolved.
-  let nextEscalationAt = Date.now() + (plan.escalateAfterMs ?? 0);
+  // Plans from before the escalation table have no `waits`: one wait for every level.
+  const waitBefore = (level: number): number | null => (plan.waits ? (plan.waits[level] ?? null) : plan.escalateAfterMs);
+  let nextEscalationAt = Date.now() + (waitBefore(1) ?? 0);
   let savedAck = false;
   while (!resolved) {
-    const canEscalate = !acknowledged && plan.escalateAfterMs !== null && view.escalationLevel < plan.levels.length - 1;
+    const canEscalate = !acknowledged && view.escalationLevel < plan.levels.length - 1 && waitBefore(view.escalationLevel + 1) !== null;
     const done = (): boolean => resolved || (acknowledged && !savedAck);
     const changed = canEscalate ? await condition(done, Math.max(1, nextEscalationAt - Date.now())) : (await condition(done), true);
     if (acknowledged && !savedAck) {
@@ -128,7 +130,9 @@ export async function alert(input: AlertInput): Promise<AlertView> {
     }
     if (!changed && canEscalate && !acknowledged) {
       view.escalationLevel++;
-      nextEscalationAt = Date.now() + plan.escalateAfterMs!;
+      // A raise (medium → high) shows in the alert's severity from this level on.
+      view.severity = plan.severities?.[view.escalationLevel] ?? view.severity;
+      nextEscalationAt = Date.now() + (waitBefore(view.escalationLevel + 1) ?? 0);
       await notifyLevel(view.escalationLevel, 'firing');
     }
   }

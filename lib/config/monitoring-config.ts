@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { configSources } from './config-sources';
 import { formatIssues } from '../zod-issues';
+import { alertPolicyOverride } from './alert-policy';
 import { DISCORD_URL_HINT, isDiscordWebhookUrl } from '../../activities/discord';
 
 const duration = z
@@ -56,13 +57,13 @@ export const monitoringSchema = z.object({
     .string()
     .url()
     .optional()
-    .meta({ description: 'alert webhooks (level 1)', rowWith: ['ALERT_SLACK_WEBHOOK_URL'] }),
+    .meta({ description: 'alert webhooks (chat)', rowWith: ['ALERT_SLACK_WEBHOOK_URL'] }),
   /** Slack-compatible incoming webhook: POST of `{text}`. */
   ALERT_SLACK_WEBHOOK_URL: z.string().url().optional(),
   /** Discord webhook (chat level, beside Slack): POST of `{content, embeds}`; the default route. */
   ALERT_DISCORD_WEBHOOK_URL: discordWebhookUrl.optional().meta({
     description:
-      'Discord webhook (level 1): the default one, and per rule / severity ones as JSON `{"rule": {...}, "severity": {...}}` (see *Discord*)',
+      'Discord webhook (chat): the default one, and per rule / severity ones as JSON `{"rule": {...}, "severity": {...}}` (see *Discord*)',
     shownDefault: '—',
     rowWith: ['ALERT_DISCORD_ROUTES'],
   }),
@@ -73,7 +74,7 @@ export const monitoringSchema = z.object({
     .string()
     .url()
     .optional()
-    .meta({ description: 'alert email (level 2)', rowWith: ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'] }),
+    .meta({ description: 'alert email', rowWith: ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'] }),
   ALERT_EMAIL_FROM: z.string().min(3).default('switchyard-alerts@localhost'),
   /** Comma-separated recipients; email is skipped without them. */
   ALERT_EMAIL_TO: z.string().min(3).optional(),
@@ -82,13 +83,22 @@ export const monitoringSchema = z.object({
     .string()
     .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551234567')
     .optional()
-    .meta({ description: 'alert SMS (level 3)', rowWith: ['ALERT_SMS_PROVIDER'] }),
+    .meta({ description: 'alert SMS', rowWith: ['ALERT_SMS_PROVIDER'] }),
   ALERT_SMS_PROVIDER: z.string().min(1).default('twilio'),
-  /** Waits before a high / medium alert escalates to its next channel level. */
-  ALERT_ESCALATION_HIGH: duration
-    .prefault('10m')
-    .meta({ description: 'waits before the next level (`500ms`, `30s`, `10m`, `2h`)', rowWith: ['ALERT_ESCALATION_MEDIUM'] }),
+  /** The escalation table (lib/config/alert-policy.ts): rows that replace the default's, as JSON. */
+  ALERT_POLICY: alertPolicyOverride.optional().meta({
+    description: 'escalation per severity as JSON: rows `{"<severity>": {"atOnce": [channels], "then": …}}` (`then`: `{"channels": [...]}`, `{"severity": "high"}` or `null`) replacing those of the default table (see *Alerts*)',
+    shownDefault: 'the source monitor\'s table',
+  }),
+  /** Waits, per severity, before an unacknowledged alert takes its row's `then` step. */
+  ALERT_ESCALATION_HIGH: duration.prefault('10m').meta({
+    description: 'wait before an unacknowledged alert of that severity escalates (`500ms`, `30s`, `10m`, `2h`)',
+    rowWith: ['ALERT_ESCALATION_MEDIUM', 'ALERT_ESCALATION_CRITICAL', 'ALERT_ESCALATION_LOW'],
+  }),
   ALERT_ESCALATION_MEDIUM: duration.prefault('30m'),
+  /** Used only when ALERT_POLICY gives critical or low a `then` step (the default gives them none). */
+  ALERT_ESCALATION_CRITICAL: duration.prefault('5m'),
+  ALERT_ESCALATION_LOW: duration.prefault('1h'),
   /** Health score below which a provider that still answers is "degraded". */
   HEALTH_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.8).describe('health score under which an answering provider is `degraded`'),
   /**

@@ -16,6 +16,7 @@ import { connectClient } from '../../lib/temporal/connection';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
 import { desiredSchedules, probeScheduleId, slaScheduleId, syncSchedules } from '../../workers/schedules';
 import {
+  ackAlertSignal,
   alertStatusQuery,
   alertWorkflowId,
   resolveAlertSignal,
@@ -159,6 +160,7 @@ interface AlertJson {
   severity: string;
   escalationLevel: number;
   notifications: Array<{ channel: string; level: number; event: string; ok: boolean }>;
+  startedAt: string;
 }
 
 /** Reads Server-Sent Events from GET /stream into `events` until stopped. */
@@ -198,6 +200,7 @@ test('provider down → probe records it → score drops → alert fires → esc
   const provider = names.probed;
   const alertId = alertWorkflowId('provider-down', provider);
   const stream = await openStream('topics=provider,alert');
+  const smsAtStart = fakes.state().sms.twilio;
   try {
     const healthy = await probe(provider);
     expect(healthy).toMatchObject({ provider, ok: true, status: 200, score: 1, providerStatus: 'up' });
@@ -212,32 +215,36 @@ test('provider down → probe records it → score drops → alert fires → esc
     const health = await getJson<{ providers: Array<{ provider: string; status: string; score: number }> }>('/provider-health');
     expect(health.providers.find((p) => p.provider === provider)).toMatchObject({ status: 'down', score: down.score });
 
-    // The alert fires once, on the first level (generic webhook + Slack).
+    // The alert fires once, at once on email and chat (generic webhook + Slack): high's row of the escalation table.
     const firing = await eventually(async () => {
       const { alerts } = await getJson<{ alerts: AlertJson[] }>('/alerts?state=firing');
       const found = alerts.find((a) => a.id === alertId);
-      return found && found.notifications.length >= 2 ? found : undefined;
+      return found && found.notifications.length >= 3 ? found : undefined;
     });
     expect(firing).toMatchObject({ severity: 'high', escalationLevel: 0 });
-    expect(firing.notifications.map((n) => n.channel).sort()).toEqual(['slack', 'webhook']);
+    expect(firing.notifications.map((n) => n.channel).sort()).toEqual(['email', 'slack', 'webhook']);
     const webhookCalls = () => sinkRequests.filter((r) => r.path === '/alerts' && (r.body.alert as AlertView).id === alertId);
     expect(webhookCalls()).toHaveLength(1);
     expect(sinkRequests.some((r) => r.path === '/slack' && String(r.body.text).includes(alertId))).toBe(true);
+    const mail = await eventually(() => Promise.resolve(mails.find((m) => m.raw.includes(alertId))), 30_000);
+    expect(mail.to).toBe('oncall@example.test');
 
     // Still down on the next probe (and the circuit opened after the 2nd failure): no second alert.
     const stillDown = await probe(provider);
     expect(stillDown.providerStatus).toBe('down');
     expect(stillDown.circuit).toBe('open');
 
-    // No ack: after ALERT_ESCALATION_HIGH, the next level (email over SMTP) is notified.
-    const view = await client.workflow.getHandle(alertId).query(alertStatusQuery);
-    const mail = await eventually(() => Promise.resolve(mails.find((m) => m.raw.includes(alertId))), 30_000);
-    expect(mail.to).toBe('oncall@example.test');
-    expect(mail.at - Date.parse(view.startedAt)).toBeGreaterThanOrEqual(ESCALATION_MS - 100);
+    // No ack: after ALERT_ESCALATION_HIGH, SMS (level 1), sent through the provider-call path.
+    const texted = await eventually(async () => {
+      const v = await client.workflow.getHandle(alertId).query(alertStatusQuery);
+      return v.notifications.find((n) => n.channel === 'sms');
+    }, 30_000);
+    expect(texted).toMatchObject({ level: 1, ok: true });
+    expect(Date.parse(texted.at) - Date.parse(firing.startedAt)).toBeGreaterThanOrEqual(ESCALATION_MS - 100);
+    expect(fakes.state().sms.twilio).toBe(smsAtStart + 1);
     expect(webhookCalls()).toHaveLength(1);
 
-    // Ack (signal through the API): escalation stops at the level reached.
-    const smsBefore = fakes.state().sms.twilio;
+    // Ack (signal through the API): nothing further is sent.
     const ack = await api.fetch(`/alerts/${encodeURIComponent(alertId)}/ack`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -249,13 +256,12 @@ test('provider down → probe records it → score drops → alert fires → esc
       return v.state === 'acknowledged' ? v : undefined;
     });
     expect(acked.acknowledgedBy).toBe('oncall-jane');
-    expect(acked.acknowledgedAtLevel).toBeGreaterThanOrEqual(1);
-    // Longer than one more escalation wait: nothing further may be sent after the ack.
+    expect(acked.acknowledgedAtLevel).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, ESCALATION_MS + 1500));
     const afterWait = await client.workflow.getHandle(alertId).query(alertStatusQuery);
-    expect(afterWait.escalationLevel).toBe(acked.acknowledgedAtLevel);
+    expect(afterWait.escalationLevel).toBe(1);
     expect(afterWait.notifications.length).toBe(acked.notifications.length);
-    expect(fakes.state().sms.twilio).toBe(smsBefore);
+    expect(fakes.state().sms.twilio).toBe(smsAtStart + 1);
     const listed = await getJson<{ alerts: AlertJson[] }>('/alerts?state=acknowledged');
     expect(listed.alerts.map((a) => a.id)).toContain(alertId);
 
@@ -343,6 +349,53 @@ test('a critical alert notifies every channel at once, SMS through the provider-
   const final = (await client.workflow.getHandle(id).result()) as AlertView;
   expect(final.state).toBe('resolved');
   expect(final.escalationLevel).toBe(0);
+});
+
+test('the escalation table on the real server: high acked in time never texts; medium is raised to high, then texts; low is email only', async () => {
+  const raise = async (severity: AlertInput['severity']): Promise<string> => {
+    const input: AlertInput = { rule: `test-escalation-${severity}`, fingerprint: run, severity, summary: `${severity} ${run}` };
+    const id = alertWorkflowId(input.rule, input.fingerprint);
+    await client.workflow.start('alert', { workflowId: id, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [input] });
+    return id;
+  };
+  const status = (id: string) => client.workflow.getHandle(id).query(alertStatusQuery);
+  const channels = (view: AlertView, level: number) => view.notifications.filter((n) => n.level === level && n.event === 'firing').map((n) => n.channel).sort();
+  const smsBefore = fakes.state().sms.twilio;
+
+  const high = await raise('high');
+  const medium = await raise('medium');
+  const low = await raise('low');
+  // Ack the high one at once: the wait passes and no SMS follows.
+  await client.workflow.getHandle(high).signal(ackAlertSignal, { by: 'oncall' });
+
+  // Medium: email + chat at once; after its wait raised to high (the same channels told again); after high's wait, SMS.
+  const raised = await eventually(async () => {
+    const v = await status(medium);
+    return v.escalationLevel >= 2 && v.notifications.some((n) => n.channel === 'sms') ? v : undefined;
+  }, 60_000);
+  expect(raised.severity).toBe('high');
+  expect(channels(raised, 0)).toEqual(['email', 'slack', 'webhook']);
+  expect(channels(raised, 1)).toEqual(['email', 'slack', 'webhook']);
+  expect(channels(raised, 2)).toEqual(['sms']);
+  const at = (level: number) => Date.parse(raised.notifications.find((n) => n.level === level)!.at);
+  expect(at(1) - at(0)).toBeGreaterThanOrEqual(ESCALATION_MS - 100);
+  expect(at(2) - at(1)).toBeGreaterThanOrEqual(ESCALATION_MS - 100);
+  expect(mails.some((m) => m.raw.includes(medium) && m.raw.includes('[HIGH]'))).toBe(true);
+  const sms = fakes.requests({ provider: 'twilio', operation: 'sendSms' }).at(-1)!;
+  expect(String((sms.body as Record<string, string>).Body)).toContain(`[HIGH] medium ${run}`);
+
+  // By now both waits have passed for the other two as well.
+  const acked = await status(high);
+  expect(acked).toMatchObject({ state: 'acknowledged', escalationLevel: 0, acknowledgedAtLevel: 0, severity: 'high' });
+  expect(channels(acked, 0)).toEqual(['email', 'slack', 'webhook']);
+  expect(acked.notifications.some((n) => n.channel === 'sms')).toBe(false);
+  const quiet = await status(low);
+  expect(quiet).toMatchObject({ state: 'firing', escalationLevel: 0, severity: 'low' });
+  expect(quiet.notifications.map((n) => n.channel)).toEqual(['email']);
+  expect(fakes.state().sms.twilio).toBe(smsBefore + 1);
+
+  for (const id of [high, medium, low]) await client.workflow.getHandle(id).signal(resolveAlertSignal, { reason: 'test over' });
+  for (const id of [high, medium, low]) expect(((await client.workflow.getHandle(id).result()) as AlertView).state).toBe('resolved');
 });
 
 test('the SLA report computes availability, p95 and error rate from a known history and alerts on violations', async () => {

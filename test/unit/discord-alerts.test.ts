@@ -83,10 +83,10 @@ test('ALERT_DISCORD_* are validated at load, with the variable named and no URL 
 
 test('Discord joins the chat level beside the webhooks; a rule-only route adds it only for that rule', () => {
   const everywhere = loadMonitoringConfig({ ALERT_SLACK_WEBHOOK_URL: 'https://hooks.slack.test/x', ALERT_DISCORD_WEBHOOK_URL: hook('1'), ALERT_SMTP_URL: 'smtp://127.0.0.1:25', ALERT_EMAIL_TO: 'ops@example.test' });
-  expect(planAlertFor('high', everywhere).levels).toEqual([['slack', 'discord'], ['email']]);
+  expect(planAlertFor('high', everywhere).levels).toEqual([['slack', 'discord', 'email']]);
   expect(planAlertFor('critical', everywhere).levels).toEqual([['slack', 'discord', 'email']]);
   const ruleOnly = loadMonitoringConfig({ ALERT_DISCORD_ROUTES: JSON.stringify({ rule: { 'cost-anomaly': hook('2') } }), ALERT_SMTP_URL: 'smtp://127.0.0.1:25', ALERT_EMAIL_TO: 'ops@example.test' });
-  expect(planAlertFor('high', ruleOnly, 'cost-anomaly').levels).toEqual([['discord'], ['email']]);
+  expect(planAlertFor('high', ruleOnly, 'cost-anomaly').levels).toEqual([['discord', 'email']]);
   expect(planAlertFor('high', ruleOnly, 'provider-down').levels).toEqual([['email']]);
   const severityOnly = loadMonitoringConfig({ ALERT_DISCORD_ROUTES: JSON.stringify({ severity: { critical: hook('3') } }) });
   expect(planAlertFor('critical', severityOnly, 'x').levels).toEqual([['discord']]);

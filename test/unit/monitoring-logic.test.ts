@@ -40,7 +40,7 @@ test('SLA violations name each broken threshold; missing data breaks none', () =
   expect(slaViolations({ availability: null, p95Ms: null, errorRate: null }, target)).toEqual([]);
 });
 
-test('alert plans: critical notifies everything at once, high/medium escalate level by level, low never', () => {
+test('alert plans follow the escalation table: critical everything at once; high SMS after its wait; medium raised to high, then SMS; low email only', () => {
   const config = loadMonitoringConfig({
     ALERT_WEBHOOK_URL: 'http://hooks.example/alerts',
     ALERT_SLACK_WEBHOOK_URL: 'http://hooks.example/slack',
@@ -50,20 +50,43 @@ test('alert plans: critical notifies everything at once, high/medium escalate le
   });
   expect(config.ALERT_ESCALATION_HIGH).toBe(600_000);
   expect(config.ALERT_ESCALATION_MEDIUM).toBe(1_800_000);
+  const atOnce = ['webhook', 'slack', 'email'];
   expect(planAlertFor('critical', config)).toEqual({
     levels: [['webhook', 'slack', 'email', 'sms']],
     escalateAfterMs: null,
+    waits: [null],
+    severities: [null],
     sms: { provider: 'twilio', to: '+15551230000' },
   });
-  expect(planAlertFor('high', config)).toMatchObject({ levels: [['webhook', 'slack'], ['email'], ['sms']], escalateAfterMs: 600_000 });
-  expect(planAlertFor('medium', config)).toMatchObject({ escalateAfterMs: 1_800_000 });
-  expect(planAlertFor('low', config)).toMatchObject({ levels: [['webhook', 'slack']], escalateAfterMs: null });
-  // Unconfigured channels are left out, empty levels dropped.
+  expect(planAlertFor('high', config)).toMatchObject({ levels: [atOnce, ['sms']], waits: [null, 600_000], severities: [null, null], escalateAfterMs: 600_000 });
+  expect(planAlertFor('medium', config)).toMatchObject({ levels: [atOnce, atOnce, ['sms']], waits: [null, 1_800_000, 600_000], severities: [null, 'high', null] });
+  expect(planAlertFor('low', config)).toMatchObject({ levels: [['email']], waits: [null], escalateAfterMs: null });
+  // Unconfigured channels are left out: with SMS alone, a high alert says nothing at once and texts after its wait.
   expect(planAlertFor('high', loadMonitoringConfig({ ALERT_SMS_TO: '+15551230000', ALERT_ESCALATION_HIGH: '2s' }))).toMatchObject({
-    levels: [['sms']],
-    escalateAfterMs: 2000,
+    levels: [[], ['sms']],
+    waits: [null, 2000],
   });
+  expect(planAlertFor('low', loadMonitoringConfig({ ALERT_SLACK_WEBHOOK_URL: 'http://hooks.example/slack' })).levels).toEqual([]);
   expect(() => loadMonitoringConfig({ ALERT_ESCALATION_HIGH: 'soon' })).toThrow(/ALERT_ESCALATION_HIGH/);
+});
+
+test('ALERT_POLICY replaces rows of the table; a raise that loops, an unknown channel or bad JSON is refused by name', () => {
+  const config = loadMonitoringConfig({
+    ALERT_SLACK_WEBHOOK_URL: 'http://hooks.example/slack',
+    ALERT_SMTP_URL: 'smtp://mail.example:25',
+    ALERT_EMAIL_TO: 'ops@example.test',
+    ALERT_ESCALATION_LOW: '5s',
+    ALERT_POLICY: JSON.stringify({ low: { atOnce: ['slack'], then: { channels: ['email'] } } }),
+  });
+  expect(planAlertFor('low', config)).toMatchObject({ levels: [['slack'], ['email']], waits: [null, 5000] });
+  // The other rows keep the default.
+  expect(planAlertFor('high', config).levels).toEqual([['slack', 'email']]);
+  const loop = JSON.stringify({ high: { atOnce: ['email'], then: { severity: 'medium' } } });
+  expect(() => loadMonitoringConfig({ ALERT_POLICY: loop })).toThrow(/ALERT_POLICY: a severity raise must not come back/);
+  expect(() => loadMonitoringConfig({ ALERT_POLICY: JSON.stringify({ low: { atOnce: ['pager'], then: null } }) })).toThrow(/ALERT_POLICY\.low\.atOnce/);
+  expect(() => loadMonitoringConfig({ ALERT_POLICY: JSON.stringify({ urgent: { atOnce: [], then: null } }) })).toThrow(/ALERT_POLICY/);
+  expect(() => loadMonitoringConfig({ ALERT_POLICY: '{"low":' })).toThrow(/ALERT_POLICY: must be a JSON object/);
+  for (const key of ['__proto__', 'constructor']) expect(() => loadMonitoringConfig({ ALERT_POLICY: `{"${key}": {"atOnce": [], "then": null}}` })).toThrow(/ALERT_POLICY/);
 });
 
 test('the registry gives every provider a probe and SLA thresholds, with defaults', () => {
