@@ -4,7 +4,7 @@
  */
 import type { Config } from '../lib/config/config';
 import type { BookingRequest, ProviderCallInput } from '../contracts/call';
-import { eventTypeKey, providerKey, tenantKey } from '../contracts/search-attributes';
+import { startAttributes } from '../contracts/search-attributes';
 import { webhookWorkflowId, type WebhookEvent } from '../contracts/webhook';
 import type { IdempotentStart, StartOutcome, WorkflowStarter } from './workflow-starter';
 
@@ -21,11 +21,7 @@ export function startWebhook(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId: webhookWorkflowId(event.tenant, event.provider, event.eventId),
     args: [event],
-    typedSearchAttributes: [
-      { key: providerKey, value: event.provider },
-      { key: tenantKey, value: event.tenant },
-      { key: eventTypeKey, value: event.eventType },
-    ],
+    typedSearchAttributes: startAttributes('processWebhook', event),
     timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
     rerun,
   });
@@ -41,10 +37,7 @@ export function startProviderCall(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId,
     args: [call],
-    typedSearchAttributes: [
-      { key: providerKey, value: call.provider },
-      { key: tenantKey, value: call.tenant },
-    ],
+    typedSearchAttributes: startAttributes('providerCall', call),
     timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
   });
 }
@@ -59,7 +52,7 @@ export function startBooking(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId,
     args: [booking],
-    typedSearchAttributes: [{ key: tenantKey, value: booking.tenant }],
+    typedSearchAttributes: startAttributes('bookingSaga', { tenant: booking.tenant }),
     timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
   });
 }

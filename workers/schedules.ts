@@ -2,10 +2,11 @@
  * Temporal Schedules for the monitoring workflows, kept in step with the provider registry: one
  * `healthProbe` Schedule per provider (its probe interval, overlap SKIP: a slow probe is never
  * stacked), plus hourly and daily `slaReport` Schedules, the daily `pruneData` (retention) Schedule
- * and the 5-minute `costAnomalyCheck` Schedule. Creating is idempotent (an existing
- * Schedule is updated in place, keeping an operator's pause from the Web UI), and the probe
- * Schedule of a provider no longer in the registry is deleted. Run by the worker at start and by
- * `npm run schedules`.
+ * and the 5-minute `costAnomalyCheck` Schedule. Each action carries the run's search attributes
+ * (`kind`, and `provider` for a probe) so the Web UI can filter the scheduled runs out. Creating is
+ * idempotent (an existing Schedule is updated in place, its action included, keeping an operator's
+ * pause from the Web UI), and the probe Schedule of a provider no longer in the registry is
+ * deleted. Run by the worker at start and by `npm run schedules`.
  */
 import {
   type Client,
@@ -19,6 +20,7 @@ import type { ProviderRegistry } from '../lib/config/registry';
 import type { Workflow } from '@temporalio/common';
 import type { CostAnomalyCheckInput, HealthProbeInput, SlaReportInput } from '../contracts/monitoring';
 import type { PruneDataInput } from '../contracts/retention';
+import { startAttributes } from '../contracts/search-attributes';
 
 export interface SyncSchedulesOptions {
   client: Client;
@@ -71,6 +73,7 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
       workflowId: probeScheduleId(provider.name, idPrefix),
       taskQueue,
       args: [{ provider: provider.name } satisfies HealthProbeInput],
+      typedSearchAttributes: startAttributes('healthProbe', { provider: provider.name }),
       workflowExecutionTimeout: '5 minutes',
     },
     note: `health probe of ${provider.name} every ${provider.probe.intervalSeconds} s`,
@@ -86,6 +89,7 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
         workflowId: slaScheduleId(window, idPrefix),
         taskQueue,
         args: [{ window } satisfies SlaReportInput],
+        typedSearchAttributes: startAttributes('slaReport'),
         workflowExecutionTimeout: '30 minutes',
       },
       note: `${window} SLA report`,
@@ -101,6 +105,7 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
       workflowId: retentionScheduleId(idPrefix),
       taskQueue,
       args: [{} satisfies PruneDataInput],
+      typedSearchAttributes: startAttributes('pruneData'),
       workflowExecutionTimeout: '6 hours',
     },
     note: 'daily retention: prune ledger bodies, finished deliveries, probe results, cost rows',
@@ -115,6 +120,7 @@ export function desiredSchedules(registry: ProviderRegistry, taskQueue: string, 
       workflowId: costAnomalyScheduleId(idPrefix),
       taskQueue,
       args: [{} satisfies CostAnomalyCheckInput],
+      typedSearchAttributes: startAttributes('costAnomalyCheck'),
       workflowExecutionTimeout: '5 minutes',
     },
     note: 'cost anomaly rule: spend over the last window against its trailing baseline',

@@ -25,6 +25,7 @@ import {
   type AlertPlan,
   type AlertView,
 } from '../contracts/monitoring';
+import { startAttributes } from '../contracts/search-attributes';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { providerCall } from './provider-calls';
 import { failureOf } from './steps';
@@ -55,6 +56,7 @@ async function notify(view: AlertView, plan: AlertPlan, channel: AlertChannel, l
             priority: 'critical',
           },
         ],
+        typedSearchAttributes: startAttributes('providerCall', { tenant: ALERT_TENANT, provider: plan.sms!.provider }),
       });
     } else {
       await notifyAlert({ channel, alert: snapshot, event });

@@ -4,10 +4,11 @@
  * with durable timers (seconds up to days); 410 Gone disables the subscriber; when the schedule is
  * exhausted the delivery is dead-lettered and waits for a replay.
  */
-import { proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { deliveryErrorTypes } from '../contracts/errors';
 import { deliveryStatusQuery, type DeliveryInput, type DeliveryOutcome, type DeliveryStatus } from '../contracts/delivery';
+import { deliveryStatusKey } from '../contracts/search-attributes';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { failureOf } from './steps';
 
@@ -17,6 +18,11 @@ const { planDelivery } = proxyLocalActivities<Activities>(localActivityOptions('
 const { finishDelivery } = proxyLocalActivities<Activities>(localActivityOptions('finishDelivery'));
 
 export async function deliverEvent(input: DeliveryInput): Promise<DeliveryStatus> {
+  // The outcome as the `deliveryStatus` search attribute (a dead letter completes its run, so the
+  // execution status cannot tell it). Read before the first local activity, so the marker is the
+  // run's first command (workflows/webhooks.ts says why). Runs started before it replay without
+  // the upsert (test/replay/histories/deliver-event-dead-lettered-encrypted.json).
+  const statusAttribute = patched('delivery-status-attribute');
   const status: DeliveryStatus = {
     status: 'pending',
     deliveryId: input.deliveryId,
@@ -33,6 +39,7 @@ export async function deliverEvent(input: DeliveryInput): Promise<DeliveryStatus
   const finish = async (outcome: Omit<DeliveryOutcome, 'deliveryId' | 'attempts'>): Promise<DeliveryStatus> => {
     await finishDelivery({ ...outcome, deliveryId: input.deliveryId, attempts: status.attempts });
     status.status = outcome.status;
+    if (statusAttribute) upsertSearchAttributes([{ key: deliveryStatusKey, value: outcome.status }]);
     status.nextAttemptInMs = null;
     status.nextAttemptAt = null;
     return status;

@@ -18,7 +18,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { deliveryWorkflowId } from '../contracts/delivery';
 import { deliverEvent } from './deliveries';
 import { localActivityOptions } from './policies';
-import { webhookStatusKey } from '../contracts/search-attributes';
+import { startAttributes, webhookStatusKey } from '../contracts/search-attributes';
 import { routeWebhook, webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 import { pendingStep, runStep } from './steps';
 import { webhookStatusQuery, type HandlerResult, type WebhookEvent, type WebhookStatus } from '../contracts/webhook';
@@ -123,6 +123,8 @@ async function fanOut(event: WebhookEvent): Promise<string[]> {
         args: [{ deliveryId, tenant: event.tenant, subscriberId, provider: event.provider, eventId: event.eventId, eventType: event.eventType }],
         parentClosePolicy: 'ABANDON',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Start options, not a command of their own: runs recorded without them replay unchanged.
+        typedSearchAttributes: startAttributes('deliverEvent', event),
       });
     } catch (err) {
       // Already delivered or delivering (e.g. this workflow's task was retried): nothing to add.

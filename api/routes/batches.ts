@@ -24,7 +24,7 @@ import {
   type BatchKey,
 } from '../../contracts/batch';
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../contracts/call';
-import { providerKey, tenantKey } from '../../contracts/search-attributes';
+import { startAttributes } from '../../contracts/search-attributes';
 import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
@@ -90,10 +90,7 @@ function batchContext({ config, metrics, workflows, pool, registry, logger }: Ba
             taskQueue: config.TEMPORAL_TASK_QUEUE,
             args: [key],
             workflowIdConflictPolicy: 'USE_EXISTING',
-            typedSearchAttributes: [
-              { key: providerKey, value: key.provider },
-              { key: tenantKey, value: key.tenant },
-            ],
+            typedSearchAttributes: startAttributes('batch', key),
           }),
         }),
       );

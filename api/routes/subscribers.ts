@@ -16,7 +16,7 @@ import * as subscriberData from '../../lib/data/subscribers';
 import { matchesFilter, type SubscriberRow } from '../../lib/data/subscribers';
 import { completedWebhookEventsSince } from '../../lib/data/webhook-events';
 import { deliveryStatusQuery, deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
-import { tenantKey } from '../../contracts/search-attributes';
+import { startAttributes } from '../../contracts/search-attributes';
 import * as s from '../schemas';
 import { deliveriesQuery, sinceQuery, subscriberBody, subscriberPatch } from '../schemas';
 import { noteAudit } from '../audit-middleware';
@@ -92,7 +92,7 @@ function subscriberContext({ config, workflows, pool, logger }: SubscriberRouteD
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: input.deliveryId,
         args: [input],
-        typedSearchAttributes: [{ key: tenantKey, value: input.tenant }],
+        typedSearchAttributes: startAttributes('deliverEvent', input),
         timeoutMs: config.TEMPORAL_START_TIMEOUT_MS,
         rerun: 'closed',
       });

@@ -9,6 +9,7 @@
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { alertState } from '../data/alerts';
+import { startAttributes } from '../../contracts/search-attributes';
 import { alertWorkflowId, raiseAlertSignal, resolveAlertSignal, type AlertInput } from '../../contracts/monitoring';
 
 export interface AlertRunDeps {
@@ -36,6 +37,7 @@ export async function raiseAlertRun(
     args: [input],
     signal: raiseAlertSignal,
     signalArgs: [{ summary: input.summary, details: input.details }],
+    typedSearchAttributes: startAttributes('alert', { provider: input.provider }),
   });
   return { workflowId, alreadyOpen: false };
 }
