@@ -59,16 +59,14 @@ function complianceChart(reports: Report[], window: string): HTMLElement | null 
     name: 'compliance',
     title: `Compliance over time (${window} reports)`,
     type: 'bar',
+    stacked: true,
     labels: periods.map((p) => bucketLabel(p.periodEnd, window === 'daily' ? 'day' : 'hour')),
     datasets: [
-      {
-        label: 'compliant share',
-        data: ratio,
-        backgroundColor: ratio.map((r) => (r === null ? colors.grey : r === 1 ? colors.ok : r >= 0.5 ? colors.warn : colors.bad)),
-      },
+      { label: 'compliant share', data: ratio, backgroundColor: colors.ok },
+      { label: 'violated share', data: ratio.map((r) => (r === null ? null : 1 - r)), backgroundColor: colors.bad },
     ],
-    y: { title: 'compliant', min: 0, max: 1, percent: true },
-    note: 'Each bar: the share of that period\'s reports (with probes or calls) that met their targets; a period without data has no bar.',
+    y: { title: 'reports', min: 0, max: 1, percent: true },
+    note: 'Each bar: that period\'s reports with probes or calls, the share that met their targets (green) and that violated them (red); a period without data has no bar.',
   });
 }
 
