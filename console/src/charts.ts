@@ -52,6 +52,8 @@ export type Dataset = ChartDataset<'line' | 'bar', Array<number | null>>;
 export interface ChartSpec {
   /** `data-chart` of the box: what the chart shows (tests find it by this). */
   name: string;
+  /** What the chart is of, as `data-provider` of the box (one chart per provider). */
+  provider?: string;
   /** Said by screen readers, and the chart's heading. */
   title: string;
   type: 'line' | 'bar';
@@ -102,7 +104,7 @@ export function chart(spec: ChartSpec): HTMLElement {
   new Chart(canvas, config);
   return h(
     'figure',
-    { class: 'chart', 'data-chart': spec.name },
+    { class: 'chart', 'data-chart': spec.name, 'data-provider': spec.provider },
     h('figcaption', {}, spec.title),
     h('div', { class: 'chart-area' }, canvas),
     spec.note ? h('p', { class: 'sub chart-note' }, spec.note) : null,

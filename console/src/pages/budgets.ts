@@ -77,6 +77,7 @@ function spendChart(use: BudgetUse, daily: number[], firstDay: string, month: Bu
     : '';
   return chart({
     name: 'spend',
+    provider: use.provider,
     title: `${use.provider}: spend this month`,
     type: 'line',
     labels,

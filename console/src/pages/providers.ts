@@ -62,6 +62,7 @@ export const providersPage: Page = {
       if (!p) return null;
       return chart({
         name: 'health',
+        provider,
         title: `${provider}: latency and availability, last ${range}`,
         type: 'line',
         labels,
