@@ -7,14 +7,12 @@
  * must have drawn pixels; every chart page holds at 420 px. Screenshots of each page at 1366 px and
  * 420 px wide go to test-artifacts/console/. Skipped, with a message, only when no Chromium is installed.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { consoleDir } from '../../api/app';
+import { type Browser, type Page } from 'playwright-core';
 import type { Config } from '../../lib/config/config';
 import { projectRoot } from '../../lib/config/paths';
 import type { ProviderConfig, ProviderRegistry } from '../../lib/config/registry';
@@ -22,12 +20,11 @@ import { connectClient } from '../../lib/temporal/connection';
 import type { ProbeOutcome } from '../../contracts/monitoring';
 import type { healthProbe } from '../../workflows/monitoring';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { chromiumPath, describeWithChromium, ensureConsoleBuilt, launchChromium, overflowX } from '../support/console-browser';
 import { eventually, fakeCredentials, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 import { insertCallOutcome, insertCost, insertProbe, insertSlaReport, insertWebhookRow } from '../support/stats-rows';
 
-const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
-const describeWithChromium = executablePath ? describe : describe.skip;
-if (!executablePath) console.warn('test/browser: no Chromium (/usr/bin/chromium); the console chart tests are skipped. `npm run setup` installs Debian\'s chromium when it can.');
+const withChromium = describeWithChromium('the console chart tests');
 
 const run = randomUUID().slice(0, 8);
 const provider = `charts-${run}`;
@@ -49,16 +46,8 @@ let client: Client;
 let browser: Browser;
 let operatorKey: string;
 
-function ensureConsoleBuilt(): void {
-  const index = path.join(consoleDir, 'index.html');
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(path.join(projectRoot, 'console'))) return;
-  execFileSync('npx', ['vite', 'build', 'console', '--logLevel', 'warn'], { cwd: projectRoot, stdio: 'inherit' });
-}
-
 beforeAll(async () => {
-  if (!executablePath) return;
+  if (!chromiumPath) return;
   ensureConsoleBuilt();
   mkdirSync(artifacts, { recursive: true });
   pool = testPool();
@@ -75,11 +64,7 @@ beforeAll(async () => {
   api = await startApi(config, pool, registry);
   client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
   operatorKey = await api.keyFor('operator');
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 
   // Provider health three hours ago: four good probes (100-400 ms) and a failed one; 3 of 4 calls succeeded.
   for (const [ok, latency] of [[true, 100], [true, 200], [true, 300], [true, 400], [false, 5000]] as const) await insertProbe(pool, provider, new Date(seededHour.getTime() + 10 * MIN), ok, latency);
@@ -208,7 +193,7 @@ async function screenshotsAtBothWidths(page: Page, name: string, box: string): P
     await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
     await page.screenshot({ path: path.join(artifacts, `charts-${name}-${width}.png`), fullPage: true });
     if (width === 420) {
-      expect({ page: name, overflowPx: await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth') }).toEqual({ page: name, overflowPx: 0 });
+      expect({ page: name, overflowPx: await overflowX(page) }).toEqual({ page: name, overflowPx: 0 });
       const boxWidth = await page.evaluate<number>(`document.querySelector(${JSON.stringify(box)}).getBoundingClientRect().width`);
       expect(boxWidth).toBeLessThanOrEqual(420);
       expect(await paintedPixels(page, box)).toBeGreaterThan(1000);
@@ -243,7 +228,7 @@ interface SlaAnswer {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-describeWithChromium('console charts in headless Chromium', () => {
+withChromium('console charts in headless Chromium', () => {
   test('providers: each card charts its probe latency p50/p95, availability and call success as GET /stats/health answered', async () => {
     const recorded = await signedIn('providers?range=24h');
     const box = `figure[data-chart=health][data-provider="${provider}"]`;
