@@ -464,7 +464,7 @@ export const volumeSeries = z.object({
   ...seriesRange,
   /** The caller's tenant's webhooks by arrival: received, and of those how many completed or failed (the rest are in flight). */
   webhooks: z.object({ tenant: z.string(), received: counts, completed: counts, failed: counts }),
-  /** Provider calls, every tenant's (call outcomes carry no tenant), probes left out. */
+  /** Calls to the registry's providers, every tenant's (call outcomes carry no tenant), probes left out. */
   calls: z.object({ succeeded: counts, failed: counts }),
 });
 export const spendSeries = z.object({

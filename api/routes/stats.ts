@@ -92,7 +92,7 @@ export const healthStats = route({
     const buckets = rangeOf(req, res);
     if (!buckets) return;
     const providers = Object.keys(registry);
-    const [probes, calls] = await Promise.all([probeSeries(pool, providers, buckets), callOutcomeSeries(pool, buckets)]);
+    const [probes, calls] = await Promise.all([probeSeries(pool, providers, buckets), callOutcomeSeries(pool, providers, buckets)]);
     res.json({
       ...rangeJson(buckets),
       providers: providers.map((provider) => {
@@ -120,12 +120,12 @@ export const volumeStats = route({
   tag: 'monitoring',
   query: seriesQuery,
   responses: { 200: answer('webhook and call counts per bucket', s.volumeSeries), 400: failure('invalid range (the reason says why)') },
-  async handler(req: Request, res: Response, { config, pool }) {
+  async handler(req: Request, res: Response, { config, pool, registry }) {
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const buckets = rangeOf(req, res);
     if (!buckets) return;
-    const [webhooks, calls] = await Promise.all([webhookVolumeSeries(pool, tenant, buckets), callOutcomeSeries(pool, buckets)]);
+    const [webhooks, calls] = await Promise.all([webhookVolumeSeries(pool, tenant, buckets), callOutcomeSeries(pool, Object.keys(registry), buckets)]);
     // Call outcomes come per provider: summed per bucket here.
     const succeeded = new Array<number>(bucketCount(buckets)).fill(0);
     const failed = [...succeeded];

@@ -93,15 +93,16 @@ export interface CallBucketRow {
 }
 
 /**
- * Real calls (probes left out) per provider and time bucket (lib/data/time-buckets.ts), every
- * tenant's: the table has no tenant, like the circuit it feeds.
+ * Real calls (probes left out) of the providers per time bucket (lib/data/time-buckets.ts), every
+ * tenant's: the table has no tenant, like the circuit it feeds. Naming the providers lets the
+ * (provider, at) index serve the range.
  */
-export async function callOutcomeSeries(pool: Pool, buckets: TimeBuckets): Promise<CallBucketRow[]> {
+export async function callOutcomeSeries(pool: Pool, providers: string[], buckets: TimeBuckets): Promise<CallBucketRow[]> {
   const { rows } = await pool.query<CallBucketRow>(
     `SELECT provider, ${bucketOf('at')} AS bucket, count(*)::int AS calls, (count(*) FILTER (WHERE success))::int AS ok
-       FROM provider_call_outcomes WHERE ${inRange('at')} AND operation <> 'probe'
+       FROM provider_call_outcomes WHERE ${inRange('at')} AND provider = ANY($4) AND operation <> 'probe'
       GROUP BY 1, 2 ORDER BY 2`,
-    bucketParams(buckets),
+    [...bucketParams(buckets), providers],
   );
   return rows;
 }
