@@ -82,16 +82,18 @@ export function queryPolicy(): RequestHandler {
     const schema = route.query ?? noQuery;
     const queryAt = req.originalUrl.indexOf('?');
     const values = new Map<string, string>();
-    const fields: Record<string, string> = {};
+    // A Map, not an object literal: `fields['__proto__'] = …` on a plain object sets nothing, and
+    // `?__proto__=1` passed as if no parameter were wrong.
+    const fields = new Map<string, string>();
     for (const [name, value] of new URLSearchParams(queryAt === -1 ? '' : req.originalUrl.slice(queryAt + 1))) {
-      if (values.has(name)) fields[name] = 'given more than once';
+      if (values.has(name)) fields.set(name, 'given more than once');
       else if (!Object.hasOwn(schema.shape, name)) {
         const known = Object.keys(schema.shape);
-        fields[name] = known.length > 0 ? `unknown query parameter; this route takes ${known.join(', ')}` : 'unknown query parameter; this route takes none';
+        fields.set(name, known.length > 0 ? `unknown query parameter; this route takes ${known.join(', ')}` : 'unknown query parameter; this route takes none');
       }
       values.set(name, value);
     }
-    if (Object.keys(fields).length > 0) return sendError(res, 400, 'invalid_query', `invalid query parameter(s): ${Object.keys(fields).join(', ')}`, fields);
+    if (fields.size > 0) return sendError(res, 400, 'invalid_query', `invalid query parameter(s): ${[...fields.keys()].join(', ')}`, Object.fromEntries(fields));
     const parsed = schema.safeParse(Object.fromEntries(values));
     if (!parsed.success) return sendInvalid(res, 'invalid_query', 'invalid query parameter(s)', parsed.error);
     next();

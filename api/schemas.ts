@@ -170,6 +170,15 @@ export const alertsQuery = z.object({
   limit: queryLimit(1000),
   offset: queryOffset(),
 });
+/**
+ * GET /stats/*: a time range cut into buckets for the console's charts. Default: the last 60
+ * buckets up to now; `from` must come before `to`, and the range holds at most MAX_SERIES_BUCKETS.
+ */
+export const seriesQuery = z.object({
+  from: text().pipe(isoDateTime).optional(),
+  to: text().pipe(isoDateTime).optional(),
+  bucket: z.enum(['minute', 'hour', 'day']).default('minute'),
+});
 export const ackBody = z.object({ by: text().min(1).max(200).default('api') }).default({ by: 'api' });
 
 /** Alertmanager's webhook_config payload, version 4 (api/routes/alertmanager.ts). */
@@ -437,6 +446,47 @@ export const budgetList = z.object({
     windowStart: isoDateTime.nullable(),
     windowEnd: isoDateTime.nullable(),
   }),
+});
+/** The buckets every series of a GET /stats/* answer is aligned with: value i belongs to `buckets[i]`. */
+const seriesRange = {
+  from: isoDateTime,
+  to: isoDateTime,
+  bucket: z.enum(['minute', 'hour', 'day']),
+  /** Each bucket's start, oldest first (the first is `from` rounded down to the bucket, UTC). */
+  buckets: z.array(isoDateTime),
+};
+const counts = z.array(z.number().int().nonnegative());
+const ratios = z.array(z.number().min(0).max(1).nullable());
+const millis = z.array(z.number().nullable());
+export const healthSeries = z.object({
+  ...seriesRange,
+  /** Every provider of the registry (system-wide, like GET /provider-health). */
+  providers: z.array(
+    z.object({
+      provider: z.string(),
+      probes: counts,
+      /** Share of the bucket's probes that succeeded (no probe: null). */
+      availability: ratios,
+      /** Nearest-rank p50 / p95 latency of the bucket's successful probes, ms. */
+      p50Ms: millis,
+      p95Ms: millis,
+      /** Real calls (every tenant's) and the share that succeeded. */
+      calls: counts,
+      callSuccess: ratios,
+    }),
+  ),
+});
+export const volumeSeries = z.object({
+  ...seriesRange,
+  /** The caller's tenant's webhooks by arrival: received, and of those how many completed or failed (the rest are in flight). */
+  webhooks: z.object({ tenant: z.string(), received: counts, completed: counts, failed: counts }),
+  /** Calls to the registry's providers, every tenant's (call outcomes carry no tenant), probes left out. */
+  calls: z.object({ succeeded: counts, failed: counts }),
+});
+export const spendSeries = z.object({
+  ...seriesRange,
+  /** Every tenant's spend (reserved and settled) per provider that spent in the range, USD per bucket. */
+  providers: z.array(z.object({ provider: z.string(), usd: z.array(usd) })),
 });
 export const circuitList = z.object({ circuits: z.array(z.looseObject({ provider: z.string(), state: z.string() })) });
 export const cacheRemoved = z.object({ prefix: z.string(), removed: z.number().int() });

@@ -14,6 +14,7 @@ import { codecRoutes } from './codec';
 import { monitoringRoutes } from './monitoring';
 import { providerRoutes } from './providers';
 import { sessionRoutes } from './session';
+import { statsRoutes } from './stats';
 import { streamRoutes } from './stream';
 import { subscriberRoutes } from './subscribers';
 import { webhookEventRoutes } from './webhook-events';
@@ -35,6 +36,7 @@ export function serviceRouteGroups(): readonly ServiceRouteGroup[] {
     auditRoutes,
     webhookSecretRoutes,
     monitoringRoutes,
+    statsRoutes,
     streamRoutes,
     alertmanagerRoutes,
   ];

@@ -14,6 +14,8 @@ import { slaPage } from './pages/sla';
 import { eventsPage } from './pages/events';
 import { callsPage } from './pages/calls';
 import { deliveriesPage } from './pages/deliveries';
+import { volumePage } from './pages/volume';
+import { sweepCharts } from './charts';
 
 const pages: Record<string, Page> = {
   providers: providersPage,
@@ -23,6 +25,7 @@ const pages: Record<string, Page> = {
   events: eventsPage,
   calls: callsPage,
   deliveries: deliveriesPage,
+  volume: volumePage,
 };
 
 const app = document.getElementById('app')!;
@@ -133,6 +136,7 @@ function shell(api: Api, session: Session): void {
     try {
       const view = await page.render(ctx);
       if (ticket === rendering) main.replaceChildren(view);
+      sweepCharts();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         credentialStore.clear();

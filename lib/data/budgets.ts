@@ -14,6 +14,7 @@ import type { CostAnomalySettings } from '../config/monitoring-config';
 import { providerNamed, type ProviderRegistry } from '../config/registry';
 import { callErrorTypes } from '../../contracts/errors';
 import type { CostAnomaly, CostAnomalyCheckInput } from '../../contracts/monitoring';
+import { bucketOf, bucketParams, inRange, type TimeBuckets } from './time-buckets';
 
 export const BUDGET_REFUSAL_THRESHOLD = 0.9;
 export const BUDGET_ALERT_THRESHOLDS = [70, 85, 95] as const;
@@ -243,6 +244,17 @@ export interface MonthProjection {
 }
 
 const SPENT = `status IN ('reserved', 'settled')`;
+
+/** Spend (reserved and settled, every tenant's, as budgets count it) per provider and time bucket of the reservation. */
+export async function spendSeries(pool: Pick<Pool, 'query'>, buckets: TimeBuckets): Promise<Array<{ provider: string; bucket: Date; usd: number }>> {
+  const { rows } = await pool.query<{ provider: string; bucket: Date; usd: string }>(
+    `SELECT provider, ${bucketOf('created_at')} AS bucket, SUM(amount_usd) AS usd
+       FROM cost_ledger WHERE ${SPENT} AND ${inRange('created_at')}
+      GROUP BY 1, 2 ORDER BY 2`,
+    bucketParams(buckets),
+  );
+  return rows.map((r) => ({ provider: r.provider, bucket: r.bucket, usd: roundUsd(Number(r.usd)) }));
+}
 
 export function createCostReports(pool: Pool, registry: ProviderRegistry) {
   return {

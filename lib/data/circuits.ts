@@ -8,6 +8,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../config/registry';
+import { bucketOf, bucketParams, inRange, type TimeBuckets } from './time-buckets';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -82,6 +83,28 @@ export async function healthScores(pool: Pool, providers: string[]): Promise<Map
   const scores = new Map(providers.map((p) => [p, 1]));
   for (const row of rows) scores.set(row.provider, Number(row.total) === 0 ? 1 : Number(row.ok) / Number(row.total));
   return scores;
+}
+
+export interface CallBucketRow {
+  provider: string;
+  bucket: Date;
+  calls: number;
+  ok: number;
+}
+
+/**
+ * Real calls (probes left out) of the providers per time bucket (lib/data/time-buckets.ts), every
+ * tenant's: the table has no tenant, like the circuit it feeds. Naming the providers lets the
+ * (provider, at) index serve the range.
+ */
+export async function callOutcomeSeries(pool: Pool, providers: string[], buckets: TimeBuckets): Promise<CallBucketRow[]> {
+  const { rows } = await pool.query<CallBucketRow>(
+    `SELECT provider, ${bucketOf('at')} AS bucket, count(*)::int AS calls, (count(*) FILTER (WHERE success))::int AS ok
+       FROM provider_call_outcomes WHERE ${inRange('at')} AND provider = ANY($4) AND operation <> 'probe'
+      GROUP BY 1, 2 ORDER BY 2`,
+    [...bucketParams(buckets), providers],
+  );
+  return rows;
 }
 
 export function createCircuitBreaker(pool: Pool, registry: ProviderRegistry) {

@@ -5,6 +5,7 @@
  * metrics read them; retention prunes old probe results.
  */
 import type { Pool } from 'pg';
+import { bucketOf, bucketParams, inRange, type TimeBuckets } from './time-buckets';
 
 type Queryable = Pick<Pool, 'query'>;
 
@@ -130,4 +131,27 @@ export async function pruneProbeResults(pool: Queryable, olderThanDays: number, 
     [olderThanDays, batchSize],
   );
   return result.rowCount ?? 0;
+}
+
+export interface ProbeBucketRow {
+  provider: string;
+  bucket: Date;
+  probes: number;
+  ok: number;
+  /** Nearest-rank percentiles of the successful probes' latency (none succeeded: null). */
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+/** Probes per provider and time bucket (lib/data/time-buckets.ts): counts and p50/p95 latency. */
+export async function probeSeries(pool: Queryable, providers: string[], buckets: TimeBuckets): Promise<ProbeBucketRow[]> {
+  const { rows } = await pool.query<ProbeBucketRow>(
+    `SELECT provider, ${bucketOf('at')} AS bucket, count(*)::int AS probes, (count(*) FILTER (WHERE ok))::int AS ok,
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ok) AS p50_ms,
+            percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE ok) AS p95_ms
+       FROM probe_results WHERE ${inRange('at')} AND provider = ANY($4)
+      GROUP BY 1, 2 ORDER BY 2`,
+    [...bucketParams(buckets), providers],
+  );
+  return rows;
 }

@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { LedgerUpdate, WebhookEvent, WebhookState } from '../../contracts/webhook';
+import { bucketOf, bucketParams, inRange, type TimeBuckets } from './time-buckets';
 
 type Queryable = Pick<Pool, 'query'>;
 
@@ -106,6 +107,25 @@ export interface WebhookEventFilters {
   limit: number;
   /** Rows skipped before this page (newest first). */
   offset?: number;
+}
+
+export interface WebhookBucketRow {
+  bucket: Date;
+  received: number;
+  completed: number;
+  failed: number;
+}
+
+/** The tenant's recorded events per time bucket of their arrival, and how many of them completed or failed. */
+export async function webhookVolumeSeries(pool: Queryable, tenant: string, buckets: TimeBuckets): Promise<WebhookBucketRow[]> {
+  const { rows } = await pool.query<WebhookBucketRow>(
+    `SELECT ${bucketOf('received_at')} AS bucket, count(*)::int AS received,
+            (count(*) FILTER (WHERE status = 'completed'))::int AS completed, (count(*) FILTER (WHERE status = 'failed'))::int AS failed
+       FROM webhook_events WHERE tenant = $4 AND ${inRange('received_at')}
+      GROUP BY 1 ORDER BY 1`,
+    [...bucketParams(buckets), tenant],
+  );
+  return rows;
 }
 
 /** One page of the tenant's events, newest first, and how many match the filters in all. */

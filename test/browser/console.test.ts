@@ -9,17 +9,15 @@
  * 420 px. Screenshots go to test-artifacts/console/ (the new ones at 1366 px and 420 px wide).
  * Skipped, with a message, only when no Chromium is installed.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
-import { consoleDir } from '../../api/app';
 import type { Config } from '../../lib/config/config';
 import { connectClient } from '../../lib/temporal/connection';
 import { projectRoot } from '../../lib/config/paths';
@@ -28,11 +26,10 @@ import { alertStatusQuery, alertWorkflowId, type ProbeOutcome } from '../../cont
 import { deliveryWorkflowId, type DeliveryInput } from '../../contracts/delivery';
 import type { healthProbe } from '../../workflows/monitoring';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { chromiumPath, describeWithChromium, ensureConsoleBuilt, launchChromium, overflowX } from '../support/console-browser';
 import { eventually, fakeCredentials, postStripe, registryAt, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
 
-const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
-const describeWithChromium = executablePath ? describe : describe.skip;
-if (!executablePath) console.warn('test/browser: no Chromium (/usr/bin/chromium); the console browser tests are skipped. `npm run setup` installs Debian\'s chromium when it can.');
+const withChromium = describeWithChromium('the console browser tests');
 
 const run = randomUUID().slice(0, 8);
 const provider = `console-${run}`;
@@ -54,21 +51,12 @@ const mails: string[] = [];
 let subscriberAnswer = 503;
 let subscriberServer: Server;
 
-/** Builds the console when dist/console is missing or older than a source file. */
-function ensureConsoleBuilt(): void {
-  const index = path.join(consoleDir, 'index.html');
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs)));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(path.join(projectRoot, 'console'))) return;
-  execFileSync('npx', ['vite', 'build', 'console', '--logLevel', 'warn'], { cwd: projectRoot, stdio: 'inherit' });
-}
-
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
 beforeAll(async () => {
-  if (!executablePath) return;
+  if (!chromiumPath) return;
   ensureConsoleBuilt();
   mkdirSync(artifacts, { recursive: true });
   pool = testPool();
@@ -122,11 +110,7 @@ beforeAll(async () => {
   });
   api = await startApi(config, pool, registry);
   client = await connectClient(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.PAYLOAD_ENCRYPTION_KEYS);
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -163,12 +147,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
-/** How far the page is wider than its viewport (0: nothing sticks out sideways). */
-function overflowX(page: Page): Promise<number> {
-  // A string: evaluated in the page (the test's own TypeScript has no DOM types).
-  return page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-}
-
 /**
  * Screenshots of the page at 1366 px and 420 px wide (`<name>-1366.png`, `<name>-420.png`); at 420 px
  * the page must not be wider than the screen (wide tables scroll inside their own box).
@@ -182,7 +160,7 @@ async function screenshotsAtBothWidths(page: Page, name: string): Promise<void> 
   }
 }
 
-describeWithChromium('console in headless Chromium', () => {
+withChromium('console in headless Chromium', () => {
   test('a provider goes down: its card turns unhealthy and an alert appears without a reload; Ack stops escalation', async () => {
     const alertId = alertWorkflowId('provider-down', provider);
     expect(await probe()).toMatchObject({ ok: true, providerStatus: 'up' });

@@ -1,4 +1,9 @@
-/** Providers: health score, status, circuit state, p95 probe latency and the last probes, as cards. */
+/**
+ * Providers: health score, status, circuit state, p95 probe latency and the last probes, as cards,
+ * each with a chart of its probe latency (p50/p95) and availability, and its calls' success, over
+ * the range chosen (GET /stats/health).
+ */
+import { bucketLabel, chart, colors, rangeOf, rangeQuery, rangeSelect } from '../charts';
 import { badge, h, ms, percent, time } from '../dom';
 import type { Page } from '../page';
 
@@ -19,6 +24,19 @@ interface ProviderHealth {
   p95Ms: number | null;
   lastProbes: Probe[];
 }
+interface HealthSeries {
+  bucket: 'minute' | 'hour' | 'day';
+  buckets: string[];
+  providers: Array<{
+    provider: string;
+    probes: number[];
+    availability: Array<number | null>;
+    p50Ms: Array<number | null>;
+    p95Ms: Array<number | null>;
+    calls: number[];
+    callSuccess: Array<number | null>;
+  }>;
+}
 interface Circuit {
   provider: string;
   state: string;
@@ -29,12 +47,35 @@ export const providersPage: Page = {
   title: 'Providers',
   permission: 'monitoring:read',
   topics: ['provider'],
-  async render({ api }) {
-    const [health, circuits] = await Promise.all([
+  async render({ api, query, setQuery }) {
+    const range = rangeOf(query, '24h');
+    const [health, circuits, series] = await Promise.all([
       api.get<{ providers: ProviderHealth[] }>('/provider-health'),
       api.get<{ circuits: Circuit[] }>('/circuits'),
+      api.get<HealthSeries>(`/stats/health?${rangeQuery(range)}`),
     ]);
     const circuitOf = new Map(circuits.circuits.map((c) => [c.provider, c.state]));
+    const seriesOf = new Map(series.providers.map((p) => [p.provider, p]));
+    const labels = series.buckets.map((b) => bucketLabel(b, series.bucket));
+    const healthChart = (provider: string) => {
+      const p = seriesOf.get(provider);
+      if (!p) return null;
+      return chart({
+        name: 'health',
+        provider,
+        title: `${provider}: latency and availability, last ${range}`,
+        type: 'line',
+        labels,
+        datasets: [
+          { label: 'p50 ms', data: p.p50Ms, borderColor: colors.blue, backgroundColor: colors.blue, yAxisID: 'y', pointRadius: 1.5, spanGaps: true },
+          { label: 'p95 ms', data: p.p95Ms, borderColor: colors.violet, backgroundColor: colors.violet, yAxisID: 'y', pointRadius: 1.5, spanGaps: true },
+          { label: 'probes up', data: p.availability, borderColor: colors.ok, backgroundColor: colors.ok, yAxisID: 'y2', pointRadius: 1.5, borderDash: [4, 3] },
+          { label: 'calls ok', data: p.callSuccess, borderColor: colors.warn, backgroundColor: colors.warn, yAxisID: 'y2', pointRadius: 1.5, borderDash: [2, 2] },
+        ],
+        y: { title: 'ms' },
+        y2: { title: 'success', min: 0, max: 1, percent: true },
+      });
+    };
     const cards = health.providers.map((p) => {
       const healthy = p.status === 'up' ? 'healthy' : p.status === 'unknown' ? 'unknown' : 'unhealthy';
       return h(
@@ -53,6 +94,7 @@ export const providersPage: Page = {
           h('dt', {}, 'Status since'),
           h('dd', {}, time(p.since)),
         ),
+        healthChart(p.provider),
         h(
           'ol',
           { class: 'probes', 'aria-label': 'last probes' },
@@ -68,6 +110,12 @@ export const providersPage: Page = {
         ),
       );
     });
-    return h('section', {}, h('h2', {}, 'Providers'), h('div', { class: 'cards' }, cards));
+    return h(
+      'section',
+      {},
+      h('h2', {}, 'Providers'),
+      h('div', { class: 'filters' }, rangeSelect(range, ['1h', '24h', '7d'], (r) => setQuery({ range: r }))),
+      h('div', { class: 'cards' }, cards),
+    );
   },
 };

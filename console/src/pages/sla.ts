@@ -1,4 +1,9 @@
-/** SLA compliance: the hourly and daily reports per provider against the registry's targets. */
+/**
+ * SLA compliance: the hourly and daily reports per provider against the registry's targets, 50 a
+ * page with the total, and a chart of compliance over the page's periods (the share of each
+ * period's reports with data that were compliant).
+ */
+import { bucketLabel, chart, colors } from '../charts';
 import { badge, h, ms, offsetIn, PAGE_SIZE, pager, percent, table, time } from '../dom';
 import type { Page } from '../page';
 
@@ -31,6 +36,39 @@ function summaryText(summary: Summary): string {
   if (judged === 0) return `no data: none of the ${summary.reports} reports had a probe or a call`;
   const withoutData = summary.noData > 0 ? `; ${summary.noData} without data` : '';
   return `${summary.compliant} of ${judged} reports compliant (${percent(summary.complianceRatio)})${withoutData}`;
+}
+
+/** Per period end, oldest first: how many reports had data and how many of those were compliant. */
+export function complianceOverTime(reports: Report[]): Array<{ periodEnd: string; judged: number; compliant: number }> {
+  const byEnd = new Map<string, { judged: number; compliant: number }>();
+  for (const r of reports) {
+    const period = byEnd.get(r.periodEnd) ?? { judged: 0, compliant: 0 };
+    if (!r.noData) {
+      period.judged += 1;
+      if (r.compliant) period.compliant += 1;
+    }
+    byEnd.set(r.periodEnd, period);
+  }
+  return [...byEnd.entries()].sort(([a], [b]) => Date.parse(a) - Date.parse(b)).map(([periodEnd, v]) => ({ periodEnd, ...v }));
+}
+
+function complianceChart(reports: Report[], window: string): HTMLElement | null {
+  const periods = complianceOverTime(reports);
+  if (periods.length === 0) return null;
+  const ratio = periods.map((p) => (p.judged === 0 ? null : p.compliant / p.judged));
+  return chart({
+    name: 'compliance',
+    title: `Compliance over time (${window} reports)`,
+    type: 'bar',
+    stacked: true,
+    labels: periods.map((p) => bucketLabel(p.periodEnd, window === 'daily' ? 'day' : 'hour')),
+    datasets: [
+      { label: 'compliant share', data: ratio, backgroundColor: colors.ok },
+      { label: 'violated share', data: ratio.map((r) => (r === null ? null : 1 - r)), backgroundColor: colors.bad },
+    ],
+    y: { title: 'reports', min: 0, max: 1, percent: true },
+    note: 'Each bar: that period\'s reports with probes or calls, the share that met their targets (green) and that violated them (red); a period without data has no bar.',
+  });
 }
 
 export const slaPage: Page = {
@@ -73,6 +111,7 @@ export const slaPage: Page = {
         h('label', {}, 'Provider ', h('input', { name: 'provider', value: provider, placeholder: 'any', onchange: (e: Event) => setQuery({ window, provider: (e.target as HTMLInputElement).value.trim() }) })),
       ),
       h('p', { class: 'summary', 'data-testid': 'sla-summary' }, summaryText(summary)),
+      complianceChart(reports, window),
       pager(total, offset, reports.length, PAGE_SIZE, (next) => setQuery({ window, provider, offset: next ? String(next) : '' })),
       table(['provider', 'period end', 'availability / target', 'p95 / target', 'error rate / target', 'probes / calls', 'compliance'], rows, 'no SLA reports yet'),
     );
