@@ -10,10 +10,11 @@
  * DATABASE_URL; STRIPE_WEBHOOK_SECRETS to send webhooks; FAKE_PROVIDERS_PORT for faults).
  *
  * Then: TOUR_TRAFFIC_SECONDS (default 150) of traffic (scripts/tour/traffic.ts) while a Prometheus
- * (Debian's `prometheus`, or PROMETHEUS_PATH) scrapes every metrics port; an hourly SLA report;
+ * (Debian's `prometheus`, or PROMETHEUS_PATH) scrapes every metrics port; an hourly SLA report and
+ * a cost anomaly check;
  * every console page at 1366 px (two also at 420 px) after signing in; a processWebhook run's
  * decoded input in the Temporal Web UI; the Grafana dashboard drawn from its panels' queries
- * (scripts/tour/dashboard.ts). JPEGs go to docs/images/tour-*.jpg. Everything it started is
+ * (scripts/tour/dashboard.ts). PNGs go to docs/images/tour-*.png. Everything it started is
  * stopped at the end, also on failure and on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +32,7 @@ import { baseUrlOverrideVariable, loadRegistry } from '../lib/config/registry';
 import { createPool } from '../lib/data/db';
 import { createApiKey } from '../lib/security/api-keys';
 import { startDevServer, type DevServer } from '../lib/temporal/dev-server';
-import { slaScheduleId } from '../workers/schedules';
+import { costAnomalyScheduleId, slaScheduleId } from '../workers/schedules';
 import { dashboardHtml, dashboardPanels, drawDashboardScript, seriesName, type DrawnPanel } from './tour/dashboard';
 import { startPrometheus, type RunningPrometheus, type ScrapeTargets } from './tour/prometheus';
 import { produceTraffic, type TrafficResult } from './tour/traffic';
@@ -43,7 +44,7 @@ const imagesDir = path.join(projectRoot, 'docs', 'images');
 const WIDE = 1366;
 const NARROW = 420;
 /** Tall pages are cut here: the pictures show the top of a list, not all of it. */
-const MAX_HEIGHT = 1400;
+const MAX_HEIGHT = 1000;
 
 /** Where the system under the camera answers. */
 interface System {
@@ -241,11 +242,17 @@ async function attachToSystem(): Promise<System> {
   };
 }
 
-/** Runs the hourly SLA report now (its Schedule's trigger), so the SLA page has a report. */
-async function triggerSlaReport(system: System): Promise<void> {
+/**
+ * Runs the hourly SLA report and the cost anomaly check now (their Schedules' trigger), so the SLA
+ * page has a report and the dashboard an anomaly ratio.
+ */
+async function triggerReports(system: System): Promise<void> {
   const connection = await Connection.connect({ address: system.temporalAddress });
   try {
-    await new Client({ connection, namespace: system.namespace }).schedule.getHandle(slaScheduleId('hourly')).trigger();
+    const client = new Client({ connection, namespace: system.namespace });
+    for (const id of [slaScheduleId('hourly'), costAnomalyScheduleId()]) {
+      await client.schedule.getHandle(id).trigger().catch((err: unknown) => say(`schedule ${id}: ${err instanceof Error ? err.message : String(err)}`));
+    }
   } finally {
     await connection.close();
   }
@@ -255,8 +262,8 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
   const viewport = page.viewportSize()!;
   const height = Math.min(MAX_HEIGHT, await page.evaluate<number>('document.documentElement.scrollHeight'));
-  await page.screenshot({ path: path.join(imagesDir, `tour-${name}.jpg`), type: 'jpeg', quality: 80, fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height } });
-  say(`docs/images/tour-${name}.jpg`);
+  await page.screenshot({ path: path.join(imagesDir, `tour-${name}.png`), fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height } });
+  say(`docs/images/tour-${name}.png`);
 }
 
 /** Every page the console's navigation offers, the event and call details, two pages at 420 px. */
@@ -301,6 +308,8 @@ async function shootTemporalUi(browser: Browser, system: System, webhook: NonNul
   }
 }
 
+const pinoLevels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
 /** The logs panel's query, read from the captured stdout: lines of a workflow, newest last. */
 function logsPanelLines(lines: string[]): string[] {
   const out: string[] = [];
@@ -309,7 +318,8 @@ function logsPanelLines(lines: string[]): string[] {
       const entry = JSON.parse(line) as { time?: number | string; level?: number | string; msg?: string; workflowId?: string; service?: string; name?: string };
       if (!entry.workflowId) continue;
       const time = new Date(entry.time ?? Date.now()).toISOString().slice(11, 19);
-      out.push(`${time} ${String(entry.level ?? '')} ${entry.service ?? entry.name ?? ''} ${entry.msg ?? ''} workflowId=${entry.workflowId}`.replace(/\s+/g, ' '));
+      const level = pinoLevels[Number(entry.level)] ?? String(entry.level ?? '');
+      out.push(`${time} ${level} ${entry.service ?? entry.name ?? ''} ${entry.msg ?? ''} workflowId=${entry.workflowId}`.replace(/\s+/g, ' '));
     } catch {
       // not a JSON log line
     }
@@ -351,9 +361,9 @@ async function shootDashboard(browser: Browser, system: System, prometheus: Runn
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     // The whole dashboard, in two pictures: the top rows (health, latency, errors, budget) and the rest.
     const split = await page.evaluate<number>('(() => { const rows = [...document.querySelectorAll(".row")]; const b = rows.find((r) => r.textContent === "Batching"); return b ? b.getBoundingClientRect().top : 1400; })()');
-    await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-1.jpg'), type: 'jpeg', quality: 80, fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height: split } });
-    await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-2.jpg'), type: 'jpeg', quality: 80, fullPage: true, clip: { x: 0, y: split, width: viewport.width, height: height - split } });
-    say('docs/images/tour-grafana-1.jpg, docs/images/tour-grafana-2.jpg');
+    await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-1.png'), fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height: split } });
+    await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-2.png'), fullPage: true, clip: { x: 0, y: split, width: viewport.width, height: height - split } });
+    say('docs/images/tour-grafana-1.png, docs/images/tour-grafana-2.png');
   } finally {
     await page.close();
   }
@@ -381,7 +391,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.TOUR_TRAFFIC_SECONDS ?? 150);
   say(`${seconds} s of traffic`);
   const traffic = await produceTraffic({ ...system, durationMs: seconds * 1000, say });
-  await triggerSlaReport(system).catch((err: unknown) => say(`SLA report: ${err instanceof Error ? err.message : String(err)}`));
+  await triggerReports(system).catch((err: unknown) => say(`reports: ${err instanceof Error ? err.message : String(err)}`));
   await sleep(8000); // the last deliveries, probes and scrapes
 
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });

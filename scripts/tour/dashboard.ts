@@ -184,7 +184,7 @@ export const drawDashboardScript = `(panels) => {
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
         scales: {
-          x: { type: 'linear', ticks: { color: '#8e8e9a', maxTicksLimit: 6, callback: (v) => new Date(v).toISOString().slice(11, 16) }, grid: { color: '#2c2e33' } },
+          x: { type: 'linear', ticks: { color: '#8e8e9a', maxTicksLimit: 6, callback: (v) => new Date(v).toISOString().slice(11, 19) }, grid: { color: '#2c2e33' } },
           y: { ticks: { color: '#8e8e9a', maxTicksLimit: 5, callback: (v) => format(p.unit, v) }, grid: { color: '#2c2e33' }, min: p.min, max: p.max },
         },
         plugins: { legend: { position: 'bottom', align: 'start', labels: { color: '#ccccdc', boxWidth: 10, boxHeight: 2, font: { size: 10 } } }, tooltip: { enabled: false } },

@@ -3,7 +3,7 @@
  * requests, as a provider sends them), so the console, the Temporal Web UI and the metrics have
  * something real to show: Stripe webhooks (new ones, duplicates, one whose payload the handler
  * refuses, some with a bad signature), provider calls (one refused by the fake provider, some
- * retried after a 503), batch items, two subscribers (one answering 200, one 503 until its
+ * retried after a 503, geocoding answered from the cache), batch items, two subscribers (one answering 200, one 503 until its
  * deliveries are dead-lettered) and a provider whose health probe fails, which raises an alert.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,7 +26,7 @@ export interface TrafficTarget {
 export interface TrafficResult {
   /** A processed payment_intent.succeeded webhook: its workflow, run and payment intent id. */
   webhook?: { workflowId: string; runId: string; paymentIntent: string };
-  /** A provider call's workflow id. */
+  /** A provider call's workflow id: one that completed after retries, else any that completed. */
   callWorkflowId?: string;
 }
 
@@ -69,11 +69,15 @@ export async function produceTraffic(target: TrafficTarget): Promise<TrafficResu
     else counts.refused++;
     return { status: res.status, answer };
   };
-  const call = async (provider: string, operation: string, params: Record<string, unknown>) => {
+  let retriedCall: string | undefined;
+  const call = async (provider: string, operation: string, params: Record<string, unknown>, retried = false) => {
     try {
       const answer = await client.call(provider, operation, params, { idempotencyKey: `tour-${compactId().slice(0, 12)}`, wait: 8000 });
       counts.calls++;
-      result.callWorkflowId ??= answer.status === 'completed' ? answer.workflowId : undefined;
+      if (answer.status === 'completed') {
+        result.callWorkflowId ??= answer.workflowId;
+        if (retried) retriedCall ??= answer.workflowId;
+      }
       if (answer.status === 'failed') counts.failedCalls++;
     } catch (err) {
       counts.failedCalls++;
@@ -103,14 +107,15 @@ export async function produceTraffic(target: TrafficTarget): Promise<TrafficResu
         previous = event.body;
       }
       await postStripe(customerEvent());
-      if (wave === 1) await postStripe(paymentEvent(undefined, -5).body); // a payload the handler refuses: the event fails
       if (wave % 3 === 2) await postStripe(paymentEvent().body, 'whsec_not_the_secret'); // refused: bad signature
     }
-    if (wave === 2) await addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'status', status: 400, times: 1 });
     await call('stripe', 'createPaymentIntent', { amount: 1500 + wave * 100, currency: 'usd' });
-    if (wave % 4 === 3) await addFault({ provider: 'openai', operation: 'createChatCompletion', kind: 'status', status: 503, times: 2 });
-    await call('openai', 'createChatCompletion', { messages: [{ role: 'user', content: `tour wave ${wave}` }] });
+    const retried = wave % 4 === 3;
+    if (retried) await addFault({ provider: 'openai', operation: 'createChatCompletion', kind: 'status', status: 503, times: 2 });
+    await call('openai', 'createChatCompletion', { messages: [{ role: 'user', content: `tour wave ${wave}` }] }, retried);
     await call('twilio', 'sendSms', { to: '+14155550101', body: `tour wave ${wave}` });
+    // The same address again and again: answered from the cache after the first call.
+    await call('google-maps', 'geocode', { address: wave % 2 === 0 ? '1600 Amphitheatre Parkway, Mountain View, CA' : `${wave} Main Street, Springfield` });
     for (let i = 0; i < 3; i++) {
       await client.enqueue('sendgrid', 'sendMail', { to: `ops${i}@example.com`, subject: 'Switchyard tour', text: `wave ${wave}` }).then(
         () => counts.batchItems++,
@@ -119,6 +124,12 @@ export async function produceTraffic(target: TrafficTarget): Promise<TrafficResu
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 8000 - (Date.now() - waveStarted))));
   }
+  // Last, so they head the newest-first lists: a payload the handler refuses (the event fails) and
+  // a call the provider refuses (400: not retried).
+  if (target.stripeSecret) await postStripe(paymentEvent(undefined, -5).body);
+  await addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'status', status: 400, times: 1 });
+  await call('stripe', 'createPaymentIntent', { amount: 990, currency: 'usd' });
+  result.callWorkflowId = retriedCall ?? result.callWorkflowId;
   say(`traffic: ${JSON.stringify(counts)}`);
   return result;
 }
