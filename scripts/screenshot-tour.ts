@@ -186,8 +186,23 @@ async function startOwnSystem(): Promise<System> {
     if (system.exitCode === null && system.signalCode === null) system.kill('SIGKILL');
   });
   const apiUrl = `http://127.0.0.1:${ports.api}`;
-  await waitFor('the API ready', async () => (await fetch(`${apiUrl}/readyz`)).ok && system.exitCode === null, 90_000);
-  await waitFor('the worker ready', async () => (await fetch(`http://127.0.0.1:${ports.workerMetrics}/readyz`)).ok, 60_000);
+  const started = async (url: string) => {
+    // Stopped early: its last log lines say why (they are not printed otherwise).
+    if (system.exitCode !== null) throw new Error(`run-system.js exited (code ${system.exitCode}); its last log lines:\n${logLines.slice(-12).join('\n')}`);
+    return (await fetch(url)).ok;
+  };
+  const ready = async (what: string, url: string) => {
+    const deadline = Date.now() + 90_000;
+    while (!(await started(url).catch((err: unknown) => {
+      if (system.exitCode !== null) throw err;
+      return false;
+    }))) {
+      if (Date.now() > deadline) throw new Error(`${what}: not ready within 90 s`);
+      await sleep(300);
+    }
+  };
+  await ready('the API', `${apiUrl}/readyz`);
+  await ready('the worker', `http://127.0.0.1:${ports.workerMetrics}/readyz`);
 
   const pool = createPool(databaseUrl, { max: 1 });
   const { key } = await createApiKey(pool, { tenant: loadConfig().DEFAULT_TENANT, role: 'admin', name: 'screenshot tour' }).finally(() => pool.end());
