@@ -11,11 +11,10 @@
  *
  * Then: TOUR_TRAFFIC_SECONDS (default 150) of traffic (scripts/tour/traffic.ts) while a Prometheus
  * (Debian's `prometheus`, or PROMETHEUS_PATH) scrapes every metrics port; an hourly SLA report and
- * a cost anomaly check;
- * every console page at 1366 px (two also at 420 px) after signing in; a processWebhook run's
- * decoded input in the Temporal Web UI; the Grafana dashboard drawn from its panels' queries
- * (scripts/tour/dashboard.ts). PNGs go to docs/images/tour-*.png. Everything it started is
- * stopped at the end, also on failure and on Ctrl-C.
+ * a cost anomaly check; every console page at 1366 px (two also at 420 px) after signing in; a
+ * processWebhook run's decoded input in the Temporal Web UI; the Grafana dashboard drawn from its
+ * panels' queries (scripts/tour/dashboard.ts). PNGs go to docs/images/tour-*.png (TOUR_IMAGES_DIR
+ * elsewhere). Everything it started is stopped at the end, also on failure and on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +39,11 @@ import { prepareDatabase, prepareNamespace } from './prepare';
 
 const say = (line: string): void => console.log(`[tour] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const imagesDir = path.join(projectRoot, 'docs', 'images');
+const imagesDir = path.resolve(process.env.TOUR_IMAGES_DIR ?? path.join(projectRoot, 'docs', 'images'));
+const shown = (file: string) => {
+  const relative = path.relative(projectRoot, path.join(imagesDir, file));
+  return relative.startsWith('..') ? path.join(imagesDir, file) : relative;
+};
 const WIDE = 1366;
 const NARROW = 420;
 /** Tall pages are cut here: the pictures show the top of a list, not all of it. */
@@ -278,7 +281,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   const viewport = page.viewportSize()!;
   const height = Math.min(MAX_HEIGHT, await page.evaluate<number>('document.documentElement.scrollHeight'));
   await page.screenshot({ path: path.join(imagesDir, `tour-${name}.png`), fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height } });
-  say(`docs/images/tour-${name}.png`);
+  say(shown(`tour-${name}.png`));
 }
 
 /** Every page the console's navigation offers, the event and call details, two pages at 420 px. */
@@ -378,7 +381,7 @@ async function shootDashboard(browser: Browser, system: System, prometheus: Runn
     const split = await page.evaluate<number>('(() => { const rows = [...document.querySelectorAll(".row")]; const b = rows.find((r) => r.textContent === "Batching"); return b ? b.getBoundingClientRect().top : 1400; })()');
     await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-1.png'), fullPage: true, clip: { x: 0, y: 0, width: viewport.width, height: split } });
     await page.screenshot({ path: path.join(imagesDir, 'tour-grafana-2.png'), fullPage: true, clip: { x: 0, y: split, width: viewport.width, height: height - split } });
-    say('docs/images/tour-grafana-1.png, docs/images/tour-grafana-2.png');
+    say(`${shown('tour-grafana-1.png')}, ${shown('tour-grafana-2.png')}`);
   } finally {
     await page.close();
   }
