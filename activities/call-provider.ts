@@ -14,6 +14,7 @@ import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import { operationCost, type ProviderRegistry } from '../lib/config/registry';
 import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
 import { createBudgets, type Reservation } from '../lib/data/budgets';
+import { pageBudgetCrossings } from '../lib/temporal/budget-alerts';
 import { createCircuitBreaker, healthScores } from '../lib/data/circuits';
 import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
 import { activityPolicies } from '../workflows/policies';
@@ -185,7 +186,18 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       return { candidates, failoverCapable, strategy };
     },
 
-    reserveBudget: (reservation: Reservation) => budgets.reserveBudget(reservation),
+    /** Reserves the cost (or refuses it); then pages any budget line the provider crossed (lib/temporal/budget-alerts.ts). */
+    async reserveBudget(reservation: Reservation) {
+      try {
+        return await budgets.reserveBudget(reservation);
+      } finally {
+        const { client, info } = Context.current();
+        const warn = (message: string, fields: Record<string, unknown>): void => {
+          Context.current().log.warn(message, fields);
+        };
+        await pageBudgetCrossings({ pool, workflows: client.workflow, taskQueue: info.taskQueue, warn }, reservation.provider);
+      }
+    },
     settleBudget: (reservation: string, amountUsd?: number) => budgets.settleBudget(reservation, amountUsd),
     releaseBudget: (reservation: string) => budgets.releaseBudget(reservation),
   };

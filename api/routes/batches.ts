@@ -12,7 +12,6 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config/config';
 import * as batchItemData from '../../lib/data/batch-items';
 import type { BatchItemRow } from '../../lib/data/batch-items';
-import { createBudgets, refusalReason } from '../../lib/data/budgets';
 import type { Logger } from '../../lib/logger';
 import type { ProviderRegistry } from '../../lib/config/registry';
 import {
@@ -25,6 +24,7 @@ import {
 } from '../../contracts/batch';
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../contracts/call';
 import { startAttributes } from '../../contracts/search-attributes';
+import { budgetGate } from '../budget-gate';
 import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
@@ -58,7 +58,7 @@ function stableHash(value: unknown): string {
 
 /** What the batch handlers share: budgets, the stored results, the enqueue with its retries. */
 function batchContext({ config, metrics, workflows, pool, registry, logger }: BatchRouteDeps) {
-  const budgets = createBudgets(pool, registry);
+  const budgets = budgetGate({ config, workflows, pool, registry, logger });
 
   function storedResult(tenant: string, itemId: string): Promise<BatchItemRow | undefined> {
     return batchItemData.batchItemResult(pool, tenant, itemId);
@@ -169,8 +169,7 @@ export const enqueueItem = route({
     }
 
     // Like POST /calls: a provider past its budget refuses the item now, before it is queued (the flush checks again).
-    const refusal = refusalReason(provider, await budgets.useOf(provider), declared.costUsd, false);
-    if (refusal) return sendError(res, 429, 'budget_exceeded', refusal);
+    if (await budgets.refused(res, provider, declared.costUsd, false)) return;
 
     const key: BatchKey = { tenant, provider, operation, priority };
     res.locals.workflowId = batchWorkflowId(key);

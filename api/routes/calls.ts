@@ -10,7 +10,6 @@
 import type { Request, Response } from 'express';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { createBudgets, refusalReason } from '../../lib/data/budgets';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { operationNamed, providerNamed, type ProviderRegistry } from '../../lib/config/registry';
@@ -22,6 +21,7 @@ import {
   type BookingRequest,
   type ProviderCallInput,
 } from '../../contracts/call';
+import { budgetGate } from '../budget-gate';
 import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import * as s from '../schemas';
@@ -47,9 +47,9 @@ export interface CallRouteDeps {
 const literal = (value: string) => `'${value.replace(/[^A-Za-z0-9_.:+-]/g, '')}'`;
 const visibilityStatus = { running: 'Running', completed: 'Completed', failed: 'Failed', terminated: 'Terminated', timed_out: 'TimedOut', canceled: 'Canceled' } as const;
 
-/** What the call and booking handlers share: the budgets, the idempotency key, the bounded wait for a result. */
+/** What the call and booking handlers share: the budget gate, the idempotency key, the bounded wait for a result. */
 function callContext({ config, workflows, pool, registry, logger }: CallRouteDeps) {
-  const budgets = createBudgets(pool, registry);
+  const budgets = budgetGate({ config, workflows, pool, registry, logger });
 
   function keyFrom(req: Request, res: Response): string | undefined {
     const parsed = idempotencyKey.safeParse(req.get('idempotency-key'));
@@ -216,11 +216,7 @@ export const startCall = route({
     const workflowId = providerCallWorkflowId(tenant, provider, key);
     res.locals.workflowId = workflowId;
     const critical = body.data.priority === 'critical';
-    const refusal = refusalReason(provider, await budgets.useOf(provider), declared.costUsd, critical);
-    if (refusal) {
-      sendError(res, 429, 'budget_exceeded', refusal);
-      return;
-    }
+    if (await budgets.refused(res, provider, declared.costUsd, critical)) return;
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
     await startAndAnswer(req, res, workflowId, () => startProviderCall(workflows, config, workflowId, input));
   },
@@ -292,11 +288,7 @@ export const book = route({
     res.locals.workflowId = workflowId;
     const stripe = providerNamed(registry, 'stripe');
     const chargeCost = (stripe && operationNamed(stripe, 'charge')?.costUsd) ?? 0;
-    const refusal = refusalReason('stripe', await budgets.useOf('stripe'), chargeCost, false);
-    if (refusal) {
-      sendError(res, 429, 'budget_exceeded', refusal);
-      return;
-    }
+    if (await budgets.refused(res, 'stripe', chargeCost, false)) return;
     const booking: BookingRequest = { tenant, ...body.data };
     await startAndAnswer(req, res, workflowId, () => startBooking(workflows, config, workflowId, booking));
   },

@@ -16,8 +16,23 @@ import { callErrorTypes } from '../../contracts/errors';
 import type { CostAnomaly, CostAnomalyCheckInput } from '../../contracts/monitoring';
 import { bucketOf, bucketParams, inRange, type TimeBuckets } from './time-buckets';
 
+type Queryable = Pick<Pool, 'query'>;
+
 export const BUDGET_REFUSAL_THRESHOLD = 0.9;
 export const BUDGET_ALERT_THRESHOLDS = [70, 85, 95] as const;
+/** The threshold a refusal records in budget_alerts: the throttle line, as a percentage. */
+export const BUDGET_THROTTLE_PERCENT = BUDGET_REFUSAL_THRESHOLD * 100;
+
+/** A budget_alerts row: a line crossed (or the throttle reached) by a provider in one period. */
+export interface BudgetCrossing {
+  provider: string;
+  period: 'daily' | 'monthly';
+  /** The period's first day, YYYY-MM-DD. */
+  periodStart: string;
+  threshold: number;
+  usedUsd: number;
+  budgetUsd: number;
+}
 
 export interface Reservation {
   reservation: string;
@@ -52,15 +67,72 @@ function periodUse(used: number, budget: number): PeriodUse {
   return { usedUsd: used, budgetUsd: budget, percent: Math.round((used / budget) * 10_000) / 100 };
 }
 
-/** Would this call be refused? (The API asks before starting a workflow; the workflow asks again.) */
-export function refusalReason(provider: string, use: BudgetUse, amountUsd: number, critical: boolean): string | null {
+/**
+ * Would this call be refused? The refusal, with the period whose throttle line the call would
+ * pass; null when it may run. (The API asks before starting a workflow; the workflow asks again.)
+ */
+export function budgetRefusal(provider: string, use: BudgetUse, amountUsd: number, critical: boolean): { reason: string; period: 'daily' | 'monthly'; use: PeriodUse } | null {
   if (critical) return null;
   for (const [period, value] of [['daily', use.daily], ['monthly', use.monthly]] as const) {
     if (value && value.usedUsd + amountUsd > value.budgetUsd * BUDGET_REFUSAL_THRESHOLD) {
-      return `${provider} ${period} budget: $${value.usedUsd.toFixed(2)} of $${value.budgetUsd.toFixed(2)} used; non-critical calls are refused past ${BUDGET_REFUSAL_THRESHOLD * 100}%`;
+      const reason = `${provider} ${period} budget: $${value.usedUsd.toFixed(2)} of $${value.budgetUsd.toFixed(2)} used; non-critical calls are refused past ${BUDGET_THROTTLE_PERCENT}%`;
+      return { reason, period, use: value };
     }
   }
   return null;
+}
+
+/** Records a crossing of the current period once (the first one stands). */
+async function recordCrossing(query: Queryable, provider: string, period: 'daily' | 'monthly', threshold: number, use: PeriodUse): Promise<void> {
+  await query.query(
+    `INSERT INTO budget_alerts (provider, period, period_start, threshold, used_usd, budget_usd)
+     VALUES ($1, $2, date_trunc($3, now())::date, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [provider, period, period === 'daily' ? 'day' : 'month', threshold, use.usedUsd, use.budgetUsd],
+  );
+}
+
+interface CrossingRow {
+  provider: string;
+  period: 'daily' | 'monthly';
+  period_start: string;
+  threshold: number;
+  used_usd: string;
+  budget_usd: string;
+}
+const crossingOf = (r: CrossingRow): BudgetCrossing => ({
+  provider: r.provider,
+  period: r.period,
+  periodStart: r.period_start,
+  threshold: r.threshold,
+  usedUsd: Number(r.used_usd),
+  budgetUsd: Number(r.budget_usd),
+});
+const CROSSING_COLUMNS = `provider, period, to_char(period_start, 'YYYY-MM-DD') AS period_start, threshold, used_usd, budget_usd`;
+
+/**
+ * The provider's crossings still to page (not yet raised as alerts, in a period still running) and
+ * those whose period is over but not yet closed. A crossing is marked with markCrossings once done.
+ */
+export async function budgetCrossings(pool: Queryable, provider: string): Promise<{ toRaise: BudgetCrossing[]; toResolve: BudgetCrossing[] }> {
+  const { rows } = await pool.query<CrossingRow & { over: boolean; notified: boolean }>(
+    `SELECT ${CROSSING_COLUMNS}, notified_at IS NOT NULL AS notified,
+            period_start < date_trunc(CASE period WHEN 'daily' THEN 'day' ELSE 'month' END, now())::date AS over
+       FROM budget_alerts WHERE provider = $1 AND (notified_at IS NULL OR resolved_at IS NULL) ORDER BY period_start, threshold`,
+    [provider],
+  );
+  // A crossing whose period ended before it was paged is not paged late: it is only closed.
+  return { toRaise: rows.filter((r) => !r.notified && !r.over).map(crossingOf), toResolve: rows.filter((r) => r.over).map(crossingOf) };
+}
+
+/** Marks crossings as raised (`notified_at`) or resolved (`resolved_at`). */
+export async function markCrossings(pool: Queryable, done: 'notified' | 'resolved', crossings: BudgetCrossing[]): Promise<void> {
+  for (const c of crossings) {
+    await pool.query(
+      `UPDATE budget_alerts SET ${done === 'notified' ? 'notified_at = now()' : 'resolved_at = now(), notified_at = COALESCE(notified_at, now())'}
+        WHERE provider = $1 AND period = $2 AND period_start = $3::date AND threshold = $4`,
+      [c.provider, c.period, c.periodStart, c.threshold],
+    );
+  }
 }
 
 export function createBudgets(pool: Pool, registry: ProviderRegistry) {
@@ -83,6 +155,13 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
   return {
     useOf,
 
+    /** Why a call of this cost may not run now (the throttle line, recorded once per period), or null when it may. */
+    async refusal(provider: string, amountUsd: number, critical: boolean): Promise<string | null> {
+      const refused = budgetRefusal(provider, await useOf(provider), amountUsd, critical);
+      if (refused) await recordCrossing(pool, provider, refused.period, BUDGET_THROTTLE_PERCENT, refused.use);
+      return refused?.reason ?? null;
+    },
+
     async usage(): Promise<BudgetUse[]> {
       return Promise.all(Object.keys(registry).map((provider) => useOf(provider)));
     },
@@ -99,11 +178,13 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
           return { reserved: true, use: await useOf(r.provider) };
         }
         const before = await useOf(r.provider, client);
-        const refusal = refusalReason(r.provider, before, r.amountUsd, r.critical);
+        const refusal = budgetRefusal(r.provider, before, r.amountUsd, r.critical);
         if (refusal) {
           await client.query('ROLLBACK');
+          // The throttle line reached: recorded once per provider and period, and paged (budgetCrossings).
+          await recordCrossing(pool, r.provider, refusal.period, BUDGET_THROTTLE_PERCENT, refusal.use);
           throw ApplicationFailure.create({
-            message: refusal,
+            message: refusal.reason,
             type: callErrorTypes.budgetExceeded,
             nonRetryable: true,
             details: [{ provider: r.provider, operation: r.operation }],
@@ -118,12 +199,7 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
         for (const [period, value] of [['daily', after.daily], ['monthly', after.monthly]] as const) {
           if (!value) continue;
           for (const threshold of BUDGET_ALERT_THRESHOLDS) {
-            if (value.percent < threshold) continue;
-            await client.query(
-              `INSERT INTO budget_alerts (provider, period, period_start, threshold, used_usd, budget_usd)
-               VALUES ($1, $2, date_trunc($3, now())::date, $4, $5, $6) ON CONFLICT DO NOTHING`,
-              [r.provider, period, period === 'daily' ? 'day' : 'month', threshold, value.usedUsd, value.budgetUsd],
-            );
+            if (value.percent >= threshold) await recordCrossing(client, r.provider, period, threshold, value);
           }
         }
         await client.query('COMMIT');

@@ -4,7 +4,9 @@
  * and failover, rate limits, budgets, the read-through cache and the booking saga's compensation.
  */
 import { randomUUID } from 'node:crypto';
+import { resolveAlertSignal } from '../../contracts/monitoring';
 import { cacheMetricsRegistry } from '../../lib/data/provider-cache';
+import { connectClient } from '../../lib/temporal/connection';
 import type { ProviderConfig } from '../../lib/config/registry';
 import type { FakeProviders } from '../fakes/provider-server';
 import { eventually, sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
@@ -247,7 +249,61 @@ test('budgets: reserve before, refuse non-critical past 90% with 429, critical p
   };
   const use = budgets.budgets.find((b) => b.provider === names.budgeted)!;
   expect(use.daily).toMatchObject({ usedUsd: 1, percent: 100 });
-  expect(use.alerts.map((a) => a.threshold).sort()).toEqual([70, 85, 95]);
+  // The 70/85/95% lines, and the 90% throttle the refusal reached.
+  expect(use.alerts.map((a) => a.threshold).sort()).toEqual([70, 85, 90, 95]);
+});
+
+test('budget lines reach people: each crossing is one alert (warning, critical, emergency, throttle) per provider and period; a past period resolves them', async () => {
+  // The test above crossed every line of the budgeted provider's day.
+  const day = new Date().toISOString().slice(0, 10);
+  const expected = { 'budget-warning': 'medium', 'budget-critical': 'high', 'budget-throttle': 'high', 'budget-emergency': 'critical' };
+  const ids = Object.keys(expected).map((rule) => `alert:${rule}:${names.budgeted}:daily:${day}`);
+  type Alert = { id: string; severity: string; state: string; provider: string; summary: string };
+  const open = await eventually(async () => {
+    const { alerts } = (await (await api.fetch('/alerts?state=open&limit=1000')).json()) as { alerts: Alert[] };
+    const mine = alerts.filter((a) => ids.includes(a.id));
+    return mine.length === ids.length ? mine : undefined;
+  });
+  for (const alert of open) {
+    const rule = alert.id.split(':')[1] as keyof typeof expected;
+    expect(alert).toMatchObject({ severity: expected[rule], provider: names.budgeted });
+  }
+  expect(open.find((a) => a.id.includes('budget-emergency'))!.summary).toMatch(/daily budget past 95% \(emergency\): \$1\.00 of \$1\.00/);
+
+  // Another refusal in the same period pages nothing new.
+  expect((await call(names.budgeted, 'createPaymentIntent', payment)).status).toBe(429);
+  const { rows } = await stack.pool.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE id LIKE $1`, [`alert:budget-%:${names.budgeted}:%`]);
+  expect(Number(rows[0]!.n)).toBe(4);
+
+  // Yesterday's crossings (an alert still open) are resolved by the next reservation of the provider.
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await stack.pool.query(
+    `INSERT INTO budget_alerts (provider, period, period_start, threshold, used_usd, budget_usd, notified_at) VALUES ($1, 'daily', $2::date, 70, 0.7, 1, now())`,
+    [names.budgeted, yesterday],
+  );
+  const stale = `alert:budget-warning:${names.budgeted}:daily:${yesterday}`;
+  const client = await connectClient(stack.config.TEMPORAL_ADDRESS, stack.config.TEMPORAL_NAMESPACE, stack.config.PAYLOAD_ENCRYPTION_KEYS);
+  try {
+    await client.workflow.start('alert', {
+      workflowId: stale,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ rule: 'budget-warning', fingerprint: `${names.budgeted}:daily:${yesterday}`, severity: 'medium', summary: 'yesterday', provider: names.budgeted }],
+    });
+    await eventually(async () => ((await stack.pool.query('SELECT 1 FROM alerts WHERE id = $1', [stale])).rowCount === 1 ? true : undefined));
+    expect((await call(names.budgeted, 'createPaymentIntent', { ...payment, priority: 'critical' })).json).toMatchObject({ status: 'completed' });
+    const resolved = (await client.workflow.getHandle(stale).result()) as { state: string; resolveReason: string };
+    expect(resolved).toMatchObject({ state: 'resolved', resolveReason: `the daily budget period from ${yesterday} is over` });
+    const marked = await stack.pool.query<{ resolved: boolean }>(
+      `SELECT resolved_at IS NOT NULL AS resolved FROM budget_alerts WHERE provider = $1 AND period_start = $2::date`,
+      [names.budgeted, yesterday],
+    );
+    expect(marked.rows).toEqual([{ resolved: true }]);
+
+    // Leave no open alert behind.
+    for (const id of ids) await client.workflow.getHandle(id).signal(resolveAlertSignal, { reason: 'test over' });
+  } finally {
+    await client.connection.close();
+  }
 });
 
 test('idempotent reads are cached per tenant and invalidated by prefix', async () => {
