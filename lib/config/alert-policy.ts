@@ -14,6 +14,7 @@
  * this table; channels that are not configured are skipped.
  */
 import { z } from 'zod';
+import { jsonText } from './json-text';
 import { alertChannels, alertSeverities, type AlertChannel, type AlertSeverity } from '../../contracts/monitoring';
 
 export interface SeverityPolicy {
@@ -44,16 +45,7 @@ const severityPolicy = z.strictObject({
 });
 
 /** ALERT_POLICY: `{"<severity>": {"atOnce": [...], "then": {"channels": [...]} | {"severity": "..."} | null}}`, rows replace the default's. */
-export const alertPolicyOverride = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<severity>": {"atOnce": [...], "then": ...}}' });
-      return z.NEVER;
-    }
-  })
+export const alertPolicyOverride = jsonText('{"<severity>": {"atOnce": [...], "then": ...}}')
   .pipe(z.strictObject({ critical: severityPolicy.optional(), high: severityPolicy.optional(), medium: severityPolicy.optional(), low: severityPolicy.optional() }))
   .transform((rows): AlertPolicy => ({ ...defaultAlertPolicy, ...Object.fromEntries(Object.entries(rows).filter(([, row]) => row !== undefined)) }))
   .refine((policy) => alertSeverities.every((severity) => escalationPath(policy, severity) !== false), {

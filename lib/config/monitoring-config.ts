@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { configSources } from './config-sources';
 import { formatIssues } from '../zod-issues';
 import { alertPolicyOverride } from './alert-policy';
+import { jsonText } from './json-text';
 import { DISCORD_URL_HINT, isDiscordWebhookUrl } from '../../activities/discord';
 
 const duration = z
@@ -26,17 +27,7 @@ const discordWebhookUrl = z.string().refine(isDiscordWebhookUrl, DISCORD_URL_HIN
  * ALERT_DISCORD_ROUTES: `{"rule": {"<alert rule>": "<webhook URL>"}, "severity": {"<critical|high|medium|low>": "<webhook URL>"}}`,
  * both parts optional. An alert goes to its rule's webhook, else its severity's, else ALERT_DISCORD_WEBHOOK_URL.
  */
-const discordRoutes = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      // Not the parser's message: it quotes the text, which holds webhook tokens.
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"rule": {...}, "severity": {...}}' });
-      return z.NEVER;
-    }
-  })
+const discordRoutes = jsonText('{"rule": {...}, "severity": {...}}')
   .pipe(
     z.strictObject({
       rule: z.record(z.string().min(1), discordWebhookUrl).default({}),
