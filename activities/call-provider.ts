@@ -11,6 +11,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Keyring } from '../lib/security/keyring';
 import type { OutboundPolicy } from '../lib/security/outbound-policy';
+import { loadConfig } from '../lib/config/config';
 import { operationCost, type ProviderRegistry } from '../lib/config/registry';
 import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
 import { createBudgets, type Reservation } from '../lib/data/budgets';
@@ -81,7 +82,7 @@ export function weightedOrder<T>(items: T[], weight: (item: T) => number, random
 export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound, secretsKeyring = configuredSecretsKeyring() }: ProviderCallDeps) {
   const credentials = createCredentialResolver({ pool, keyring: secretsKeyring, env });
   const breaker = createCircuitBreaker(pool, registry);
-  const cache = createProviderCache(pool);
+  const cache = createProviderCache(pool, { maxEntries: loadConfig(env).PROVIDER_CACHE_MAX_ENTRIES });
   const budgets = createBudgets(pool, registry);
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {

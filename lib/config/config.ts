@@ -185,6 +185,13 @@ export const configSchema = z.object({
   RETENTION_DELIVERY_ATTEMPTS_DAYS: retentionDays.default(30),
   RETENTION_PROBE_RESULTS_DAYS: retentionDays.default(14),
   RETENTION_COST_ROWS_DAYS: retentionDays.default(400),
+  PROVIDER_CACHE_MAX_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(100_000_000)
+    .default(100_000)
+    .describe('provider read cache size cap: past it, the entries expiring soonest are evicted (expired ones are pruned too; docs/CALLS.md, step 7)'),
   TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7).describe("the namespace's workflow execution retention, set by the set-up (see *Retention*)"),
   // Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
   PAYLOAD_ENCRYPTION_KEYS: keyring.meta({

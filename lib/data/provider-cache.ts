@@ -2,7 +2,9 @@
  * Read-through cache for idempotent provider reads (operations with `cacheTtlSeconds` in the
  * registry). Keys are readable and tenant-scoped, `{tenant}:{provider}:{operation}:{params}`, so
  * an operator (or a write that changes the thing read) can invalidate by prefix. Stored in
- * PostgreSQL so every worker shares it; hits and misses are counted for /metrics.
+ * PostgreSQL so every worker shares it; hits and misses are counted for /metrics. Kept bounded:
+ * every `pruneEvery`-th write of a process deletes expired entries and, past `maxEntries`, the
+ * entries expiring soonest (a bounded batch each time, so no write waits on a big delete).
  */
 import type { Pool } from 'pg';
 import { Counter, Registry } from 'prom-client';
@@ -46,7 +48,35 @@ export function cacheKey(tenant: string, provider: string, operation: string, pa
   return `${tenant}:${provider}:${operation}:${stableParams(params)}`;
 }
 
-export function createProviderCache(pool: Pool) {
+type Queryable = Pick<Pool, 'query'>;
+
+export interface CacheLimits {
+  /** The size cap (PROVIDER_CACHE_MAX_ENTRIES). */
+  maxEntries: number;
+  /** Prune after this many writes of the process. */
+  pruneEvery: number;
+  /** Rows deleted per prune, at most, for each of expired and over the cap. */
+  pruneBatch: number;
+}
+
+const defaultLimits: CacheLimits = { maxEntries: 100_000, pruneEvery: 100, pruneBatch: 1000 };
+
+/** Deletes expired entries, then those past the cap that expire soonest (each at most `pruneBatch`). */
+export async function pruneProviderCache(pool: Queryable, limits: Pick<CacheLimits, 'maxEntries' | 'pruneBatch'>): Promise<{ expired: number; evicted: number }> {
+  const expired = await pool.query(
+    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache WHERE expires_at <= now() ORDER BY expires_at LIMIT $1)',
+    [limits.pruneBatch],
+  );
+  const evicted = await pool.query(
+    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache ORDER BY expires_at DESC, key OFFSET $1 LIMIT $2)',
+    [limits.maxEntries, limits.pruneBatch],
+  );
+  return { expired: expired.rowCount ?? 0, evicted: evicted.rowCount ?? 0 };
+}
+
+export function createProviderCache(pool: Queryable, limits: Partial<CacheLimits> = {}) {
+  const bounds = { ...defaultLimits, ...limits };
+  let writes = 0;
   return {
     async get(key: string, provider: string, operation: string): Promise<Record<string, unknown> | undefined> {
       const { rows } = await pool.query<{ value: Record<string, unknown> }>(
@@ -63,6 +93,9 @@ export function createProviderCache(pool: Pool) {
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
         [key, value, ttlSeconds],
       );
+      writes += 1;
+      // A failed prune costs nothing but space: the next one tries again.
+      if (writes % bounds.pruneEvery === 0) await pruneProviderCache(pool, bounds).catch(() => undefined);
     },
 
     /** Removes every entry whose key starts with `prefix`; returns how many. */
