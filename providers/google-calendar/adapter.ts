@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { mergeEventChanges, type EventField, type EventFields } from './calendar-merge';
 import { classifyRequestFailure } from '../core/classify';
-import { answerField, providerRequest, requireCredential, type ProviderResponse } from '../core/http-core';
+import { googleBearer } from '../core/google-token';
+import { answerField, providerRequest, type ProviderRequestOptions, type ProviderResponse } from '../core/http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -77,8 +78,18 @@ function eventPath(calendarId: string, eventId?: string): string {
   return eventId === undefined ? events : `${events}/${encodeURIComponent(eventId)}`;
 }
 
-function auth(ctx: ProviderCallContext): Record<string, string> {
-  return { authorization: `Bearer ${requireCredential(ctx, 'accessToken')}` };
+/** Calendar's scope for every credential kind (providers/core/google-token.ts). */
+const calendarScopes = ['https://www.googleapis.com/auth/calendar'] as const;
+const bearer = googleBearer(calendarScopes);
+
+/** Forgets every cached Calendar token (tests). */
+export function clearCalendarTokens(): void {
+  bearer.clear();
+}
+
+/** A Calendar API request with its bearer token (refreshed before expiry, and once on a 401). */
+function calendarRequest(ctx: ProviderCallContext, options: Omit<ProviderRequestOptions, 'ctx'>): Promise<ProviderResponse> {
+  return bearer.send(ctx, (token) => providerRequest({ ...options, ctx, headers: { ...options.headers, authorization: `Bearer ${token}` } }));
 }
 
 function eventData(body: unknown): ProviderResult {
@@ -91,18 +102,16 @@ function isDuplicate(response: ProviderResponse): boolean {
 }
 
 function getEventRequest(ctx: ProviderCallContext, calendarId: string, eventId: string): Promise<ProviderResponse> {
-  return providerRequest({ ctx, method: 'GET', path: eventPath(calendarId, eventId), headers: auth(ctx) });
+  return calendarRequest(ctx, { method: 'GET', path: eventPath(calendarId, eventId) });
 }
 
 const insertEvent: OperationAdapter<InsertEventParams> = {
   params: insertEventParams,
   async run(params, ctx) {
     const id = googleEventIdFor(ctx.idempotencyKey);
-    const response = await providerRequest({
-      ctx,
+    const response = await calendarRequest(ctx, {
       method: 'POST',
       path: eventPath(params.calendarId),
-      headers: auth(ctx),
       json: {
         id,
         summary: params.summary,
@@ -185,11 +194,10 @@ const updateEvent: OperationAdapter<UpdateEventParams> = {
         currentBody === null
           ? { patch: params.changes, overwritten: [] }
           : mergeEventChanges({ changes: params.changes, current: eventVersion(currentBody).fields, base });
-      const response = await providerRequest({
-        ctx,
+      const response = await calendarRequest(ctx, {
         method: 'PATCH',
         path,
-        headers: { ...auth(ctx), ...(etag === null ? {} : { 'if-match': etag }) },
+        headers: etag === null ? {} : { 'if-match': etag },
         json: patchBody(merged.patch, currentBody),
         expect: [412],
       });
@@ -217,7 +225,7 @@ const updateEvent: OperationAdapter<UpdateEventParams> = {
 const deleteEvent: OperationAdapter<EventRefParams> = {
   params: eventRefParams,
   async run(params, ctx) {
-    await providerRequest({ ctx, method: 'DELETE', path: eventPath(params.calendarId, params.eventId), headers: auth(ctx), expect: [404, 410] });
+    await calendarRequest(ctx, { method: 'DELETE', path: eventPath(params.calendarId, params.eventId), expect: [404, 410] });
     return { data: { deleted: true, eventId: params.eventId } };
   },
 };

@@ -22,7 +22,16 @@ export const googleCalendar = {
     'google-calendar': {
       kind: 'google-calendar',
       baseUrl: 'https://www.googleapis.com',
-      credentials: { accessToken: 'GOOGLE_ACCESS_TOKEN' },
+      // One of: a service-account key file, an OAuth refresh token (with its client), or a fixed
+      // access token (providers/core/google-token.ts says which wins).
+      credentials: {
+        serviceAccountKeyFile: 'GOOGLE_CALENDAR_CREDENTIALS_FILE',
+        refreshToken: 'GOOGLE_REFRESH_TOKEN',
+        clientId: 'GOOGLE_CLIENT_ID',
+        clientSecret: 'GOOGLE_CLIENT_SECRET',
+        accessToken: 'GOOGLE_ACCESS_TOKEN',
+      },
+      hosts: { oauth2: 'https://oauth2.googleapis.com' },
       timeoutMs: 10000,
       http: { connections: 8, keepAliveTimeoutMs: 30000, connectTimeoutMs: 5000, allowH2: true },
       rateLimitPerSecond: 10,

@@ -20,7 +20,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { z } from 'zod';
 import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderRequestFailure } from '../core/classify';
-import { googleServiceAccountClient } from './service-account';
+import { googleServiceAccountClient } from '../core/google-service-account';
 import { sdkProviderRequest } from '../core/http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 

@@ -14,8 +14,8 @@
  * Amounts arrive in minor units and leave as PayPal's decimal strings (payment-params.ts).
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
-import { classifyRequestFailure, providerErrorTypes, providerSetupFailure, type ProviderFailureDetails } from '../core/classify';
+import { bearerTokens, withBearerToken, type IssuedToken } from '../core/bearer-tokens';
+import { classifyRequestFailure, providerErrorTypes, providerSetupFailure } from '../core/classify';
 import { answerField, providerRequest, requireCredential, type ProviderRequestOptions, type ProviderResponse } from '../core/http-core';
 import {
   AmountConversionError,
@@ -28,32 +28,14 @@ import {
 } from '../core/payment-params';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext, ProviderResult } from '../core/adapter-types';
 
-interface CachedToken {
-  token: string;
-  /** Epoch ms after which the token is not used any more. */
-  usableUntil: number;
-}
-
 /** Per (base URL, client id, secret hash): several PayPal accounts may be configured. */
-const tokens = new Map<string, CachedToken>();
-/** Token requests in flight, so concurrent calls share one. */
-const tokenRequests = new Map<string, Promise<CachedToken>>();
-
-/** Tokens are dropped this long before PayPal's expiry, so none expires mid-request. */
-const expiryMarginMs = 60_000;
-
-function tokenCacheKey(ctx: ProviderCallContext): string {
+function tokenAccount(ctx: ProviderCallContext): string {
   const clientId = requireCredential(ctx, 'clientId');
   const secret = requireCredential(ctx, 'clientSecret');
   return `${ctx.provider.baseUrl}\n${clientId}\n${createHash('sha256').update(secret).digest('hex')}`;
 }
 
-/** Forgets every cached token (tests). */
-export function clearPayPalTokens(): void {
-  tokens.clear();
-}
-
-async function fetchToken(ctx: ProviderCallContext): Promise<CachedToken> {
+async function issueToken(ctx: ProviderCallContext): Promise<IssuedToken> {
   const basic = Buffer.from(`${requireCredential(ctx, 'clientId')}:${requireCredential(ctx, 'clientSecret')}`).toString('base64');
   const response = await providerRequest({
     ctx,
@@ -63,31 +45,14 @@ async function fetchToken(ctx: ProviderCallContext): Promise<CachedToken> {
     form: { grant_type: 'client_credentials' },
     failureIn: (answer) => (answerField(answer.body, 'access_token') ? null : { outcome: 'unavailable', code: null, message: 'token answer without access_token' }),
   });
-  const token = answerField(response.body, 'access_token')!;
-  const expiresInSeconds = Number(answerField(response.body, 'expires_in') ?? 0);
-  const lifetimeMs = Number.isFinite(expiresInSeconds) && expiresInSeconds > 0 ? expiresInSeconds * 1000 : 0;
-  return { token, usableUntil: Date.now() + Math.max(0, lifetimeMs - Math.min(expiryMarginMs, lifetimeMs / 10)) };
+  return { token: answerField(response.body, 'access_token')!, expiresInSeconds: Number(answerField(response.body, 'expires_in') ?? 0) };
 }
 
-/** A usable access token: the cached one, or a new one (`refresh` forces a new one). */
-async function accessToken(ctx: ProviderCallContext, refresh = false): Promise<{ token: string; fromCache: boolean }> {
-  const key = tokenCacheKey(ctx);
-  const cached = tokens.get(key);
-  if (!refresh && cached && cached.usableUntil > Date.now()) return { token: cached.token, fromCache: true };
-  let pending = tokenRequests.get(key);
-  if (!pending) {
-    pending = fetchToken(ctx).finally(() => tokenRequests.delete(key));
-    tokenRequests.set(key, pending);
-  }
-  const fresh = await pending;
-  tokens.set(key, fresh);
-  return { token: fresh.token, fromCache: false };
-}
+const tokens = bearerTokens(tokenAccount, issueToken);
 
-function answeredStatus(error: unknown): number | null {
-  if (!(error instanceof ApplicationFailure)) return null;
-  const detail = error.details?.[0] as Partial<ProviderFailureDetails> | undefined;
-  return typeof detail?.status === 'number' ? detail.status : null;
+/** Forgets every cached token (tests). */
+export function clearPayPalTokens(): void {
+  tokens.clear();
 }
 
 /** One authenticated PayPal API request; a cached token PayPal refuses is replaced once. */
@@ -102,13 +67,7 @@ async function paypalRequest(
       ctx,
       headers: { authorization: `Bearer ${token}`, 'paypal-request-id': requestId, prefer: 'return=representation' },
     });
-  const first = await accessToken(ctx);
-  try {
-    return await send(first.token);
-  } catch (error) {
-    if (!first.fromCache || answeredStatus(error) !== 401) throw error;
-    return send((await accessToken(ctx, true)).token);
-  }
+  return withBearerToken(ctx, tokens, send);
 }
 
 /** PayPal-Request-Id of one request of this call: stable across retries, distinct per request. */

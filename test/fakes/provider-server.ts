@@ -45,6 +45,8 @@ export interface FakeProviders {
   connections(): number;
   /** The fake Google token endpoint accepts assertions from this service account signed with the key's private half. */
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
+  /** How long the fake Google token endpoint's tokens live from now on (default 3599 s). */
+  setGoogleTokenLifetime(seconds: number): void;
   close(): Promise<void>;
 }
 
@@ -122,6 +124,10 @@ class FakeProviderHub implements ControlTarget {
 
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void {
     this.providerState.googleServiceAccounts.set(clientEmail, publicKeyPem);
+  }
+
+  setGoogleTokenLifetime(seconds: number): void {
+    this.providerState.googleTokenLifetimeSeconds = seconds;
   }
 
   clearRequests(): void {
@@ -296,6 +302,7 @@ export async function startFakeProviders(options: { port?: number; host?: string
     reset: () => hub.reset(),
     connections: () => connections,
     trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
+    setGoogleTokenLifetime: (seconds) => hub.setGoogleTokenLifetime(seconds),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();

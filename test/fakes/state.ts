@@ -106,6 +106,10 @@ export class ProviderState {
   readonly googleServiceAccounts = new Map<string, string>();
   /** Access tokens issued by the fake token endpoint. */
   readonly googleAccessTokens = new Map<string, GoogleAccessToken>();
+  /** How long the fake token endpoint's tokens live (configuration, kept by clear(); tests shorten it to cross an expiry). */
+  googleTokenLifetimeSeconds = 3599;
+  /** Refresh-token grants answered by the fake token endpoint. */
+  googleTokenRefreshes = 0;
 
   refundedAmount(paymentIntentId: string): number {
     let total = 0;
@@ -125,6 +129,7 @@ export class ProviderState {
       mails: this.mails,
       calendarEvents: { live: this.calendarEvents.size - deleted, deleted },
       sheets: { spreadsheets: this.spreadsheets.size, cellsWritten: this.sheetCellsWritten, tokensIssued: this.googleAccessTokens.size },
+      googleTokenRefreshes: this.googleTokenRefreshes,
       paypal: {
         orders: this.paypalOrders.size,
         captures: [...this.paypalOrders.values()].flatMap((order) =>
@@ -149,5 +154,6 @@ export class ProviderState {
     this.spreadsheets.clear();
     this.sheetCellsWritten = 0;
     this.googleAccessTokens.clear();
+    this.googleTokenRefreshes = 0;
   }
 }

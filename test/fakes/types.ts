@@ -56,6 +56,8 @@ export interface FakeState {
   calendarEvents: { live: number; deleted: number };
   /** Google Sheets: spreadsheets touched, cells written, access tokens issued by the fake token endpoint. */
   sheets: { spreadsheets: number; cellsWritten: number; tokensIssued: number };
+  /** Refresh-token grants the fake Google token endpoint answered. */
+  googleTokenRefreshes: number;
   /** PayPal: orders created, captures (the charges) and refunds, with their amounts as PayPal holds them. */
   paypal: {
     orders: number;

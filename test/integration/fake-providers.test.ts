@@ -585,6 +585,7 @@ describe('control API over HTTP', () => {
       mails: 0,
       calendarEvents: { live: 0, deleted: 0 },
       sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
+      googleTokenRefreshes: 0,
       paypal: { orders: 0, captures: [], refunds: [] },
     });
   });
@@ -601,6 +602,7 @@ describe('control API over HTTP', () => {
       mails: 0,
       calendarEvents: { live: 0, deleted: 0 },
       sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
+      googleTokenRefreshes: 0,
       paypal: { orders: 0, captures: [], refunds: [] },
     });
     expect(fakes.requests()).toEqual([]);

@@ -9,7 +9,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { closeProviderConnections } from '../../providers/prepare-provider-call';
 import type { ProviderFailureDetails } from '../../providers/core/classify';
-import { clearGoogleServiceAccountClients } from '../../providers/google-sheets/service-account';
+import { clearGoogleServiceAccountClients } from '../../providers/core/google-service-account';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { OutboundPolicy, strictOutboundPolicy } from '../../lib/security/outbound-policy';
 import { loadRegistry } from '../../lib/config/registry';
@@ -91,7 +91,7 @@ test('write, append and read on the wire, authorized by one service-account toke
   expect(claims).toMatchObject({ iss: account.clientEmail, scope: 'https://www.googleapis.com/auth/spreadsheets' });
   // Every API request carries the issued token and the official client's identification; RAW is the default input option.
   for (const r of requests.slice(1)) {
-    expect(r.headers.authorization).toMatch(/^Bearer ya29\.fake-sheets-/);
+    expect(r.headers.authorization).toMatch(/^Bearer ya29\.fake-issued-/);
     expect(r.headers['x-goog-api-client']).toMatch(/gdcl\//);
   }
   expect(requests[1]!.query).toMatchObject({ valueInputOption: 'RAW' });

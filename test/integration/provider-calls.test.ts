@@ -344,6 +344,33 @@ describe('booking saga', () => {
     expect(answer.json.result).toMatchObject({ paymentIntentId: expect.stringMatching(/^pi_/) as unknown, smsSentBy: 'twilio' });
   });
 
+  test('Google tokens are refreshed: bookings on either side of a token expiry, and a token the API refuses (401) replaced once', async () => {
+    // The fake Google token endpoint's tokens live 3 s from now on; the worker has the refresh token
+    // (test/fakes/credentials.ts) and a token cached by earlier tests, which the reset makes the fake forget.
+    fakes.setGoogleTokenLifetime(3);
+    fakes.reset();
+    try {
+      const refreshes = () => fakes.state().googleTokenRefreshes;
+      const inserts = () => fakes.requests({ provider: 'google-calendar', operation: 'insertEvent' });
+      // The forgotten token: 401, one refresh, the same request again, within the attempt.
+      let sent = inserts().length;
+      expect((await book()).json).toMatchObject({ status: 'completed' });
+      const refused = inserts().slice(sent);
+      expect(refused.map((r) => r.status)).toEqual([401, 200]);
+      expect(refused[0]!.headers.authorization).not.toBe(refused[1]!.headers.authorization);
+      expect(refreshes()).toBe(1);
+
+      // Past the new token's expiry: it is not sent again; a fresh one is fetched first.
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      sent = inserts().length;
+      expect((await book()).json).toMatchObject({ status: 'completed' });
+      expect(inserts().slice(sent).map((r) => r.status)).toEqual([200]);
+      expect(refreshes()).toBe(2);
+    } finally {
+      fakes.setGoogleTokenLifetime(3599);
+    }
+  });
+
   test("a PayPal vault id is accepted for the failover and never reaches Stripe's charge", async () => {
     const answer = await book(randomUUID(), { paypalVaultId: 'vault-abc_1' });
     expect(answer.json).toMatchObject({ status: 'completed' });

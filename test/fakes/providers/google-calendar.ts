@@ -10,6 +10,7 @@ import { bearerToken, isRecord } from '../http-io';
 import { BASE32HEX, randomString } from '../random-ids';
 import type { CalendarEvent, ProviderState } from '../state';
 import type { FakeResponse, ParsedRequest } from '../types';
+import { ISSUED_TOKEN_PREFIX } from './google-sheets';
 import { json, type ProviderModule } from './provider-module';
 
 const EVENT_ID = /^[a-v0-9]{5,1024}$/;
@@ -49,7 +50,7 @@ function timeOf(value: unknown): number {
  * writable fields become exactly the body's; start and end required), under `If-Match`.
  */
 function updateEvent(req: ParsedRequest, params: Record<string, string>, state: ProviderState, replace: boolean): FakeResponse {
-  const unauthenticated = rejectMissingToken(bearerToken(req));
+  const unauthenticated = rejectToken(bearerToken(req), state);
   if (unauthenticated) return unauthenticated;
   const stored = state.calendarEvents.get(`${params.calendarId}/${params.eventId}`);
   if (!stored) return notFound();
@@ -83,8 +84,14 @@ function hasTime(value: unknown): boolean {
   return isRecord(value) && (typeof value.dateTime === 'string' || typeof value.date === 'string');
 }
 
-function rejectMissingToken(authorization: string | undefined): FakeResponse | undefined {
-  if (authorization) return undefined;
+/**
+ * 401 as Google answers it without a token, or with one the fake token endpoint issued that has
+ * expired (or was forgotten by a reset); any other token (a fixed GOOGLE_ACCESS_TOKEN) passes.
+ */
+function rejectToken(token: string | undefined, state: ProviderState): FakeResponse | undefined {
+  const issuedHere = token?.startsWith(ISSUED_TOKEN_PREFIX) ?? false;
+  const live = issuedHere ? (state.googleAccessTokens.get(token!)?.expiresAt ?? 0) > Date.now() : Boolean(token);
+  if (live) return undefined;
   return googleError(401, 'Request had invalid authentication credentials.', [{ domain: 'global', reason: 'authError' }], {
     status: 'UNAUTHENTICATED',
   });
@@ -107,7 +114,7 @@ export const googleCalendar: ProviderModule = {
       path: /^\/calendar\/v3\/calendars\/(?<calendarId>[^/]+)\/events$/,
       operation: 'insertEvent',
       handle(req, params, state) {
-        const unauthenticated = rejectMissingToken(bearerToken(req));
+        const unauthenticated = rejectToken(bearerToken(req), state);
         if (unauthenticated) return unauthenticated;
         const body = isRecord(req.body) ? req.body : {};
         if (body.id !== undefined && (typeof body.id !== 'string' || !EVENT_ID.test(body.id))) return invalidId();
@@ -150,7 +157,7 @@ export const googleCalendar: ProviderModule = {
       path: EVENT_PATH,
       operation: 'getEvent',
       handle(req, params, state) {
-        const unauthenticated = rejectMissingToken(bearerToken(req));
+        const unauthenticated = rejectToken(bearerToken(req), state);
         if (unauthenticated) return unauthenticated;
         const stored = state.calendarEvents.get(`${params.calendarId}/${params.eventId}`);
         if (!stored) return notFound();
@@ -174,7 +181,7 @@ export const googleCalendar: ProviderModule = {
       path: EVENT_PATH,
       operation: 'deleteEvent',
       handle(req, params, state) {
-        const unauthenticated = rejectMissingToken(bearerToken(req));
+        const unauthenticated = rejectToken(bearerToken(req), state);
         if (unauthenticated) return unauthenticated;
         const stored = state.calendarEvents.get(`${params.calendarId}/${params.eventId}`);
         if (!stored) return notFound();

@@ -1,7 +1,8 @@
 /**
  * Fake Google Sheets API v4 (values) and Google's OAuth 2.0 token endpoint for service accounts.
  *
- * - `POST /token` takes `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` and an RS256
+ * - `POST /token` takes `grant_type=refresh_token` with the fake OAuth client's refresh token
+ *   (test/fakes/credentials.ts), or `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` and an RS256
  *   assertion, verified against the public key trusted for its `iss` (a test generates the key
  *   pair and trusts the public half: `FakeProviders.trustGoogleServiceAccount`), with Google's
  *   checks (audience, a short-lived iat/exp, a scope) and OAuth error answers
@@ -18,16 +19,19 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isRecord } from '../http-io';
+import { fakeCredentials } from '../credentials';
 import { randomString } from '../random-ids';
 import type { ProviderState, SheetCell, Spreadsheet } from '../state';
 import type { FakeResponse, ParsedRequest } from '../types';
 import { json, type ProviderModule } from './provider-module';
 
 export const GOOGLE_TOKEN_AUDIENCE = 'https://oauth2.googleapis.com/token';
+/** Every access token the fake token endpoint issues starts so (Calendar checks only these for expiry). */
+export const ISSUED_TOKEN_PREFIX = 'ya29.fake-issued-';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const SHEETS_SCOPES = ['https://www.googleapis.com/auth/spreadsheets', 'https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file'];
 const READ_SCOPES = [...SHEETS_SCOPES, 'https://www.googleapis.com/auth/spreadsheets.readonly', 'https://www.googleapis.com/auth/drive.readonly'];
-const TOKEN_LIFETIME_SECONDS = 3599;
+const CALENDAR_SCOPES = ['https://www.googleapis.com/auth/calendar'];
 const SHEET_NAMES = ['Sheet1', 'Sheet2'];
 
 const VALUES = /^\/v4\/spreadsheets\/(?<spreadsheetId>[^/]+)\/values\/(?<range>[^/]+)$/;
@@ -225,8 +229,27 @@ function decodeSegment(segment: string | undefined): Record<string, unknown> | n
   }
 }
 
+/** A new access token, living `googleTokenLifetimeSeconds` (Google's answer shape). */
+function grantToken(state: ProviderState, scopes: string[], issuer: string): FakeResponse {
+  const token = `${ISSUED_TOKEN_PREFIX}${randomString(40)}`;
+  const lifetime = state.googleTokenLifetimeSeconds;
+  state.googleAccessTokens.set(token, { expiresAt: Date.now() + lifetime * 1000, scopes, issuer });
+  return json(200, { access_token: token, expires_in: lifetime, token_type: 'Bearer', scope: scopes.join(' ') });
+}
+
+/** The refresh-token grant: the fake OAuth client and its refresh token only (Google's OAuth errors otherwise). */
+function refreshGrant(form: Record<string, unknown>, state: ProviderState): FakeResponse {
+  if (form.client_id !== fakeCredentials.GOOGLE_CLIENT_ID || form.client_secret !== fakeCredentials.GOOGLE_CLIENT_SECRET) {
+    return oauthError(401, 'invalid_client', 'The OAuth client was not found.');
+  }
+  if (form.refresh_token !== fakeCredentials.GOOGLE_REFRESH_TOKEN) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+  state.googleTokenRefreshes += 1;
+  return grantToken(state, [...CALENDAR_SCOPES, ...SHEETS_SCOPES], String(form.client_id));
+}
+
 function issueToken(req: ParsedRequest, state: ProviderState): FakeResponse {
   const form = isRecord(req.body) ? req.body : {};
+  if (form.grant_type === 'refresh_token') return refreshGrant(form, state);
   if (form.grant_type !== JWT_BEARER) return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${typeof form.grant_type === 'string' ? form.grant_type : ''}`);
   const assertion = typeof form.assertion === 'string' ? form.assertion : '';
   const [headerPart, payloadPart, signaturePart, extra] = assertion.split('.');
@@ -248,9 +271,7 @@ function issueToken(req: ParsedRequest, state: ProviderState): FakeResponse {
   }
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
   if (scopes.length === 0) return oauthError(400, 'invalid_scope', 'Invalid oauth scope or ID token audience provided.');
-  const token = `ya29.fake-sheets-${randomString(40)}`;
-  state.googleAccessTokens.set(token, { expiresAt: Date.now() + TOKEN_LIFETIME_SECONDS * 1000, scopes, issuer });
-  return json(200, { access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer' });
+  return grantToken(state, scopes, issuer);
 }
 
 /** 401/403 answered as Google does, or undefined when the bearer token may use the Sheets API (for writing unless `readOnly`). */

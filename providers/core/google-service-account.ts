@@ -20,10 +20,10 @@ import { readFileSync } from 'node:fs';
 import { auth } from '@googleapis/sheets';
 import { z } from 'zod';
 import { strictOutboundPolicy, type OutboundPolicy } from '../../lib/security/outbound-policy';
-import { providerErrorTypes, providerSetupFailure } from '../core/classify';
-import { requireCredential } from '../core/http-core';
-import { providerFetch } from '../core/http-pool';
-import type { ProviderCallContext } from '../core/adapter-types';
+import { providerErrorTypes, providerSetupFailure } from './classify';
+import { requireCredential } from './http-core';
+import { providerFetch } from './http-pool';
+import type { ProviderCallContext } from './adapter-types';
 
 /** Where google-auth-library sends token requests; replaced by the key's token_uri when that differs. */
 export const googleTokenUrl = 'https://oauth2.googleapis.com/token';
