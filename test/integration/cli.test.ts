@@ -300,7 +300,7 @@ test('calls list, subscribers list, sla and circuits print a header row, then th
     const json = await cli([...args, '--json', '--key', admin]);
     expect([args.join(' '), json.code]).toEqual([args.join(' '), 0]);
     expect(Object.keys(JSON.parse(json.stdout) as object).sort()).toEqual(
-      { subscribers: ['subscribers'], circuits: ['circuits'], sla: ['reports', 'summary'], calls: ['calls'] }[args[0]!],
+      { subscribers: ['subscribers'], circuits: ['circuits'], sla: ['reports', 'summary', 'total'], calls: ['calls', 'total'] }[args[0]!],
     );
   }
 });
@@ -335,10 +335,10 @@ test("bookings list and batches list print a header row, then the tenant's booki
   const failed = await cli(['batches', 'list', '--status', 'failed', '--key', admin]);
   expect(failed.stdout).not.toContain(item.itemId);
 
-  for (const [args, key] of [[['bookings', 'list'], 'bookings'], [['batches', 'list'], 'items']] as const) {
+  for (const [args, keys] of [[['bookings', 'list'], ['bookings', 'total']], [['batches', 'list'], ['items']]] as const) {
     const json = await cli([...args, '--json', '--key', admin]);
     expect([args.join(' '), json.code]).toEqual([args.join(' '), 0]);
-    expect(Object.keys(JSON.parse(json.stdout) as object)).toEqual([key]);
+    expect(Object.keys(JSON.parse(json.stdout) as object)).toEqual(keys);
   }
 });
 
