@@ -39,16 +39,15 @@ const refreshed = bearerTokens(
   },
 );
 
-/** google-auth-library caches the service account's token; a refresh drops it first. */
+/** A new token from the service account's key (google-auth-library's `authorize` always asks for one). */
 function serviceAccountTokens(scopes: readonly string[]) {
   return bearerTokens(
     (ctx) => `${ctx.provider.name}\n${requireCredential(ctx, 'serviceAccountKeyFile')}`,
     async (ctx): Promise<IssuedToken> => {
       const { client } = googleServiceAccountClient(ctx, scopes);
-      client.credentials = {};
-      const { token } = await client.getAccessToken();
-      const expiry = client.credentials.expiry_date;
-      return { token: token ?? '', expiresInSeconds: expiry ? Math.max(0, (expiry - Date.now()) / 1000) : 0 };
+      const credentials = await client.authorize();
+      const expiry = credentials.expiry_date;
+      return { token: credentials.access_token ?? '', expiresInSeconds: expiry ? Math.max(0, (expiry - Date.now()) / 1000) : 0 };
     },
   );
 }

@@ -13,6 +13,7 @@ import type { ProviderFailureDetails } from '../../providers/core/classify';
 import { googleEventIdFor } from '../../providers/google-calendar/adapter';
 import type { ProviderCallContext } from '../../providers/core/adapter-types';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
+import { createTestServiceAccount } from '../support/google-service-account';
 import { sendProviderCall } from '../support/provider-calls';
 
 const registry = loadRegistry({});
@@ -276,6 +277,28 @@ describe('Google Calendar', () => {
     const second = await sendProviderCall(ctxFor('google-calendar', 'insertEvent', { idempotencyKey }), event);
     expect(second.data).toEqual(first.data);
     expect(fake.state().calendarEvents).toEqual({ live: 1, deleted: 0 });
+  });
+
+  test('a service-account key (GOOGLE_CALENDAR_CREDENTIALS_FILE) is exchanged for the bearer token, and exchanged again once it expired', async () => {
+    const account = createTestServiceAccount(fake);
+    fake.setGoogleTokenLifetime(2);
+    try {
+      const ctx = (): ProviderCallContext => ({ ...ctxFor('google-calendar', 'insertEvent'), credentials: { serviceAccountKeyFile: account.keyFile } });
+      await sendProviderCall(ctx(), event);
+      await sendProviderCall(ctx(), event);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await sendProviderCall(ctx(), event);
+      // One exchange for the first two calls, another after the expiry.
+      expect(fake.requests({ provider: 'google-sheets', operation: 'token' }).map((r) => r.status)).toEqual([200, 200]);
+      const inserts = fake.requests({ provider: 'google-calendar', operation: 'insertEvent' });
+      expect(inserts.map((r) => r.status)).toEqual([200, 200, 200]);
+      const tokens = inserts.map((r) => r.headers.authorization);
+      expect(tokens[0]).toMatch(/^Bearer ya29\.fake-issued-/);
+      expect(tokens[1]).toBe(tokens[0]);
+      expect(tokens[2]).not.toBe(tokens[0]);
+    } finally {
+      fake.setGoogleTokenLifetime(3599);
+    }
   });
 
   test('a 409 duplicate (the first insert landed, its answer was lost) reads the existing event back', async () => {
