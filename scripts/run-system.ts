@@ -53,7 +53,11 @@ async function useFakesForUnconfiguredProviders(
   const server = await startFakeProviders({ port: Number(process.env.FAKE_PROVIDERS_PORT ?? 4010) });
   for (const provider of unconfigured) {
     process.env[baseUrlOverrideVariable(provider.name)] = server.url;
-    for (const variable of Object.values(provider.credentials)) process.env[variable] = fakeCredentials[variable] ?? 'fake';
+    for (const [field, variable] of Object.entries(provider.credentials)) {
+      // A key file is made below where the provider needs one; a made-up path would win over the
+      // provider's other credentials (Calendar takes its token from the fake's refresh grant).
+      if (field !== 'serviceAccountKeyFile') process.env[variable] = fakeCredentials[variable] ?? 'fake';
+    }
   }
   // Google Sheets signs in with a service-account key file: one made for this run, trusted by the fake.
   for (const provider of unconfigured.filter((p) => p.kind === 'google-sheets')) {
