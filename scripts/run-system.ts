@@ -8,14 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../lib/config/config';
 import { ensureLocalKeyringFile } from '../lib/security/keyring';
-import { allowEntryFor } from '../lib/security/outbound-policy';
 import { startDevServer, type DevServer } from '../lib/temporal/dev-server';
 import { dataDir, projectRoot } from '../lib/config/paths';
 import { isTemporalReachable } from '../lib/temporal/connection';
-import { baseUrlOverrideVariable, loadRegistry, type ProviderRegistry } from '../lib/config/registry';
-import { fakeCredentials } from '../test/fakes/credentials';
-import { startFakeProviders, type FakeProviders } from '../test/fakes/provider-server';
-import { createTestServiceAccount } from '../test/support/google-service-account';
+import { loadRegistry } from '../lib/config/registry';
+import { useFakesForUnconfiguredProviders } from './fakes-for-unconfigured';
 import { prepareNamespace } from './prepare';
 
 const say = (line: string): void => console.log(`[switchyard] ${line}`);
@@ -36,40 +33,6 @@ function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
     });
     child.kill('SIGTERM');
   });
-}
-
-/**
- * Points every provider with none of its credentials in the environment at the local fake
- * providers (with fake credentials), so the system is usable out of the box. The worker and the
- * API inherit the environment set here.
- */
-async function useFakesForUnconfiguredProviders(
-  registry: ProviderRegistry,
-): Promise<{ server: FakeProviders; providers: string[] } | undefined> {
-  const unconfigured = Object.values(registry).filter(
-    (p) => process.env[baseUrlOverrideVariable(p.name)] === undefined && Object.values(p.credentials).every((v) => !process.env[v]),
-  );
-  if (unconfigured.length === 0) return undefined;
-  const server = await startFakeProviders({ port: Number(process.env.FAKE_PROVIDERS_PORT ?? 4010) });
-  for (const provider of unconfigured) {
-    process.env[baseUrlOverrideVariable(provider.name)] = server.url;
-    for (const [field, variable] of Object.entries(provider.credentials)) {
-      // A key file is made below where the provider needs one; a made-up path would win over the
-      // provider's other credentials (Calendar takes its token from the fake's refresh grant).
-      if (field !== 'serviceAccountKeyFile') process.env[variable] = fakeCredentials[variable] ?? 'fake';
-    }
-  }
-  // Google Sheets signs in with a service-account key file: one made for this run, trusted by the fake.
-  for (const provider of unconfigured.filter((p) => p.kind === 'google-sheets')) {
-    const variable = provider.credentials.serviceAccountKeyFile;
-    if (variable) process.env[variable] = createTestServiceAccount(server, { dir: path.join(dataDir, 'keys') }).keyFile;
-  }
-  // The fakes listen on loopback over plain http, which the outbound (SSRF) policy refuses by
-  // default: their port only, so a subscriber URL on another loopback port (Temporal's, the API's,
-  // PostgreSQL's) is still refused.
-  process.env.OUTBOUND_ALLOW = [...loadConfig().OUTBOUND_ALLOW, allowEntryFor(server.url)].join(',');
-  process.env.OUTBOUND_ALLOW_HTTP ??= 'true';
-  return { server, providers: unconfigured.map((p) => p.name) };
 }
 
 /**
