@@ -25,6 +25,7 @@ import type {
   ProviderActivityRequest,
   ProviderActivityResult,
 } from '../contracts/call';
+import type { AttemptInfo } from '../contracts/webhook';
 import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
 import { createCredentialResolver } from './credentials';
@@ -82,7 +83,11 @@ export function weightedOrder<T>(items: T[], weight: (item: T) => number, random
 export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound, secretsKeyring = configuredSecretsKeyring() }: ProviderCallDeps) {
   const credentials = createCredentialResolver({ pool, keyring: secretsKeyring, env });
   const breaker = createCircuitBreaker(pool, registry);
-  const cache = createProviderCache(pool, { maxEntries: loadConfig(env).PROVIDER_CACHE_MAX_ENTRIES });
+  const config = loadConfig(env);
+  const cache = createProviderCache(pool, { maxEntries: config.PROVIDER_CACHE_MAX_ENTRIES });
+  // Rollback switches (docs/RELIABILITY.md): no cache reads or writes; no failover to backups.
+  const caching = config.FEATURE_CACHE === 'on';
+  const failingOver = config.FEATURE_FAILOVER === 'on';
   const budgets = createBudgets(pool, registry);
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
@@ -91,16 +96,25 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     return withAttempt(() => heartbeatWhile(async () => {
       const info = Context.current().info;
       const call = prepareProviderCall(registry, request);
-      const { cacheTtlSeconds } = call.declared;
+      const { cacheTtlSeconds, staleIfErrorSeconds } = call.declared;
 
-      const key = cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, call.params) : null;
+      const key = caching && cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, call.params) : null;
       if (key) {
         const cached = await cache.get(key, request.provider, request.operation);
         if (cached) return { provider: request.provider, operation: request.operation, data: cached, cached: true };
       }
+      // Graceful degradation: with no backup left to try, a declared read answers its last cached
+      // value, marked stale, rather than fail while the provider is down.
+      const staleAnswer = async (): Promise<Omit<ProviderActivityResult, keyof AttemptInfo> | undefined> => {
+        if (!key || !staleIfErrorSeconds || request.failFastWhenOpen === true) return undefined;
+        const stale = await cache.getStale(key, request.provider, request.operation);
+        return stale && { provider: request.provider, operation: request.operation, data: stale.value, cached: true, stale: true, staleSince: stale.expiredAt };
+      };
 
       const circuit = await breaker.admit(request.provider);
       if (circuit.state === 'open') {
+        const stale = await staleAnswer();
+        if (stale) return stale;
         throw ApplicationFailure.create({
           message: `${request.provider} circuit is open for another ${circuit.remainingOpenMs} ms`,
           type: callErrorTypes.circuitOpen,
@@ -129,7 +143,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           status: null,
           durationMs: Date.now() - started,
         });
-        if (key && cacheTtlSeconds) await cache.set(key, result.data, cacheTtlSeconds);
+        if (key && cacheTtlSeconds) await cache.set(key, result.data, cacheTtlSeconds, staleIfErrorSeconds ?? 0);
         return { provider: request.provider, operation: request.operation, data: result.data, cached: false };
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
@@ -141,6 +155,13 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
             status: detail.status ?? null,
             durationMs: Date.now() - started,
           });
+        }
+        if (err.type === providerErrorTypes.unavailable || err.type === providerErrorTypes.throttled) {
+          const stale = await staleAnswer();
+          if (stale) {
+            Context.current().log.warn('provider failed; answered from the stale cache', { provider: request.provider, operation: request.operation, error: err.message, staleSince: stale.staleSince });
+            return stale;
+          }
         }
         if (!err.nonRetryable && !err.nextRetryDelay) {
           // Temporal's own backoff has no jitter; many callers retrying in step would hit a
@@ -165,7 +186,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
 
     async planProviderCall(request: { provider: string; operation: string }): Promise<CallPlan> {
       const { provider: primary, declared: operation } = lookUpProviderOperation(registry, request);
-      const failoverCapable = operation.failoverCapable && primary.failover !== null;
+      const failoverCapable = failingOver && operation.failoverCapable && primary.failover !== null;
       const names = [primary.name, ...(failoverCapable ? primary.failover!.backups : [])];
       const circuits = new Map((await breaker.list()).map((c) => [c.provider, c]));
       const toCandidate = (name: string): CallCandidate => {
@@ -186,6 +207,9 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       }
       return { candidates, failoverCapable, strategy };
     },
+
+    /** The waits of a failed non-critical saga step's follow-up retries (SAGA_FOLLOW_UP_SCHEDULE). */
+    planSagaFollowUp: () => Promise.resolve({ waits: config.SAGA_FOLLOW_UP_SCHEDULE }),
 
     /** Reserves the cost (or refuses it); then pages any budget line the provider crossed (lib/temporal/budget-alerts.ts). */
     async reserveBudget(reservation: Reservation) {

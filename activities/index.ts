@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import type { Keyring } from '../lib/security/keyring';
 import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import type { ProviderRegistry } from '../lib/config/registry';
+import { loadConfig } from '../lib/config/config';
 import { createWebhookHandlers } from '../providers';
 import { createBatchActivities } from './batches';
 import { createDeliveryActivities } from './deliveries';
@@ -31,12 +32,18 @@ export interface ActivityDeps {
   secretsKeyring?: Keyring;
 }
 
+/** The registry the batch plans read: with FEATURE_BATCHING=off (a rollback switch), no provider batches, so every item is a call of its own. */
+function batchingOf({ registry, env }: ActivityDeps): ProviderRegistry {
+  if (loadConfig(env).FEATURE_BATCHING === 'on') return registry;
+  return Object.fromEntries(Object.entries(registry).map(([name, provider]) => [name, { ...provider, batch: undefined }]));
+}
+
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createLedgerActivities(deps.pool),
     ...createWebhookHandlers(deps.pool),
     ...createProviderCallActivities(deps),
-    ...createBatchActivities(deps.pool, deps.registry, deps.providerTaskQueuePrefix),
+    ...createBatchActivities(deps.pool, batchingOf(deps), deps.providerTaskQueuePrefix),
     ...createDeliveryActivities({ pool: deps.pool, retrySchedule: deps.deliveryRetrySchedule, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
     ...createMonitoringActivities({ pool: deps.pool, registry: deps.registry, env: deps.env, outbound: deps.outbound, secretsKeyring: deps.secretsKeyring }),
     ...createRetentionActivities(deps.pool, deps.env),

@@ -49,6 +49,9 @@ export interface ProviderActivityResult extends AttemptInfo {
   operation: string;
   data: Record<string, unknown>;
   cached: boolean;
+  /** Graceful degradation: the provider failed, and this is the last cached answer, expired at `staleSince`. */
+  stale?: boolean;
+  staleSince?: string;
 }
 
 export interface CandidateStatus extends StepStatus {
@@ -79,6 +82,12 @@ export interface ProviderCallResult {
   data: Record<string, unknown>;
   /** Served from the read-through cache: no provider request, and no charge against the budget. */
   cached?: boolean;
+  /**
+   * Graceful degradation (the operation's staleIfErrorSeconds): the provider was down or its
+   * circuit open, so this is the last cached answer, which stopped being fresh at `staleSince`.
+   */
+  stale?: boolean;
+  staleSince?: string;
 }
 
 export const providerCallStatusQuery = defineQuery<ProviderCallStatus>('status');
@@ -112,6 +121,44 @@ export interface BookingRequest {
 
 export type BookingStep = 'charge' | 'calendar' | 'sms' | 'email';
 
+/**
+ * The booking saga's definition: its steps in order, and which are critical. A critical step's
+ * failure undoes the steps before it (refund, delete the event) and fails the booking. A
+ * non-critical step's failure never does: the booking completes, and a follow-up workflow
+ * (sagaStepFollowUp) retries the step on SAGA_FOLLOW_UP_SCHEDULE with an alert open until it
+ * succeeds. Runs started before this table existed undo everything on any failure.
+ */
+export const bookingSagaSteps = {
+  charge: { critical: true },
+  calendar: { critical: true },
+  sms: { critical: false },
+  email: { critical: false },
+} as const satisfies Record<BookingStep, { critical: boolean }>;
+
+/** A failed non-critical saga step, handed to its follow-up workflow. */
+export interface SagaFollowUpInput {
+  /** The saga's workflow id (the booking). */
+  saga: string;
+  step: BookingStep;
+  call: ProviderCallInput;
+  /** Why the step failed in the saga. */
+  error: string;
+}
+
+export interface SagaFollowUpResult {
+  ok: boolean;
+  /** Follow-up attempts made (the saga's own attempt not counted). */
+  attempts: number;
+  servedBy: string | null;
+  error: string | null;
+}
+
+export function sagaFollowUpWorkflowId(saga: string, step: BookingStep): string {
+  return `${saga}:follow-up:${step}`;
+}
+
+export const sagaFollowUpAlertRule = 'saga-step-failed';
+
 export interface BookingStatus {
   status: 'running' | 'completed' | 'compensating' | 'failed';
   completedSteps: BookingStep[];
@@ -125,6 +172,8 @@ export interface BookingStatus {
   chargedBy?: string | null;
   chargeId?: string | null;
   calendarEventId: string | null;
+  /** Non-critical steps that failed and are being retried by their follow-up workflows (absent in older runs). */
+  followUps?: Array<{ step: BookingStep; workflowId: string; error: string }>;
 }
 
 export const bookingStatusQuery = defineQuery<BookingStatus>('status');

@@ -24,6 +24,7 @@ export const workflowKinds = {
   processWebhook: 'webhook',
   providerCall: 'call',
   bookingSaga: 'booking',
+  sagaStepFollowUp: 'follow-up',
   deliverEvent: 'delivery',
   batch: 'batch',
   healthProbe: 'probe',

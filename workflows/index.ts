@@ -1,7 +1,7 @@
 /** Every workflow the worker registers. */
 export { processWebhook } from './webhooks';
 export { providerCall } from './provider-calls';
-export { bookingSaga } from './booking';
+export { bookingSaga, sagaStepFollowUp } from './booking';
 export { deliverEvent } from './deliveries';
 export { batch } from './batches';
 export { costAnomalyCheck, healthProbe, slaReport } from './monitoring';

@@ -143,6 +143,7 @@ export const activityPolicies = {
   },
   /** Signal-with-start / signal of an alert workflow by its id. */
   raiseAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: { ...databaseRetry, maximumAttempts: 20 } },
+  planSagaFollowUp: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },
   resolveAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: { ...databaseRetry, maximumAttempts: 20 } },
   /** Channels and escalation wait from the worker's configuration. */
   planAlert: { kind: 'local', startToCloseTimeout: '10 seconds', retry: databaseRetry },

@@ -112,6 +112,7 @@ export async function executeProviderCall(call: ProviderCallInput, options: Exec
         failedOver: status.failedOver,
         data: result.data,
         ...(result.cached ? { cached: true } : {}),
+        ...(result.stale ? { stale: true, staleSince: result.staleSince } : {}),
       };
     } catch (err) {
       await releaseBudget(reservation);

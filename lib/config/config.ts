@@ -37,6 +37,9 @@ export { tenantPattern };
  * default; `.meta()` adds `shownDefault` where the default reads better in words, and `rowWith`
  * for the variables that share the row.
  */
+/** A rollback switch (docs/RELIABILITY.md): `on` or `off`. */
+const featureSwitch = z.enum(['on', 'off']);
+
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/switchyard').describe('PostgreSQL for the ledger and handler writes'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233').describe('Temporal frontend; used as is when a server answers there'),
@@ -192,6 +195,20 @@ export const configSchema = z.object({
     .max(100_000_000)
     .default(100_000)
     .describe('provider read cache size cap: past it, the entries expiring soonest are evicted (expired ones are pruned too; docs/CALLS.md, step 7)'),
+  FEATURE_BATCHING: featureSwitch
+    .default('on')
+    .meta({
+      description: 'rollback switches, `on` or `off`: off, batching sends every queued item as a call of its own, the cache neither reads nor writes provider answers, failover never goes to a backup (docs/RELIABILITY.md, *Rollback switches*)',
+      rowWith: ['FEATURE_CACHE', 'FEATURE_FAILOVER'],
+    }),
+  FEATURE_CACHE: featureSwitch.default('on'),
+  FEATURE_FAILOVER: featureSwitch.default('on'),
+  SAGA_FOLLOW_UP_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+\s*(ms|s|m|h|d)(\s*,\s*\d+\s*(ms|s|m|h|d))*\s*$/, 'comma-separated durations such as 5s,1m,2h')
+    .default('1m,5m,30m,2h,6h')
+    .transform((value) => value.split(',').map((d) => d.trim().replace(/^(\d+)(ms|s|m|h|d)$/, '$1 $2') as `${number} ${'ms' | 's' | 'm' | 'h' | 'd'}`))
+    .describe("waits between the follow-up retries of a failed non-critical saga step (the booking's confirmation SMS or email); see docs/RELIABILITY.md"),
   TEMPORAL_NAMESPACE_RETENTION_DAYS: retentionDays.default(7).describe("the namespace's workflow execution retention, set by the set-up (see *Retention*)"),
   // Unset: payloads reach the server in plaintext (refused when NODE_ENV=production).
   PAYLOAD_ENCRYPTION_KEYS: keyring.meta({

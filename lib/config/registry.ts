@@ -21,6 +21,12 @@ const operationSchema = z.object({
   costUsd: z.number().nonnegative().default(0),
   /** Reads only: results cached per tenant for this long. */
   cacheTtlSeconds: z.number().int().positive().optional(),
+  /**
+   * Reads only (with cacheTtlSeconds): graceful degradation. For this long past its expiry the
+   * last cached answer is kept, and returned marked `stale` when the provider fails (server error,
+   * timeout) or its circuit is open and no backup is left to try.
+   */
+  staleIfErrorSeconds: z.number().int().positive().max(30 * 86_400).optional(),
   /** The call may go to the provider's failover backups (which must offer the same operation). */
   failoverCapable: z.boolean().default(false),
   /** `http` providers only: the request to make; `{field}` in the path is filled from params. */
@@ -245,6 +251,9 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
     for (const [operation, op] of Object.entries(config.operations)) {
       if (config.kind === 'http' && (!op.method || !op.path)) {
         issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
+      }
+      if (op.staleIfErrorSeconds !== undefined && op.cacheTtlSeconds === undefined) {
+        issues.push(`providers.${providerName}.operations.${operation}.staleIfErrorSeconds: needs cacheTtlSeconds (only cached reads can be answered stale)`);
       }
       if (op.batchEndpoint && (config.kind !== 'http' || op.method !== 'POST')) {
         issues.push(`providers.${providerName}.operations.${operation}: batchEndpoint needs an http provider and method POST`);

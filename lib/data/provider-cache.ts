@@ -13,7 +13,7 @@ import type { ProviderRegistry } from '../config/registry';
 export const cacheMetricsRegistry = new Registry();
 const cacheRequests = new Counter({
   name: 'provider_cache_requests_total',
-  help: 'Read-through cache look-ups for provider reads, by provider, operation and result (hit/miss)',
+  help: 'Read-through cache look-ups for provider reads, by provider, operation and result (hit/miss; stale: an expired answer served because the provider failed)',
   labelNames: ['provider', 'operation', 'result'],
   registers: [cacheMetricsRegistry],
 });
@@ -61,14 +61,14 @@ export interface CacheLimits {
 
 const defaultLimits: CacheLimits = { maxEntries: 100_000, pruneEvery: 100, pruneBatch: 1000 };
 
-/** Deletes expired entries, then those past the cap that expire soonest (each at most `pruneBatch`). */
+/** Deletes entries past their stale window, then those past the cap that go soonest (each at most `pruneBatch`). */
 export async function pruneProviderCache(pool: Queryable, limits: Pick<CacheLimits, 'maxEntries' | 'pruneBatch'>): Promise<{ expired: number; evicted: number }> {
   const expired = await pool.query(
-    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache WHERE expires_at <= now() ORDER BY expires_at LIMIT $1)',
+    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache WHERE COALESCE(stale_until, expires_at) <= now() ORDER BY COALESCE(stale_until, expires_at) LIMIT $1)',
     [limits.pruneBatch],
   );
   const evicted = await pool.query(
-    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache ORDER BY expires_at DESC, key OFFSET $1 LIMIT $2)',
+    'DELETE FROM provider_cache WHERE key IN (SELECT key FROM provider_cache ORDER BY COALESCE(stale_until, expires_at) DESC, key OFFSET $1 LIMIT $2)',
     [limits.maxEntries, limits.pruneBatch],
   );
   return { expired: expired.rowCount ?? 0, evicted: evicted.rowCount ?? 0 };
@@ -87,11 +87,28 @@ export function createProviderCache(pool: Queryable, limits: Partial<CacheLimits
       return rows[0]?.value;
     },
 
-    async set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {
+    /**
+     * The answer served past its expiry when the provider fails (graceful degradation): still within
+     * the operation's staleIfErrorSeconds, with when it stopped being fresh.
+     */
+    async getStale(key: string, provider: string, operation: string): Promise<{ value: Record<string, unknown>; expiredAt: string } | undefined> {
+      const { rows } = await pool.query<{ value: Record<string, unknown>; expired_at: Date }>(
+        'SELECT value, expires_at AS expired_at FROM provider_cache WHERE key = $1 AND stale_until > now()',
+        [key],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      cacheRequests.inc({ provider, operation, result: 'stale' });
+      return { value: row.value, expiredAt: row.expired_at.toISOString() };
+    },
+
+    /** Fresh for ttlSeconds; kept staleSeconds longer for getStale. */
+    async set(key: string, value: Record<string, unknown>, ttlSeconds: number, staleSeconds = 0): Promise<void> {
       await pool.query(
-        `INSERT INTO provider_cache (key, value, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-        [key, value, ttlSeconds],
+        `INSERT INTO provider_cache (key, value, expires_at, stale_until)
+         VALUES ($1, $2, now() + make_interval(secs => $3), now() + make_interval(secs => $3 + $4))
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, stale_until = EXCLUDED.stale_until`,
+        [key, value, ttlSeconds, staleSeconds],
       );
       writes += 1;
       // A failed prune costs nothing but space: the next one tries again.

@@ -40,7 +40,8 @@ export const googleCalendar = {
         insertEvent: { costUsd: 0 },
         updateEvent: { costUsd: 0 },
         deleteEvent: { costUsd: 0 },
-        getEvent: { costUsd: 0, cacheTtlSeconds: 300 },
+        // A booking page may show an event an hour old rather than nothing while Calendar is down.
+        getEvent: { costUsd: 0, cacheTtlSeconds: 300, staleIfErrorSeconds: 3600 },
       },
       probe: { method: 'GET', path: '/discovery/v1/apis/calendar/v3/rest', intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },

@@ -26,8 +26,8 @@ export const googleMaps = {
         concurrency: 25,
       },
       operations: {
-        geocode: { costUsd: 0.005, cacheTtlSeconds: 86400 },
-        reverseGeocode: { costUsd: 0.005, cacheTtlSeconds: 86400 },
+        geocode: { costUsd: 0.005, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800 },
+        reverseGeocode: { costUsd: 0.005, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800 },
       },
       probe: { method: 'GET', path: '/maps/api/geocode/json', intervalSeconds: 60 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },

@@ -19,7 +19,7 @@ export const http = {
       budget: null,
       operations: {
         postAnything: { costUsd: 0, method: 'POST', path: '/anything' },
-        getAnything: { costUsd: 0, method: 'GET', path: '/anything/{id}', cacheTtlSeconds: 60 },
+        getAnything: { costUsd: 0, method: 'GET', path: '/anything/{id}', cacheTtlSeconds: 60, staleIfErrorSeconds: 600 },
       },
       probe: { method: 'GET', path: '/status/200', intervalSeconds: 30 },
       sla: { availability: 0.99, p95Ms: 3000, errorRate: 0.05 },

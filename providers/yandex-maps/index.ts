@@ -26,8 +26,8 @@ export const yandexMaps = {
         concurrency: 25,
       },
       operations: {
-        geocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
-        reverseGeocode: { costUsd: 0.004, cacheTtlSeconds: 86400 },
+        geocode: { costUsd: 0.004, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800 },
+        reverseGeocode: { costUsd: 0.004, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800 },
       },
       probe: { method: 'GET', path: '/1.x/', auth: { kind: 'query', params: { apikey: 'apiKey' } }, intervalSeconds: 60 },
       sla: { availability: 0.995, p95Ms: 2000, errorRate: 0.02 },

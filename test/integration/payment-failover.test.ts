@@ -111,8 +111,8 @@ test('(b) Stripe failing opens its circuit and fails over; the next booking skip
   expect(new Set(captureRequests.map((r) => r.idempotencyKey)).size).toBe(1);
 }, 90_000);
 
-test('(c) a later step failing refunds the charge on the provider that charged: PayPal refund of the capture, no Stripe refund', async () => {
-  fakes.addFault({ provider: 'sendgrid', kind: 'validation' });
+test('(c) a later critical step failing refunds the charge on the provider that charged: PayPal refund of the capture, no Stripe refund', async () => {
+  fakes.addFault({ provider: 'google-calendar', operation: 'insertEvent', kind: 'validation' });
   const stripeRefundsBefore = fakes.state().refunds;
   const paypalRefundsBefore = fakes.state().paypal.refunds.length;
 
@@ -120,13 +120,10 @@ test('(c) a later step failing refunds the charge on the provider that charged: 
   expect(outcome).toBeInstanceOf(ApplicationFailure);
   const failure = outcome as ApplicationFailure;
   expect(failure.type).toBe('BookingFailed');
-  expect(status).toMatchObject({ status: 'failed', failedStep: 'email', chargedBy: paypalName });
+  expect(status).toMatchObject({ status: 'failed', failedStep: 'calendar', chargedBy: paypalName });
   const chargeId = status.chargeId!;
   expect(failure.message).toContain(`refund payment ${chargeId} on ${paypalName}`);
-  expect(status.undone.map((u) => [u.step, u.ok])).toEqual([
-    ['calendar', true],
-    ['charge', true],
-  ]);
+  expect(status.undone.map((u) => [u.step, u.ok])).toEqual([['charge', true]]);
 
   expect(fakes.state().paypal.refunds.slice(paypalRefundsBefore)).toEqual([
     { id: expect.any(String) as unknown, captureId: chargeId, currency_code: 'USD', value: '42.00' },
