@@ -120,14 +120,26 @@ test('503 failing: task queues nobody polls, and a namespace that does not exist
   }
 });
 
+async function dropDatabase(url: URL): Promise<void> {
+  const admin = new Client({ connectionString: process.env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
+  await admin.end();
+}
+
 describe('spawned API processes', () => {
   const secret = `health-detailed-${run}-secret-at-least-32-bytes`;
   const token = () =>
-    new SignJWT({ tenant: 'default', role: 'operator' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    new SignJWT({ tenant: 'default', role: 'operator' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('health-test')
+      .setAudience('switchyard')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
   const processes: ApiProcess[] = [];
   const spawnApi = async (env: NodeJS.ProcessEnv): Promise<ApiProcess> => {
     assertApiBuilt();
-    const api = await startApiProcess(stack.config, stack.registry, stack.fakes.url, { AUTH_JWT_SECRET: secret, ...env });
+    const api = await startApiProcess(stack.config, stack.registry, stack.fakes.url, { AUTH_JWT_SECRET: secret, AUTH_JWT_ISSUER: 'health-test', AUTH_JWT_AUDIENCE: 'switchyard', ...env });
     processes.push(api);
     return api;
   };
@@ -172,13 +184,12 @@ describe('spawned API processes', () => {
         status: 'started',
         checks: { migrations: { ok: true, pending: [] }, temporal: { ok: true, namespace: stack.config.TEMPORAL_NAMESPACE } },
       });
-      api.child.kill('SIGTERM');
-      await api.exit;
+      // Start-up has happened: with its database gone, /startupz stays 200 and /readyz says 503.
+      await dropDatabase(url);
+      expect((await fetch(`${api.url}/startupz`)).status).toBe(200);
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
     } finally {
-      const admin = new Client({ connectionString: process.env.DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase(url);
     }
   }, 60_000);
 });
