@@ -39,6 +39,11 @@ const publicDocs: Record<string, Operation> = {
     tag: 'health',
     responses: { 200: answer('ready, or degraded: no worker polling', s.readyAnswer), 503: answer('not ready', s.readyAnswer) },
   },
+  'GET /startupz': {
+    summary: 'Start-up probe: 503 until every migration is applied and Temporal answers for the namespace, then 200 for the life of the process',
+    tag: 'health',
+    responses: { 200: answer('started', s.startupAnswer), 503: answer('still starting: what is missing', s.startupAnswer) },
+  },
   'GET /openapi.json': { summary: 'This document', tag: 'health', responses: { 200: { description: 'OpenAPI 3.1' } } },
   'POST /webhooks/:source': webhookDoc,
   'POST /webhooks/generic/:source': webhookDoc,

@@ -562,3 +562,42 @@ export const readyAnswer = z.object({
   worker: z.enum(['polling', 'none polling', 'unknown']),
   checks: z.object({ temporal: z.unknown(), postgres: z.unknown(), worker: z.unknown() }),
 });
+/** One dependency's answer in GET /health/detailed: ok or why not, and how long it took. */
+const dependencyCheck = { ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() };
+export const detailedHealth = z.object({
+  status: z.enum(['ok', 'degraded', 'failing']),
+  /** Parts Switchyard needs that fail (503): `postgres`, `temporal`, `namespace`, `taskQueue:<name>:<workflow|activity>`. */
+  failing: z.array(z.string()),
+  /** Parts that do not stop Switchyard (200): `provider:<name>` (down, degraded, never probed or stale), `providers` (unreadable). */
+  degraded: z.array(z.string()),
+  checkedAt: z.string(),
+  durationMs: z.number(),
+  checks: z.object({
+    postgres: z.object({ ...dependencyCheck, pendingMigrations: z.array(z.string()).optional() }),
+    temporal: z.object({ ...dependencyCheck, serverVersion: z.string().optional() }),
+    namespace: z.object({ ...dependencyCheck, name: z.string(), state: z.string().optional() }),
+    taskQueues: z.array(z.object({ ...dependencyCheck, name: z.string(), type: z.enum(['workflow', 'activity']), pollers: z.number().int().optional() })),
+    providers: z.object({
+      ...dependencyCheck,
+      providers: z.array(
+        z.object({
+          provider: z.string(),
+          status: z.string(),
+          lastProbeOk: z.boolean().nullable(),
+          lastLatencyMs: z.number().nullable(),
+          probedAt: z.string().nullable(),
+          /** Not probed within three probe intervals (or never): its Schedule is not running. */
+          stale: z.boolean(),
+        }),
+      ),
+    }),
+  }),
+});
+/** `started` once every migration is applied and Temporal answers for the namespace (then for good); `starting` before (503). */
+export const startupAnswer = z.object({
+  status: z.enum(['started', 'starting']),
+  checks: z.object({
+    migrations: z.object({ ok: z.boolean(), pending: z.array(z.string()).optional(), error: z.string().optional() }),
+    temporal: z.object({ ok: z.boolean(), namespace: z.string(), error: z.string().optional() }),
+  }),
+});

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { migrationsDir } from '../lib/config/paths';
 
 const MIGRATION_LOCK = 741_852_963;
@@ -62,4 +62,16 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
   }
+}
+
+/**
+ * The migration files not yet recorded as applied in the pool's schema_migrations (all of
+ * them before the first migration ran): the start-up probes wait for an empty list. Reads only.
+ */
+export async function pendingMigrations(pool: Pick<Pool, 'query'>): Promise<string[]> {
+  const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).sort();
+  const table = await pool.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  if (!table.rows[0]?.present) return files;
+  const done = new Set((await pool.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+  return files.filter((file) => !done.has(file));
 }

@@ -1,6 +1,6 @@
 /**
  * A process's Prometheus port: GET /metrics from a prom-client registry, and the process's own
- * /healthz and /readyz when it has them (the worker's, for its orchestrator). A port of its own,
+ * /healthz, /readyz and /startupz when it has them (the worker's, for its orchestrator). A port of its own,
  * bound to METRICS_HOST (127.0.0.1 by default), because metrics name tenants and providers: the
  * public API port never serves them.
  */
@@ -19,8 +19,8 @@ export interface MetricsServerOptions {
   port: number;
   /** Interface to bind; default 127.0.0.1 (only this host scrapes). */
   host?: string;
-  /** Answers of GET /healthz and GET /readyz; absent: 404. */
-  probes?: { healthz?: () => ProbeAnswer | Promise<ProbeAnswer>; readyz?: () => ProbeAnswer | Promise<ProbeAnswer> };
+  /** Answers of GET /healthz, GET /readyz and GET /startupz; absent: 404. */
+  probes?: Partial<Record<'healthz' | 'readyz' | 'startupz', () => ProbeAnswer | Promise<ProbeAnswer>>>;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -38,7 +38,7 @@ export function serveMetrics({ registry, port, host = '127.0.0.1', probes = {} }
       );
       return;
     }
-    const probe = path === '/healthz' ? probes.healthz : path === '/readyz' ? probes.readyz : undefined;
+    const probe = path === '/healthz' ? probes.healthz : path === '/readyz' ? probes.readyz : path === '/startupz' ? probes.startupz : undefined;
     if (!probe) return sendJson(res, 404, { error: 'not_found' });
     Promise.resolve()
       .then(probe)

@@ -1,6 +1,7 @@
 /**
  * The worker process: JSON logs through pino, Temporal SDK metrics and our own on Prometheus
- * ports (ours with /healthz and /readyz, ready while every worker polls), graceful shutdown on SIGINT/SIGTERM: every worker stops polling, running activities get
+ * ports (ours with /healthz, /readyz (ready while every worker polls) and /startupz (once migrated
+ * and polling)), graceful shutdown on SIGINT/SIGTERM: every worker stops polling, running activities get
  * SHUTDOWN_GRACE_MS to finish (then they are cancelled and retried elsewhere), and only then are
  * the metrics server, the native connection and the pool closed; exit 0 (1 if draining failed).
  */
@@ -17,7 +18,7 @@ import { cacheMetricsRegistry, initCacheSeries } from '../lib/data/provider-cach
 import { deliveryMetricsRegistry } from '../activities/deliveries';
 import { initProviderRequestSeries, providerMetricsRegistry } from '../providers/core/metrics';
 import { serveMetrics, metricsServerUrl } from '../lib/metrics-server';
-import { createWorkerMetrics, workerReadiness } from './metrics';
+import { createWorkerMetrics, workerProbes } from './metrics';
 import { PinoSdkLogger } from './sdk-logger';
 import { createWorkers, type WorkerGroup } from './worker';
 import { loadMonitoringConfig } from '../lib/config/monitoring-config';
@@ -50,13 +51,13 @@ async function main(): Promise<void> {
   // Zero series for the registry's providers: error and hit ratios are 0, not nothing, before traffic.
   initProviderRequestSeries(registry);
   initCacheSeries(registry);
-  // Up before the workers (bundling takes seconds): /healthz answers at once, /readyz once they poll.
+  // Up before the workers (bundling takes seconds): /healthz answers at once, /readyz and /startupz once they poll.
   const started: { group?: WorkerGroup } = {};
   const metricsServer = await serveMetrics({
     registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry, deliveryMetricsRegistry]),
     port: config.WORKER_METRICS_PORT,
     host: config.METRICS_HOST,
-    probes: { healthz: () => ({ ok: true, body: { status: 'ok' } }), readyz: () => workerReadiness(started.group) },
+    probes: workerProbes(() => started.group, pool),
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const workers = await createWorkers({

@@ -1,11 +1,14 @@
 /**
  * The worker's Prometheus metrics (prom-client): default process metrics and activity duration by
  * activity and outcome, recorded by an activity interceptor so no activity has to remember to; and
- * its readiness, served with them on WORKER_METRICS_PORT (lib/metrics-server.ts).
+ * its start-up and readiness probes, served with them on WORKER_METRICS_PORT (lib/metrics-server.ts).
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { ProbeAnswer } from '../lib/metrics-server';
+import type { Pool } from 'pg';
+import { pendingMigrations } from '../db/migrate';
+import { startupProbe, timedCheck } from '../lib/dependency-checks';
+import type { MetricsServerOptions, ProbeAnswer } from '../lib/metrics-server';
 import type { WorkerGroup } from './worker';
 
 export interface WorkerMetrics {
@@ -55,4 +58,43 @@ export function workerReadiness(group: WorkerGroup | undefined): ProbeAnswer {
   const workers = group.workers.map((w) => ({ taskQueue: w.options.taskQueue, state: w.getState() }));
   const ok = workers.every((w) => w.state === 'RUNNING');
   return { ok, body: { status: ok ? 'ready' : 'not_ready', workers } };
+}
+
+/**
+ * The worker's /startupz: 503 until start-up has finished once (every migration applied to
+ * PostgreSQL, connected to Temporal and every worker of the group RUNNING, i.e. polling), then 200
+ * for the life of the process; afterwards /readyz says whether it still polls. `group` is read at
+ * each probe: undefined while the workers are being created (bundling, connecting).
+ */
+export function workerStartup(group: () => WorkerGroup | undefined, pool: Pick<Pool, 'query'>, timeoutMs = 2000): () => Promise<ProbeAnswer> {
+  return startupProbe(async () => {
+    const migrations = await timedCheck('PostgreSQL', timeoutMs, () => pendingMigrations(pool));
+    const pending = migrations.value ?? [];
+    const migrated = migrations.ok && pending.length === 0;
+    const workers = workerReadiness(group());
+    const polling = workers.ok;
+    return {
+      ok: migrated && polling,
+      body: {
+        status: migrated && polling ? 'started' : 'starting',
+        checks: {
+          migrations: { ok: migrated, ...(migrations.ok ? { pending } : { error: migrations.error }) },
+          workers: { ok: polling, ...workers.body },
+        },
+      },
+    };
+  });
+}
+
+/**
+ * The worker's probes on its metrics port, as workers/main.ts serves them and deploy/k8s/ and
+ * docker-compose.yml call them: /healthz while the process runs, /readyz while every worker polls,
+ * /startupz once migrated and polling.
+ */
+export function workerProbes(group: () => WorkerGroup | undefined, pool: Pick<Pool, 'query'>): NonNullable<MetricsServerOptions['probes']> {
+  return {
+    healthz: () => ({ ok: true, body: { status: 'ok' } }),
+    readyz: () => workerReadiness(group()),
+    startupz: workerStartup(group, pool),
+  };
 }

@@ -1,9 +1,13 @@
 /**
- * Liveness and readiness. /healthz answers while the process runs. /readyz is 503 when Temporal or
+ * Liveness, start-up and readiness. /healthz answers while the process runs. /startupz is 503 until
+ * start-up has finished once (every migration of db/migrations applied to PostgreSQL, Temporal's
+ * frontend answering for the namespace), then 200 for the life of the process: an orchestrator
+ * holds liveness and readiness back until then (deploy/k8s/). /readyz is 503 when Temporal or
  * PostgreSQL does not answer, so a load balancer stops sending webhooks we cannot accept. Whether a
  * worker polls the main task queue is reported too, but a missing worker only makes the API
  * `degraded` (still 200): webhooks are durable starts that run once a worker returns, so taking
  * the API out of the balancer would only turn providers' deliveries into retries.
+ * GET /health/detailed (api/routes/health-detailed.ts) names every dependency with its latency.
  * Metrics are not here: they are on API_METRICS_PORT (api/server.ts, lib/metrics-server.ts).
  */
 import { Router } from 'express';
@@ -13,6 +17,8 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../lib/config/config';
 import { pingDatabase } from '../../lib/data/db';
+import { startupProbe, timedCheck } from '../../lib/dependency-checks';
+import { pendingMigrations } from '../../db/migrate';
 
 export interface HealthRouteDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -87,6 +93,30 @@ export function healthRoutes({ config, workflows, pool, checkTimeoutMs = 2000, w
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+
+  // Once it has passed, the answer is kept: start-up happens once (lib/dependency-checks.ts).
+  const startup = startupProbe(async () => {
+    const [migrations, temporalCheck] = await Promise.all([
+      timedCheck('PostgreSQL', checkTimeoutMs, () => pendingMigrations(pool)),
+      timedCheck('Temporal', checkTimeoutMs, () =>
+        workflows.withDeadline(Date.now() + checkTimeoutMs, () => workflows.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })),
+      ),
+    ]);
+    const pending = migrations.value ?? [];
+    const migrated = migrations.ok && pending.length === 0;
+    const body = {
+      status: migrated && temporalCheck.ok ? 'started' : 'starting',
+      checks: {
+        migrations: { ok: migrated, ...(migrations.ok ? { pending } : { error: migrations.error }) },
+        temporal: { ok: temporalCheck.ok, namespace: config.TEMPORAL_NAMESPACE, ...(temporalCheck.error ? { error: temporalCheck.error } : {}) },
+      },
+    };
+    return { ok: migrated && temporalCheck.ok, body };
+  });
+  router.get('/startupz', async (_req, res) => {
+    const answer = await startup();
+    res.status(answer.ok ? 200 : 503).json(answer.body);
   });
 
   router.get('/readyz', async (_req, res) => {

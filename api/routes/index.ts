@@ -11,6 +11,7 @@ import { auditRoutes } from './audit';
 import { batchRoutes } from './batches';
 import { callRoutes } from './calls';
 import { codecRoutes } from './codec';
+import { healthDetailRoutes } from './health-detailed';
 import { monitoringRoutes } from './monitoring';
 import { providerRoutes } from './providers';
 import { sessionRoutes } from './session';
@@ -37,6 +38,7 @@ export function serviceRouteGroups(): readonly ServiceRouteGroup[] {
     webhookSecretRoutes,
     monitoringRoutes,
     statsRoutes,
+    healthDetailRoutes,
     streamRoutes,
     alertmanagerRoutes,
   ];
