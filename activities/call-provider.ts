@@ -12,11 +12,19 @@ import type { Pool } from 'pg';
 import type { Keyring } from '../lib/security/keyring';
 import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import { loadConfig } from '../lib/config/config';
-import { operationCost, type ProviderRegistry } from '../lib/config/registry';
+import { operationCost, providerNamed, type ProviderRegistry } from '../lib/config/registry';
 import { configuredSecretsKeyring } from '../lib/security/stored-secrets';
 import { createBudgets, type Reservation } from '../lib/data/budgets';
 import { pageBudgetCrossings } from '../lib/temporal/budget-alerts';
-import { createCircuitBreaker, healthScores } from '../lib/data/circuits';
+import { createCircuitBreaker, routingFigures } from '../lib/data/circuits';
+import {
+  ROUTING_WINDOW_SECONDS,
+  responseTimeScore,
+  routingHealthScore,
+  routingOrder,
+  routingScore,
+  type RoutingFigures,
+} from './routing';
 import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
 import { activityPolicies } from '../workflows/policies';
 import type {
@@ -50,6 +58,12 @@ export interface ProviderCallDeps {
  * again after continue-as-new (batches) or an operator's re-run, which must not replay the old
  * run's answers. Retries of one activity (also on another worker) keep all three.
  */
+/** Kept importable from here: the weighted order now lives with the rest of the routing. */
+export { weightedOrder } from './routing';
+
+/** How long a worker reuses the routing figures it read (a burst of plans costs one query). */
+export const ROUTING_FIGURES_CACHE_MS = 2000;
+
 export function idempotencyKeyFor(workflowId: string, runId: string, activityId: string): string {
   return createHash('sha256').update(`${workflowId}:${runId}:${activityId}`).digest('hex');
 }
@@ -63,23 +77,6 @@ export function jitteredBackoffMs(attempt: number, random: () => number = Math.r
   return Math.round(delay / 2 + random() * (delay / 2));
 }
 
-/** Weighted order without replacement: healthier providers tend to come first. */
-export function weightedOrder<T>(items: T[], weight: (item: T) => number, random: () => number = Math.random): T[] {
-  const pool = [...items];
-  const ordered: T[] = [];
-  while (pool.length > 0) {
-    const total = pool.reduce((sum, item) => sum + weight(item), 0);
-    let pick = random() * total;
-    let index = 0;
-    for (; index < pool.length - 1; index++) {
-      pick -= weight(pool[index]!);
-      if (pick <= 0) break;
-    }
-    ordered.push(pool.splice(index, 1)[0]!);
-  }
-  return ordered;
-}
-
 export function createProviderCallActivities({ pool, registry, env, providerTaskQueuePrefix, outbound, secretsKeyring = configuredSecretsKeyring() }: ProviderCallDeps) {
   const credentials = createCredentialResolver({ pool, keyring: secretsKeyring, env });
   const breaker = createCircuitBreaker(pool, registry);
@@ -89,6 +86,18 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
   const caching = config.FEATURE_CACHE === 'on';
   const failingOver = config.FEATURE_FAILOVER === 'on';
   const budgets = createBudgets(pool, registry);
+  const figuresCache = new Map<string, { readAt: number; figures: Promise<Map<string, RoutingFigures>> }>();
+
+  /** The providers' routing figures, read at most every ROUTING_FIGURES_CACHE_MS per set of providers. */
+  function cachedRoutingFigures(providers: string[]): Promise<Map<string, RoutingFigures>> {
+    const key = providers.join(' ');
+    const cached = figuresCache.get(key);
+    if (cached && Date.now() - cached.readAt < ROUTING_FIGURES_CACHE_MS) return cached.figures;
+    const figures = routingFigures(pool, providers, ROUTING_WINDOW_SECONDS);
+    figuresCache.set(key, { readAt: Date.now(), figures });
+    figures.catch(() => figuresCache.delete(key)); // a failed read is not reused
+    return figures;
+  }
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
     // Heartbeats while it runs: a killed worker's attempt is retried after the policy's
@@ -202,8 +211,22 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       let candidates = names.map(toCandidate);
       const strategy = failoverCapable ? primary.failover!.strategy : 'none';
       if (strategy === 'weighted') {
-        const scores = await healthScores(pool, names);
-        candidates = weightedOrder(candidates, (c) => (c.circuit === 'open' ? 0.01 : Math.max(scores.get(c.provider) ?? 1, 0.01)));
+        const figures = await cachedRoutingFigures(names);
+        const weights = primary.failover!.weights ?? {};
+        const routed = routingOrder(
+          candidates.map((c) => {
+            const f = figures.get(c.provider) ?? { attempts: 0, ok: 0, p95Ms: null };
+            const thresholds = providerNamed(registry, c.provider)!.thresholds;
+            return {
+              provider: c.provider,
+              declaredWeight: weights[c.provider] ?? 1,
+              score: routingScore(routingHealthScore(f), responseTimeScore(f.p95Ms, thresholds)),
+              circuitOpen: c.circuit === 'open',
+            };
+          }),
+        );
+        const byName = new Map(candidates.map((c) => [c.provider, c]));
+        candidates = routed.map((r) => ({ ...byName.get(r.provider)!, routingScore: Math.round(r.score * 1000) / 1000 }));
       }
       return { candidates, failoverCapable, strategy };
     },

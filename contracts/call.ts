@@ -26,6 +26,8 @@ export interface CallCandidate {
   costUsd: number;
   circuit: CircuitStateName;
   remainingOpenMs: number;
+  /** `weighted` strategy only: 0.7 × health + 0.3 × response time when planned (activities/routing.ts). */
+  routingScore?: number;
 }
 
 export interface CallPlan {

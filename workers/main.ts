@@ -108,7 +108,9 @@ async function main(): Promise<void> {
       temporal: config.TEMPORAL_ADDRESS,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      providerQueues: Object.values(registry).map((p) => `${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name} (${p.rateLimitPerSecond}/s)`),
+      providerQueues: Object.values(registry).map(
+        (p) => `${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name} (${p.rateLimit.windowSeconds === 1 ? `${p.rateLimitPerSecond}/s` : `${p.rateLimit.requests} per ${p.rateLimit.windowSeconds} s`})`,
+      ),
       metrics: `${metricsServerUrl(metricsServer)}/metrics`,
       readiness: `${metricsServerUrl(metricsServer)}/readyz`,
       payloadEncryption: payloadEncryptionState(config.PAYLOAD_ENCRYPTION_KEYS),

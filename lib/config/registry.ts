@@ -1,7 +1,7 @@
 /**
  * The provider registry: one typed description of every provider Switchyard calls (base URL,
  * credentials by env-var name, timeout, rate limit, circuit breaker, budget, operations with their
- * cost, cache TTL and failover; probe endpoint and SLA thresholds). By default assembled from the
+ * cost, cache TTL and failover; probe endpoint, SLA targets, warning and critical thresholds). By default assembled from the
  * registered providers' defaults (each folder's index.ts, listed in providers/index.ts); a
  * PROVIDERS_FILE replaces them all. PROVIDER_<NAME>_BASE_URL overrides a base URL; everything is
  * validated at start with errors that name the field.
@@ -48,10 +48,37 @@ const circuitSchema = z.object({
   windowSeconds: z.number().int().positive().default(60),
   minimumRequests: z.number().int().positive().default(20),
   /** Open → half-open after this long. */
-  coolDownSeconds: z.number().positive().default(30),
+  coolDownSeconds: z.number().positive().default(60),
   /** Half-open → closed after this many successes. */
-  successThreshold: z.number().int().positive().default(2),
+  successThreshold: z.number().int().positive().default(3),
 });
+
+/**
+ * A rate limit as the sources write it: `requests` per `windowSeconds` (100 per 60 s). Enforced as
+ * the average rate requests / windowSeconds on the provider's task queue (see rateLimitPerSecond).
+ */
+const rateLimitWindowSchema = z.strictObject({
+  requests: z.number().int().positive(),
+  windowSeconds: z.number().positive(),
+});
+
+/**
+ * Warning and critical levels of a provider's response time (p95, ms), error rate and availability
+ * (both fractions). The weighted failover's response-time score reads the response-time pair
+ * (activities/routing.ts); docs/PROVIDERS.md lists every provider's (scripts/provider-table.ts).
+ */
+const thresholdsSchema = z
+  .strictObject({
+    responseTimeWarningMs: z.number().int().positive().default(2000),
+    responseTimeCriticalMs: z.number().int().positive().default(5000),
+    errorRateWarning: z.number().min(0).max(1).default(0.02),
+    errorRateCritical: z.number().min(0).max(1).default(0.05),
+    availabilityWarning: z.number().gt(0).max(1).default(0.98),
+    availabilityCritical: z.number().gt(0).max(1).default(0.95),
+  })
+  .refine((t) => t.responseTimeWarningMs < t.responseTimeCriticalMs, { message: 'responseTimeWarningMs must be below responseTimeCriticalMs' })
+  .refine((t) => t.errorRateWarning <= t.errorRateCritical, { message: 'errorRateWarning must not exceed errorRateCritical' })
+  .refine((t) => t.availabilityWarning >= t.availabilityCritical, { message: 'availabilityWarning must not be below availabilityCritical' });
 
 const batchSchema = z.object({
   /** Items per provider request (SendGrid: up to 1000 personalizations; Twilio Notify: 10 000 bindings). */
@@ -161,19 +188,29 @@ const providerSchema = z.object({
   /** Credential field → name of the environment variable holding it. */
   credentials: z.record(z.string(), z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name')).default({}),
   timeoutMs: z.number().int().positive().default(10_000),
-  rateLimitPerSecond: z.number().positive().default(10),
+  /** Calls a second on the provider's task queue (default 10); or give `rateLimit`, not both. */
+  rateLimitPerSecond: z.number().positive().optional(),
+  /** The window form, e.g. `{requests: 100, windowSeconds: 60}`; becomes rateLimitPerSecond = requests / windowSeconds. */
+  rateLimit: rateLimitWindowSchema.optional(),
   circuit: circuitSchema.default(circuitSchema.parse({})),
   budget: z.object({ dailyUsd: z.number().positive(), monthlyUsd: z.number().positive() }).nullable().default(null),
   failover: z
     .object({
       strategy: z.enum(['primary-secondary', 'weighted']),
       backups: z.array(name).min(1),
+      /**
+       * `weighted` only: each candidate's share of the calls while all are equally healthy, by
+       * provider name (the primary or a backup; absent: 1). See activities/routing.ts.
+       */
+      weights: z.record(name, z.number().positive()).optional(),
     })
     .nullable()
     .default(null),
   operations: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), operationSchema),
   probe: probeSchema.default(probeSchema.parse({})),
   sla: slaSchema.default(slaSchema.parse({})),
+  /** Warning and critical levels of response time, error rate and availability. */
+  thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
   /** Batching of this provider's operations (absent: items are sent one call each). */
   batch: batchSchema.optional(),
   /** Outbound HTTP pool: connections, pipelining, keep-alive, connect timeout, HTTP/2, request gzip. */
@@ -193,7 +230,34 @@ export type ProbeAuth = z.infer<typeof probeAuthSchema>;
 export type SlaConfig = z.infer<typeof slaSchema>;
 export type BatchConfig = z.infer<typeof batchSchema>;
 export type HttpPoolConfig = z.infer<typeof httpPoolSchema>;
-export type ProviderConfig = Omit<z.infer<typeof providerSchema>, 'kind'> & { kind: ProviderKind; name: string };
+export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
+export type RateLimitWindow = z.infer<typeof rateLimitWindowSchema>;
+export type FailoverConfig = NonNullable<z.infer<typeof providerSchema>['failover']>;
+/**
+ * A parsed entry: both rate limit forms filled in (`rateLimit` is the window form as declared, or
+ * `{requests: rateLimitPerSecond, windowSeconds: 1}`), the per-second one being what is enforced.
+ */
+export type ProviderConfig = Omit<z.infer<typeof providerSchema>, 'kind' | 'rateLimitPerSecond' | 'rateLimit'> & {
+  kind: ProviderKind;
+  name: string;
+  rateLimitPerSecond: number;
+  rateLimit: RateLimitWindow;
+};
+
+/** The rate limit used when an entry declares neither form. */
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 10;
+
+/**
+ * Both forms of an entry's rate limit. Temporal limits a task queue by a rate
+ * (maxTaskQueueActivitiesPerSecond, enforced by the server across all workers), not by a fixed
+ * window: N per W seconds becomes N / W a second, which never exceeds N in any W-second window but
+ * does not allow a burst of N at once either.
+ */
+export function rateLimitOf(entry: { rateLimitPerSecond?: number; rateLimit?: RateLimitWindow }): { rateLimitPerSecond: number; rateLimit: RateLimitWindow } {
+  if (entry.rateLimit) return { rateLimitPerSecond: entry.rateLimit.requests / entry.rateLimit.windowSeconds, rateLimit: entry.rateLimit };
+  const perSecond = entry.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND;
+  return { rateLimitPerSecond: perSecond, rateLimit: { requests: perSecond, windowSeconds: 1 } };
+}
 export type ProviderRegistry = Readonly<Record<string, ProviderConfig>>;
 
 /**
@@ -247,7 +311,17 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
       if (hostOverride !== undefined && !z.string().url().safeParse(hostOverride).success) issues.push(`${variable}: not a URL`);
       hosts[host] = hostOverride ?? override ?? url;
     }
-    registry[providerName] = { ...config, kind: config.kind as ProviderKind, name: providerName, baseUrl: override ?? config.baseUrl, hosts };
+    if (config.rateLimit && config.rateLimitPerSecond !== undefined) {
+      issues.push(`providers.${providerName}: give rateLimit or rateLimitPerSecond, not both`);
+    }
+    registry[providerName] = {
+      ...config,
+      ...rateLimitOf(config),
+      kind: config.kind as ProviderKind,
+      name: providerName,
+      baseUrl: override ?? config.baseUrl,
+      hosts,
+    };
     for (const [operation, op] of Object.entries(config.operations)) {
       if (config.kind === 'http' && (!op.method || !op.path)) {
         issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
@@ -272,6 +346,10 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
     }
   }
   for (const config of Object.values(registry)) {
+    const candidates = [config.name, ...(config.failover?.backups ?? [])];
+    for (const weighed of Object.keys(config.failover?.weights ?? {})) {
+      if (!candidates.includes(weighed)) issues.push(`providers.${config.name}.failover.weights: "${weighed}" is neither the provider nor one of its backups`);
+    }
     for (const backup of config.failover?.backups ?? []) {
       const target = providerNamed(registry, backup);
       if (!target) {

@@ -4,7 +4,7 @@
  * over a window; open → half-open after the cool-down; half-open → closed after M successes, or
  * straight back to open on a failure. Each transition happens inside one transaction holding the
  * row lock, so concurrent workers agree. Every call outcome is a row of `provider_call_outcomes`,
- * which the error-rate trip and the weighted failover's health scores read.
+ * which the error-rate trip and the weighted failover's routing figures read.
  */
 import type { Pool, PoolClient } from 'pg';
 import { providerNamed, type CircuitConfig, type ProviderRegistry } from '../config/registry';
@@ -72,17 +72,24 @@ async function openCircuit(client: PoolClient, provider: string, config: Circuit
   );
 }
 
-/** Health score 0..1 from the success rate over the circuit window (1 with no data). */
-export async function healthScores(pool: Pool, providers: string[]): Promise<Map<string, number>> {
-  const { rows } = await pool.query<{ provider: string; total: string; ok: string }>(
-    `SELECT provider, count(*) AS total, count(*) FILTER (WHERE success) AS ok
-       FROM provider_call_outcomes WHERE provider = ANY($1) AND at > now() - interval '10 minutes'
+/**
+ * The weighted failover's inputs per provider (activities/routing.ts): probes and calls over the
+ * last `windowSeconds`, how many succeeded, and the p95 duration of the successful ones. Providers
+ * without any are absent. Naming the providers lets the (provider, at) index serve the range.
+ */
+export async function routingFigures(
+  pool: Pool,
+  providers: string[],
+  windowSeconds: number,
+): Promise<Map<string, { attempts: number; ok: number; p95Ms: number | null }>> {
+  const { rows } = await pool.query<{ provider: string; attempts: number; ok: number; p95_ms: number | null }>(
+    `SELECT provider, count(*)::int AS attempts, (count(*) FILTER (WHERE success))::int AS ok,
+            percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE success) AS p95_ms
+       FROM provider_call_outcomes WHERE provider = ANY($1) AND at > now() - make_interval(secs => $2)
       GROUP BY provider`,
-    [providers],
+    [providers, windowSeconds],
   );
-  const scores = new Map(providers.map((p) => [p, 1]));
-  for (const row of rows) scores.set(row.provider, Number(row.total) === 0 ? 1 : Number(row.ok) / Number(row.total));
-  return scores;
+  return new Map(rows.map((r) => [r.provider, { attempts: r.attempts, ok: r.ok, p95Ms: r.p95_ms === null ? null : Number(r.p95_ms) }]));
 }
 
 export interface CallBucketRow {

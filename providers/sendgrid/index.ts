@@ -31,11 +31,17 @@ export const sendgrid = {
         gzipRequests: true,
         gzipMinBytes: 1024,
       },
-      rateLimitPerSecond: 50,
-      budget: { dailyUsd: 10, monthlyUsd: 200 },
+      // The sources' numbers (test/unit/registry-seeds.test.ts checks them). Under Temporal:
+      // - 600 per 60 s is enforced as 10 calls a second on the task queue (a rate, not a window;
+      //   lib/config/registry.ts rateLimitOf).
+      // - Batches: up to 1000 personalizations, waiting at most 5 s (the source's one wait, for
+      //   medium and low; high waits 0.5 s). Its 10 cent cost threshold is not mapped: a batch
+      //   flushes on size or wait only.
+      rateLimit: { requests: 600, windowSeconds: 60 },
+      budget: { dailyUsd: 2, monthlyUsd: 50 },
       batch: {
         maxSize: 1000,
-        maxWaitMs: { high: 500, medium: 2000, low: 10000 },
+        maxWaitMs: { high: 500, medium: 5000, low: 5000 },
         dedupWindowSeconds: 60,
         mode: 'grouped',
         batchOperation: 'sendMailBatch',
@@ -44,6 +50,14 @@ export const sendgrid = {
       operations: { sendMail: { costUsd: 0.001 }, sendMailBatch: { costUsd: 0.001 } },
       probe: { method: 'GET', path: '/v3/scopes', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
+      thresholds: {
+        responseTimeWarningMs: 5000,
+        responseTimeCriticalMs: 10000,
+        errorRateWarning: 0.05,
+        errorRateCritical: 0.1,
+        availabilityWarning: 0.98,
+        availabilityCritical: 0.95,
+      },
     },
   },
 } satisfies ProviderModule;

@@ -27,8 +27,18 @@ export const stripe = {
       baseUrl: 'https://api.stripe.com',
       credentials: { apiKey: 'STRIPE_API_KEY' },
       timeoutMs: 10000,
-      rateLimitPerSecond: 25,
-      budget: { dailyUsd: 50, monthlyUsd: 1000 },
+      // The sources' numbers (test/unit/registry-seeds.test.ts checks them). Under Temporal:
+      // - 100 per 60 s is enforced as 100/60 ≈ 1.67 calls a second on the task queue (Temporal
+      //   limits a queue by a rate, not a window): never more than 100 in a minute, but no burst
+      //   of 100 at once either (lib/config/registry.ts rateLimitOf).
+      // - $2 a day, $50 a month: at the declared $0.05 per charge, about 36 non-critical charges a
+      //   day pass the 90% throttle; critical calls and refunds (compensations) are never refused.
+      // - The source's batching (100 per batch, 2 s wait, 5 cent threshold) is not declared: Stripe
+      //   has no batch endpoint, and fan-out batching with its dedup window would merge two
+      //   identical charges into one. Batches flush on size or wait; no cost threshold exists.
+      // - Warning/critical levels are the booking platform's (5 s / 10 s, 5% / 10%, 98% / 95%).
+      rateLimit: { requests: 100, windowSeconds: 60 },
+      budget: { dailyUsd: 2, monthlyUsd: 50 },
       failover: { strategy: 'primary-secondary', backups: ['paypal'] },
       operations: {
         charge: { costUsd: 0.05, failoverCapable: true },
@@ -39,6 +49,14 @@ export const stripe = {
       },
       probe: { method: 'GET', path: '/v1/balance', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 30 },
       sla: { availability: 0.999, p95Ms: 2000, errorRate: 0.01 },
+      thresholds: {
+        responseTimeWarningMs: 5000,
+        responseTimeCriticalMs: 10000,
+        errorRateWarning: 0.05,
+        errorRateCritical: 0.1,
+        availabilityWarning: 0.98,
+        availabilityCritical: 0.95,
+      },
     },
   },
 } satisfies ProviderModule;

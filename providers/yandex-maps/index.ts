@@ -16,6 +16,9 @@ export const yandexMaps = {
       baseUrl: 'https://geocode-maps.yandex.ru',
       credentials: { apiKey: 'YANDEX_MAPS_API_KEY' },
       timeoutMs: 10000,
+      // The sources' "Maps" numbers, as Google Maps (test/unit/registry-seeds.test.ts checks
+      // them): $6 a day, $150 a month; batches of 25 waiting 1.5 s. Google Maps' weighted
+      // failover sends it a share of Google's geocoding (providers/google-maps/index.ts).
       rateLimitPerSecond: 10,
       budget: { dailyUsd: 6, monthlyUsd: 150 },
       batch: {

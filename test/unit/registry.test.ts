@@ -31,3 +31,46 @@ test('the shipped registry batches SendGrid by personalization and Twilio SMS th
   expect(registry.twilio!.batch).toMatchObject({ mode: 'grouped', batchOperation: 'sendSmsBatch', recipientFields: ['to'] });
   expect(registry.twilio!.hosts.notify).toBe('https://notify.twilio.com');
 });
+
+test('a rate limit in the window form runs as its average rate; the per-second form still works; not both', () => {
+  const windowed = parseRegistry(provider({ rateLimit: { requests: 100, windowSeconds: 60 } })).p!;
+  expect(windowed.rateLimit).toEqual({ requests: 100, windowSeconds: 60 });
+  expect(windowed.rateLimitPerSecond).toBeCloseTo(100 / 60);
+  const perSecond = parseRegistry(provider({ rateLimitPerSecond: 5 })).p!;
+  expect(perSecond).toMatchObject({ rateLimitPerSecond: 5, rateLimit: { requests: 5, windowSeconds: 1 } });
+  expect(parseRegistry(provider({})).p!.rateLimitPerSecond).toBe(10);
+  expect(() => parseRegistry(provider({ rateLimitPerSecond: 5, rateLimit: { requests: 100, windowSeconds: 60 } }))).toThrow(/rateLimit or rateLimitPerSecond, not both/);
+  expect(() => parseRegistry(provider({ rateLimit: { requests: 0, windowSeconds: 60 } }))).toThrow(/rateLimit\.requests/);
+});
+
+test('circuit defaults are the sources\' 5 failures, 60 s open, 3 successes; thresholds default to the monitor\'s levels and must be ordered', () => {
+  const p = parseRegistry(provider({})).p!;
+  expect(p.circuit).toMatchObject({ failureThreshold: 5, coolDownSeconds: 60, successThreshold: 3 });
+  expect(p.thresholds).toEqual({
+    responseTimeWarningMs: 2000,
+    responseTimeCriticalMs: 5000,
+    errorRateWarning: 0.02,
+    errorRateCritical: 0.05,
+    availabilityWarning: 0.98,
+    availabilityCritical: 0.95,
+  });
+  expect(() => parseRegistry(provider({ thresholds: { responseTimeWarningMs: 6000 } }))).toThrow(/responseTimeWarningMs must be below/);
+  expect(() => parseRegistry(provider({ thresholds: { errorRateWarning: 0.5, errorRateCritical: 0.1 } }))).toThrow(/errorRateWarning must not exceed/);
+});
+
+test('failover weights name the provider or its backups only', () => {
+  const doc = (weights: Record<string, number>) => ({
+    providers: {
+      p: { kind: 'http', baseUrl: 'https://p.example', operations: { op: { method: 'GET', path: '/', failoverCapable: true } }, failover: { strategy: 'weighted', backups: ['q'], weights } },
+      q: { kind: 'http', baseUrl: 'https://q.example', operations: { op: { method: 'GET', path: '/' } } },
+    },
+  });
+  expect(parseRegistry(doc({ p: 4, q: 1 })).p!.failover!.weights).toEqual({ p: 4, q: 1 });
+  expect(() => parseRegistry(doc({ r: 1 }))).toThrow(/failover\.weights: "r" is neither the provider nor one of its backups/);
+});
+
+test('geocoding ships weighted: Google first 4 to 1 while healthy, Yandex as its backup', () => {
+  const registry = loadRegistry({});
+  expect(registry['google-maps']!.failover).toEqual({ strategy: 'weighted', backups: ['yandex-maps'], weights: { 'google-maps': 4, 'yandex-maps': 1 } });
+  expect(registry['google-maps']!.operations.geocode!.failoverCapable).toBe(true);
+});
