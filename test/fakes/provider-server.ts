@@ -13,7 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { CONTROL_PREFIX, handleControlRequest, type ControlTarget } from './control-api';
 import { FaultBook, faultAnswer, isErrorAnswerFault } from './faults';
 import { acceptsGzip, parseRequest, readBody, sendResponse } from './http-io';
+import { airtable } from './providers/airtable';
 import { googleCalendar } from './providers/google-calendar';
+import { googleMyBusiness } from './providers/google-my-business';
 import { googleSheets } from './providers/google-sheets';
 import { googleMaps } from './providers/google-maps';
 import { httpEcho } from './providers/http-echo';
@@ -50,7 +52,8 @@ export interface FakeProviders {
   close(): Promise<void>;
 }
 
-const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai];
+// Google My Business before Sheets: both serve `/$discovery/rest` (its route takes only its own probe).
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleMyBusiness, googleSheets, googleMaps, yandexMaps, httpEcho, openai, airtable];
 
 interface RouteMatch {
   provider: ProviderModule;
@@ -72,7 +75,7 @@ function matchRoute(req: ParsedRequest): RouteMatch | undefined {
     for (const route of provider.routes) {
       if (route.method !== 'ANY' && route.method !== req.method) continue;
       const match = route.path.exec(req.path);
-      if (!match) continue;
+      if (!match || (route.accepts && !route.accepts(req))) continue;
       const params: Record<string, string> = {};
       for (const [name, value] of Object.entries(match.groups ?? {})) params[name] = decodePathParam(value);
       const operation = typeof route.operation === 'string' ? route.operation : route.operation(req);
