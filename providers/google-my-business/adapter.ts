@@ -10,13 +10,14 @@ import { googleBearer } from '../core/google-token';
 import { answerField, providerRequest, type ProviderRequestOptions, type ProviderResponse } from '../core/http-core';
 import type { OperationAdapter, ProviderAdapter, ProviderCallContext } from '../core/adapter-types';
 
-/** Google's resource ids: digits for accounts and locations, URL-safe text for reviews. */
-const resourceId = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, "_" and "-"');
+/** Google's account and location ids are numbers (as text); review ids are opaque URL-safe text. */
+const numericId = z.string().regex(/^\d{1,30}$/, 'digits only (the number in accounts/{id} or locations/{id})');
+const reviewId = z.string().regex(/^[A-Za-z0-9_-]{1,300}$/, 'letters, digits, "_" and "-"');
 
-const reviewRef = z.object({ accountId: resourceId, locationId: resourceId });
+const reviewRef = z.object({ accountId: numericId, locationId: numericId });
 
 const replyToReviewParams = reviewRef.extend({
-  reviewId: resourceId,
+  reviewId,
   /** Google caps a reply at 4096 bytes. */
   comment: z.string().trim().min(1).refine((text) => Buffer.byteLength(text) <= 4096, { message: 'at most 4096 bytes' }),
 });

@@ -49,6 +49,8 @@ export interface FakeProviders {
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
   /** How long the fake Google token endpoint's tokens live from now on (default 3599 s). */
   setGoogleTokenLifetime(seconds: number): void;
+  /** The records the fake Airtable holds in one table, in creation order (copies). */
+  airtableRecords(baseId: string, table: string): Array<{ id: string; createdTime: string; fields: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,10 @@ class FakeProviderHub implements ControlTarget {
 
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void {
     this.providerState.googleServiceAccounts.set(clientEmail, publicKeyPem);
+  }
+
+  airtableRecords(baseId: string, table: string): Array<{ id: string; createdTime: string; fields: Record<string, unknown> }> {
+    return structuredClone(this.providerState.airtableRecords.get(`${baseId}/${table}`) ?? []);
   }
 
   setGoogleTokenLifetime(seconds: number): void {
@@ -306,6 +312,7 @@ export async function startFakeProviders(options: { port?: number; host?: string
     connections: () => connections,
     trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
     setGoogleTokenLifetime: (seconds) => hub.setGoogleTokenLifetime(seconds),
+    airtableRecords: (baseId, table) => hub.airtableRecords(baseId, table),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();

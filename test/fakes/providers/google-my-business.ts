@@ -10,7 +10,7 @@
  * Failures are Google's `{error:{code, message, status}}`: 401 UNAUTHENTICATED without a live
  * token, 403 PERMISSION_DENIED for a token issued without the business.manage scope, 400
  * INVALID_ARGUMENT for an empty comment, 404 NOT_FOUND for an unknown review or a location id
- * starting with `missing`.
+ * starting with `404`.
  */
 import { STATUS_CODES } from 'node:http';
 import { bearerToken, isRecord } from '../http-io';
@@ -51,7 +51,7 @@ interface FakeReview {
 }
 
 function reviewsOf(params: Record<string, string>, state: ProviderState): FakeReview[] | null {
-  if (params.locationId!.startsWith('missing')) return null;
+  if (params.locationId!.startsWith('404')) return null;
   return STARS.map((starRating, index) => {
     const reviewId = `${params.locationId}-r${index + 1}`;
     const reply = state.reviewReplies.get(`${params.accountId}/${params.locationId}/${reviewId}`);
