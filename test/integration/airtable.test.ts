@@ -102,7 +102,7 @@ test('a record Airtable refuses (422 UNKNOWN_FIELD_NAME) fails alone: the reques
   expect(results.map((r) => r.status)).toEqual(['sent', 'failed', 'sent']);
   expect(results[1]!.error).toMatch(/422 UNKNOWN_FIELD_NAME: Unknown field name: "Unknown column"/);
   const requests = requestsTo(table);
-  expect(requests[0]).toMatchObject({ status: 422, body: { records: expect.any(Array) as unknown } });
+  expect(requests[0]!.status).toBe(422);
   expect((requests[0]!.body as { records: unknown[] }).records).toHaveLength(3);
   expect(requests.slice(1).map((r) => r.status).sort()).toEqual([200, 200, 422]);
   expect(fakes.airtableRecords(baseId, table).map((record) => record.fields.Name).sort()).toEqual(['good 1', 'good 2']);

@@ -52,6 +52,11 @@ function createRecords(req: ParsedRequest, params: Record<string, string>, state
   return json(200, { records: created });
 }
 
+/** Airtable's 429 body (sent without Retry-After: the penalty is a documented 30 seconds). */
+function rateLimitBody(): unknown {
+  return { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] };
+}
+
 export const airtable: ProviderModule = {
   id: 'airtable',
   routes: [
@@ -71,13 +76,16 @@ export const airtable: ProviderModule = {
     },
   ],
   faultBodies: {
-    status: (status) => ({
-      error: {
-        type: status >= 500 ? 'SERVER_ERROR' : status === 404 ? 'NOT_FOUND' : status === 403 ? 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND' : 'INVALID_REQUEST_UNKNOWN',
-        message: STATUS_CODES[status] ?? 'error',
-      },
-    }),
-    rateLimit: () => ({ errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] }),
+    status: (status) =>
+      status === 429
+        ? rateLimitBody()
+        : {
+            error: {
+              type: status >= 500 ? 'SERVER_ERROR' : status === 404 ? 'NOT_FOUND' : status === 403 ? 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND' : 'INVALID_REQUEST_UNKNOWN',
+              message: STATUS_CODES[status] ?? 'error',
+            },
+          },
+    rateLimit: rateLimitBody,
     validation: () => ({ error: { type: 'INVALID_REQUEST_UNKNOWN', message: 'Invalid request: parameter validation failed. Check your request data.' } }),
   },
 };
