@@ -5,7 +5,9 @@
  * item gets its own record back from `recipientResults`, in the order sent, which is the order
  * Airtable answers in). A request is all or nothing: a record Airtable refuses (422
  * INVALID_RECORDS, UNKNOWN_FIELD_NAME) fails the whole request and creates nothing, so the batch
- * workflow's split into single requests is safe. Airtable sends no Retry-After with its 429:
+ * workflow's split into single requests is safe. Airtable has no idempotency key: an attempt
+ * whose answer was lost (a timeout) may create its records again when retried, as a Sheets append
+ * may. Airtable sends no Retry-After with its 429:
  * its documented penalty is 30 seconds, which the retry waits (`airtableRateLimitPenaltyMs`).
  */
 import { ApplicationFailure } from '@temporalio/common';
