@@ -38,6 +38,7 @@ import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
 import { createCredentialResolver } from './credentials';
 import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
+import { tokenCostUsd, type TokenPricing } from '../providers/core/token-cost';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 export interface ProviderCallDeps {
@@ -99,6 +100,20 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     return figures;
   }
 
+  /**
+   * A token-priced call's reservation, made by its workflow at the operation's flat `costUsd`
+   * before the params were looked at, raised to the estimate of its params (or refused, as
+   * BudgetExceeded); null when it runs outside a provider call's reservation (a batch flush
+   * reserves per flush), where the flat cost stands.
+   */
+  async function reserveTokenEstimate(workflowId: string | undefined, request: ProviderActivityRequest, pricing: TokenPricing): Promise<string | null> {
+    if (workflowId === undefined) return null;
+    const open = await budgets.openCallReservation(workflowId, request.provider, request.operation);
+    if (!open) return null;
+    await budgets.raiseReservation(open.reservation, pricing.estimateUsd);
+    return open.reservation;
+  }
+
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
     // Heartbeats while it runs: a killed worker's attempt is retried after the policy's
     // heartbeatTimeout, not after the whole startToCloseTimeout.
@@ -134,6 +149,9 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
         });
       }
 
+      const pricing = call.tokenPricing;
+      const reservation = pricing ? await reserveTokenEstimate(info.workflowExecution?.workflowId, request, pricing) : null;
+
       const started = Date.now();
       try {
         const result = await call.send({
@@ -152,8 +170,12 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           status: null,
           durationMs: Date.now() - started,
         });
-        if (key && cacheTtlSeconds) await cache.set(key, result.data, cacheTtlSeconds, staleIfErrorSeconds ?? 0);
-        return { provider: request.provider, operation: request.operation, data: result.data, cached: false };
+        // Settled here at what the answer says it used; the workflow's own settle then finds it done.
+        const costUsd = pricing && result.usage ? tokenCostUsd(pricing.price, result.usage) : null;
+        if (reservation && costUsd !== null) await budgets.settleBudgetAt(reservation, costUsd);
+        const data = costUsd === null ? result.data : { ...result.data, costUsd };
+        if (key && cacheTtlSeconds) await cache.set(key, data, cacheTtlSeconds, staleIfErrorSeconds ?? 0);
+        return { provider: request.provider, operation: request.operation, data, cached: false };
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
         const detail = (err.details?.[0] ?? {}) as { status?: number | null };

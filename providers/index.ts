@@ -11,10 +11,12 @@ import type { Pool } from 'pg';
 import type { ProviderAdapter } from './core/adapter-types';
 import { readErrorBody, type ErrorBodyReader, type ProviderErrorBody } from './core/error-body';
 import type { ProviderModule, SchemeDeclaration, WebhookHandler, WebhookSourceEntry } from './core/provider-module';
+import { airtable } from './airtable';
 import { genericHmac } from './generic-hmac';
 import { github } from './github';
 import { googleCalendar } from './google-calendar';
 import { googleMaps } from './google-maps';
+import { googleMyBusiness } from './google-my-business';
 import { googleSheets } from './google-sheets';
 import { http } from './http';
 import { openai } from './openai';
@@ -39,6 +41,8 @@ export const providerModules = [
   googleSheets,
   http,
   openai,
+  googleMyBusiness,
+  airtable,
   github,
   standardWebhooks,
   genericHmac,

@@ -15,6 +15,7 @@ import { callErrorTypes } from '../contracts/errors';
 import { formatIssues } from '../lib/zod-issues';
 import type { ProviderFailureDetails } from './core/classify';
 import type { OperationAdapter, ProviderCallContext, ProviderResult } from './core/adapter-types';
+import { tokenPricingOf, unpricedModelMessage, type TokenPricing } from './core/token-cost';
 import { httpBatchOperation, httpOperationFor } from './http/adapter';
 import { adapters, errorBodyFor } from './index';
 
@@ -48,6 +49,8 @@ export interface PreparedProviderCall {
   declared: OperationConfig;
   /** The params as the operation's schema parsed them (normalised, defaults filled in). */
   params: unknown;
+  /** Token-priced operations: the model's price and the estimate's cost (reserved before sending); null otherwise. */
+  tokenPricing: TokenPricing | null;
   /** Sends the call through the operation's adapter; throws classified failures only (classify.ts). */
   send(attempt: ProviderCallAttempt): Promise<ProviderResult>;
 }
@@ -79,7 +82,8 @@ export function lookUpProviderOperation(
 
 /**
  * The one entry point of a provider call: looks the operation up (`lookUpProviderOperation`) and
- * validates its params, throwing non-retryable `InvalidCallParams` when they fail its schema.
+ * validates its params, throwing non-retryable `InvalidCallParams` when they fail its schema (or,
+ * for a token-priced operation, name a model the registry has no price for).
  */
 export function prepareProviderCall(registry: ProviderRegistry, request: ProviderCallRequest): PreparedProviderCall {
   const { provider, declared, adapter } = lookUpProviderOperation(registry, request);
@@ -90,8 +94,12 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
     throw notSent(request, callErrorTypes.invalidParams, 'invalid_params', `${request.provider} ${request.operation}: invalid params: ${issues}`);
   }
   const params = parsed.data;
+  const pricing = tokenPricingOf(declared, adapter, params);
+  if (pricing && 'unpriced' in pricing) {
+    throw notSent(request, callErrorTypes.invalidParams, 'unpriced_model', `${request.provider} ${request.operation}: ${unpricedModelMessage(pricing)}`);
+  }
   const { operation } = request;
-  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
+  return { provider, operation, declared, params, tokenPricing: pricing, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
 }
 
 export { closeProviderConnections } from './core/http-core';

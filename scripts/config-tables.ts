@@ -67,6 +67,9 @@ const credentials = [
   'YANDEX_MAPS_API_KEY',
   'HTTPBIN_TOKEN',
   'OPENAI_API_KEY',
+  'GOOGLE_MY_BUSINESS_REFRESH_TOKEN',
+  'GOOGLE_MY_BUSINESS_ACCESS_TOKEN',
+  'AIRTABLE_ACCESS_TOKEN',
 ];
 
 const configurationReadElsewhere: readonly RowReadElsewhere[] = [

@@ -25,6 +25,7 @@ import {
 import { providerCallStatusQuery, providerCallWorkflowId, type ProviderCallInput } from '../../contracts/call';
 import { startAttributes } from '../../contracts/search-attributes';
 import { budgetGate } from '../budget-gate';
+import { tokenPricingOf, unpricedModelMessage } from '../../providers/core/token-cost';
 import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
@@ -151,6 +152,11 @@ export const enqueueItem = route({
     if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
     const params = adapter.params.safeParse(body.data.params);
     if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+    // A token-priced operation runs only for a model the registry prices (the call would refuse it).
+    const pricing = tokenPricingOf(declared, adapter, params.data);
+    if (pricing && 'unpriced' in pricing) {
+      return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}: ${unpricedModelMessage(pricing)}`, { model: 'no token price in the registry' });
+    }
     const { priority } = body.data;
     const itemId = batchItemId({ provider, operation, priority }, randomUUID());
 

@@ -22,6 +22,7 @@ import {
   type ProviderCallInput,
 } from '../../contracts/call';
 import { budgetGate } from '../budget-gate';
+import { tokenPricingOf, unpricedModelMessage } from '../../providers/core/token-cost';
 import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import * as s from '../schemas';
@@ -211,12 +212,18 @@ export const startCall = route({
       sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
       return;
     }
+    // A token-priced operation is budgeted at the estimate of these params, and only for a priced model.
+    const pricing = tokenPricingOf(declared, adapter, params.data);
+    if (pricing && 'unpriced' in pricing) {
+      sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}: ${unpricedModelMessage(pricing)}`, { model: 'no token price in the registry' });
+      return;
+    }
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const workflowId = providerCallWorkflowId(tenant, provider, key);
     res.locals.workflowId = workflowId;
     const critical = body.data.priority === 'critical';
-    if (await budgets.refused(res, provider, declared.costUsd, critical)) return;
+    if (await budgets.refused(res, provider, Math.max(declared.costUsd, pricing?.estimateUsd ?? 0), critical)) return;
     const input: ProviderCallInput = { tenant, provider, operation, params: body.data.params, priority: body.data.priority };
     await startAndAnswer(req, res, workflowId, () => startProviderCall(workflows, config, workflowId, input));
   },

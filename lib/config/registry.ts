@@ -17,8 +17,21 @@ export { providerKinds, type ProviderKind };
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and "-"');
 
+/** USD per 1000 tokens of one model: the prompt's and the generated ones. */
+const tokenPriceSchema = z.strictObject({
+  promptPer1kUsd: z.number().nonnegative(),
+  completionPer1kUsd: z.number().nonnegative().default(0),
+});
+
 const operationSchema = z.object({
+  /** What one call costs; for a token-priced operation the least reserved when the call is planned. */
   costUsd: z.number().nonnegative().default(0),
+  /**
+   * Token-priced operations (chat completions, embeddings), by model: the call reserves an estimate
+   * from its params (prompt length, max tokens) before it is sent and is settled at the answer's
+   * `usage` times these prices. A model not listed is refused (400) rather than run unbudgeted.
+   */
+  tokenPrices: z.record(z.string().min(1).max(100), tokenPriceSchema).optional(),
   /** Reads only: results cached per tenant for this long. */
   cacheTtlSeconds: z.number().int().positive().optional(),
   /**
@@ -224,6 +237,7 @@ const registrySchema = z.object({
 /** One registry entry as written (defaults not filled in): what a provider folder declares. */
 export type RegistryEntryInput = z.input<typeof providerSchema>;
 export type OperationConfig = z.infer<typeof operationSchema>;
+export type TokenPrice = z.infer<typeof tokenPriceSchema>;
 export type CircuitConfig = z.infer<typeof circuitSchema>;
 export type ProbeConfig = z.infer<typeof probeSchema>;
 export type ProbeAuth = z.infer<typeof probeAuthSchema>;

@@ -222,6 +222,78 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
       return { settled: result.rowCount === 1 };
     },
 
+    /**
+     * The open reservation of a provider call's current candidate, which workflows/provider-calls.ts
+     * names `${workflowId}:${n}:${provider}:${operation}` (a batch flush's reservations are named
+     * otherwise and are not found), or null. Candidates run one after another, so at most one is open.
+     */
+    async openCallReservation(workflowId: string, provider: string, operation: string): Promise<{ reservation: string; amountUsd: number } | null> {
+      const { rows } = await pool.query<{ reservation: string; amount_usd: string }>(
+        `SELECT reservation, amount_usd FROM cost_ledger
+          WHERE workflow_id = $1 AND provider = $2 AND operation = $3 AND status = 'reserved'
+          ORDER BY created_at DESC`,
+        [workflowId, provider, operation],
+      );
+      const suffix = `:${provider}:${operation}`;
+      const own = rows.find(
+        (row) => row.reservation.startsWith(`${workflowId}:`) && row.reservation.endsWith(suffix) && /^\d+$/.test(row.reservation.slice(workflowId.length + 1, -suffix.length)),
+      );
+      return own ? { reservation: own.reservation, amountUsd: Number(own.amount_usd) } : null;
+    },
+
+    /**
+     * Raises an open reservation to `amountUsd` (a token-priced call's estimate, known once its params
+     * are), refused as a new reservation of the difference would be (non-retryable BudgetExceeded).
+     * Never lowers it; idempotent.
+     */
+    async raiseReservation(reservation: string, amountUsd: number): Promise<{ raised: boolean }> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const row = await client.query<{ provider: string; operation: string; amount_usd: string; critical: boolean }>(
+          `SELECT provider, operation, amount_usd, critical FROM cost_ledger WHERE reservation = $1 AND status = 'reserved'`,
+          [reservation],
+        );
+        const open = row.rows[0];
+        if (!open || Number(open.amount_usd) >= amountUsd) {
+          await client.query('COMMIT');
+          return { raised: false };
+        }
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`budget:${open.provider}`]);
+        const refusal = budgetRefusal(open.provider, await useOf(open.provider, client), amountUsd - Number(open.amount_usd), open.critical);
+        if (refusal) {
+          await client.query('ROLLBACK');
+          await recordCrossing(pool, open.provider, refusal.period, BUDGET_THROTTLE_PERCENT, refusal.use);
+          throw ApplicationFailure.create({
+            message: refusal.reason,
+            type: callErrorTypes.budgetExceeded,
+            nonRetryable: true,
+            details: [{ provider: open.provider, operation: open.operation }],
+          });
+        }
+        await client.query(`UPDATE cost_ledger SET amount_usd = $2 WHERE reservation = $1 AND status = 'reserved'`, [reservation, amountUsd]);
+        await client.query('COMMIT');
+        return { raised: true };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+
+    /**
+     * The call ran and its answer says what it cost (a token-priced call's usage): settled at that
+     * figure, above the reservation too, so budgets and spend show the real cost.
+     */
+    async settleBudgetAt(reservation: string, amountUsd: number): Promise<{ settled: boolean }> {
+      const result = await pool.query(
+        `UPDATE cost_ledger SET status = 'settled', settled_at = now(), amount_usd = $2 WHERE reservation = $1 AND status = 'reserved'`,
+        [reservation, amountUsd],
+      );
+      return { settled: result.rowCount === 1 };
+    },
+
     /** The call did not run (refused by the provider, or failed over): its cost is returned. */
     async releaseBudget(reservation: string): Promise<{ released: boolean }> {
       const result = await pool.query(

@@ -24,14 +24,28 @@ export interface ProviderCallContext {
   errorBody?: ErrorBodyReader;
 }
 
+/** Tokens a token-priced call uses (or may use, as an estimate), of one model. */
+export interface TokenUsage {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
 export interface ProviderResult {
   /** The provider's answer, reduced to what callers need (ids, status). Never contains credentials. */
   data: Record<string, unknown>;
+  /** Token-priced operations: what the answer says the call used (its cost is settled from it). */
+  usage?: TokenUsage;
 }
 
 export interface OperationAdapter<Params> {
   params: z.ZodType<Params>;
   run(params: Params, ctx: ProviderCallContext): Promise<ProviderResult>;
+  /**
+   * Token-priced operations: the most the call may use, from its params alone (its budget
+   * reservation before it is sent; providers/core/token-cost.ts).
+   */
+  tokenEstimate?(params: Params): TokenUsage;
 }
 
 // Each adapter module exports one of these; the params type differs per operation.

@@ -4,6 +4,11 @@
  * `{error: {message, type, param, code}}`, is the shape the core reads generically, and its 429s
  * carry `retry-after`, which the core honours. Results keep what callers use (text, vectors,
  * token usage), not the whole answer: they are stored in workflow history.
+ *
+ * Both operations are token-priced (providers/core/token-cost.ts): `tokenEstimate` bounds what a
+ * call may use from its params (the prompt's UTF-8 bytes / 3, more than OpenAI's tokenizer makes
+ * of any text but the densest, plus `maxCompletionTokens`), and the result carries the answer's
+ * `usage`, at which the call's cost is settled.
  */
 import { z } from 'zod';
 import { answerField, providerRequest, requireCredential } from '../core/http-core';
@@ -34,6 +39,14 @@ const createEmbeddingParams = z.object({
 });
 export type CreateEmbeddingParams = z.infer<typeof createEmbeddingParams>;
 
+/** Generated tokens reserved for a completion that sets no `maxCompletionTokens`. */
+export const defaultCompletionTokenEstimate = 4096;
+
+/** An upper estimate of the tokens of `text` (OpenAI's tokenizers average about 4 bytes of English per token). */
+export function promptTokenEstimate(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
+}
+
 function usageOf(body: unknown): { promptTokens: number; completionTokens: number; totalTokens: number } {
   const usage = typeof body === 'object' && body !== null ? (body as { usage?: Record<string, unknown> }).usage : undefined;
   const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
@@ -46,6 +59,12 @@ function authorization(ctx: ProviderCallContext): Record<string, string> {
 
 const createChatCompletion: OperationAdapter<CreateChatCompletionParams> = {
   params: createChatCompletionParams,
+  tokenEstimate: (params) => ({
+    model: params.model,
+    // Each message costs a few tokens of framing besides its content.
+    promptTokens: params.messages.reduce((sum, message) => sum + promptTokenEstimate(message.content) + 4, 3),
+    completionTokens: params.maxCompletionTokens ?? defaultCompletionTokenEstimate,
+  }),
   async run(params, ctx) {
     const response = await providerRequest({
       ctx,
@@ -60,13 +79,15 @@ const createChatCompletion: OperationAdapter<CreateChatCompletionParams> = {
         user: params.user,
       },
     });
+    const usage = usageOf(response.body);
     return {
+      usage: { model: params.model, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
       data: {
         id: answerField(response.body, 'id'),
         model: answerField(response.body, 'model'),
         content: answerField(response.body, 'choices', 0, 'message', 'content'),
         finishReason: answerField(response.body, 'choices', 0, 'finish_reason'),
-        usage: usageOf(response.body),
+        usage,
         requestId: response.headers['x-request-id'] ?? null,
       },
     };
@@ -75,6 +96,11 @@ const createChatCompletion: OperationAdapter<CreateChatCompletionParams> = {
 
 const createEmbedding: OperationAdapter<CreateEmbeddingParams> = {
   params: createEmbeddingParams,
+  tokenEstimate: (params) => ({
+    model: params.model,
+    promptTokens: (typeof params.input === 'string' ? [params.input] : params.input).reduce((sum, text) => sum + promptTokenEstimate(text), 0),
+    completionTokens: 0,
+  }),
   async run(params, ctx) {
     const response = await providerRequest({
       ctx,
@@ -87,7 +113,11 @@ const createEmbedding: OperationAdapter<CreateEmbeddingParams> = {
     const embeddings = Array.isArray(data)
       ? data.map((item: unknown) => (typeof item === 'object' && item !== null ? (item as { embedding?: unknown }).embedding : null)).filter(Array.isArray)
       : [];
-    return { data: { model: answerField(response.body, 'model'), embeddings, usage: usageOf(response.body) } };
+    const usage = usageOf(response.body);
+    return {
+      usage: { model: params.model, promptTokens: usage.promptTokens, completionTokens: 0 },
+      data: { model: answerField(response.body, 'model'), embeddings, usage },
+    };
   },
 };
 

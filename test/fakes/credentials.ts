@@ -22,4 +22,8 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   YANDEX_MAPS_API_KEY: 'fake-yandex-geocoder-key',
   HTTPBIN_TOKEN: 'fake-bearer',
   OPENAI_API_KEY: 'sk-fake-switchyard-openai',
+  // The fake OAuth client's refresh token (test/fakes/providers/google-sheets.ts), as for Calendar.
+  GOOGLE_MY_BUSINESS_REFRESH_TOKEN: '1//fake-google-refresh-token',
+  GOOGLE_MY_BUSINESS_ACCESS_TOKEN: 'ya29.fake-business-token',
+  AIRTABLE_ACCESS_TOKEN: 'patFakeSwitchyard.0123456789abcdef',
 };

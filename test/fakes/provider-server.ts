@@ -13,7 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { CONTROL_PREFIX, handleControlRequest, type ControlTarget } from './control-api';
 import { FaultBook, faultAnswer, isErrorAnswerFault } from './faults';
 import { acceptsGzip, parseRequest, readBody, sendResponse } from './http-io';
+import { airtable } from './providers/airtable';
 import { googleCalendar } from './providers/google-calendar';
+import { googleMyBusiness } from './providers/google-my-business';
 import { googleSheets } from './providers/google-sheets';
 import { googleMaps } from './providers/google-maps';
 import { httpEcho } from './providers/http-echo';
@@ -47,10 +49,13 @@ export interface FakeProviders {
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
   /** How long the fake Google token endpoint's tokens live from now on (default 3599 s). */
   setGoogleTokenLifetime(seconds: number): void;
+  /** The records the fake Airtable holds in one table, in creation order (copies). */
+  airtableRecords(baseId: string, table: string): Array<{ id: string; createdTime: string; fields: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
-const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai];
+// Google My Business before Sheets: both serve `/$discovery/rest` (its route takes only its own probe).
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleMyBusiness, googleSheets, googleMaps, yandexMaps, httpEcho, openai, airtable];
 
 interface RouteMatch {
   provider: ProviderModule;
@@ -72,7 +77,7 @@ function matchRoute(req: ParsedRequest): RouteMatch | undefined {
     for (const route of provider.routes) {
       if (route.method !== 'ANY' && route.method !== req.method) continue;
       const match = route.path.exec(req.path);
-      if (!match) continue;
+      if (!match || (route.accepts && !route.accepts(req))) continue;
       const params: Record<string, string> = {};
       for (const [name, value] of Object.entries(match.groups ?? {})) params[name] = decodePathParam(value);
       const operation = typeof route.operation === 'string' ? route.operation : route.operation(req);
@@ -124,6 +129,10 @@ class FakeProviderHub implements ControlTarget {
 
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void {
     this.providerState.googleServiceAccounts.set(clientEmail, publicKeyPem);
+  }
+
+  airtableRecords(baseId: string, table: string): Array<{ id: string; createdTime: string; fields: Record<string, unknown> }> {
+    return structuredClone(this.providerState.airtableRecords.get(`${baseId}/${table}`) ?? []);
   }
 
   setGoogleTokenLifetime(seconds: number): void {
@@ -303,6 +312,7 @@ export async function startFakeProviders(options: { port?: number; host?: string
     connections: () => connections,
     trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
     setGoogleTokenLifetime: (seconds) => hub.setGoogleTokenLifetime(seconds),
+    airtableRecords: (baseId, table) => hub.airtableRecords(baseId, table),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();

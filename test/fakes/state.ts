@@ -110,6 +110,10 @@ export class ProviderState {
   googleTokenLifetimeSeconds = 3599;
   /** Refresh-token grants answered by the fake token endpoint. */
   googleTokenRefreshes = 0;
+  /** Google My Business review replies by `${accountId}/${locationId}/${reviewId}`. */
+  readonly reviewReplies = new Map<string, { comment: string; updateTime: string }>();
+  /** Airtable records created, by `${baseId}/${table}`. */
+  readonly airtableRecords = new Map<string, Array<{ id: string; createdTime: string; fields: Record<string, unknown> }>>();
 
   refundedAmount(paymentIntentId: string): number {
     let total = 0;
@@ -130,6 +134,8 @@ export class ProviderState {
       calendarEvents: { live: this.calendarEvents.size - deleted, deleted },
       sheets: { spreadsheets: this.spreadsheets.size, cellsWritten: this.sheetCellsWritten, tokensIssued: this.googleAccessTokens.size },
       googleTokenRefreshes: this.googleTokenRefreshes,
+      reviewReplies: this.reviewReplies.size,
+      airtableRecords: [...this.airtableRecords.values()].reduce((sum, records) => sum + records.length, 0),
       paypal: {
         orders: this.paypalOrders.size,
         captures: [...this.paypalOrders.values()].flatMap((order) =>
@@ -155,5 +161,7 @@ export class ProviderState {
     this.sheetCellsWritten = 0;
     this.googleAccessTokens.clear();
     this.googleTokenRefreshes = 0;
+    this.reviewReplies.clear();
+    this.airtableRecords.clear();
   }
 }

@@ -5,7 +5,7 @@
  */
 
 /** Provider ids as used in fault rules, records and filters (not Switchyard's registry names). */
-export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai'] as const;
+export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai', 'google-my-business', 'airtable'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'hold', 'timeout', 'reset'] as const;
@@ -58,6 +58,10 @@ export interface FakeState {
   sheets: { spreadsheets: number; cellsWritten: number; tokensIssued: number };
   /** Refresh-token grants the fake Google token endpoint answered. */
   googleTokenRefreshes: number;
+  /** Google My Business review replies held (one per review: a second reply replaces the first). */
+  reviewReplies: number;
+  /** Airtable records created. */
+  airtableRecords: number;
   /** PayPal: orders created, captures (the charges) and refunds, with their amounts as PayPal holds them. */
   paypal: {
     orders: number;

@@ -586,6 +586,8 @@ describe('control API over HTTP', () => {
       calendarEvents: { live: 0, deleted: 0 },
       sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
       googleTokenRefreshes: 0,
+      reviewReplies: 0,
+      airtableRecords: 0,
       paypal: { orders: 0, captures: [], refunds: [] },
     });
   });
@@ -603,6 +605,8 @@ describe('control API over HTTP', () => {
       calendarEvents: { live: 0, deleted: 0 },
       sheets: { spreadsheets: 0, cellsWritten: 0, tokensIssued: 0 },
       googleTokenRefreshes: 0,
+      reviewReplies: 0,
+      airtableRecords: 0,
       paypal: { orders: 0, captures: [], refunds: [] },
     });
     expect(fakes.requests()).toEqual([]);

@@ -32,6 +32,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const SHEETS_SCOPES = ['https://www.googleapis.com/auth/spreadsheets', 'https://www.googleapis.com/auth/drive', 'https://www.googleapis.com/auth/drive.file'];
 const READ_SCOPES = [...SHEETS_SCOPES, 'https://www.googleapis.com/auth/spreadsheets.readonly', 'https://www.googleapis.com/auth/drive.readonly'];
 const CALENDAR_SCOPES = ['https://www.googleapis.com/auth/calendar'];
+export const BUSINESS_SCOPE = 'https://www.googleapis.com/auth/business.manage';
 const SHEET_NAMES = ['Sheet1', 'Sheet2'];
 
 const VALUES = /^\/v4\/spreadsheets\/(?<spreadsheetId>[^/]+)\/values\/(?<range>[^/]+)$/;
@@ -242,9 +243,10 @@ function refreshGrant(form: Record<string, unknown>, state: ProviderState): Fake
   if (form.client_id !== fakeCredentials.GOOGLE_CLIENT_ID || form.client_secret !== fakeCredentials.GOOGLE_CLIENT_SECRET) {
     return oauthError(401, 'invalid_client', 'The OAuth client was not found.');
   }
-  if (form.refresh_token !== fakeCredentials.GOOGLE_REFRESH_TOKEN) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
+  const known = [fakeCredentials.GOOGLE_REFRESH_TOKEN, fakeCredentials.GOOGLE_MY_BUSINESS_REFRESH_TOKEN];
+  if (typeof form.refresh_token !== 'string' || !known.includes(form.refresh_token)) return oauthError(400, 'invalid_grant', 'Token has been expired or revoked.');
   state.googleTokenRefreshes += 1;
-  return grantToken(state, [...CALENDAR_SCOPES, ...SHEETS_SCOPES], String(form.client_id));
+  return grantToken(state, [...CALENDAR_SCOPES, ...SHEETS_SCOPES, BUSINESS_SCOPE], String(form.client_id));
 }
 
 function issueToken(req: ParsedRequest, state: ProviderState): FakeResponse {

@@ -12,6 +12,8 @@ export interface Route {
   /** Anchored; named groups become the handler's path parameters (URI-decoded). */
   path: RegExp;
   operation: string | ((req: ParsedRequest) => string);
+  /** Narrows the match beyond method and path (two providers' probes on one path, told apart by query). */
+  accepts?(req: ParsedRequest): boolean;
   handle(req: ParsedRequest, params: Record<string, string>, state: ProviderState): FakeResponse;
 }
 
