@@ -52,6 +52,9 @@ export type WebhookSources = ReadonlyMap<string, WebhookSource>;
 export function parseWebhookSources(document: unknown, source = 'webhook sources'): WebhookSources {
   const parsed = z.object({ sources: z.record(sourceName, sourceSchema) }).safeParse(document);
   const issues = parsed.success ? [] : formatIssues(parsed.error);
+  // zod drops a JSON `__proto__` key without a word; a source file naming one is refused instead.
+  const named = (document as { sources?: unknown } | null)?.sources;
+  if (typeof named === 'object' && named !== null && Object.hasOwn(named, '__proto__')) issues.push('sources.__proto__: not a source name (lowercase name, or "generic:<name>")');
   const sources = new Map<string, WebhookSource>();
   for (const [name, entry] of Object.entries(parsed.success ? parsed.data.sources : {})) {
     const scheme = entry.scheme;
