@@ -87,4 +87,3 @@ export function exportCircuitStates(metrics: ApiMetrics, readCircuits: () => Pro
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
 }
-

@@ -54,7 +54,7 @@ async function subscribe(apiUrl: string, key: string, topics: string): Promise<S
   const res = await fetch(`${apiUrl}/stream?topics=${topics}`, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
   if (res.status !== 200 || !res.body) throw new Error(`GET /stream answered ${res.status}`);
   const subscriber: Subscriber = { topics, latenciesMs: [], unexpected: 0, close: () => controller.abort() };
-  const reader = res.body.getReader();
+  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const decoder = new TextDecoder();
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));

@@ -85,7 +85,7 @@ async function openStream(topics: string) {
   const res = await stack.api.fetch(`/stream?topics=${topics}`, { signal: controller.signal });
   expect(res.status).toBe(200);
   const events: Array<{ event: string; data: Record<string, unknown> }> = [];
-  const reader = res.body!.getReader();
+  const reader = res.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const decoder = new TextDecoder();
   let buffer = '';
   let ready!: () => void;
@@ -176,7 +176,7 @@ describe('rate limit per tenant and source', () => {
       expect((await post(`/tenants/${otherTenant}/webhooks/stripe`, stripeEvent(), { secret: OTHER_SECRET })).status).toBe(202);
       expect((await post('/webhooks/stripe-probed', stripeEvent())).status).toBe(202);
 
-      const notice = await eventually(async () => stream.events.find((e) => e.event === 'rate_limit'));
+      const notice = await eventually(() => Promise.resolve(stream.events.find((e) => e.event === 'rate_limit')));
       expect(notice.data).toMatchObject({ kind: 'webhook_source', subject: 'stripe', limitPerMinute: 3, tenant: stack.config.DEFAULT_TENANT });
       // One notice a minute per limit and key, however many refusals.
       await new Promise((resolve) => setTimeout(resolve, 300));

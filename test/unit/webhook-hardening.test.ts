@@ -83,7 +83,12 @@ test('throttle notices: one a minute per limit and key, counting the refusals be
   const sent: string[] = [];
   let clock = 1_000_000;
   const notices = throttleNotices({
-    pool: { query: (async (_text: string, values: unknown[]) => void sent.push(String(values[1]))) as never },
+    pool: {
+      query: ((_text: string, values: unknown[]) => {
+        sent.push(String(values[1]));
+        return Promise.resolve();
+      }) as never,
+    },
     logger: { warn: () => undefined },
     now: () => clock,
   });
