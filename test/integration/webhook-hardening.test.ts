@@ -2,7 +2,8 @@
  * Webhook hardening on the real Temporal dev server and PostgreSQL: a source's IP allowlist (403,
  * X-Forwarded-For counted only from a trusted proxy), its per-tenant rate limit (429 + Retry-After,
  * other tenants and sources unaffected, a notice on the stream's `rate_limit` topic), and the
- * signature-failure alert (N bad signatures → one alert workflow naming the source). Nothing
+ * signature-failure alert (N bad signatures → one alert workflow naming the source), the stream's
+ * batching topic and the seeds' metrics. Nothing
  * refused starts a workflow or writes a ledger row.
  */
 import { randomUUID } from 'node:crypto';
@@ -227,6 +228,29 @@ describe('signature failure alert', () => {
     expect(await alertMetricsRegistry.getSingleMetricAsString('alerts_total')).toMatch(/alerts_total\{severity="high"\} [1-9]/);
     expect(await stack.api.scrapeMetrics()).toMatch(/webhooks_received_total\{provider="stripe-probed",outcome="invalid_signature"\} 13/);
   });
+});
+
+test("a batch flush is published on the stream's batching topic with its size, waits and the requests it saved", async () => {
+  const stream = await openStream('batching');
+  try {
+    const run = randomUUID().slice(0, 8);
+    for (const x of ['a', 'b', 'c']) {
+      const res = await stack.api.fetch('/batches/sendgrid/sendMail', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ params: { to: `${x}-${run}@example.com`, subject: 'digest', text: 'hello' }, priority: 'high' }),
+      });
+      expect([200, 202]).toContain(res.status);
+    }
+    const flush = await eventually(() => Promise.resolve(stream.events.find((e) => e.event === 'batching' && e.data.provider === 'sendgrid')));
+    expect(flush.data).toMatchObject({ operation: 'sendMail', priority: 'high', tenant: stack.config.DEFAULT_TENANT });
+    const { flushSize, providerRequests, requestsSaved } = flush.data as { flushSize: number; providerRequests: number; requestsSaved: number };
+    expect(flushSize).toBeGreaterThanOrEqual(1);
+    expect(requestsSaved).toBe(flushSize - providerRequests);
+    expect(typeof flush.data.waitMsMax).toBe('number');
+  } finally {
+    stream.close();
+  }
 });
 
 test('the pool gauges count the API pool', async () => {
