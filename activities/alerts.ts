@@ -16,7 +16,8 @@ import type { Pool } from 'pg';
 import { Agent, request } from 'undici';
 import { raiseAlertRun, resolveAlertRun } from '../lib/temporal/alert-runs';
 import { discordRetryAfterMs, discordRouteFor, redactWebhookUrl, type DiscordRoute } from './discord';
-import { upsertAlert } from '../lib/data/alerts';
+import { Counter, Registry } from 'prom-client';
+import { alertState, upsertAlert } from '../lib/data/alerts';
 import { publishEvent } from '../lib/data/event-stream';
 import { defaultAlertPolicy } from '../lib/config/alert-policy';
 import type { MonitoringConfig } from '../lib/config/monitoring-config';
@@ -35,6 +36,17 @@ export const alertErrorTypes = {
   /** The channel asked us to wait (Discord 429): retried after its delay, not dropped. */
   notificationThrottled: 'AlertNotificationThrottled',
 } as const;
+
+/** The worker's alert metrics (merged into its /metrics by workers/main.ts). */
+export const alertMetricsRegistry = new Registry();
+/** The health monitor's `alerts_total`: alerts that started firing, by severity (from zero for each). */
+const alertsTotal = new Counter({
+  name: 'alerts_total',
+  help: 'Alerts that started firing (a new alert, or one resolved before and raised again), by severity',
+  labelNames: ['severity'],
+  registers: [alertMetricsRegistry],
+});
+for (const severity of alertSeverities) alertsTotal.inc({ severity }, 0);
 
 /** The Discord webhook an alert goes to (by rule, severity or the default), or null. */
 export function discordRouteOf(config: MonitoringConfig, alert: { rule?: string; severity: AlertSeverity }): DiscordRoute | null {
@@ -223,7 +235,10 @@ export function createAlertActivities(deps: { pool: Pool; monitoring: Monitoring
 
     /** Upserts the alert's row and tells the stream. */
     async saveAlert(alert: AlertView): Promise<void> {
+      // Counted when it starts firing; a retried save finds the row firing already and counts nothing.
+      const before = alert.state === 'firing' ? await alertState(pool, alert.id) : 'not counted';
       await upsertAlert(pool, alert);
+      if (before === undefined || before === 'resolved') alertsTotal.inc({ severity: alert.severity });
       await publishEvent(pool, {
         topic: 'alert',
         tenant: null,

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { operationCost, providerNamed, type ProviderRegistry } from '../lib/config/registry';
 import { insertBatchItems } from '../lib/data/batch-items';
+import { publishEvent } from '../lib/data/event-stream';
 import type { BatchKey, BatchPlan, BatchPriority, BatchRecord } from '../contracts/batch';
 
 export const batchMetricsRegistry = new Registry();
@@ -51,6 +52,36 @@ const reduction = new Gauge({
 });
 const totals = new Map<string, { items: number; requests: number }>();
 
+/**
+ * The flush on the live stream (topic `batching`, the tenant's): its size, the items' waits and
+ * the provider requests it saved. Best effort: the rows are written, a lost notice is not retried.
+ */
+async function publishFlush(pool: Pool, record: BatchRecord): Promise<void> {
+  const { key } = record;
+  const waits = [...record.waitsMs].sort((a, b) => a - b);
+  const items = record.results.length;
+  try {
+    await publishEvent(pool, {
+      topic: 'batching',
+      tenant: key.tenant,
+      data: {
+        provider: key.provider,
+        operation: key.operation,
+        priority: key.priority,
+        flushSize: items,
+        providerRequests: record.providerRequests,
+        requestsSaved: Math.max(items - record.providerRequests, 0),
+        reductionRatio: items > 0 ? 1 - record.providerRequests / items : 0,
+        dedupHits: record.dedupHits,
+        waitMsMax: waits.at(-1) ?? 0,
+        waitMsMedian: waits.length > 0 ? waits[Math.floor((waits.length - 1) / 2)]! : 0,
+      },
+    });
+  } catch {
+    // The stream is a view: the flush is recorded whether or not its notice went out.
+  }
+}
+
 const priorityKeys: Record<BatchPriority, number> = { high: 1, medium: 3, low: 5 };
 
 export function createBatchActivities(pool: Pool, registry: ProviderRegistry, providerTaskQueuePrefix: string) {
@@ -91,6 +122,7 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         total.requests += record.providerRequests;
         totals.set(key.provider, total);
         reduction.set({ provider: key.provider }, 1 - total.requests / total.items);
+        await publishFlush(pool, record);
       }
       return { recorded };
     },

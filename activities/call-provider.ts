@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
+import { Counter, Registry } from 'prom-client';
 import type { Keyring } from '../lib/security/keyring';
 import type { OutboundPolicy } from '../lib/security/outbound-policy';
 import { loadConfig } from '../lib/config/config';
@@ -40,6 +41,35 @@ import { createCredentialResolver } from './credentials';
 import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
 import { tokenCostUsd, type TokenPricing } from '../providers/core/token-cost';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
+
+/** The worker's failover metrics (merged into its /metrics by workers/main.ts). */
+export const failoverMetricsRegistry = new Registry();
+/** The health monitor's `failover_events_total`: a call moving on to a backup provider, by that backup. */
+const failoverEvents = new Counter({
+  name: 'failover_events_total',
+  help: 'Provider calls that failed over to a backup provider (its circuit open, or the providers before it failed), by the backup',
+  labelNames: ['provider'],
+  registers: [failoverMetricsRegistry],
+});
+
+/** Zero series for every provider that is some provider's failover backup. */
+export function initFailoverSeries(registry: ProviderRegistry): void {
+  for (const provider of Object.values(registry)) {
+    for (const backup of provider.failover?.backups ?? []) failoverEvents.inc({ provider: backup }, 0);
+  }
+}
+
+/**
+ * The candidate number of a call's budget reservation (workflows/provider-calls.ts names it
+ * `{workflowId}:{candidate number}:{provider}:{operation}`, numbered from 1), or undefined for
+ * other reservations (a batch flush's).
+ */
+export function reservationCandidate(reservation: Reservation): number | undefined {
+  const parts = reservation.reservation.split(':');
+  if (parts.length < 4 || parts[parts.length - 2] !== reservation.provider || parts[parts.length - 1] !== reservation.operation) return undefined;
+  const candidate = parts[parts.length - 3]!;
+  return /^\d+$/.test(candidate) ? Number(candidate) : undefined;
+}
 
 export interface ProviderCallDeps {
   pool: Pool;
@@ -258,6 +288,8 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
 
     /** Reserves the cost (or refuses it); then pages any budget line the provider crossed (lib/temporal/budget-alerts.ts). */
     async reserveBudget(reservation: Reservation) {
+      // A candidate after the first is a failover: counted on its first attempt only.
+      if ((reservationCandidate(reservation) ?? 1) > 1 && Context.current().info.attempt === 1) failoverEvents.inc({ provider: reservation.provider });
       try {
         return await budgets.reserveBudget(reservation);
       } finally {

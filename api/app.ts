@@ -15,6 +15,8 @@ import type { ProviderRegistry } from '../lib/config/registry';
 import type { WebhookSecrets } from './webhook-secrets';
 import { createStoredWebhookSecrets, type StoredWebhookSecrets } from './stored-webhook-secrets';
 import type { WebhookSources } from './webhook-sources';
+import { throttleNotices, type ThrottleNotices } from './throttle-notices';
+import { watchSignatureFailures, type SignatureFailureWatch } from '../lib/temporal/webhook-signature-alerts';
 import { authorize, serviceRoutes } from './access';
 import { auditTrail } from './audit-middleware';
 import { authenticate, principalOf } from './auth';
@@ -22,7 +24,8 @@ import { pathTenant } from './tenant';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
 import { queryPolicy, wellFormedUrl } from './route-input';
-import type { ApiMetrics } from './metrics';
+import { statusClass, type ApiMetrics } from './metrics';
+import { exportPoolGauges } from '../lib/pool-metrics';
 import { healthRoutes } from './routes/health';
 import { codecCors } from './routes/codec';
 import { serviceRouteGroups } from './routes';
@@ -39,6 +42,10 @@ export interface AppDeps {
   webhookSecrets: WebhookSecrets;
   /** Webhook secrets stored in PostgreSQL; default: read with the pool and SECRETS_MASTER_KEYS. */
   storedWebhookSecrets?: StoredWebhookSecrets;
+  /** 429s on the live stream's `rate_limit` topic; default: published with the pool. */
+  throttles?: ThrottleNotices;
+  /** Signature failures per tenant and source, raising the alert; default: with the pool, the workflows and the config. */
+  signatureWatch?: SignatureFailureWatch;
   metrics: ApiMetrics;
   logger: Logger;
 }
@@ -78,6 +85,7 @@ function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'
       const route = routeLabel(req, res);
       const method = methodLabels.has(req.method) ? req.method : 'other';
       metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+      metrics.httpRequests.inc({ method, route, status: statusClass(res.statusCode) });
       if (route === '/healthz') return;
       logger.info(
         {
@@ -98,7 +106,12 @@ function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'
 }
 
 /** 429 with Retry-After after `limit` requests a minute per key; 0 turns it off. */
-function perMinute(limit: number, keyOf: (req: express.Request, res: express.Response) => string, what: string): RequestHandler {
+function perMinute(
+  limit: number,
+  keyOf: (req: express.Request, res: express.Response) => string,
+  what: string,
+  onThrottle: (res: express.Response) => void = () => undefined,
+): RequestHandler {
   if (limit === 0) return (_req, _res, next) => next();
   return rateLimit({
     windowMs: 60_000,
@@ -109,6 +122,7 @@ function perMinute(limit: number, keyOf: (req: express.Request, res: express.Res
     handler: (_req, res, _next, options) => {
       // express-rate-limit has set Retry-After (seconds until the window resets) before calling this.
       sendError(res, options.statusCode, 'rate_limited', `more than ${limit} requests a minute ${what}; retry after the Retry-After seconds`);
+      onThrottle(res);
     },
   });
 }
@@ -126,7 +140,19 @@ function serviceApi(deps: AppDeps): Router {
   if (config.CORS_ORIGINS.length > 0) service.use(cors({ origin: config.CORS_ORIGINS, maxAge: 600 }));
   service.use(perMinute(config.RATE_LIMIT_PER_IP_PER_MINUTE, (req) => `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`, 'from this address'));
   service.use(authenticate(deps));
-  service.use(perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential'));
+  service.use(
+    perMinute(config.RATE_LIMIT_PER_KEY_PER_MINUTE, (_req, res) => `${principalOf(res)!.kind}:${principalOf(res)!.id}`, 'for this credential', (res) => {
+      const principal = principalOf(res)!;
+      deps.throttles!.throttled({
+        kind: 'api_credential',
+        tenant: principal.tenant,
+        subject: `${principal.kind}:${principal.id}`,
+        limitPerMinute: config.RATE_LIMIT_PER_KEY_PER_MINUTE,
+        retryAfterSeconds: Number(res.getHeader('retry-after')) || undefined,
+        reason: `more than ${config.RATE_LIMIT_PER_KEY_PER_MINUTE} service-API requests a minute for this credential`,
+      });
+    }),
+  );
   service.use(auditTrail(deps));
   service.use('/tenants/:tenant', pathTenant());
   service.use(authorize());
@@ -174,7 +200,19 @@ export function createApp(appDeps: AppDeps): express.Express {
     ...appDeps,
     storedWebhookSecrets:
       appDeps.storedWebhookSecrets ?? createStoredWebhookSecrets({ pool: appDeps.pool, keyring: appDeps.config.SECRETS_MASTER_KEYS, logger: appDeps.logger }),
+    throttles: appDeps.throttles ?? throttleNotices(appDeps),
+    signatureWatch:
+      appDeps.signatureWatch ??
+      watchSignatureFailures({
+        pool: appDeps.pool,
+        workflows: appDeps.workflows,
+        taskQueue: appDeps.config.TEMPORAL_TASK_QUEUE,
+        threshold: appDeps.config.WEBHOOK_SIGNATURE_ALERT_THRESHOLD,
+        windowMs: appDeps.config.WEBHOOK_SIGNATURE_ALERT_WINDOW_SECONDS * 1000,
+        warn: (message, fields) => appDeps.logger.warn(fields, message),
+      }),
   };
+  exportPoolGauges(deps.metrics.registry, deps.pool);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

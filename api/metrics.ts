@@ -12,6 +12,8 @@ export const webhookOutcomes = [
   'accepted',
   'duplicate',
   'invalid_signature',
+  'forbidden_address',
+  'rate_limited',
   'malformed',
   'too_large',
   'unsupported_media_type',
@@ -26,6 +28,8 @@ export type WebhookOutcome = (typeof webhookOutcomes)[number];
 export interface ApiMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** The seeds' name: requests by method, route template and status class (`2xx` … `5xx`). */
+  httpRequests: Counter<'method' | 'route' | 'status'>;
   webhooksReceived: Counter<'provider' | 'outcome'>;
   batchItemsAccepted: Counter<'provider' | 'operation' | 'priority' | 'duplicate'>;
 }
@@ -40,6 +44,12 @@ export function createApiMetrics(): ApiMetrics {
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route template and status class (1xx, 2xx, 3xx, 4xx, 5xx)',
+      labelNames: ['method', 'route', 'status'],
       registers: [registry],
     }),
     batchItemsAccepted: new Counter({
@@ -71,4 +81,9 @@ export function exportCircuitStates(metrics: ApiMetrics, readCircuits: () => Pro
       for (const circuit of await readCircuits()) this.set({ provider: circuit.provider }, circuitStateValue[circuit.state]);
     },
   });
+}
+
+/** `404` → `4xx`: the status label of http_requests_total. */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
 }

@@ -14,6 +14,9 @@ import { createPool } from '../lib/data/db';
 import { createLogger, type Logger } from '../lib/logger';
 import { Registry } from 'prom-client';
 import { batchMetricsRegistry } from '../activities/batches';
+import { alertMetricsRegistry } from '../activities/alerts';
+import { failoverMetricsRegistry, initFailoverSeries } from '../activities/call-provider';
+import { exportPoolGauges } from '../lib/pool-metrics';
 import { cacheMetricsRegistry, initCacheSeries } from '../lib/data/provider-cache';
 import { deliveryMetricsRegistry } from '../activities/deliveries';
 import { initProviderRequestSeries, providerMetricsRegistry } from '../providers/core/metrics';
@@ -51,10 +54,12 @@ async function main(): Promise<void> {
   // Zero series for the registry's providers: error and hit ratios are 0, not nothing, before traffic.
   initProviderRequestSeries(registry);
   initCacheSeries(registry);
+  initFailoverSeries(registry);
+  exportPoolGauges(metrics.registry, pool);
   // Up before the workers (bundling takes seconds): /healthz answers at once, /readyz and /startupz once they poll.
   const started: { group?: WorkerGroup } = {};
   const metricsServer = await serveMetrics({
-    registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry, deliveryMetricsRegistry]),
+    registry: Registry.merge([metrics.registry, providerMetricsRegistry, cacheMetricsRegistry, batchMetricsRegistry, deliveryMetricsRegistry, alertMetricsRegistry, failoverMetricsRegistry]),
     port: config.WORKER_METRICS_PORT,
     host: config.METRICS_HOST,
     probes: workerProbes(() => started.group, pool),

@@ -1,7 +1,8 @@
 /**
  * `GET /stream`: Server-Sent Events for dashboards that want push rather than poll: provider
- * status changes, alerts, SLA violations, webhook outcomes and budget warnings, filtered by
- * `?topics=provider,alert` and by the request's tenant (system-wide events reach every tenant).
+ * status changes, alerts, SLA violations, webhook outcomes, budget warnings, batch flushes
+ * (`batching`) and throttling (`rate_limit`), filtered by `?topics=provider,alert` and by the
+ * request's tenant (system-wide events reach every tenant).
  * The worker publishes with PostgreSQL NOTIFY (lib/data/event-stream.ts); this process LISTENs on one
  * dedicated connection, taken from the pool for the first subscriber and given back after the
  * last one leaves, and fans every notification out to the open streams.

@@ -3,11 +3,15 @@
  * verify the signature with the source's live secrets (rotation), extract the provider's events,
  * then start one `processWebhook` per event by its idempotency id and answer only once the server
  * acknowledged every start.
- *   202 accepted · 200 duplicate · 400 malformed · 401 bad signature · 404 unknown source ·
- *   413 too large · 415 wrong content type · 503 Temporal unreachable or no secret configured.
+ *   202 accepted · 200 duplicate · 400 malformed · 401 bad signature · 403 address not in the
+ *   source's allowlist · 404 unknown source · 413 too large · 415 wrong content type · 429 over
+ *   the source's limit for the tenant (Retry-After) · 503 Temporal unreachable or no secret configured.
  * Never a 2xx without a durable start; nothing refused starts a workflow or writes a ledger row.
+ * The address and the limit are checked before the body is read; signature failures are watched
+ * per tenant and source and raise an alert past a threshold (lib/temporal/webhook-signature-alerts.ts).
  */
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Config } from '../../lib/config/config';
 import type { Logger } from '../../lib/logger';
 import { webhookWorkflowId } from '../../contracts/webhook';
@@ -20,6 +24,8 @@ import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
 import { startWebhook } from '../start-work';
+import type { ThrottleNotices } from '../throttle-notices';
+import type { SignatureFailureWatch } from '../../lib/temporal/webhook-signature-alerts';
 import type { WorkflowStarter } from '../workflow-starter';
 
 export interface WebhookRouteDeps {
@@ -31,6 +37,10 @@ export interface WebhookRouteDeps {
   webhookSecrets: WebhookSecrets;
   /** Secrets stored in PostgreSQL (admin API /webhook-secrets), in addition to the file and environment ones. */
   storedWebhookSecrets?: StoredWebhookSecrets;
+  /** Where a 429 is noticed on the live stream; none: not noticed. */
+  throttles?: ThrottleNotices;
+  /** Counts signature failures per tenant and source, raising the alert; none: not watched. */
+  signatureWatch?: SignatureFailureWatch;
 }
 
 /** How a route's `:source` becomes a source name: as is, `generic:<name>`, or `google-<api>`. */
@@ -43,7 +53,8 @@ interface Accepted {
   duplicate: boolean;
 }
 
-export function webhookRoutes({ config, workflows, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets }: WebhookRouteDeps): Router {
+export function webhookRoutes(deps: WebhookRouteDeps): Router {
+  const { config, workflows, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets, throttles, signatureWatch } = deps;
   const router = Router({ mergeParams: true });
   const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
     metrics.webhooksReceived.inc({ provider, outcome }, n);
@@ -66,6 +77,49 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     return source;
   }
 
+  /**
+   * 403 for an address outside the source's allowlist. The address is Express's req.ip, so it
+   * follows the app's `trust proxy` setting: an X-Forwarded-For counts only from a trusted proxy.
+   */
+  function addressAllowed(req: Request, res: Response, source: WebhookSource): boolean {
+    if (!source.allowIps || source.allowIps.allows(req.ip)) return true;
+    count(source.provider, 'forbidden_address');
+    sendError(res, 403, 'forbidden_address', `${source.name} webhooks are received only from the source's allowed addresses (allowIps); this request came from ${req.ip ?? 'an unknown address'}`);
+    return false;
+  }
+
+  /** The tenant a request belongs to, as the handler reads it (the path's was checked by pathTenant). */
+  const tenantOf = (req: Request, source: WebhookSource): string => (req.params as { tenant?: string }).tenant ?? source.tenant ?? config.DEFAULT_TENANT;
+  const limitOf = (source: WebhookSource): number => source.rateLimitPerMinute ?? config.WEBHOOK_RATE_LIMIT_PER_MINUTE;
+
+  /** 429 + Retry-After past the source's requests a minute for the tenant: the provider retries later. */
+  const withinLimit: RequestHandler = rateLimit({
+    windowMs: 60_000,
+    limit: (_req, res) => limitOf(res.locals.source as WebhookSource),
+    skip: (_req, res) => limitOf(res.locals.source as WebhookSource) === 0,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Keyed by tenant and source, never the address: X-Forwarded-For plays no part here.
+    validate: { xForwardedForHeader: false },
+    keyGenerator: (req, res) => `${tenantOf(req, res.locals.source as WebhookSource)}\n${(res.locals.source as WebhookSource).name}`,
+    handler: (req, res) => {
+      const source = res.locals.source as WebhookSource;
+      const tenant = tenantOf(req, source);
+      const limit = limitOf(source);
+      count(source.provider, 'rate_limited');
+      // express-rate-limit has set Retry-After (seconds until the window resets) before calling this.
+      sendError(res, 429, 'rate_limited', `more than ${limit} ${source.name} webhooks a minute for tenant ${tenant}; retry after the Retry-After seconds`);
+      throttles?.throttled({
+        kind: 'webhook_source',
+        tenant,
+        subject: source.name,
+        limitPerMinute: limit,
+        retryAfterSeconds: Number(res.getHeader('retry-after')) || undefined,
+        reason: `more than ${limit} ${source.name} webhooks a minute`,
+      });
+    },
+  });
+
   /** 415 before the body is even read: the provider sends one content type per scheme. */
   function contentTypeAllowed(req: Request, res: Response, source: WebhookSource): boolean {
     const scheme = schemes[source.scheme];
@@ -82,9 +136,13 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
     return [
       (req: Request<{ source: string }>, res: Response, next: () => void) => {
         const source = sourceFor(req, res, prefix);
-        if (!source || !contentTypeAllowed(req, res, source)) return;
+        if (!source || !addressAllowed(req, res, source)) return;
         res.locals.source = source;
         next();
+      },
+      withinLimit,
+      (req: Request<{ source: string }>, res: Response, next: () => void) => {
+        if (contentTypeAllowed(req, res, res.locals.source as WebhookSource)) next();
       },
       raw,
       async (req: Request<{ source: string }>, res: Response) => {
@@ -115,10 +173,13 @@ export function webhookRoutes({ config, workflows, metrics, logger, webhookSourc
           res.setHeader('Retry-After', '60');
           return sendError(res, 503, 'secrets_unavailable', `the stored signing secrets of ${source.name} (tenant ${tenant}) cannot be read right now`);
         }
+        const watched = { tenant, source: source.name, provider: source.provider };
         if (!verified.ok) {
           count(source.provider, 'invalid_signature');
+          signatureWatch?.failed(watched);
           return sendError(res, 401, 'invalid_signature', verified.reason);
         }
+        signatureWatch?.verified(watched);
         const extracted = scheme.extract(inbound, source.options);
         if (!extracted.ok) {
           count(source.provider, 'malformed');

@@ -92,6 +92,25 @@ export const configSchema = z.object({
     .transform((v) => v === 'true')
     .describe('`true`: plain `http://` subscriber and provider URLs are accepted (default: https only; `npm start` sets it when it uses the fakes)'),
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024).describe('larger webhook bodies get 413'),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(1200)
+    .describe(
+      "webhook requests a minute per tenant and source (a source's `rateLimitPerMinute` overrides it; 0 = off); over it: 429 with `Retry-After`, so the provider retries later (see *Webhook hardening*)",
+    ),
+  WEBHOOK_SIGNATURE_ALERT_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(10)
+    .meta({
+      description:
+        'signature failures of one tenant\'s source within the window (seconds) that raise the `webhook-signature-failures` alert, once while it lasts (0 = off; see *Webhook hardening*)',
+      rowWith: ['WEBHOOK_SIGNATURE_ALERT_WINDOW_SECONDS'],
+    }),
+  WEBHOOK_SIGNATURE_ALERT_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(300),
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000).describe('how long the API waits for Temporal to acknowledge a start before answering 503'),
   DEFAULT_TENANT: z
     .string()

@@ -7,7 +7,11 @@ import type { Pool } from 'pg';
 
 export const STREAM_CHANNEL = 'switchyard_events';
 
-export const streamTopics = ['provider', 'alert', 'webhook', 'budget', 'sla', 'delivery'] as const;
+/**
+ * `batching`: each batch flush (size, waits, provider requests saved; activities/batches.ts);
+ * `rate_limit`: throttling (webhook and service-API limits, budget refusals; api/throttle-notices.ts).
+ */
+export const streamTopics = ['provider', 'alert', 'webhook', 'budget', 'sla', 'delivery', 'batching', 'rate_limit'] as const;
 export type StreamTopic = (typeof streamTopics)[number];
 
 export interface StreamEvent {

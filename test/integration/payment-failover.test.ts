@@ -16,6 +16,7 @@ import type { ProviderConfig } from '../../lib/config/registry';
 import type { BookingResult } from '../../workflows/booking';
 import { bookingStatusQuery, bookingWorkflowId, type BookingRequest, type BookingStatus } from '../../contracts/call';
 import type { FakeProviders } from '../fakes/provider-server';
+import { failoverMetricsRegistry } from '../../activities/call-provider';
 import { sampleBooking, startStack, type RunningApi, type TestStack } from '../support/harness';
 
 const run = randomUUID().slice(0, 8);
@@ -79,7 +80,14 @@ test('(a) Stripe healthy: the booking charges through Stripe, PayPal untouched',
   expect(stripeCharges().at(-1)!.body).toMatchObject({ amount: '4200', currency: 'usd' });
 });
 
+/** failover_events_total{provider} of the in-process worker. */
+async function failoversTo(provider: string): Promise<number> {
+  const metric = await failoverMetricsRegistry.getSingleMetric('failover_events_total')!.get();
+  return metric.values.find((v) => v.labels.provider === provider)?.value ?? 0;
+}
+
 test('(b) Stripe failing opens its circuit and fails over; the next booking skips Stripe and captures exactly once at PayPal, although the first capture answer is lost', async () => {
+  const failoversBefore = await failoversTo(paypalName);
   fakes.addFault({ provider: 'stripe', operation: 'createPaymentIntent', kind: 'status', status: 503 });
   const first = await book();
   expect(first.outcome).toMatchObject({ chargedBy: paypalName, paymentIntentId: null });
@@ -109,6 +117,8 @@ test('(b) Stripe failing opens its circuit and fails over; the next booking skip
     [null, true],
   ]);
   expect(new Set(captureRequests.map((r) => r.idempotencyKey)).size).toBe(1);
+  // Both bookings moved on to the backup: failover_events_total{provider=<paypal>} counted each once.
+  expect(await failoversTo(paypalName)).toBe(failoversBefore + 2);
 }, 90_000);
 
 test('(c) a later critical step failing refunds the charge on the provider that charged: PayPal refund of the capture, no Stripe refund', async () => {

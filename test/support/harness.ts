@@ -13,7 +13,7 @@ import Stripe from 'stripe';
 import { createApp } from '../../api/app';
 import { createApiKey, type Role } from '../../lib/security/api-keys';
 import { createWebhookSecrets } from '../../api/webhook-secrets';
-import { loadWebhookSources } from '../../api/webhook-sources';
+import { loadWebhookSources, type WebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { metricsServerUrl, serveMetrics } from '../../lib/metrics-server';
 import { WorkflowStarter } from '../../api/workflow-starter';
@@ -136,6 +136,8 @@ export interface ApiSetup {
   /** Environment the webhook secrets come from (default: the test Stripe secret for the default tenant). */
   secretsEnv?: NodeJS.ProcessEnv;
   secretsFile?: string;
+  /** The webhook sources (default: the registered providers'). */
+  webhookSources?: WebhookSources;
 }
 
 /** decodeURIComponent, or '' for malformed percent-encoding. */
@@ -164,7 +166,7 @@ export async function startApi(config: Config, pool: Pool, registry: ProviderReg
     workflows,
     pool,
     registry,
-    webhookSources: loadWebhookSources(),
+    webhookSources: setup.webhookSources ?? loadWebhookSources(),
     webhookSecrets,
     metrics,
     logger: createLogger('api-test', 'silent'),
