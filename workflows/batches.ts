@@ -30,10 +30,12 @@ import {
   type BatchItem,
   type BatchKey,
   type BatchPlan,
+  type FlushReason,
   type ItemResult,
   type QueuedItem,
 } from '../contracts/batch';
 import { providerErrorTypes } from '../contracts/errors';
+import { adaptiveBatchSize, flushReasonNow, observedArrivalRate, recentArrivals, type FlushLimits } from './batch-flush';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { failureOf } from './steps';
 
@@ -58,6 +60,10 @@ const UPDATES_PER_RUN = 1000;
 export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedup: [] }): Promise<void> {
   const queue: QueuedItem[] = [...carry.queue];
   const dedup = new Map(carry.dedup);
+  // The observed arrival rate (adaptive sizing): acceptance times over the last wait period,
+  // watched since the batch's first item (carried across continue-as-new).
+  let arrivals: number[] = [...(carry.arrivals ?? [])];
+  let observedSince = carry.observedSince;
   const results = new Map<string, ItemResult>();
   let sent = 0;
   let flushes = 0;
@@ -75,6 +81,18 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
     ...remoteActivityOptions('callProvider', plan.taskQueue),
     priority: { priorityKey: plan.priorityKey },
   });
+
+  const flushLimits: FlushLimits = {
+    maxSize: plan.maxSize,
+    maxWaitMs: plan.maxWaitMs,
+    costThresholdUsd: plan.costThresholdUsd ?? null,
+    costUsdPerItem: plan.costUsdPerItem ?? 0,
+  };
+  /** The size the observed rate fills within the wait (maxSize when sizing is fixed). Workflow time, so replay sees the same. */
+  const flushSizeNow = (): number =>
+    plan.adaptiveSize && observedSince !== undefined
+      ? adaptiveBatchSize(observedArrivalRate(arrivals, Date.now(), plan.maxWaitMs, observedSince), plan)
+      : plan.maxSize;
 
   const pruneDedup = (now: number): void => {
     for (const [k, [, expires]] of dedup) if (expires <= now) dedup.delete(k);
@@ -99,6 +117,8 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       }
       dedup.set(item.dedupKey, [item.itemId, now + plan.dedupWindowMs]);
       queue.push({ ...item, acceptedAt: now });
+      observedSince ??= now;
+      arrivals = recentArrivals([...arrivals, now], now, plan.maxWaitMs, plan.maxSize);
       return { itemId: item.itemId, duplicateOf: null };
     },
     {
@@ -236,7 +256,18 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       if (queue.length === 0) return;
     }
     const due = queue[0]!.acceptedAt + plan.maxWaitMs - Date.now();
-    if (due > 0) await condition(() => queue.length >= plan.maxSize, due);
+    // Adaptive size and cost threshold flush before the wait runs out; runs recorded before them
+    // waited for maxSize or the wait (their histories replay that path). A run started before them
+    // takes the new rule from its next flush on, with its plan's (absent: fixed, no threshold) limits.
+    // The old branch can go once no batch run from before is open or within retention.
+    const adaptivePatched = patched('batch-adaptive-flush');
+    const reasonNow = (): FlushReason | null =>
+      flushReasonNow(queue.length, Date.now() - queue[0]!.acceptedAt, flushSizeNow(), flushLimits);
+    if (due > 0) {
+      if (adaptivePatched) await condition(() => reasonNow() !== null, due);
+      else await condition(() => queue.length >= plan.maxSize, due);
+    }
+    const flushReason: FlushReason = adaptivePatched ? (reasonNow() ?? 'wait') : queue.length >= plan.maxSize ? 'size' : 'wait';
 
     const items = queue.splice(0, plan.maxSize);
     for (const item of items) sending.add(item.itemId);
@@ -253,12 +284,13 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       providerRequests: flushed.requests,
       waitsMs: items.map((item) => now - item.acceptedAt),
       dedupHits,
+      flushReason,
     });
     dedupHits = 0;
     if (flushes >= plan.flushesPerRun || updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       pruneDedup(Date.now());
-      await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup] });
+      await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup], arrivals, observedSince });
     }
   }
 }
