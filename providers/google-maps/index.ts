@@ -24,6 +24,7 @@ export const googleMaps = {
         dedupWindowSeconds: 60,
         mode: 'fan-out',
         concurrency: 25,
+        costThresholdUsd: 0.5,
       },
       operations: {
         geocode: { costUsd: 0.005, cacheTtlSeconds: 86400 },
