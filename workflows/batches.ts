@@ -2,7 +2,9 @@
  * batch: one durable queue per (tenant, provider, operation, priority). Items arrive by
  * update-with-start and are durable once the update is accepted (they live in the workflow's
  * history, so a worker dying before the flush loses nothing). The queue flushes when it reaches
- * the provider's batch size or its oldest item has waited the priority's maximum wait. A flush is
+ * the provider's batch size, when its items' cost reaches the provider's cost threshold, when it
+ * holds the size its observed arrival rate fills within the wait (batch-flush.ts), or when its
+ * oldest item has waited the priority's maximum wait. A flush is
  * one request per distinct message with every recipient in it (`grouped`: SendGrid
  * personalizations, Twilio Notify bindings), one request to a generic batch endpoint with a result
  * per item (`items`), or one call per item, bounded (`fan-out`); each on the provider's
