@@ -1,8 +1,8 @@
 /**
- * The batch workflow's bookkeeping: its plan (size, wait, mode, task queue) from the registry, and
- * the record of each flush: one PostgreSQL row per item with its own result
- * (lib/data/batch-items.ts), plus the batching metrics (items, provider requests, sizes, waits,
- * dedup hits, reduction ratio).
+ * The batch workflow's bookkeeping: its plan (size, wait, mode, adaptive sizing, cost threshold,
+ * task queue) from the registry, and the record of each flush: one PostgreSQL row per item with its
+ * own result and the flush's reason (lib/data/batch-items.ts), plus the batching metrics (items,
+ * provider requests, sizes, flush reasons, waits, dedup hits, reduction ratio).
  */
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -48,6 +48,12 @@ const reduction = new Gauge({
   name: 'batch_request_reduction_ratio',
   help: '1 - provider requests / items, per provider, since the worker started',
   labelNames: ['provider'],
+  registers: [batchMetricsRegistry],
+});
+const flushesTotal = new Counter({
+  name: 'batch_flushes_total',
+  help: 'Batch flushes by why they went: size, cost (threshold), rate (the observed rate size) or wait',
+  labelNames: ['provider', 'operation', 'reason'],
   registers: [batchMetricsRegistry],
 });
 const totals = new Map<string, { items: number; requests: number }>();
@@ -103,6 +109,8 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         taskQueue: `${providerTaskQueuePrefix}${key.provider}`,
         priorityKey: priorityKeys[key.priority],
         costUsdPerItem: operationCost(registry, key.provider, key.operation),
+        adaptiveSize: batch?.adaptiveSize ?? false,
+        costThresholdUsd: batch?.costThresholdUsd ?? null,
       });
     },
 
@@ -116,6 +124,7 @@ export function createBatchActivities(pool: Pool, registry: ProviderRegistry, pr
         requestsTotal.inc(labels, record.providerRequests);
         dedupHitsTotal.inc(labels, record.dedupHits);
         batchSize.observe(labels, record.results.length);
+        if (record.flushReason) flushesTotal.inc({ ...labels, reason: record.flushReason });
         for (const ms of record.waitsMs) waitSeconds.observe({ provider: key.provider, priority: key.priority }, ms / 1000);
         const total = totals.get(key.provider) ?? { items: 0, requests: 0 };
         total.items += record.results.length;

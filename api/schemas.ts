@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { roles } from '../lib/security/api-keys';
 import { auditActions, auditOutcomes } from '../lib/data/audit-log';
-import { batchPriorities } from '../contracts/batch';
+import { batchPriorities, flushReasons } from '../contracts/batch';
 import { callPriorities } from '../contracts/call';
 import { alertSeverities } from '../contracts/monitoring';
 
@@ -307,6 +307,8 @@ export const batchItemAnswer = z.object({
   result: z.unknown().nullable(),
   error: z.unknown().nullable(),
   batchSize: z.number().int().optional(),
+  /** Why the item's flush went: size, cost (threshold), rate (the observed rate's size) or wait; null for items flushed before it was recorded. */
+  flushReason: z.enum(flushReasons).nullable().optional(),
   sentAt: isoDateTime.optional(),
 });
 
@@ -324,6 +326,7 @@ export const batchItemList = z.object({
       status: z.enum(['sent', 'failed']),
       error: z.string().nullable(),
       batchSize: z.number().int(),
+      flushReason: z.enum(flushReasons).nullable(),
       batchId: id,
       sentAt: isoDateTime,
     }),

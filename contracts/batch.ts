@@ -7,6 +7,13 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 export const batchPriorities = ['high', 'medium', 'low'] as const;
 export type BatchPriority = (typeof batchPriorities)[number];
 
+/**
+ * Why a flush went: full (`size`), its items' cost reached the threshold (`cost`), it held the size
+ * the observed arrival rate fills within the wait (`rate`), or its oldest item's wait ran out (`wait`).
+ */
+export const flushReasons = ['size', 'cost', 'rate', 'wait'] as const;
+export type FlushReason = (typeof flushReasons)[number];
+
 export interface BatchKey {
   tenant: string;
   provider: string;
@@ -42,6 +49,10 @@ export interface BatchPlan {
   priorityKey: number;
   /** The registry's cost of one item (its operation's costUsd); absent in plans recorded before batch budgets. */
   costUsdPerItem?: number;
+  /** The registry's `batch.adaptiveSize`; absent in plans recorded before adaptive sizing (fixed). */
+  adaptiveSize?: boolean;
+  /** The registry's `batch.costThresholdUsd` (null: none); absent in plans recorded before it. */
+  costThresholdUsd?: number | null;
 }
 
 /** What continue-as-new carries into the next run. */
@@ -49,6 +60,10 @@ export interface BatchCarry {
   queue: QueuedItem[];
   /** dedupKey → [first item id, workflow time (ms) it expires]. */
   dedup: Array<[string, [string, number]]>;
+  /** Acceptance times (workflow ms) inside the last wait period, for the observed rate; absent in carries from before adaptive sizing. */
+  arrivals?: number[];
+  /** Workflow time (ms) the batch started watching its rate (the first run's start). */
+  observedSince?: number;
 }
 
 export interface AddItemResult {
@@ -76,6 +91,8 @@ export interface BatchRecord {
   waitsMs: number[];
   /** Items answered with an earlier item's id since the last flush. */
   dedupHits: number;
+  /** Why the flush went; absent in records of runs from before it was recorded. */
+  flushReason?: FlushReason;
 }
 
 export const addItemUpdate = defineUpdate<AddItemResult, [BatchItem]>('addItem');

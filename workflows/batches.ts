@@ -2,7 +2,9 @@
  * batch: one durable queue per (tenant, provider, operation, priority). Items arrive by
  * update-with-start and are durable once the update is accepted (they live in the workflow's
  * history, so a worker dying before the flush loses nothing). The queue flushes when it reaches
- * the provider's batch size or its oldest item has waited the priority's maximum wait. A flush is
+ * the provider's batch size, when its items' cost reaches the provider's cost threshold, when it
+ * holds the size its observed arrival rate fills within the wait (batch-flush.ts), or when its
+ * oldest item has waited the priority's maximum wait. A flush is
  * one request per distinct message with every recipient in it (`grouped`: SendGrid
  * personalizations, Twilio Notify bindings), one request to a generic batch endpoint with a result
  * per item (`items`), or one call per item, bounded (`fan-out`); each on the provider's
@@ -30,10 +32,12 @@ import {
   type BatchItem,
   type BatchKey,
   type BatchPlan,
+  type FlushReason,
   type ItemResult,
   type QueuedItem,
 } from '../contracts/batch';
 import { providerErrorTypes } from '../contracts/errors';
+import { adaptiveBatchSize, flushReasonNow, observedArrivalRate, recentArrivals, type FlushLimits } from './batch-flush';
 import { localActivityOptions, remoteActivityOptions } from './policies';
 import { failureOf } from './steps';
 
@@ -58,6 +62,10 @@ const UPDATES_PER_RUN = 1000;
 export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedup: [] }): Promise<void> {
   const queue: QueuedItem[] = [...carry.queue];
   const dedup = new Map(carry.dedup);
+  // The observed arrival rate (adaptive sizing): acceptance times over the last wait period,
+  // watched since the batch's first item (carried across continue-as-new).
+  let arrivals: number[] = [...(carry.arrivals ?? [])];
+  let observedSince = carry.observedSince;
   const results = new Map<string, ItemResult>();
   let sent = 0;
   let flushes = 0;
@@ -75,6 +83,18 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
     ...remoteActivityOptions('callProvider', plan.taskQueue),
     priority: { priorityKey: plan.priorityKey },
   });
+
+  const flushLimits: FlushLimits = {
+    maxSize: plan.maxSize,
+    maxWaitMs: plan.maxWaitMs,
+    costThresholdUsd: plan.costThresholdUsd ?? null,
+    costUsdPerItem: plan.costUsdPerItem ?? 0,
+  };
+  /** The size the observed rate fills within the wait (maxSize when sizing is fixed). Workflow time, so replay sees the same. */
+  const flushSizeNow = (): number =>
+    plan.adaptiveSize && observedSince !== undefined
+      ? adaptiveBatchSize(observedArrivalRate(arrivals, Date.now(), plan.maxWaitMs, observedSince), plan)
+      : plan.maxSize;
 
   const pruneDedup = (now: number): void => {
     for (const [k, [, expires]] of dedup) if (expires <= now) dedup.delete(k);
@@ -99,6 +119,8 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       }
       dedup.set(item.dedupKey, [item.itemId, now + plan.dedupWindowMs]);
       queue.push({ ...item, acceptedAt: now });
+      observedSince ??= now;
+      arrivals = recentArrivals([...arrivals, now], now, plan.maxWaitMs, plan.maxSize);
       return { itemId: item.itemId, duplicateOf: null };
     },
     {
@@ -236,7 +258,18 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       if (queue.length === 0) return;
     }
     const due = queue[0]!.acceptedAt + plan.maxWaitMs - Date.now();
-    if (due > 0) await condition(() => queue.length >= plan.maxSize, due);
+    // Adaptive size and cost threshold flush before the wait runs out; runs recorded before them
+    // waited for maxSize or the wait (their histories replay that path). A run started before them
+    // takes the new rule from its next flush on, with its plan's (absent: fixed, no threshold) limits.
+    // The old branch can go once no batch run from before is open or within retention.
+    const adaptivePatched = patched('batch-adaptive-flush');
+    const reasonNow = (): FlushReason | null =>
+      flushReasonNow(queue.length, Date.now() - queue[0]!.acceptedAt, flushSizeNow(), flushLimits);
+    if (due > 0) {
+      if (adaptivePatched) await condition(() => reasonNow() !== null, due);
+      else await condition(() => queue.length >= plan.maxSize, due);
+    }
+    const flushReason: FlushReason = adaptivePatched ? (reasonNow() ?? 'wait') : queue.length >= plan.maxSize ? 'size' : 'wait';
 
     const items = queue.splice(0, plan.maxSize);
     for (const item of items) sending.add(item.itemId);
@@ -253,12 +286,13 @@ export async function batch(key: BatchKey, carry: BatchCarry = { queue: [], dedu
       providerRequests: flushed.requests,
       waitsMs: items.map((item) => now - item.acceptedAt),
       dedupHits,
+      flushReason,
     });
     dedupHits = 0;
     if (flushes >= plan.flushesPerRun || updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       pruneDedup(Date.now());
-      await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup] });
+      await continueAsNew<typeof batch>(key, { queue: queue.splice(0), dedup: [...dedup], arrivals, observedSince });
     }
   }
 }

@@ -71,6 +71,7 @@ function batchContext({ config, metrics, workflows, pool, registry, logger }: Ba
     result: row.result,
     error: row.error,
     batchSize: row.batch_size,
+    flushReason: row.flush_reason,
     sentAt: row.sent_at.toISOString(),
   });
 
@@ -222,6 +223,7 @@ export const listBatchItems = route({
         status: r.status,
         error: r.error,
         batchSize: r.batch_size,
+        flushReason: r.flush_reason,
         batchId: r.batch_workflow_id,
         sentAt: r.sent_at.toISOString(),
       })),

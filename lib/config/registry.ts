@@ -127,6 +127,17 @@ const batchSchema = z.object({
   appliesTo: z.array(z.string().min(1)).min(1).optional(),
   /** Flushes per workflow run before it continues as new (keeps its history small). */
   flushesPerRun: z.number().int().positive().default(50),
+  /**
+   * Flush at the size the observed arrival rate fills within the priority's wait (items accepted
+   * in the last wait period, 1 to maxSize): a trickle goes out at once, a burst fills up to
+   * maxSize. false: always wait for maxSize or maxWaitMs.
+   */
+  adaptiveSize: z.boolean().default(true),
+  /**
+   * Flush early once the queued items' cost (their operation's costUsd each) reaches this many USD
+   * (absent: no threshold). A flush still carries every queued item, up to maxSize.
+   */
+  costThresholdUsd: z.number().positive().optional(),
 });
 
 /**

@@ -4,7 +4,7 @@
  * tenant's items from it (queued items are in their batch workflow, not here).
  */
 import type { Pool } from 'pg';
-import type { BatchRecord } from '../../contracts/batch';
+import type { BatchRecord, FlushReason } from '../../contracts/batch';
 
 type Queryable = Pick<Pool, 'query'>;
 
@@ -13,6 +13,7 @@ export interface BatchItemRow {
   result: Record<string, unknown> | null;
   error: string | null;
   batch_size: number;
+  flush_reason: FlushReason | null;
   sent_at: Date;
 }
 
@@ -24,6 +25,7 @@ export interface BatchItemListRow {
   status: 'sent' | 'failed';
   error: string | null;
   batch_size: number;
+  flush_reason: FlushReason | null;
   batch_workflow_id: string;
   sent_at: Date;
 }
@@ -34,9 +36,9 @@ export async function insertBatchItems(pool: Queryable, record: BatchRecord): Pr
   let recorded = 0;
   for (const r of record.results) {
     const res = await pool.query(
-      `INSERT INTO batch_items (item_id, tenant, provider, operation, priority, status, result, error, batch_size, batch_workflow_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (item_id) DO NOTHING`,
-      [r.itemId, key.tenant, key.provider, key.operation, key.priority, r.status, r.data, r.error, r.batchSize, record.workflowId],
+      `INSERT INTO batch_items (item_id, tenant, provider, operation, priority, status, result, error, batch_size, batch_workflow_id, flush_reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (item_id) DO NOTHING`,
+      [r.itemId, key.tenant, key.provider, key.operation, key.priority, r.status, r.data, r.error, r.batchSize, record.workflowId, record.flushReason ?? null],
     );
     recorded += res.rowCount ?? 0;
   }
@@ -45,7 +47,7 @@ export async function insertBatchItems(pool: Queryable, record: BatchRecord): Pr
 
 /** One item's stored result, once its flush recorded it. */
 export async function batchItemResult(pool: Queryable, tenant: string, itemId: string): Promise<BatchItemRow | undefined> {
-  const { rows } = await pool.query<BatchItemRow>('SELECT status, result, error, batch_size, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
+  const { rows } = await pool.query<BatchItemRow>('SELECT status, result, error, batch_size, flush_reason, sent_at FROM batch_items WHERE tenant = $1 AND item_id = $2', [
     tenant,
     itemId,
   ]);
@@ -64,7 +66,7 @@ export interface BatchItemFilters {
 /** The tenant's sent and failed items, newest first. */
 export async function listBatchItems(pool: Queryable, tenant: string, q: BatchItemFilters): Promise<BatchItemListRow[]> {
   const { rows } = await pool.query<BatchItemListRow>(
-    `SELECT item_id, provider, operation, priority, status, error, batch_size, batch_workflow_id, sent_at FROM batch_items
+    `SELECT item_id, provider, operation, priority, status, error, batch_size, flush_reason, batch_workflow_id, sent_at FROM batch_items
       WHERE tenant = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR operation = $3)
         AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR sent_at >= $5)
         AND ($6::timestamptz IS NULL OR sent_at < $6)

@@ -31,6 +31,7 @@ export const googleMaps = {
         dedupWindowSeconds: 60,
         mode: 'fan-out',
         concurrency: 25,
+        costThresholdUsd: 0.5,
       },
       operations: {
         geocode: { costUsd: 0.005, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800, failoverCapable: true },

@@ -46,6 +46,7 @@ export const sendgrid = {
         mode: 'grouped',
         batchOperation: 'sendMailBatch',
         recipientFields: ['to', 'subject'],
+        costThresholdUsd: 0.1,
       },
       operations: { sendMail: { costUsd: 0.001 }, sendMailBatch: { costUsd: 0.001 } },
       probe: { method: 'GET', path: '/v3/scopes', auth: { kind: 'bearer', token: 'apiKey' }, intervalSeconds: 30 },

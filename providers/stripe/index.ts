@@ -2,6 +2,8 @@
  * Stripe: payments through the official SDK (adapter.ts), the Stripe-Signature scheme (webhook.ts),
  * the payment_intent.succeeded handler (handlers.ts) and its registry defaults. The fake is
  * test/fakes/providers/stripe.ts.
+ * No `batch`: Stripe has no batch endpoint for any operation used here (charges, payment intents,
+ * refunds are one request each; docs/BATCHING.md "Batch endpoints"), and payments are not queued.
  */
 import type { ProviderModule } from '../core/provider-module';
 import { toleranceOptions } from '../core/scheme-types';

@@ -49,6 +49,7 @@ export const twilio = {
         mode: 'grouped',
         batchOperation: 'sendSmsBatch',
         recipientFields: ['to'],
+        costThresholdUsd: 2,
       },
       operations: { sendSms: { costUsd: 0.0079, failoverCapable: true }, sendSmsBatch: { costUsd: 0.0079 } },
       probe: { method: 'GET', path: '/2010-04-01.json', auth: { kind: 'basic', username: 'accountSid', password: 'authToken' }, intervalSeconds: 30 },

@@ -27,6 +27,7 @@ export const yandexMaps = {
         dedupWindowSeconds: 60,
         mode: 'fan-out',
         concurrency: 25,
+        costThresholdUsd: 0.5,
       },
       operations: {
         geocode: { costUsd: 0.004, cacheTtlSeconds: 86400, staleIfErrorSeconds: 604800 },

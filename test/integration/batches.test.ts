@@ -15,7 +15,17 @@ import { eventually, startApi, startStack, testConfig, type RunningApi, type Tes
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
 
 const run = randomUUID().slice(0, 8);
-const names = { mail: `mail-${run}`, sized: `sized-${run}`, sms: `sms-${run}`, notify: `notify-${run}`, crm: `crm-${run}`, renewing: `renewing-${run}`, budgeted: `budgeted-${run}` };
+const names = {
+  mail: `mail-${run}`,
+  sized: `sized-${run}`,
+  sms: `sms-${run}`,
+  notify: `notify-${run}`,
+  crm: `crm-${run}`,
+  renewing: `renewing-${run}`,
+  budgeted: `budgeted-${run}`,
+  adaptive: `adaptive-${run}`,
+  costly: `costly-${run}`,
+};
 
 let stack: TestStack;
 let pool: Pool;
@@ -33,12 +43,22 @@ beforeAll(async () => {
       const sendgrid = r.sendgrid!;
       // low waits long enough that high flushes first even when its run starts seconds later (no
       // sticky cache: a workflow task lost with a local activity in flight is retried after its timeout).
-      clone(sendgrid, names.mail, { ...sendgrid.batch!, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 8000 } });
+      // Fixed sizing where a test sends items together to a batch that has been quiet for a while
+      // (adaptive sizing would send the first of them alone: its own tests are at the end).
+      clone(sendgrid, names.mail, { ...sendgrid.batch!, adaptiveSize: false, maxSize: 5, maxWaitMs: { high: 300, medium: 1000, low: 8000 } });
       clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
       const quick = { high: 300, medium: 300, low: 300 };
-      clone(r.twilio!, names.sms, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
-      clone(r.twilio!, names.notify, { ...r.twilio!.batch!, maxSize: 10, maxWaitMs: quick });
-      clone(r.twilio!, names.budgeted, { ...r.twilio!.batch!, mode: 'fan-out', maxSize: 3, concurrency: 3, maxWaitMs: { high: 5000, medium: 5000, low: 5000 } });
+      clone(r.twilio!, names.sms, { ...r.twilio!.batch!, adaptiveSize: false, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
+      clone(r.twilio!, names.notify, { ...r.twilio!.batch!, adaptiveSize: false, maxSize: 10, maxWaitMs: quick });
+      clone(r.twilio!, names.budgeted, {
+        ...r.twilio!.batch!,
+        adaptiveSize: false,
+        costThresholdUsd: undefined,
+        mode: 'fan-out',
+        maxSize: 3,
+        concurrency: 3,
+        maxWaitMs: { high: 5000, medium: 5000, low: 5000 },
+      });
       r[names.budgeted]!.budget = { dailyUsd: 10, monthlyUsd: 1000 };
       r[names.budgeted]!.operations.sendSms = { ...r.twilio!.operations.sendSms!, costUsd: 1 };
       for (const sms of [names.sms, names.notify, names.budgeted]) r[sms]!.failover = null;
@@ -46,6 +66,13 @@ beforeAll(async () => {
       r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
       r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
       clone(sendgrid, names.renewing, { ...sendgrid.batch!, maxSize: 1, flushesPerRun: 2, maxWaitMs: quick });
+      const slow = { high: 2000, medium: 2000, low: 2000 };
+      clone(sendgrid, names.adaptive, { ...sendgrid.batch!, maxSize: 50, maxWaitMs: slow, costThresholdUsd: undefined });
+      // $1 a mail, flushed once $3 are queued; the wait (60 s) is longer than any test waits.
+      const long = { high: 60_000, medium: 60_000, low: 60_000 };
+      clone(sendgrid, names.costly, { ...sendgrid.batch!, maxSize: 10, maxWaitMs: long, costThresholdUsd: 3 });
+      r[names.costly]!.operations.sendMail = { ...sendgrid.operations.sendMail!, costUsd: 1 };
+      r[names.costly]!.budget = null;
     },
   }));
 });
@@ -78,10 +105,18 @@ async function enqueue(provider: string, operation: string, params: Record<strin
   return (await res.json()) as Queued & Record<string, unknown>;
 }
 
-async function itemResult(itemId: string): Promise<{ status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number }> {
+interface ItemAnswer {
+  status: string;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  batchSize: number;
+  flushReason?: string | null;
+}
+
+async function itemResult(itemId: string): Promise<ItemAnswer> {
   return eventually(async () => {
     const res = await api.fetch(`/batches/items/${encodeURIComponent(itemId)}`);
-    const body = (await res.json()) as { status: string; result: Record<string, unknown> | null; error: string | null; batchSize: number };
+    const body = (await res.json()) as ItemAnswer;
     return body.status === 'sent' || body.status === 'failed' ? body : undefined;
   }, 30_000);
 }
@@ -260,6 +295,47 @@ test('budgets: a flush is charged for the items it sent; one past the budget fai
   const refused = await api.fetch(`/batches/${provider}/sendSms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ params: sms(7) }) });
   expect(refused.status).toBe(429);
   expect(await refused.json()).toMatchObject({ error: 'budget_exceeded' });
+});
+
+test('adaptive size: a burst fills a big batch, a trickle is sent item by item without waiting for the wait', async () => {
+  const before = mailRequests().length;
+  // A burst into a new batch: no evidence of a slow rate yet, so it waits for maxSize or the wait and fills one request.
+  const burst = await Promise.all(Array.from({ length: 20 }, (_, n) => enqueue(names.adaptive, 'sendMail', mail(`burst${n}-${run}@example.com`, 'adaptive'))));
+  const burstResults = await Promise.all(burst.map((i) => itemResult(i.itemId)));
+  expect(burstResults.every((r) => r.status === 'sent')).toBe(true);
+  expect(Math.max(...burstResults.map((r) => r.batchSize))).toBeGreaterThanOrEqual(10);
+  // Then one item at a time, each after more than the wait (2 s) of quiet: a rate of one item per
+  // wait period fills a batch of 1, so each goes at once (reason `rate`, not `wait`).
+  const trickle = [];
+  for (const n of [1, 2, 3]) {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const item = await enqueue(names.adaptive, 'sendMail', mail(`trickle${n}-${run}@example.com`, 'adaptive'));
+    trickle.push(await itemResult(item.itemId));
+  }
+  expect(trickle.map((r) => [r.status, r.batchSize, r.flushReason])).toEqual([
+    ['sent', 1, 'rate'],
+    ['sent', 1, 'rate'],
+    ['sent', 1, 'rate'],
+  ]);
+  const sizes = mailRequests()
+    .slice(before)
+    .filter((r) => (r.body as { subject?: string }).subject === 'adaptive')
+    .map(personalizations);
+  expect(sizes.slice(-3)).toEqual([1, 1, 1]);
+  expect(Math.max(...sizes)).toBeGreaterThanOrEqual(10);
+});
+
+test('items whose cost reaches the threshold flush before the wait runs out (reason cost)', async () => {
+  // $1 a mail, threshold $3, wait 60 s: the third item sends all three.
+  const items = await Promise.all(['x', 'y', 'z'].map((x) => enqueue(names.costly, 'sendMail', mail(`${x}-${run}@example.com`, 'costly'))));
+  const results = await Promise.all(items.map((i) => itemResult(i.itemId)));
+  expect(results.map((r) => [r.status, r.flushReason])).toEqual([
+    ['sent', 'cost'],
+    ['sent', 'cost'],
+    ['sent', 'cost'],
+  ]);
+  const listed = (await (await api.fetch(`/batches/items?provider=${names.costly}`)).json()) as { items: Array<{ flushReason: string | null }> };
+  expect(listed.items.map((i) => i.flushReason)).toEqual(['cost', 'cost', 'cost']);
 });
 
 test('?wait= answers with the item result when the batch flushes in time; critical items are not batched', async () => {
