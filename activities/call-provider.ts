@@ -18,6 +18,7 @@ import { createBudgets, type Reservation } from '../lib/data/budgets';
 import { pageBudgetCrossings } from '../lib/temporal/budget-alerts';
 import { createCircuitBreaker, healthScores } from '../lib/data/circuits';
 import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
+import { countProviderRequest, type RequestOutcome } from '../lib/data/provider-requests';
 import { activityPolicies } from '../workflows/policies';
 import type {
   CallCandidate,
@@ -84,6 +85,13 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
   const breaker = createCircuitBreaker(pool, registry);
   const cache = createProviderCache(pool, { maxEntries: loadConfig(env).PROVIDER_CACHE_MAX_ENTRIES });
   const budgets = createBudgets(pool, registry);
+  /** The request's outcome in provider_request_counts (GET /rate-limits); a lost count must not fail the call. */
+  const countRequest = (provider: string, outcome: RequestOutcome) => countProviderRequest(pool, provider, outcome).catch(() => undefined);
+  const outcomeOfType = new Map<string, RequestOutcome>([
+    [providerErrorTypes.rejected, 'rejected'],
+    [providerErrorTypes.throttled, 'throttled'],
+    [providerErrorTypes.unavailable, 'unavailable'],
+  ]);
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
     // Heartbeats while it runs: a killed worker's attempt is retried after the policy's
@@ -123,6 +131,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           signal: Context.current().cancellationSignal,
           outbound,
         });
+        await countRequest(request.provider, 'success');
         await breaker.recordOutcome(request.provider, {
           operation: request.operation,
           success: true,
@@ -134,6 +143,8 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
         const detail = (err.details?.[0] ?? {}) as { status?: number | null };
+        const outcome = err.type ? outcomeOfType.get(err.type) : undefined;
+        if (outcome) await countRequest(request.provider, outcome);
         if (err.type === providerErrorTypes.unavailable) {
           await breaker.recordOutcome(request.provider, {
             operation: request.operation,

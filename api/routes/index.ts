@@ -12,6 +12,7 @@ import { batchRoutes } from './batches';
 import { callRoutes } from './calls';
 import { codecRoutes } from './codec';
 import { monitoringRoutes } from './monitoring';
+import { operationsRoutes } from './operations';
 import { providerRoutes } from './providers';
 import { sessionRoutes } from './session';
 import { statsRoutes } from './stats';
@@ -35,6 +36,8 @@ export function serviceRouteGroups(): readonly ServiceRouteGroup[] {
     apiKeyRoutes,
     auditRoutes,
     webhookSecretRoutes,
+    // Before monitoring: GET /alerts/statistics is matched before GET /alerts/:id.
+    operationsRoutes,
     monitoringRoutes,
     statsRoutes,
     streamRoutes,
