@@ -568,15 +568,15 @@ export const readyAnswer = z.object({
 const periodUnits = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** The longest period a report reads: the hourly cache counters and cost rows reach that far back by default. */
 export const MAX_PERIOD_MS = 90 * periodUnits.d;
-/** `30m`, `24h`, `30d` in ms (the text already checked by `period`). */
+/** `30m`, `24h`, `30d` in ms; NaN for anything else. */
 export function periodMs(value: string): number {
-  const [, amount, unit] = /^(\d+)([mhd])$/.exec(value)!;
-  return Number(amount) * periodUnits[unit as keyof typeof periodUnits];
+  const found = /^(\d+)([mhd])$/.exec(value);
+  return found ? Number(found[1]) * periodUnits[found[2] as keyof typeof periodUnits] : NaN;
 }
 /** A report's period back from now, as the source monitor's `?period=24h`: minutes, hours or days, at most 90d. */
 const period = text()
   .regex(/^[1-9]\d{0,5}[mhd]$/, 'a period such as 30m, 24h or 30d')
-  .refine((value) => periodMs(value) <= MAX_PERIOD_MS, 'at most 90d')
+  .refine((value) => !(periodMs(value) > MAX_PERIOD_MS), 'at most 90d')
   .default('24h');
 const providerFilter = text().min(1).max(100);
 export const periodQuery = z.object({ period });
