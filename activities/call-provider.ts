@@ -27,6 +27,7 @@ import {
   type RoutingFigures,
 } from './routing';
 import { cacheKey, createProviderCache } from '../lib/data/provider-cache';
+import { countProviderRequest, type RequestOutcome } from '../lib/data/provider-requests';
 import { activityPolicies } from '../workflows/policies';
 import type {
   CallCandidate,
@@ -143,6 +144,13 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     await budgets.raiseReservation(open.reservation, pricing.estimateUsd);
     return open.reservation;
   }
+  /** The request's outcome in provider_request_counts (GET /rate-limits); a lost count must not fail the call. */
+  const countRequest = (provider: string, outcome: RequestOutcome) => countProviderRequest(pool, provider, outcome).catch(() => undefined);
+  const outcomeOfType = new Map<string, RequestOutcome>([
+    [providerErrorTypes.rejected, 'rejected'],
+    [providerErrorTypes.throttled, 'throttled'],
+    [providerErrorTypes.unavailable, 'unavailable'],
+  ]);
 
   async function callProvider(request: ProviderActivityRequest): Promise<ProviderActivityResult> {
     // Heartbeats while it runs: a killed worker's attempt is retried after the policy's
@@ -194,6 +202,7 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
           signal: Context.current().cancellationSignal,
           outbound,
         });
+        await countRequest(request.provider, 'success');
         await breaker.recordOutcome(request.provider, {
           operation: request.operation,
           success: true,
@@ -209,6 +218,8 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) throw err;
         const detail = (err.details?.[0] ?? {}) as { status?: number | null };
+        const outcome = err.type ? outcomeOfType.get(err.type) : undefined;
+        if (outcome) await countRequest(request.provider, outcome);
         if (err.type === providerErrorTypes.unavailable) {
           await breaker.recordOutcome(request.provider, {
             operation: request.operation,

@@ -9,6 +9,8 @@ import { loadConfig } from '../lib/config/config';
 import { pruneCostRows } from '../lib/data/budgets';
 import { pruneFinishedDeliveries } from '../lib/data/deliveries';
 import { pruneProbeResults } from '../lib/data/probes';
+import { pruneCacheStats } from '../lib/data/provider-cache';
+import { pruneRequestCounts } from '../lib/data/provider-requests';
 import { pruneLedgerBodies } from '../lib/data/webhook-events';
 import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../contracts/retention';
 
@@ -16,8 +18,10 @@ import type { PruneBatchInput, RetentionDays, RetentionTarget } from '../contrac
 const pruners: Record<RetentionTarget, (pool: Pool, olderThanDays: number, batchSize: number) => Promise<number>> = {
   ledgerBodies: pruneLedgerBodies,
   deliveryAttempts: pruneFinishedDeliveries,
-  probeResults: pruneProbeResults,
-  costRows: pruneCostRows,
+  // The minute request counters (recent use, throttles) age with the probe results; the hourly
+  // cache counters (the performance report's savings) with the cost rows they are read beside.
+  probeResults: async (pool, days, batch) => (await pruneProbeResults(pool, days, batch)) + (await pruneRequestCounts(pool, days, batch)),
+  costRows: async (pool, days, batch) => (await pruneCostRows(pool, days, batch)) + (await pruneCacheStats(pool, days, batch)),
 };
 
 export function createRetentionActivities(pool: Pool, env: NodeJS.ProcessEnv) {

@@ -9,7 +9,8 @@
  * `pathTenant`, checked before this). The role table of docs/SECURITY.md is `roleTable()`.
  *
  * - admin: configuration, subscribers, API keys, and everything an operator does;
- * - operator: read everything in its tenant, retry/replay, acknowledge alerts;
+ * - operator: read everything in its tenant (and the configuration, without secrets), retry/replay,
+ *   acknowledge alerts, reset a circuit;
  * - service: start calls, sagas (bookings) and batch items, and read those; raise alerts
  *   (Alertmanager's receiver).
  *
@@ -40,8 +41,12 @@ export const permissions = {
   /** Provider health, SLA, alerts, budgets, circuits. */
   'monitoring:read': ['admin', 'operator'],
   'alerts:ack': ['admin', 'operator'],
+  /** Close a provider's circuit breaker by hand (audited): an operator's action, like acknowledging an alert. */
+  'circuits:reset': ['admin', 'operator'],
   /** Raise and resolve alerts from Alertmanager (a service key, sent by Alertmanager's http_config). */
   'alerts:raise': ['admin', 'service'],
+  /** The configuration in force and the failover table, without secrets (values of secret variables never leave the process). */
+  'config:read': ['admin', 'operator'],
   /** Configuration: cache invalidation. */
   'config:write': ['admin'],
   'keys:manage': ['admin'],

@@ -604,3 +604,127 @@ export const startupAnswer = z.object({
     temporal: z.object({ ok: z.boolean(), namespace: z.string(), error: z.string().optional() }),
   }),
 });
+
+// ---------------------------------------------------------------- operator reads (api/routes/operations.ts)
+
+const periodUnits = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The longest period a report reads: the hourly cache counters and cost rows reach that far back by default. */
+export const MAX_PERIOD_MS = 90 * periodUnits.d;
+/** `30m`, `24h`, `30d` in ms; NaN for anything else. */
+export function periodMs(value: string): number {
+  const found = /^(\d+)([mhd])$/.exec(value);
+  return found ? Number(found[1]) * periodUnits[found[2] as keyof typeof periodUnits] : NaN;
+}
+/** A report's period back from now, as the source monitor's `?period=24h`: minutes, hours or days, at most 90d. */
+const period = text()
+  .regex(/^[1-9]\d{0,5}[mhd]$/, 'a period such as 30m, 24h or 30d')
+  .refine((value) => !(periodMs(value) > MAX_PERIOD_MS), 'at most 90d')
+  .default('24h');
+const providerFilter = text().min(1).max(100);
+export const periodQuery = z.object({ period });
+export const cacheStatsQuery = z.object({ period, provider: providerFilter.optional() });
+
+/** The period an answer covers. */
+const periodRange = z.object({ period: z.string(), from: isoDateTime, to: isoDateTime });
+const hitCounts = z.object({ hits: z.number(), misses: z.number(), total: z.number(), hitRate: z.number().nullable() });
+export const cacheStatsAnswer = z.object({
+  ...periodRange.shape,
+  tenant: z.string(),
+  /** One per cached provider operation (namespace `provider/operation`), with the live entries. */
+  namespaces: z.array(z.object({ namespace: z.string(), provider: z.string(), operation: z.string(), ttlSeconds: z.number().nullable(), entries: z.number().int(), ...hitCounts.shape })),
+  totals: z.object({ entries: z.number().int(), ...hitCounts.shape }),
+});
+
+const circuitView = z.object({ provider: z.string(), state: z.enum(['closed', 'open', 'half_open']), consecutiveFailures: z.number().int(), remainingOpenMs: z.number(), openUntil: isoDateTime.nullable() });
+export const circuitReset = z.object({ provider: z.string(), before: circuitView, after: circuitView, resetBy: z.string(), at: isoDateTime });
+
+export const rateLimitList = z.object({
+  at: isoDateTime,
+  providers: z.array(
+    z.object({
+      provider: z.string(),
+      /** The registry's rate limit, enforced by the server on the provider's task queue across every worker. */
+      limitPerSecond: z.number(),
+      taskQueue: z.string(),
+      /** Requests over the current and the last minute, as a rate and as a share of the limit. */
+      lastMinute: z.object({ requests: z.number(), perSecond: z.number(), utilization: z.number(), throttled: z.number() }),
+      lastHour: z.object({ requests: z.number(), peakMinute: z.number(), peakPerSecond: z.number(), throttled: z.number() }),
+      lastThrottledAt: isoDateTime.nullable(),
+    }),
+  ),
+});
+
+export const batchQueueList = z.object({
+  tenant: z.string(),
+  at: isoDateTime,
+  /** Queued items per provider and priority, every operation together. */
+  queues: z.array(z.object({ provider: z.string(), priority: z.enum(batchPriorities), queued: z.number().int(), batches: z.number().int() })),
+  /** Each open batch (one per provider, operation and priority); `queued` null when it did not answer its query. */
+  batches: z.array(z.object({ workflowId: z.string(), provider: z.string(), operation: z.string(), priority: z.enum(batchPriorities), queued: z.number().int().nullable(), sent: z.number().int().nullable() })),
+  total: z.number().int(),
+  /** More open batches than one answer lists (the first ones are). */
+  truncated: z.boolean(),
+});
+
+const durationStats = z.object({ count: z.number().int(), meanSeconds: z.number().nullable(), p50Seconds: z.number().nullable(), p95Seconds: z.number().nullable(), maxSeconds: z.number().nullable() });
+const alertCounts = z.object({ total: z.number().int(), firing: z.number().int(), acknowledged: z.number().int(), resolved: z.number().int(), timeToAcknowledge: durationStats, timeToResolve: durationStats });
+export const alertStatistics = z.object({
+  ...periodRange.shape,
+  bySeverity: z.array(z.object({ severity: z.enum(alertSeverities), ...alertCounts.shape })),
+  totals: alertCounts,
+});
+
+const configValue = z.object({ name: z.string(), value: z.unknown(), redacted: z.boolean() });
+export const effectiveConfig = z.object({
+  /** Every variable of the process configuration with its value in force; secrets as `redacted` (value null). */
+  variables: z.array(configValue),
+  /** The monitoring variables (as the worker reads them), likewise; `error` when they do not validate here. */
+  monitoring: z.object({ variables: z.array(configValue), error: z.string().nullable() }),
+  /** The provider registry in force; credentials by environment variable name only. */
+  providers: z.array(z.looseObject({ name: z.string(), kind: z.string(), credentials: z.record(z.string(), z.string()) })),
+});
+export const failoverTable = z.object({
+  failover: z.array(
+    z.object({
+      provider: z.string(),
+      strategy: z.enum(['primary-secondary', 'weighted']),
+      /** The order tried after the provider (weighted: reordered by health at each call). */
+      backups: z.array(z.object({ provider: z.string(), circuit: z.string(), known: z.boolean() })),
+      circuit: z.string(),
+      /** The provider's operations that may fail over (the others always stay on it). */
+      operations: z.array(z.string()),
+    }),
+  ),
+  /** Providers without failover. */
+  single: z.array(z.string()),
+});
+
+export const performanceReport = z.object({
+  ...periodRange.shape,
+  tenant: z.string(),
+  /** The tenant's batched items against the provider requests that carried them. */
+  batching: z.object({
+    items: z.number().int(),
+    providerRequests: z.number().int(),
+    requestsSaved: z.number().int(),
+    reductionRatio: z.number().nullable(),
+    byOperation: z.array(z.object({ provider: z.string(), operation: z.string(), items: z.number().int(), failed: z.number().int(), providerRequests: z.number().int(), requestsSaved: z.number().int() })),
+  }),
+  /** The tenant's cache hits: each a provider request (and its cost) not made. */
+  cache: z.object({ hits: z.number(), misses: z.number(), hitRate: z.number().nullable(), requestsSaved: z.number(), usdSaved: usd }),
+  /** Provider requests (every tenant's: calls and batch flushes) and the tenant's spend against each provider's budget. */
+  providers: z.array(
+    z.object({
+      provider: z.string(),
+      requests: z.number(),
+      throttled: z.number(),
+      failed: z.number(),
+      spentUsd: usd,
+      tenantSpentUsd: usd,
+      /** The provider's budget over the period (its daily budget × the period's days), when it has one. */
+      budgetUsd: usd.nullable(),
+      budgetPercent: z.number().nullable(),
+    }),
+  ),
+  totals: z.object({ requestsSaved: z.number(), usdSaved: usd, spentUsd: usd, tenantSpentUsd: usd }),
+});

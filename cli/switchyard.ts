@@ -1,7 +1,9 @@
 /**
  * The operator CLI, `npx switchyard <command>`, the one way in for operators: send a correctly
  * signed test webhook, list and look at events, calls, bookings, batch items, subscribers,
- * deliveries, alerts, SLA reports, circuits, retry and replay, acknowledge alerts, manage API
+ * deliveries, alerts, SLA reports, circuits, retry and replay, acknowledge alerts, reset a circuit,
+ * read cache statistics, rate limits, batch queues, alert statistics, the configuration and the
+ * performance report, manage API
  * keys, webhook signing secrets and the secrets at rest (provider credentials, master-key
  * rotation), read the audit log, show provider health and budgets. Every HTTP request goes through the typed client
  * (client/index.ts); `keys` goes to PostgreSQL directly when no credential is given or with --db
@@ -250,7 +252,7 @@ const secretsSession: SecretsSession = async (use) => {
 function buildProgram(): Command {
   const program = new Command('switchyard')
     .description(
-      'Operate Switchyard: test webhooks, events, calls, bookings, batch items, subscribers, deliveries, alerts, SLA, circuits, API keys, webhook secrets, secrets at rest, the audit log, provider health and budgets',
+      'Operate Switchyard: test webhooks, events, calls, bookings, batch items and queues, subscribers, deliveries, alerts and their statistics, SLA, circuits (and reset), rate limits, cache statistics, the configuration, the performance report, API keys, webhook secrets, secrets at rest, the audit log, provider health and budgets',
     )
     .addOption(new Option('--url <url>', 'the API').env('SWITCHYARD_URL').default(`http://127.0.0.1:${process.env.PORT ?? 3000}`))
     .addOption(new Option('--key <apiKey>', 'API key or token').env('SWITCHYARD_API_KEY'))
@@ -363,6 +365,14 @@ function buildProgram(): Command {
 
   const batches = program.command('batches').description('batch items');
   batches
+    .command('queues')
+    .description("items queued in the tenant's open batches, per provider and priority")
+    .action(async (_options: unknown, command: Command) => {
+      const list = await clientFor(command).batchQueues();
+      const rows = list.queues.map((q) => [q.provider, q.priority, show(q.queued), show(q.batches)]);
+      print(list, `${table(['provider', 'priority', 'queued', 'batches'], rows)}${list.truncated ? `\n(the first ${list.batches.length} of ${list.total} open batches)` : ''}`);
+    });
+  batches
     .command('list')
     .description("the tenant's sent and failed batch items, newest first (queued ones are still in their batch)")
     .option('--provider <provider>')
@@ -422,6 +432,20 @@ function buildProgram(): Command {
 
   const alerts = program.command('alerts').description('alerts');
   alerts
+    .command('stats')
+    .description('alerts started in the period: counts by severity and state, time to acknowledge and to resolve')
+    .option('--period <period>', 'e.g. 24h, 7d (default 24h, at most 90d)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.periodQuery, options);
+      const stats = await clientFor(command).alertStatistics(query);
+      const secs = (value: number | null) => (value === null ? '-' : `${Math.round(value)} s`);
+      const row = (name: string, c: (typeof stats)['totals']) => [name, show(c.total), show(c.firing), show(c.acknowledged), show(c.resolved), secs(c.timeToAcknowledge.meanSeconds), secs(c.timeToAcknowledge.p95Seconds), secs(c.timeToResolve.meanSeconds), secs(c.timeToResolve.p95Seconds)];
+      print(
+        stats,
+        table(['severity', 'total', 'firing', 'acked', 'resolved', 'ack mean', 'ack p95', 'resolve mean', 'resolve p95'], [...stats.bySeverity.map((c) => row(c.severity, c)), row('(all)', stats.totals)]),
+      );
+    });
+  alerts
     .command('list')
     .option('--state <state>', choicesOf(schemas.alertsQuery.shape.state))
     .option('--limit <n>', 'at most n (default 100, at most 1000)')
@@ -471,15 +495,96 @@ function buildProgram(): Command {
       print(sla, `${table(['provider', 'window', 'period end', 'availability', 'p95', 'error rate', 'compliant'], rows)}\n${summary.compliant} of ${summary.reports - summary.noData} compliant${summary.noData > 0 ? `, ${summary.noData} without data` : ''}`);
     });
 
-  program
+  const circuits = program
     .command('circuits')
-    .description("every provider's circuit breaker, shared by all workers")
+    .description("every provider's circuit breaker, shared by all workers; `circuits reset <provider>` closes one")
     .action(async (_options: unknown, command: Command) => {
       const { circuits } = await clientFor(command).circuits();
       print(
         { circuits },
         table(['provider', 'state', 'failures', 'open until'], circuits.map((c) => [c.provider, c.state, show(c.consecutiveFailures), show(c.openUntil)])),
       );
+    });
+  circuits
+    .command('reset')
+    .description("close the provider's circuit now (operator or admin key; recorded in the audit log)")
+    .argument('<provider>')
+    .action(async (provider: string, _options: unknown, command: Command) => {
+      const reset = await clientFor(command).resetCircuit(provider);
+      print(reset, `${reset.provider}: ${reset.before.state} -> ${reset.after.state} (by ${reset.resetBy} at ${reset.at})`);
+    });
+
+  program
+    .command('rate-limits')
+    .description("each provider's rate limit, its use over the last minute and hour (every worker's requests) and throttles")
+    .action(async (_options: unknown, command: Command) => {
+      const limits = await clientFor(command).rateLimits();
+      print(
+        limits,
+        table(
+          ['provider', 'limit/s', 'last min/s', 'use', 'last hour', 'peak min', 'throttled (1h)', 'last throttled'],
+          limits.providers.map((p) => [p.provider, show(p.limitPerSecond), show(p.lastMinute.perSecond), `${(p.lastMinute.utilization * 100).toFixed(1)}%`, show(p.lastHour.requests), show(p.lastHour.peakMinute), show(p.lastHour.throttled), show(p.lastThrottledAt)]),
+        ),
+      );
+    });
+
+  const cache = program.command('cache').description("the tenant's provider read cache");
+  cache
+    .command('stats')
+    .description('hits, misses, hit rate over the period and live entries per namespace (provider/operation)')
+    .option('--provider <provider>')
+    .option('--period <period>', 'e.g. 30m, 24h, 30d (default 24h, at most 90d)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.cacheStatsQuery, options);
+      const stats = await clientFor(command).cacheStats(query);
+      const rate = (value: number | null) => (value === null ? '-' : `${value}%`);
+      const rows = stats.namespaces.map((n) => [n.namespace, show(n.hits), show(n.misses), rate(n.hitRate), show(n.entries)]);
+      rows.push(['(total)', show(stats.totals.hits), show(stats.totals.misses), rate(stats.totals.hitRate), show(stats.totals.entries)]);
+      print(stats, table(['namespace', 'hits', 'misses', 'hit rate', 'entries'], rows));
+    });
+
+  const config = program.command('config').description('the configuration in force, without secrets');
+  config
+    .command('show')
+    .description('every variable (secrets as "redacted"), the monitoring variables and the provider registry')
+    .action(async (_options: unknown, command: Command) => {
+      const effective = await clientFor(command).effectiveConfig();
+      const value = (v: { value: unknown; redacted: boolean }) => (v.redacted ? '(redacted)' : typeof v.value === 'string' ? v.value : JSON.stringify(v.value));
+      const rows = [...effective.variables, ...effective.monitoring.variables].map((v) => [v.name, value(v)]);
+      const providers = table(['provider', 'kind', 'rate/s', 'credentials (variables)'], effective.providers.map((p) => [p.name, p.kind, show(p.rateLimitPerSecond), Object.values(p.credentials).join(', ') || '-']));
+      print(effective, `${table(['variable', 'value'], rows)}${effective.monitoring.error ? `\nmonitoring: ${effective.monitoring.error}` : ''}\n\n${providers}`);
+    });
+  config
+    .command('failover')
+    .description("each provider's failover strategy and backups, with their circuits")
+    .action(async (_options: unknown, command: Command) => {
+      const failover = await clientFor(command).failoverTable();
+      print(
+        failover,
+        table(['provider', 'strategy', 'circuit', 'backups', 'operations'], failover.failover.map((f) => [f.provider, f.strategy, f.circuit, f.backups.map((b) => `${b.provider} (${b.circuit})`).join(', '), f.operations.join(', ') || '-'])),
+      );
+    });
+
+  program
+    .command('report')
+    .description('performance and cost savings over the period: requests saved by batching and the cache, provider requests, spend against budget')
+    .option('--period <period>', 'e.g. 24h, 7d, 30d (default 24h, at most 90d)')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const query = checked(schemas.periodQuery, options);
+      const report = await clientFor(command).performanceReport(query);
+      const { batching, cache: cached, totals } = report;
+      const money = (value: number) => `$${value.toFixed(4)}`;
+      const summary = [
+        `tenant ${report.tenant}, ${report.from} to ${report.to}`,
+        `batching: ${batching.items} items in ${batching.providerRequests} provider requests (${batching.requestsSaved} saved)`,
+        `cache: ${cached.hits} hits, ${cached.misses} misses (${cached.requestsSaved} requests and ${money(cached.usdSaved)} saved)`,
+        `requests saved: ${totals.requestsSaved}; spent ${money(totals.spentUsd)} (this tenant ${money(totals.tenantSpentUsd)})`,
+      ].join('\n');
+      const providers = table(
+        ['provider', 'requests', 'throttled', 'failed', 'spent', 'tenant spent', 'budget', 'of budget'],
+        report.providers.map((p) => [p.provider, show(p.requests), show(p.throttled), show(p.failed), money(p.spentUsd), money(p.tenantSpentUsd), p.budgetUsd === null ? '-' : money(p.budgetUsd), p.budgetPercent === null ? '-' : `${p.budgetPercent}%`]),
+      );
+      print(report, `${summary}\n\n${providers}`);
     });
 
   const keys = program

@@ -53,6 +53,16 @@ export type SlaAnswer = z.infer<typeof schemas.slaAnswer>;
 export type ProviderHealth = z.infer<typeof schemas.providerHealth>;
 export type BudgetList = z.infer<typeof schemas.budgetList>;
 export type CircuitList = z.infer<typeof schemas.circuitList>;
+export type PeriodQuery = z.input<typeof schemas.periodQuery>;
+export type CacheStatsQuery = z.input<typeof schemas.cacheStatsQuery>;
+export type CacheStats = z.infer<typeof schemas.cacheStatsAnswer>;
+export type CircuitReset = z.infer<typeof schemas.circuitReset>;
+export type RateLimitList = z.infer<typeof schemas.rateLimitList>;
+export type BatchQueueList = z.infer<typeof schemas.batchQueueList>;
+export type AlertStatistics = z.infer<typeof schemas.alertStatistics>;
+export type EffectiveConfig = z.infer<typeof schemas.effectiveConfig>;
+export type FailoverTable = z.infer<typeof schemas.failoverTable>;
+export type PerformanceReport = z.infer<typeof schemas.performanceReport>;
 export type ApiKeyInput = z.input<typeof schemas.apiKeyBody>;
 export type ApiKeyInfo = z.infer<typeof schemas.apiKeyInfo>;
 export type ApiKeyCreated = z.infer<typeof schemas.apiKeyCreated>;
@@ -351,6 +361,45 @@ export class SwitchyardClient {
 
   async budgets(): Promise<BudgetList> {
     return (await this.request<BudgetList>('GET', '/budgets')).body;
+  }
+
+  /** The tenant's cache per namespace (provider/operation): hits, misses, hit rate over `period` (default 24h), live entries. */
+  async cacheStats(query: CacheStatsQuery = {}): Promise<CacheStats> {
+    return (await this.request<CacheStats>('GET', '/cache/stats', { query })).body;
+  }
+
+  /** Closes the provider's circuit now (operator or admin; audited as `circuit.reset`). */
+  async resetCircuit(provider: string): Promise<CircuitReset> {
+    return (await this.request<CircuitReset>('POST', `/circuits/${seg(provider)}/reset`)).body;
+  }
+
+  /** Each provider's rate limit, recent use and throttles. */
+  async rateLimits(): Promise<RateLimitList> {
+    return (await this.request<RateLimitList>('GET', '/rate-limits')).body;
+  }
+
+  /** Items queued in the tenant's open batches, per provider and priority. */
+  async batchQueues(): Promise<BatchQueueList> {
+    return (await this.request<BatchQueueList>('GET', '/batch-queues')).body;
+  }
+
+  /** Alerts started in `period` (default 24h): counts by severity and state, time to acknowledge and resolve. */
+  async alertStatistics(query: PeriodQuery = {}): Promise<AlertStatistics> {
+    return (await this.request<AlertStatistics>('GET', '/alerts/statistics', { query })).body;
+  }
+
+  /** The configuration in force, without secrets. */
+  async effectiveConfig(): Promise<EffectiveConfig> {
+    return (await this.request<EffectiveConfig>('GET', '/config')).body;
+  }
+
+  async failoverTable(): Promise<FailoverTable> {
+    return (await this.request<FailoverTable>('GET', '/config/failover')).body;
+  }
+
+  /** Requests saved by batching and the cache, provider requests and spend against budget over `period` (default 24h). */
+  async performanceReport(query: PeriodQuery = {}): Promise<PerformanceReport> {
+    return (await this.request<PerformanceReport>('GET', '/reports/performance', { query })).body;
   }
 
   async sla(query: SlaQuery = {}): Promise<SlaAnswer> {

@@ -13,6 +13,7 @@ import { callRoutes } from './calls';
 import { codecRoutes } from './codec';
 import { healthDetailRoutes } from './health-detailed';
 import { monitoringRoutes } from './monitoring';
+import { operationsRoutes } from './operations';
 import { providerRoutes } from './providers';
 import { sessionRoutes } from './session';
 import { statsRoutes } from './stats';
@@ -36,6 +37,8 @@ export function serviceRouteGroups(): readonly ServiceRouteGroup[] {
     apiKeyRoutes,
     auditRoutes,
     webhookSecretRoutes,
+    // Before monitoring: GET /alerts/statistics is matched before GET /alerts/:id.
+    operationsRoutes,
     monitoringRoutes,
     statsRoutes,
     healthDetailRoutes,

@@ -70,3 +70,50 @@ export async function openAlertCounts(pool: Queryable): Promise<Array<{ rule: st
   );
   return rows;
 }
+
+export interface AlertStatisticsRow {
+  /** null: every severity together. */
+  severity: string | null;
+  total: number;
+  firing: number;
+  acknowledged: number;
+  resolved: number;
+  acked: number;
+  ack_mean_s: number | null;
+  ack_p50_s: number | null;
+  ack_p95_s: number | null;
+  ack_max_s: number | null;
+  resolve_mean_s: number | null;
+  resolve_p50_s: number | null;
+  resolve_p95_s: number | null;
+  resolve_max_s: number | null;
+}
+
+/**
+ * Alerts started in [from, to): how many per severity and state, and how long they took to be
+ * acknowledged and to resolve (seconds from the start; only the alerts that were), per severity
+ * and over all of them (the row with severity null).
+ */
+export async function alertStatistics(pool: Queryable, range: { from: Date; to: Date }): Promise<AlertStatisticsRow[]> {
+  const ack = `EXTRACT(EPOCH FROM (acknowledged_at - started_at))`;
+  const resolve = `EXTRACT(EPOCH FROM (resolved_at - started_at))`;
+  const { rows } = await pool.query<AlertStatisticsRow>(
+    `SELECT severity, count(*)::int AS total,
+            (count(*) FILTER (WHERE state = 'firing'))::int AS firing,
+            (count(*) FILTER (WHERE state = 'acknowledged'))::int AS acknowledged,
+            (count(*) FILTER (WHERE state = 'resolved'))::int AS resolved,
+            (count(*) FILTER (WHERE acknowledged_at IS NOT NULL))::int AS acked,
+            avg(${ack})::float8 AS ack_mean_s,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY ${ack}) AS ack_p50_s,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY ${ack}) AS ack_p95_s,
+            max(${ack})::float8 AS ack_max_s,
+            avg(${resolve})::float8 AS resolve_mean_s,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY ${resolve}) AS resolve_p50_s,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY ${resolve}) AS resolve_p95_s,
+            max(${resolve})::float8 AS resolve_max_s
+       FROM alerts WHERE started_at >= $1 AND started_at < $2
+      GROUP BY GROUPING SETS ((severity), ())`,
+    [range.from, range.to],
+  );
+  return rows;
+}

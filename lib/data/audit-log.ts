@@ -18,6 +18,7 @@ export const auditActions = [
   'delivery.replay',
   'event.retry',
   'alert.ack',
+  'circuit.reset',
   'cache.invalidate',
   'key.create',
   'key.revoke',

@@ -75,3 +75,28 @@ export async function listBatchItems(pool: Queryable, tenant: string, q: BatchIt
   );
   return rows;
 }
+
+export interface BatchSavingsRow {
+  provider: string;
+  operation: string;
+  items: number;
+  failed: number;
+  /** Provider requests that carried them: each item carries 1/batch_size of its request. */
+  provider_requests: number;
+}
+
+/**
+ * The tenant's flushed items per provider and operation sent in [from, to), and the provider
+ * requests that carried them (batch_size is the items of the item's own request, so a request
+ * of n items is n rows of 1/n: summed and rounded, the requests made).
+ */
+export async function batchSavings(pool: Queryable, tenant: string, range: { from: Date; to: Date }): Promise<BatchSavingsRow[]> {
+  const { rows } = await pool.query<BatchSavingsRow>(
+    `SELECT provider, operation, count(*)::int AS items, (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+            round(sum(1.0 / greatest(batch_size, 1)))::int AS provider_requests
+       FROM batch_items WHERE tenant = $1 AND sent_at >= $2 AND sent_at < $3
+      GROUP BY provider, operation ORDER BY provider, operation`,
+    [tenant, range.from, range.to],
+  );
+  return rows;
+}

@@ -404,6 +404,17 @@ export async function spendSeries(pool: Pick<Pool, 'query'>, buckets: TimeBucket
   return rows.map((r) => ({ provider: r.provider, bucket: r.bucket, usd: roundUsd(Number(r.usd)) }));
 }
 
+/** Spend over [from, to) per provider: every tenant's (what budgets count) and the tenant's own. */
+export async function spendBetween(pool: Pick<Pool, 'query'>, tenant: string, range: { from: Date; to: Date }): Promise<Array<{ provider: string; usd: number; tenantUsd: number }>> {
+  const { rows } = await pool.query<{ provider: string; usd: string; tenant_usd: string }>(
+    `SELECT provider, SUM(amount_usd) AS usd, coalesce(SUM(amount_usd) FILTER (WHERE tenant = $1), 0) AS tenant_usd
+       FROM cost_ledger WHERE ${SPENT} AND created_at >= $2 AND created_at < $3
+      GROUP BY provider ORDER BY provider`,
+    [tenant, range.from, range.to],
+  );
+  return rows.map((r) => ({ provider: r.provider, usd: roundUsd(Number(r.usd)), tenantUsd: roundUsd(Number(r.tenant_usd)) }));
+}
+
 export function createCostReports(pool: Pool, registry: ProviderRegistry) {
   return {
     /** Month-to-date spend and its run-rate projection per provider and tenant. */

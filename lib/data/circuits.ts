@@ -191,6 +191,23 @@ export function createCircuitBreaker(pool: Pool, registry: ProviderRegistry) {
       });
     },
 
+    /**
+     * An operator's reset: closes the provider's circuit now (failure count and cool-down cleared),
+     * in the same row lock as every transition. Returns the state before and after.
+     */
+    async reset(provider: string): Promise<{ before: CircuitView; after: CircuitView }> {
+      configOf(provider);
+      return inTransaction(pool, provider, async (client, row) => {
+        const { rows } = await client.query<CircuitRow>(
+          `UPDATE circuit_breakers SET state = 'closed', consecutive_failures = 0, half_open_successes = 0,
+                  opened_at = NULL, open_until = NULL, updated_at = now() WHERE provider = $1
+           RETURNING provider, state, consecutive_failures, half_open_successes, open_until, 0::bigint AS remaining_ms`,
+          [provider],
+        );
+        return { before: toView(row), after: toView(rows[0]!) };
+      });
+    },
+
     async list(): Promise<CircuitView[]> {
       const { rows } = await pool.query<CircuitRow>(
         `SELECT provider, state, consecutive_failures, half_open_successes, open_until,

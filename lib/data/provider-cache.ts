@@ -2,7 +2,9 @@
  * Read-through cache for idempotent provider reads (operations with `cacheTtlSeconds` in the
  * registry). Keys are readable and tenant-scoped, `{tenant}:{provider}:{operation}:{params}`, so
  * an operator (or a write that changes the thing read) can invalidate by prefix. Stored in
- * PostgreSQL so every worker shares it; hits and misses are counted for /metrics. Kept bounded:
+ * PostgreSQL so every worker shares it; hits and misses are counted for /metrics (per process) and,
+ * per tenant, provider, operation and hour, in `provider_cache_stats` (every worker's together,
+ * for GET /cache/stats and the performance report), in the look-up's own statement. Kept bounded:
  * every `pruneEvery`-th write of a process deletes expired entries and, past `maxEntries`, the
  * entries expiring soonest (a bounded batch each time, so no write waits on a big delete).
  */
@@ -78,10 +80,21 @@ export function createProviderCache(pool: Queryable, limits: Partial<CacheLimits
   const bounds = { ...defaultLimits, ...limits };
   let writes = 0;
   return {
+    /**
+     * The live entry under `key` (made by cacheKey: its tenant is the key's first part), counting
+     * the hit or miss in the same statement: one round trip, and no count without its look-up.
+     */
     async get(key: string, provider: string, operation: string): Promise<Record<string, unknown> | undefined> {
+      const tenant = key.slice(0, key.indexOf(':'));
       const { rows } = await pool.query<{ value: Record<string, unknown> }>(
-        'SELECT value FROM provider_cache WHERE key = $1 AND expires_at > now()',
-        [key],
+        `WITH found AS (SELECT value FROM provider_cache WHERE key = $1 AND expires_at > now()),
+              counted AS (
+                INSERT INTO provider_cache_stats AS s (tenant, provider, operation, hour, hits, misses)
+                SELECT $2, $3, $4, date_trunc('hour', now()), n, 1 - n FROM (SELECT count(*) AS n FROM found) f
+                ON CONFLICT (tenant, provider, operation, hour)
+                DO UPDATE SET hits = s.hits + EXCLUDED.hits, misses = s.misses + EXCLUDED.misses)
+         SELECT value FROM found`,
+        [key, tenant, provider, operation],
       );
       cacheRequests.inc({ provider, operation, result: rows.length === 1 ? 'hit' : 'miss' });
       return rows[0]?.value;
@@ -125,3 +138,44 @@ export function createProviderCache(pool: Queryable, limits: Partial<CacheLimits
 }
 
 export type ProviderCache = ReturnType<typeof createProviderCache>;
+
+export interface CacheStatsRow {
+  provider: string;
+  operation: string;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * The tenant's look-ups per provider and operation over the hours starting in [from, to)
+ * (counted per hour: a range is read to the hour).
+ */
+export async function cacheStats(pool: Queryable, tenant: string, range: { from: Date; to: Date; provider?: string }): Promise<CacheStatsRow[]> {
+  const { rows } = await pool.query<CacheStatsRow>(
+    `SELECT provider, operation, sum(hits)::float8 AS hits, sum(misses)::float8 AS misses FROM provider_cache_stats
+      WHERE tenant = $1 AND hour >= date_trunc('hour', $2::timestamptz) AND hour < $3 AND ($4::text IS NULL OR provider = $4)
+      GROUP BY provider, operation ORDER BY provider, operation`,
+    [tenant, range.from, range.to, range.provider ?? null],
+  );
+  return rows;
+}
+
+/** Live (unexpired) entries of the tenant per provider and operation, read from the keys. */
+export async function cacheEntries(pool: Queryable, tenant: string, provider?: string): Promise<Array<{ provider: string; operation: string; entries: number }>> {
+  const { rows } = await pool.query<{ provider: string; operation: string; entries: number }>(
+    `SELECT split_part(key, ':', 2) AS provider, split_part(key, ':', 3) AS operation, count(*)::int AS entries
+       FROM provider_cache WHERE starts_with(key, $1) AND expires_at > now() AND ($2::text IS NULL OR split_part(key, ':', 2) = $2)
+      GROUP BY 1, 2`,
+    [`${tenant}:`, provider ?? null],
+  );
+  return rows;
+}
+
+/** Retention: deletes at most `batchSize` hourly cache counters older than `olderThanDays`. */
+export async function pruneCacheStats(pool: Queryable, olderThanDays: number, batchSize: number): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM provider_cache_stats WHERE ctid IN (SELECT ctid FROM provider_cache_stats WHERE hour < now() - make_interval(days => $1) LIMIT $2)`,
+    [olderThanDays, batchSize],
+  );
+  return result.rowCount ?? 0;
+}

@@ -12,6 +12,7 @@ import type * as audit from '../../api/routes/audit';
 import type * as batches from '../../api/routes/batches';
 import type * as calls from '../../api/routes/calls';
 import type * as monitoring from '../../api/routes/monitoring';
+import type * as operations from '../../api/routes/operations';
 import type * as providers from '../../api/routes/providers';
 import type * as subscribers from '../../api/routes/subscribers';
 import type * as events from '../../api/routes/webhook-events';
@@ -54,6 +55,17 @@ export type _ClientTypesAreTheDeclaredOnes = [
   Assert<Equal<client.AckAnswer, ResponseOf<typeof monitoring.ackAlert, 202>>>,
   Assert<Equal<client.BudgetList, ResponseOf<typeof providers.listBudgets, 200>>>,
   Assert<Equal<client.CircuitList, ResponseOf<typeof providers.listCircuits, 200>>>,
+  Assert<Equal<client.CacheStats, ResponseOf<typeof operations.cacheStats, 200>>>,
+  Assert<Equal<client.CacheStatsQuery, QueryOf<typeof operations.cacheStats>>>,
+  Assert<Equal<client.CircuitReset, ResponseOf<typeof operations.resetCircuit, 200>>>,
+  Assert<Equal<client.RateLimitList, ResponseOf<typeof operations.rateLimits, 200>>>,
+  Assert<Equal<client.BatchQueueList, ResponseOf<typeof operations.batchQueues, 200>>>,
+  Assert<Equal<client.AlertStatistics, ResponseOf<typeof operations.alertStatistics, 200>>>,
+  Assert<Equal<client.PeriodQuery, QueryOf<typeof operations.alertStatistics>>>,
+  Assert<Equal<client.PeriodQuery, QueryOf<typeof operations.performanceReport>>>,
+  Assert<Equal<client.EffectiveConfig, ResponseOf<typeof operations.effectiveConfig, 200>>>,
+  Assert<Equal<client.FailoverTable, ResponseOf<typeof operations.failoverConfig, 200>>>,
+  Assert<Equal<client.PerformanceReport, ResponseOf<typeof operations.performanceReport, 200>>>,
   Assert<Equal<client.ApiKeyInput, BodyOf<typeof apiKeys.createKey>>>,
   Assert<Equal<client.ApiKeyCreated, ResponseOf<typeof apiKeys.createKey, 201>>>,
   Assert<Equal<client.ApiKeyList, ResponseOf<typeof apiKeys.listKeys, 200>>>,
@@ -76,6 +88,8 @@ test('the routes the client calls are declared (their types are checked above at
     'GET /provider-health', 'GET /circuits', 'GET /budgets', 'GET /sla', 'GET /alerts', 'GET /alerts/:id', 'POST /alerts/:id/ack',
     'POST /api-keys', 'GET /api-keys', 'DELETE /api-keys/:keyId', 'POST /webhook-secrets', 'GET /webhook-secrets', 'PATCH /webhook-secrets/:id',
     'DELETE /webhook-secrets/:id', 'GET /audit',
+    'GET /cache/stats', 'POST /circuits/:provider/reset', 'GET /rate-limits', 'GET /batch-queues', 'GET /alerts/statistics', 'GET /config',
+    'GET /config/failover', 'GET /reports/performance',
   ];
   expect(called.filter((route) => !declared.has(route))).toEqual([]);
 });
