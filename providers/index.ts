@@ -24,6 +24,7 @@ import { standardWebhooks } from './standard-webhooks';
 import { stripe } from './stripe';
 import { twilio } from './twilio';
 import { vonageSms } from './vonage-sms';
+import { whatsapp } from './whatsapp';
 import { yandexMaps } from './yandex-maps';
 
 /** In this order the default registry and the default webhook sources list their entries. */
@@ -32,6 +33,7 @@ export const providerModules = [
   paypal,
   twilio,
   vonageSms,
+  whatsapp,
   sendgrid,
   googleCalendar,
   googleMaps,

@@ -67,6 +67,8 @@ const credentials = [
   'YANDEX_MAPS_API_KEY',
   'HTTPBIN_TOKEN',
   'OPENAI_API_KEY',
+  'WHATSAPP_ACCESS_TOKEN',
+  'WHATSAPP_PHONE_NUMBER_ID',
 ];
 
 const configurationReadElsewhere: readonly RowReadElsewhere[] = [

@@ -22,4 +22,6 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   YANDEX_MAPS_API_KEY: 'fake-yandex-geocoder-key',
   HTTPBIN_TOKEN: 'fake-bearer',
   OPENAI_API_KEY: 'sk-fake-switchyard-openai',
+  WHATSAPP_ACCESS_TOKEN: 'EAAfakeSwitchyardWhatsappToken',
+  WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
 };

@@ -22,8 +22,9 @@ import { paypal } from './providers/paypal';
 import { json, type ProviderModule, type Route } from './providers/provider-module';
 import { sendgrid } from './providers/sendgrid';
 import { stripe } from './providers/stripe';
-import { twilio } from './providers/twilio';
+import { receiveTwilioSms, twilio } from './providers/twilio';
 import { vonage } from './providers/vonage-sms';
+import { whatsapp } from './providers/whatsapp';
 import { yandexMaps } from './providers/yandex-maps';
 import { ProviderState } from './state';
 import type { FakeRequest, FakeResponse, FakeState, FaultKind, FaultRule, ParsedRequest } from './types';
@@ -45,12 +46,14 @@ export interface FakeProviders {
   connections(): number;
   /** The fake Google token endpoint accepts assertions from this service account signed with the key's private half. */
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
+  /** An SMS from `from` to the account's number, as Twilio handles it: STOP, … opts the sender out (later sends: 21610), START, … back in. */
+  twilioInbound(from: string, body: string): 'opted-out' | 'opted-in' | null;
   /** How long the fake Google token endpoint's tokens live from now on (default 3599 s). */
   setGoogleTokenLifetime(seconds: number): void;
   close(): Promise<void>;
 }
 
-const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai];
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai, whatsapp];
 
 interface RouteMatch {
   provider: ProviderModule;
@@ -124,6 +127,10 @@ class FakeProviderHub implements ControlTarget {
 
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void {
     this.providerState.googleServiceAccounts.set(clientEmail, publicKeyPem);
+  }
+
+  twilioInbound(from: string, body: string): 'opted-out' | 'opted-in' | null {
+    return receiveTwilioSms(this.providerState, from, body);
   }
 
   setGoogleTokenLifetime(seconds: number): void {
@@ -303,6 +310,7 @@ export async function startFakeProviders(options: { port?: number; host?: string
     connections: () => connections,
     trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
     setGoogleTokenLifetime: (seconds) => hub.setGoogleTokenLifetime(seconds),
+    twilioInbound: (from, body) => hub.twilioInbound(from, body),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();
