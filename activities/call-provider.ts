@@ -29,6 +29,7 @@ import { withAttempt } from './attempts';
 import { heartbeatWhile } from './heartbeat';
 import { createCredentialResolver } from './credentials';
 import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
+import { recipientSuppressedFailure, suppressedRecipients } from '../providers/core/recipients';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 export interface ProviderCallDeps {
@@ -91,6 +92,9 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     return withAttempt(() => heartbeatWhile(async () => {
       const info = Context.current().info;
       const call = prepareProviderCall(registry, request);
+      // Before the cache and the circuit: a suppressed recipient is refused whatever the provider's state.
+      const suppressed = await suppressedRecipients(pool, request.tenant, call.adapter, call.params);
+      if (suppressed.length > 0) throw recipientSuppressedFailure(request.provider, request.operation, suppressed);
       const { cacheTtlSeconds } = call.declared;
 
       const key = cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, call.params) : null;

@@ -48,6 +48,8 @@ export interface PreparedProviderCall {
   declared: OperationConfig;
   /** The params as the operation's schema parsed them (normalised, defaults filled in). */
   params: unknown;
+  /** The operation's adapter (its `recipients` are checked against the suppression list before `send`). */
+  adapter: OperationAdapter<unknown>;
   /** Sends the call through the operation's adapter; throws classified failures only (classify.ts). */
   send(attempt: ProviderCallAttempt): Promise<ProviderResult>;
 }
@@ -91,7 +93,7 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
   }
   const params = parsed.data;
   const { operation } = request;
-  return { provider, operation, declared, params, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
+  return { provider, operation, declared, params, adapter, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
 }
 
 export { closeProviderConnections } from './core/http-core';

@@ -32,6 +32,11 @@ export interface ProviderResult {
 export interface OperationAdapter<Params> {
   params: z.ZodType<Params>;
   run(params: Params, ctx: ProviderCallContext): Promise<ProviderResult>;
+  /**
+   * Sends only: the e-mail addresses or phone numbers the call reaches, checked against the
+   * tenant's suppression list before anything is sent (providers/core/recipients.ts).
+   */
+  recipients?(params: Params): ReadonlyArray<{ channel: 'email' | 'sms'; address: string }>;
 }
 
 // Each adapter module exports one of these; the params type differs per operation.
