@@ -8,6 +8,9 @@
  * unaffected; an operator lifts an entry with DELETE /suppressions/{channel}/{address}.
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import twilio from 'twilio';
 import { providerCallWorkflowId } from '../../contracts/call';
 import { webhookWorkflowId } from '../../contracts/webhook';
@@ -25,15 +28,12 @@ const tenant = `sup${randomUUID().slice(0, 8)}`;
 const otherTenant = `oth${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
-  ({ fakes, api } = stack = await startStack({
-    config: { CALL_WAIT_MS: 30_000 },
-    api: {
-      secretsEnv: {
-        WEBHOOK_SECRETS_SENDGRID: sendgridKeys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-        WEBHOOK_SECRETS_TWILIO: twilioAuthToken,
-      },
-    },
-  }));
+  // Both tenants' signing secrets, as an operator configures them (WEBHOOK_SECRETS_FILE).
+  const sendgridKey = sendgridKeys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const secretsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'switchyard-suppressions-')), 'secrets.json');
+  const secrets = { sendgrid: [{ secret: sendgridKey }], twilio: [{ secret: twilioAuthToken }] };
+  writeFileSync(secretsFile, JSON.stringify({ [tenant]: secrets, [otherTenant]: secrets }));
+  ({ fakes, api } = stack = await startStack({ config: { CALL_WAIT_MS: 30_000 }, api: { secretsFile } }));
 });
 
 afterAll(() => stack?.close());
