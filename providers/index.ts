@@ -17,6 +17,7 @@ import { googleCalendar } from './google-calendar';
 import { googleMaps } from './google-maps';
 import { googleSheets } from './google-sheets';
 import { http } from './http';
+import { monitor } from './monitor';
 import { openai } from './openai';
 import { paypal } from './paypal';
 import { sendgrid } from './sendgrid';
@@ -41,6 +42,7 @@ export const providerModules = [
   googleSheets,
   http,
   openai,
+  monitor,
   github,
   standardWebhooks,
   genericHmac,

@@ -69,6 +69,14 @@ const credentials = [
   'OPENAI_API_KEY',
   'WHATSAPP_ACCESS_TOKEN',
   'WHATSAPP_PHONE_NUMBER_ID',
+  'RESEND_API_KEY',
+  'RAZORPAY_KEY_ID',
+  'RAZORPAY_KEY_SECRET',
+  'CLOUDFLARE_API_TOKEN',
+  'DIGITALOCEAN_TOKEN',
+  'SYNTHESIA_API_KEY',
+  'LINKEDIN_ACCESS_TOKEN',
+  'FACEBOOK_ACCESS_TOKEN',
 ];
 
 const configurationReadElsewhere: readonly RowReadElsewhere[] = [

@@ -24,4 +24,12 @@ export const fakeCredentials: Readonly<Record<string, string>> = {
   OPENAI_API_KEY: 'sk-fake-switchyard-openai',
   WHATSAPP_ACCESS_TOKEN: 'EAAfakeSwitchyardWhatsappToken',
   WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+  RESEND_API_KEY: 're_fake_switchyard',
+  RAZORPAY_KEY_ID: 'rzp_test_fake',
+  RAZORPAY_KEY_SECRET: 'fake-razorpay-secret',
+  CLOUDFLARE_API_TOKEN: 'fake-cloudflare-token',
+  DIGITALOCEAN_TOKEN: 'dop_v1_fake',
+  SYNTHESIA_API_KEY: 'fake-synthesia-key',
+  LINKEDIN_ACCESS_TOKEN: 'fake-linkedin-token',
+  FACEBOOK_ACCESS_TOKEN: 'EAAfakeSwitchyardFacebookToken',
 };

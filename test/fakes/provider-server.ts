@@ -17,6 +17,7 @@ import { googleCalendar } from './providers/google-calendar';
 import { googleSheets } from './providers/google-sheets';
 import { googleMaps } from './providers/google-maps';
 import { httpEcho } from './providers/http-echo';
+import { monitor } from './providers/monitor';
 import { openai } from './providers/openai';
 import { paypal } from './providers/paypal';
 import { json, type ProviderModule, type Route } from './providers/provider-module';
@@ -53,7 +54,7 @@ export interface FakeProviders {
   close(): Promise<void>;
 }
 
-const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai, whatsapp];
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleSheets, googleMaps, yandexMaps, httpEcho, openai, whatsapp, monitor];
 
 interface RouteMatch {
   provider: ProviderModule;

@@ -5,7 +5,7 @@
  */
 
 /** Provider ids as used in fault rules, records and filters (not Switchyard's registry names). */
-export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai', 'whatsapp'] as const;
+export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai', 'whatsapp', 'monitor'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'hold', 'timeout', 'reset'] as const;
