@@ -81,7 +81,7 @@ async function authenticatedProbe(
 ): Promise<ProbeRequest | { refused: Response }> {
   const url = new URL(buildProviderUrl(config.baseUrl, config.probe.path));
   const headers: Record<string, string> = { 'user-agent': 'switchyard-health-probe' };
-  for (const [name, value] of Object.entries(config.probe.headers)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(config.probe.headers ?? {})) headers[name.toLowerCase()] = value;
   const auth = config.probe.auth;
   switch (auth.kind) {
     case 'none':

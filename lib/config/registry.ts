@@ -111,7 +111,7 @@ const probeSchema = z.object({
   /** The statuses that mean up (e.g. [200] for a status page, [204] for a ping); absent: the default judgement. */
   expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).max(20).optional(),
   /** Fixed headers every probe sends (Anthropic's `anthropic-version`); never credentials (those go in `auth`). */
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string().max(500)).default({}),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string().max(500)).optional(),
   /** How often the provider's Schedule runs healthProbe. */
   intervalSeconds: z.number().int().min(5).default(30),
   timeoutMs: z.number().int().positive().default(5000),
