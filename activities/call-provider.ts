@@ -41,6 +41,7 @@ import { heartbeatWhile } from './heartbeat';
 import { createCredentialResolver } from './credentials';
 import { lookUpProviderOperation, prepareProviderCall } from '../providers/prepare-provider-call';
 import { tokenCostUsd, type TokenPricing } from '../providers/core/token-cost';
+import { recipientSuppressedFailure, suppressedRecipients } from '../providers/core/recipients';
 import { callErrorTypes, providerErrorTypes } from '../contracts/errors';
 
 /** The worker's failover metrics (merged into its /metrics by workers/main.ts). */
@@ -158,6 +159,9 @@ export function createProviderCallActivities({ pool, registry, env, providerTask
     return withAttempt(() => heartbeatWhile(async () => {
       const info = Context.current().info;
       const call = prepareProviderCall(registry, request);
+      // Before the cache and the circuit: a suppressed recipient is refused whatever the provider's state.
+      const suppressed = await suppressedRecipients(pool, request.tenant, call.adapter, call.params);
+      if (suppressed.length > 0) throw recipientSuppressedFailure(request.provider, request.operation, suppressed);
       const { cacheTtlSeconds, staleIfErrorSeconds } = call.declared;
 
       const key = caching && cacheTtlSeconds ? cacheKey(request.tenant, request.provider, request.operation, call.params) : null;

@@ -54,6 +54,17 @@ export function judgeProbeAnswer(status: number | null): { ok: boolean; error: s
   return { ok: true, error: null };
 }
 
+/**
+ * A probe's answer judged as its registry entry says: with `probe.expectedStatus` (a status page
+ * that must answer 200, a ping that answers 204), up only when answered with one of those;
+ * otherwise as judgeProbeAnswer.
+ */
+export function judgeProbeAgainst(status: number | null, expectedStatus: readonly number[] | undefined): { ok: boolean; error: string | null } {
+  if (expectedStatus === undefined || status === null) return judgeProbeAnswer(status);
+  if (expectedStatus.includes(status)) return { ok: true, error: null };
+  return { ok: false, error: `${judgeProbeAnswer(status).error ?? `HTTP ${status}`}, expected ${expectedStatus.join(' or ')}` };
+}
+
 type ProbeRequest = { url: string; headers: Record<string, string> };
 type ProviderFetch = ReturnType<typeof providerFetch>;
 
@@ -70,6 +81,7 @@ async function authenticatedProbe(
 ): Promise<ProbeRequest | { refused: Response }> {
   const url = new URL(buildProviderUrl(config.baseUrl, config.probe.path));
   const headers: Record<string, string> = { 'user-agent': 'switchyard-health-probe' };
+  for (const [name, value] of Object.entries(config.probe.headers ?? {})) headers[name.toLowerCase()] = value;
   const auth = config.probe.auth;
   switch (auth.kind) {
     case 'none':
@@ -84,6 +96,9 @@ async function authenticatedProbe(
       break;
     case 'query':
       for (const [param, field] of Object.entries(auth.params)) if (credentials[field]) url.searchParams.set(param, credentials[field]);
+      break;
+    case 'header':
+      for (const [name, field] of Object.entries(auth.headers)) if (credentials[field]) headers[name.toLowerCase()] = credentials[field];
       break;
     case 'client-credentials': {
       const basic = Buffer.from(`${credentials[auth.clientId] ?? ''}:${credentials[auth.clientSecret] ?? ''}`).toString('base64');
@@ -116,7 +131,7 @@ async function runProbe(
     const res = 'refused' in request ? request.refused : await send(request.url, { method: config.probe.method, signal, headers: request.headers });
     await res.arrayBuffer().catch(() => undefined);
     const latencyMs = Math.round(performance.now() - started);
-    return { status: res.status, latencyMs, ...judgeProbeAnswer(res.status) };
+    return { status: res.status, latencyMs, ...judgeProbeAgainst(res.status, config.probe.expectedStatus) };
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     return { ok: false, status: null, latencyMs: Math.round(performance.now() - started), error: `${err instanceof Error ? err.message : String(err)}${cause}` };

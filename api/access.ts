@@ -38,6 +38,9 @@ export const permissions = {
   'events:replay': ['admin', 'operator'],
   'subscribers:read': ['admin', 'operator'],
   'subscribers:write': ['admin'],
+  /** The suppression list (bounced, unsubscribed, SMS opt-outs): read it, lift an entry. */
+  'suppressions:read': ['admin', 'operator'],
+  'suppressions:write': ['admin', 'operator'],
   /** Provider health, SLA, alerts, budgets, circuits. */
   'monitoring:read': ['admin', 'operator'],
   'alerts:ack': ['admin', 'operator'],

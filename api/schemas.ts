@@ -728,3 +728,17 @@ export const performanceReport = z.object({
   ),
   totals: z.object({ requestsSaved: z.number(), usdSaved: usd, spentUsd: usd, tenantSpentUsd: usd }),
 });
+
+/** GET /suppressions: the tenant's suppression list (lib/data/suppressions.ts). */
+export const suppressionChannel = z.enum(['email', 'sms']);
+export const suppressionsQuery = z.object({ channel: suppressionChannel.optional(), limit: queryLimit(1000) });
+const suppression = z.object({
+  channel: suppressionChannel,
+  address: z.string(),
+  reason: z.string(),
+  source: z.string(),
+  sourceEventId: z.string().nullable(),
+  detail: z.string().nullable(),
+  changedAt: z.string(),
+});
+export const suppressionList = z.object({ suppressions: z.array(suppression) });

@@ -24,6 +24,8 @@ export const callErrorTypes = {
   invalidParams: 'InvalidCallParams',
   circuitOpen: 'CircuitOpen',
   budgetExceeded: 'BudgetExceeded',
+  /** Nothing was sent: a recipient is on the tenant's suppression list (bounced, unsubscribed, opted out of SMS). */
+  recipientSuppressed: 'RecipientSuppressed',
 } as const;
 
 /** Failure types of the webhook path. */

@@ -19,6 +19,7 @@ import { googleMaps } from './google-maps';
 import { googleMyBusiness } from './google-my-business';
 import { googleSheets } from './google-sheets';
 import { http } from './http';
+import { monitor } from './monitor';
 import { openai } from './openai';
 import { paypal } from './paypal';
 import { sendgrid } from './sendgrid';
@@ -26,6 +27,7 @@ import { standardWebhooks } from './standard-webhooks';
 import { stripe } from './stripe';
 import { twilio } from './twilio';
 import { vonageSms } from './vonage-sms';
+import { whatsapp } from './whatsapp';
 import { yandexMaps } from './yandex-maps';
 
 /** In this order the default registry and the default webhook sources list their entries. */
@@ -34,6 +36,7 @@ export const providerModules = [
   paypal,
   twilio,
   vonageSms,
+  whatsapp,
   sendgrid,
   googleCalendar,
   googleMaps,
@@ -43,6 +46,7 @@ export const providerModules = [
   openai,
   googleMyBusiness,
   airtable,
+  monitor,
   github,
   standardWebhooks,
   genericHmac,

@@ -51,6 +51,8 @@ export interface PreparedProviderCall {
   params: unknown;
   /** Token-priced operations: the model's price and the estimate's cost (reserved before sending); null otherwise. */
   tokenPricing: TokenPricing | null;
+  /** The operation's adapter (its `recipients` are checked against the suppression list before `send`). */
+  adapter: OperationAdapter<unknown>;
   /** Sends the call through the operation's adapter; throws classified failures only (classify.ts). */
   send(attempt: ProviderCallAttempt): Promise<ProviderResult>;
 }
@@ -99,7 +101,7 @@ export function prepareProviderCall(registry: ProviderRegistry, request: Provide
     throw notSent(request, callErrorTypes.invalidParams, 'unpriced_model', `${request.provider} ${request.operation}: ${unpricedModelMessage(pricing)}`);
   }
   const { operation } = request;
-  return { provider, operation, declared, params, tokenPricing: pricing, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
+  return { provider, operation, declared, params, tokenPricing: pricing, adapter, send: (attempt) => adapter.run(params, { ...attempt, provider, operation, errorBody: errorBodyFor(provider.kind) }) };
 }
 
 export { closeProviderConnections } from './core/http-core';

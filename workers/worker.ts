@@ -132,8 +132,10 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...shutdown,
   });
+  // A provider without operations (a monitor-only entry, providers/monitor) is probed, never called: no worker polls for it.
+  const callable = Object.values(options.registry).filter((provider) => Object.keys(provider.operations).length > 0);
   const providerWorkers = await Promise.all(
-    Object.values(options.registry).map((provider) =>
+    callable.map((provider) =>
       Worker.create({
         connection: options.connection,
         namespace: options.namespace,

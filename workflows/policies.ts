@@ -33,6 +33,7 @@ export const requestErrorTypes: readonly string[] = [
   callErrorTypes.invalidParams,
   callErrorTypes.unknownProvider,
   callErrorTypes.unknownOperation,
+  callErrorTypes.recipientSuppressed,
 ];
 
 const providerCallNonRetryable = [...requestErrorTypes, providerErrorTypes.misconfigured];

@@ -10,6 +10,18 @@ const routes = {
   stripe: {
     'payment_intent.succeeded': 'recordStripePayment',
   },
+  sendgrid: {
+    bounce: 'recordSendgridSuppression',
+    dropped: 'recordSendgridSuppression',
+    spamreport: 'recordSendgridSuppression',
+    unsubscribe: 'recordSendgridSuppression',
+    group_unsubscribe: 'recordSendgridSuppression',
+    group_resubscribe: 'liftSendgridSuppression',
+  },
+  twilio: {
+    // An inbound SMS (Twilio's SmsStatus "received"): STOP, START and their kin.
+    'message.received': 'recordTwilioOptOut',
+  },
 } as const;
 
 type Routes = typeof routes;

@@ -31,6 +31,7 @@ import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
 import * as s from '../schemas';
 import { providerOperationOr404 } from '../provider-operation';
+import { refusedForSuppression } from '../suppression-gate';
 import { batchItemBody, waitQuery } from '../schemas';
 import type { ApiMetrics } from '../metrics';
 import { sendStartFailure } from '../start-failure';
@@ -140,9 +141,10 @@ export const enqueueItem = route({
     202: answer('accepted: the item is in the batch workflow', s.batchItemAccepted),
     400: failure('invalid item (fields named)'),
     404: failure('unknown provider or operation'),
+    422: failure('a recipient is on the tenant\'s suppression list: nothing queued'),
     429: failure('the provider is past its budget: nothing queued'),
   },
-  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, metrics, workflows, logger, registry, budgets, enqueue, waitForItem }) {
+  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, metrics, workflows, pool, logger, registry, budgets, enqueue, waitForItem }) {
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
     const { provider, operation } = req.params;
@@ -153,6 +155,7 @@ export const enqueueItem = route({
     if (!body.success) return sendError(res, 400, 'invalid_request', 'the body must be {params, priority?, dedupKey?}', zodFieldErrors(body.error));
     const params = adapter.params.safeParse(body.data.params);
     if (!params.success) return sendError(res, 400, 'invalid_params', `invalid params for ${provider} ${operation}`, zodFieldErrors(params.error));
+    if (await refusedForSuppression(pool, res, tenant, adapter, params.data)) return;
     // A token-priced operation runs only for a model the registry prices (the call would refuse it).
     const pricing = tokenPricingOf(declared, adapter, params.data);
     if (pricing && 'unpriced' in pricing) {

@@ -28,6 +28,7 @@ import { answer, defineRoute, failure, routeGroup } from '../route';
 import * as s from '../schemas';
 import { bookingBody, callBody, callsQuery, idempotencyKey, waitQuery } from '../schemas';
 import { providerOperationOr404 } from '../provider-operation';
+import { refusedForSuppression } from '../suppression-gate';
 import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { requireTenant } from '../tenant';
@@ -171,7 +172,7 @@ function callContext({ config, workflows, pool, registry, logger }: CallRouteDep
 
   const viewCall = workflowViewHandler(workflows, providerCallStatusQuery, config, logger);
   const viewBooking = workflowViewHandler(workflows, bookingStatusQuery, config, logger);
-  return { config, workflows, registry, budgets, keyFrom, startAndAnswer, listRuns, viewCall, viewBooking };
+  return { config, workflows, pool, registry, budgets, keyFrom, startAndAnswer, listRuns, viewCall, viewBooking };
 }
 
 type CallContext = ReturnType<typeof callContext>;
@@ -192,10 +193,11 @@ export const startCall = route({
     202: answer('still running: poll GET /calls/{workflowId}', s.callAnswer),
     400: failure('missing key, invalid params (fields named)'),
     404: failure('unknown provider or operation'),
+    422: failure('a recipient is on the tenant\'s suppression list: nothing started'),
     429: failure('budget exhausted or rate limited'),
     503: failure('Temporal unreachable: nothing started'),
   },
-  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, workflows, registry, budgets, keyFrom, startAndAnswer }) {
+  async handler(req: Request<{ provider: string; operation: string }>, res: Response, { config, workflows, pool, registry, budgets, keyFrom, startAndAnswer }) {
     const { provider, operation } = req.params;
     const found = providerOperationOr404(registry, req.params, res);
     if (!found) return;
@@ -220,6 +222,7 @@ export const startCall = route({
     }
     const tenant = requireTenant(req, res, config);
     if (!tenant) return;
+    if (await refusedForSuppression(pool, res, tenant, adapter, params.data)) return;
     const workflowId = providerCallWorkflowId(tenant, provider, key);
     res.locals.workflowId = workflowId;
     const critical = body.data.priority === 'critical';

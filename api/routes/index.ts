@@ -19,6 +19,7 @@ import { sessionRoutes } from './session';
 import { statsRoutes } from './stats';
 import { streamRoutes } from './stream';
 import { subscriberRoutes } from './subscribers';
+import { suppressionRoutes } from './suppressions';
 import { webhookEventRoutes } from './webhook-events';
 import { webhookSecretRoutes } from './webhook-secrets';
 
@@ -33,6 +34,7 @@ export function serviceRouteGroups(): readonly ServiceRouteGroup[] {
     callRoutes,
     providerRoutes,
     subscriberRoutes,
+    suppressionRoutes,
     webhookEventRoutes,
     apiKeyRoutes,
     auditRoutes,

@@ -151,17 +151,24 @@ const probeAuthSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bearer'), token: credentialField }),
   z.object({ kind: z.literal('basic'), username: credentialField, password: credentialField }),
   z.object({ kind: z.literal('query'), params: z.record(z.string().min(1), credentialField) }),
+  /** Header name → credential field, sent as is (Anthropic's `x-api-key`, Synthesia's bare `Authorization`). */
+  z.object({ kind: z.literal('header'), headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), credentialField) }),
   z.object({ kind: z.literal('client-credentials'), tokenPath: z.string().startsWith('/'), clientId: credentialField, clientSecret: credentialField }),
 ]);
 
 /**
  * Health probe (healthProbe workflow): up when answered below 500 within the timeout, except 429
- * (rate limited) and 401/403 (credentials refused; activities/probes.ts judgeProbeAnswer).
+ * (rate limited) and 401/403 (credentials refused); with `expectedStatus`, up only when answered
+ * with one of those statuses (activities/probes.ts judgeProbeAnswer).
  */
 const probeSchema = z.object({
   method: z.enum(['GET', 'HEAD']).default('GET'),
   path: z.string().startsWith('/').default('/'),
   auth: probeAuthSchema.default({ kind: 'none' }),
+  /** The statuses that mean up (e.g. [200] for a status page, [204] for a ping); absent: the default judgement. */
+  expectedStatus: z.array(z.number().int().min(100).max(599)).min(1).max(20).optional(),
+  /** Fixed headers every probe sends (Anthropic's `anthropic-version`); never credentials (those go in `auth`). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string().max(500)).optional(),
   /** How often the provider's Schedule runs healthProbe. */
   intervalSeconds: z.number().int().min(5).default(30),
   timeoutMs: z.number().int().positive().default(5000),
@@ -348,6 +355,9 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
       hosts,
     };
     for (const [operation, op] of Object.entries(config.operations)) {
+      if (config.kind === 'monitor') {
+        issues.push(`providers.${providerName}.operations.${operation}: a monitor entry is probed only and declares no operations`);
+      }
       if (config.kind === 'http' && (!op.method || !op.path)) {
         issues.push(`providers.${providerName}.operations.${operation}: http operations need method and path`);
       }

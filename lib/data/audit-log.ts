@@ -28,6 +28,7 @@ export const auditActions = [
   'credential.set',
   'credential.delete',
   'master-key.rotate',
+  'suppression.lift',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

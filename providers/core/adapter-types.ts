@@ -46,6 +46,12 @@ export interface OperationAdapter<Params> {
    * reservation before it is sent; providers/core/token-cost.ts).
    */
   tokenEstimate?(params: Params): TokenUsage;
+
+  /**
+   * Sends only: the e-mail addresses or phone numbers the call reaches, checked against the
+   * tenant's suppression list before anything is sent (providers/core/recipients.ts).
+   */
+  recipients?(params: Params): ReadonlyArray<{ channel: 'email' | 'sms'; address: string }>;
 }
 
 // Each adapter module exports one of these; the params type differs per operation.

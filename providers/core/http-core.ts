@@ -57,6 +57,12 @@ export interface ProviderRequestOptions {
    * Checked inside the measured request so metrics count it right.
    */
   failureIn?: (response: ProviderResponse) => Pick<ProviderErrorInput, 'outcome' | 'code' | 'message'> | null;
+  /**
+   * For failed (non-2xx) answers whose status alone does not say whether a retry can help (the
+   * Graph API answers WhatsApp's throughput limit 130429 with a 400): the verdict its error code
+   * gives, or null to classify by status as usual.
+   */
+  failureOutcome?: (response: ProviderResponse) => Pick<ProviderErrorInput, 'outcome'> | null;
 }
 
 export interface ProviderResponse {
@@ -180,7 +186,7 @@ async function send(options: ProviderRequestOptions): Promise<ProviderResponse> 
 
   const ok = (response.status >= 200 && response.status < 300) || (options.expect?.includes(response.status) ?? false);
   const answered = { status: response.status, headers: response.headers, body: response.body };
-  if (!ok) throw classifyRequestFailure(ctx, answered);
+  if (!ok) throw classifyRequestFailure(ctx, { ...answered, ...(options.failureOutcome?.(response) ?? {}) });
   const reported = options.failureIn?.(response);
   if (reported) throw classifyRequestFailure(ctx, { ...answered, ...reported });
   return response;

@@ -45,6 +45,7 @@ async function postMail(
 
 const sendMail: OperationAdapter<SendMailParams> = {
   params: sendMailParams,
+  recipients: (params) => [{ channel: 'email', address: params.to }],
   async run(params, ctx) {
     return { data: { messageId: await postMail(ctx, [params], params) } };
   },
@@ -63,6 +64,7 @@ export type SendMailBatchParams = z.infer<typeof sendMailBatchParams>;
 /** The same message to many recipients in one request (the batch workflow's `grouped` mode). */
 const sendMailBatch: OperationAdapter<SendMailBatchParams> = {
   params: sendMailBatchParams,
+  recipients: (params) => params.recipients.map((r) => ({ channel: 'email' as const, address: r.to })),
   async run(params, ctx) {
     const subject = params.subject ?? params.recipients.find((r) => r.subject !== undefined)?.subject;
     if (subject === undefined) {

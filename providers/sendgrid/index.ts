@@ -1,17 +1,19 @@
 /**
  * SendGrid: mail and personalization batches (adapter.ts), the signed Event Webhook scheme
- * (webhook.ts) and its registry defaults. The fake is test/fakes/providers/sendgrid.ts.
+ * (webhook.ts), its bounce and unsubscribe handlers (handlers.ts) and its registry defaults. The fake is test/fakes/providers/sendgrid.ts.
  */
 import type { ProviderModule } from '../core/provider-module';
 import { toleranceOptions } from '../core/scheme-types';
 import { sendgridAdapter } from './adapter';
 import { sendgridScheme } from './webhook';
 import { sendgridErrorBody } from './error-body';
+import { createSendgridHandlers } from './handlers';
 
 export const sendgrid = {
   name: 'sendgrid' as const,
   adapter: sendgridAdapter,
   errorBody: sendgridErrorBody,
+  handlers: createSendgridHandlers,
   schemes: {
     sendgrid: { scheme: sendgridScheme, options: toleranceOptions },
   },

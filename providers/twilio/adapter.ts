@@ -18,6 +18,7 @@ function basicAuth(ctx: ProviderCallContext): { accountSid: string; authorizatio
 
 const sendSms: OperationAdapter<SendSmsParams> = {
   params: sendSmsParams,
+  recipients: (params) => [{ channel: 'sms', address: params.to }],
   async run(params, ctx) {
     const { accountSid, authorization } = basicAuth(ctx);
     const { body } = await providerRequest({
@@ -43,6 +44,7 @@ export type SendSmsBatchParams = z.infer<typeof sendSmsBatchParams>;
 /** One message to many numbers in one request (the batch workflow's `grouped` mode for SMS). */
 const sendSmsBatch: OperationAdapter<SendSmsBatchParams> = {
   params: sendSmsBatchParams,
+  recipients: (params) => params.recipients.map((r) => ({ channel: 'sms' as const, address: r.to })),
   async run(params, ctx) {
     const { authorization } = basicAuth(ctx);
     const serviceSid = requireCredential(ctx, 'notifyServiceSid');

@@ -1,17 +1,19 @@
 /**
- * Twilio: SMS and Notify batches (adapter.ts), the X-Twilio-Signature scheme (webhook.ts) and its
- * registry defaults. The fake is test/fakes/providers/twilio.ts.
+ * Twilio: SMS and Notify batches (adapter.ts), the X-Twilio-Signature scheme (webhook.ts), the
+ * inbound SMS opt-out handler (handlers.ts) and its registry defaults. The fake is test/fakes/providers/twilio.ts.
  */
 import type { ProviderModule } from '../core/provider-module';
 import { noOptions } from '../core/scheme-types';
 import { twilioAdapter } from './adapter';
 import { twilioScheme } from './webhook';
 import { twilioErrorBody } from './error-body';
+import { createTwilioHandlers } from './handlers';
 
 export const twilio = {
   name: 'twilio' as const,
   adapter: twilioAdapter,
   errorBody: twilioErrorBody,
+  handlers: createTwilioHandlers,
   schemes: {
     twilio: { scheme: twilioScheme, options: noOptions },
   },

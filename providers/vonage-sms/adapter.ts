@@ -31,6 +31,7 @@ export function vonageMessageFailure(response: ProviderResponse) {
 
 const sendSms: OperationAdapter<SendSmsParams> = {
   params: sendSmsParams,
+  recipients: (params) => [{ channel: 'sms', address: params.to }],
   async run(params, ctx) {
     const { body } = await providerRequest({
       ctx,

@@ -17,6 +17,7 @@ export interface ControlTarget {
   state(): FakeState;
   reset(): void;
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
+  twilioInbound(from: string, body: string): 'opted-out' | 'opted-in' | null;
 }
 
 const NO_CONTENT: FakeResponse = { status: 204 };
@@ -49,6 +50,12 @@ export function handleControlRequest(req: ParsedRequest, target: ControlTarget):
       if (typeof body?.clientEmail !== 'string' || typeof body.publicKey !== 'string') return json(400, { error: 'send {"clientEmail", "publicKey"} as JSON' });
       target.trustGoogleServiceAccount(body.clientEmail, body.publicKey);
       return NO_CONTENT;
+    }
+    case 'POST /twilio/inbound': {
+      // {From, Body}: an SMS to the account's number, handled as Twilio does (STOP … opts the sender out).
+      const body = req.body as { From?: unknown; Body?: unknown } | null;
+      if (typeof body?.From !== 'string' || typeof body.Body !== 'string') return json(400, { error: 'send {"From", "Body"} as JSON' });
+      return json(200, { handled: target.twilioInbound(body.From, body.Body) });
     }
     case 'POST /reset':
       target.reset();

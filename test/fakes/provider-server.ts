@@ -19,13 +19,15 @@ import { googleMyBusiness } from './providers/google-my-business';
 import { googleSheets } from './providers/google-sheets';
 import { googleMaps } from './providers/google-maps';
 import { httpEcho } from './providers/http-echo';
+import { monitor } from './providers/monitor';
 import { openai } from './providers/openai';
 import { paypal } from './providers/paypal';
 import { json, type ProviderModule, type Route } from './providers/provider-module';
 import { sendgrid } from './providers/sendgrid';
 import { stripe } from './providers/stripe';
-import { twilio } from './providers/twilio';
+import { receiveTwilioSms, twilio } from './providers/twilio';
 import { vonage } from './providers/vonage-sms';
+import { whatsapp } from './providers/whatsapp';
 import { yandexMaps } from './providers/yandex-maps';
 import { ProviderState } from './state';
 import type { FakeRequest, FakeResponse, FakeState, FaultKind, FaultRule, ParsedRequest } from './types';
@@ -47,6 +49,8 @@ export interface FakeProviders {
   connections(): number;
   /** The fake Google token endpoint accepts assertions from this service account signed with the key's private half. */
   trustGoogleServiceAccount(clientEmail: string, publicKeyPem: string): void;
+  /** An SMS from `from` to the account's number, as Twilio handles it: STOP, … opts the sender out (later sends: 21610), START, … back in. */
+  twilioInbound(from: string, body: string): 'opted-out' | 'opted-in' | null;
   /** How long the fake Google token endpoint's tokens live from now on (default 3599 s). */
   setGoogleTokenLifetime(seconds: number): void;
   /** The records the fake Airtable holds in one table, in creation order (copies). */
@@ -55,7 +59,7 @@ export interface FakeProviders {
 }
 
 // Google My Business before Sheets: both serve `/$discovery/rest` (its route takes only its own probe).
-const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleMyBusiness, googleSheets, googleMaps, yandexMaps, httpEcho, openai, airtable];
+const PROVIDERS: readonly ProviderModule[] = [stripe, paypal, twilio, vonage, sendgrid, googleCalendar, googleMyBusiness, googleSheets, googleMaps, yandexMaps, httpEcho, openai, airtable, whatsapp, monitor];
 
 interface RouteMatch {
   provider: ProviderModule;
@@ -133,6 +137,10 @@ class FakeProviderHub implements ControlTarget {
 
   airtableRecords(baseId: string, table: string): Array<{ id: string; createdTime: string; fields: Record<string, unknown> }> {
     return structuredClone(this.providerState.airtableRecords.get(`${baseId}/${table}`) ?? []);
+  }
+
+  twilioInbound(from: string, body: string): 'opted-out' | 'opted-in' | null {
+    return receiveTwilioSms(this.providerState, from, body);
   }
 
   setGoogleTokenLifetime(seconds: number): void {
@@ -313,6 +321,7 @@ export async function startFakeProviders(options: { port?: number; host?: string
     trustGoogleServiceAccount: (clientEmail, publicKeyPem) => hub.trustGoogleServiceAccount(clientEmail, publicKeyPem),
     setGoogleTokenLifetime: (seconds) => hub.setGoogleTokenLifetime(seconds),
     airtableRecords: (baseId, table) => hub.airtableRecords(baseId, table),
+    twilioInbound: (from, body) => hub.twilioInbound(from, body),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         hub.cancelDelayedAnswers();

@@ -92,6 +92,10 @@ export class ProviderState {
   readonly refunds = new Map<string, Refund>();
   readonly sms = { twilio: 0, vonage: 0 };
   mails = 0;
+  /** WhatsApp template messages accepted. */
+  whatsappMessages = 0;
+  /** Numbers that texted Twilio an opt-out keyword (STOP, …) and not yet an opt-in one (START, …): Twilio refuses SMS to them with 21610. */
+  readonly twilioOptOuts = new Set<string>();
   /** Keyed by `${calendarId}/${eventId}`: Google event ids are unique per calendar. */
   readonly calendarEvents = new Map<string, { event: CalendarEvent; deleted: boolean }>();
   /** PayPal access tokens issued (token → expiry, epoch ms), orders by id, captures by id → order id, refunds. */
@@ -131,6 +135,8 @@ export class ProviderState {
       refunds: this.refunds.size,
       sms: { ...this.sms },
       mails: this.mails,
+      whatsapp: this.whatsappMessages,
+      twilioOptOuts: [...this.twilioOptOuts],
       calendarEvents: { live: this.calendarEvents.size - deleted, deleted },
       sheets: { spreadsheets: this.spreadsheets.size, cellsWritten: this.sheetCellsWritten, tokensIssued: this.googleAccessTokens.size },
       googleTokenRefreshes: this.googleTokenRefreshes,
@@ -152,6 +158,8 @@ export class ProviderState {
     this.sms.twilio = 0;
     this.sms.vonage = 0;
     this.mails = 0;
+    this.whatsappMessages = 0;
+    this.twilioOptOuts.clear();
     this.calendarEvents.clear();
     this.paypalTokens.clear();
     this.paypalOrders.clear();

@@ -5,7 +5,7 @@
  */
 
 /** Provider ids as used in fault rules, records and filters (not Switchyard's registry names). */
-export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai', 'google-my-business', 'airtable'] as const;
+export const PROVIDER_IDS = ['stripe', 'paypal', 'twilio', 'vonage', 'sendgrid', 'google-calendar', 'google-sheets', 'google-maps', 'yandex-maps', 'http', 'openai', 'google-my-business', 'airtable', 'whatsapp', 'monitor'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export const FAULT_KINDS = ['status', 'rate-limit', 'validation', 'latency', 'hold', 'timeout', 'reset'] as const;
@@ -53,6 +53,10 @@ export interface FakeState {
   refunds: number;
   sms: { twilio: number; vonage: number };
   mails: number;
+  /** WhatsApp template messages accepted. */
+  whatsapp: number;
+  /** Numbers Twilio holds as opted out (an inbound STOP, … not followed by START, …). */
+  twilioOptOuts: string[];
   calendarEvents: { live: number; deleted: number };
   /** Google Sheets: spreadsheets touched, cells written, access tokens issued by the fake token endpoint. */
   sheets: { spreadsheets: number; cellsWritten: number; tokensIssued: number };

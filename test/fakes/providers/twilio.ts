@@ -5,10 +5,33 @@
  */
 import { basicCredentials, isRecord, stringField } from '../http-io';
 import { randomHex } from '../random-ids';
+import type { ProviderState } from '../state';
 import type { FakeResponse } from '../types';
 import { json, type ProviderModule } from './provider-module';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Twilio's default opt-out and opt-in keywords (Advanced Opt-Out off), matched on the trimmed body, any case. */
+const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
+const OPT_IN_KEYWORDS = new Set(['START', 'YES', 'UNSTOP']);
+
+/**
+ * An inbound SMS from `from` as Twilio handles it before the webhook: an opt-out keyword puts
+ * the number on the account's opt-out list (later sends answer 21610), an opt-in keyword takes it
+ * off. What it did, or null for any other text.
+ */
+export function receiveTwilioSms(state: ProviderState, from: string, body: string): 'opted-out' | 'opted-in' | null {
+  const keyword = body.trim().toUpperCase();
+  if (OPT_OUT_KEYWORDS.has(keyword)) {
+    state.twilioOptOuts.add(from);
+    return 'opted-out';
+  }
+  if (OPT_IN_KEYWORDS.has(keyword)) {
+    state.twilioOptOuts.delete(from);
+    return 'opted-in';
+  }
+  return null;
+}
 
 function twilioError(status: number, code: number, message: string): FakeResponse {
   return json(status, twilioErrorBody(status, code, message));
@@ -55,6 +78,7 @@ export const twilio: ProviderModule = {
         if (!E164.test(to)) return json(400, invalidToBody(to));
         if (!from) return twilioError(400, 21603, "A 'From' phone number is required.");
         if (!text) return twilioError(400, 21602, 'Message body is required.');
+        if (state.twilioOptOuts.has(to)) return twilioError(400, 21610, 'Attempt to send to unsubscribed recipient');
         state.sms.twilio++;
         return json(201, {
           sid: `SM${randomHex(16)}`,
