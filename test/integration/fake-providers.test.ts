@@ -588,6 +588,8 @@ describe('control API over HTTP', () => {
       googleTokenRefreshes: 0,
       reviewReplies: 0,
       airtableRecords: 0,
+      whatsapp: 0,
+      twilioOptOuts: [],
       paypal: { orders: 0, captures: [], refunds: [] },
     });
   });
@@ -607,6 +609,8 @@ describe('control API over HTTP', () => {
       googleTokenRefreshes: 0,
       reviewReplies: 0,
       airtableRecords: 0,
+      whatsapp: 0,
+      twilioOptOuts: [],
       paypal: { orders: 0, captures: [], refunds: [] },
     });
     expect(fakes.requests()).toEqual([]);
