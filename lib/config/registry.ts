@@ -343,8 +343,9 @@ export function parseRegistry(document: unknown, env: NodeJS.ProcessEnv = {}, so
       if (hostOverride !== undefined && !z.string().url().safeParse(hostOverride).success) issues.push(`${variable}: not a URL`);
       hosts[host] = hostOverride ?? override ?? url;
     }
-    if (config.rateLimit && config.rateLimitPerSecond !== undefined) {
-      issues.push(`providers.${providerName}: give rateLimit or rateLimitPerSecond, not both`);
+    // Both may be given when they agree (a parsed entry written back, e.g. from GET /config).
+    if (config.rateLimit && config.rateLimitPerSecond !== undefined && Math.abs(config.rateLimit.requests / config.rateLimit.windowSeconds - config.rateLimitPerSecond) > 1e-9) {
+      issues.push(`providers.${providerName}: rateLimit and rateLimitPerSecond disagree; give one of them`);
     }
     registry[providerName] = {
       ...config,

@@ -33,8 +33,10 @@ export const stripe = {
       // - 100 per 60 s is enforced as 100/60 ≈ 1.67 calls a second on the task queue (Temporal
       //   limits a queue by a rate, not a window): never more than 100 in a minute, but no burst
       //   of 100 at once either (lib/config/registry.ts rateLimitOf).
-      // - $2 a day, $50 a month: at the declared $0.05 per charge, about 36 non-critical charges a
-      //   day pass the 90% throttle; critical calls and refunds (compensations) are never refused.
+      // - $2 a day, $50 a month: the source gives no per-request price, and Stripe bills no API
+      //   request (its card fees are not API cost), so a charge is declared at a nominal $0.001:
+      //   about 1 800 non-critical charges a day pass the 90% throttle, a guard against runaway
+      //   calls rather than a fee ledger; critical calls and refunds (compensations) are never refused.
       // - The source's batching (100 per batch, 2 s wait, 5 cent threshold) is not declared: Stripe
       //   has no batch endpoint, and fan-out batching with its dedup window would merge two
       //   identical charges into one. Batches flush on size or wait; no cost threshold exists.
@@ -43,9 +45,9 @@ export const stripe = {
       budget: { dailyUsd: 2, monthlyUsd: 50 },
       failover: { strategy: 'primary-secondary', backups: ['paypal'] },
       operations: {
-        charge: { costUsd: 0.05, failoverCapable: true },
+        charge: { costUsd: 0.001, failoverCapable: true },
         refundCharge: { costUsd: 0.0 },
-        createPaymentIntent: { costUsd: 0.05 },
+        createPaymentIntent: { costUsd: 0.001 },
         refund: { costUsd: 0.0 },
         getPaymentIntent: { costUsd: 0, cacheTtlSeconds: 30 },
       },

@@ -38,7 +38,7 @@ const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` 
 
 test('every service route is declared with a permission, and every declared route exists', () => {
   const served = expressRoutes(api.app);
-  const isPublic = (route: string) => /^(GET \/(healthz|readyz|metrics|openapi\.json)|POST (\/tenants\/:tenant)?\/webhooks\/(generic\/|google\/)?:source)$/.test(route);
+  const isPublic = (route: string) => /^(GET \/(healthz|readyz|startupz|metrics|openapi\.json)|POST (\/tenants\/:tenant)?\/webhooks\/(generic\/|google\/)?:source)$/.test(route);
   const undeclared = served.filter((route) => !isPublic(route)).filter((route) => {
     const [method, path] = route.split(' ') as [string, string];
     return permissionFor(method, path.replace(/:(\w+)/g, 'x')) === undefined;

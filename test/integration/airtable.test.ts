@@ -32,8 +32,9 @@ beforeAll(async () => {
     config: { CALL_WAIT_MS: 30_000 },
     registry: (r) => {
       const base: ProviderConfig = r.airtable!;
-      // A short wait, so the last partial batch of each test flushes quickly.
-      r[provider] = { ...structuredClone(base), name: provider, batch: { ...base.batch!, maxWaitMs: { high: 1000, medium: 1000, low: 1000 } } };
+      // A short wait, so the last partial batch of each test flushes quickly; fixed sizing, since the
+      // tests count the records each request carries (adaptive sizing is batches.test.ts's).
+      r[provider] = { ...structuredClone(base), name: provider, batch: { ...base.batch!, adaptiveSize: false, maxWaitMs: { high: 1000, medium: 1000, low: 1000 } } };
     },
   }));
 });

@@ -39,7 +39,8 @@ beforeAll(async () => {
         ...structuredClone(base),
         name: sheetsProvider,
         rateLimitPerSecond: 50,
-        batch: { ...base.batch!, maxSize: 10, maxWaitMs: { high: 400, medium: 400, low: 400 } },
+        // Fixed sizing: these tests count the ranges each request carries (adaptive sizing is batches.test.ts's).
+        batch: { ...base.batch!, adaptiveSize: false, maxSize: 10, maxWaitMs: { high: 400, medium: 400, low: 400 } },
       };
     },
     worker: (started) => ({ env: { ...fakeCredentials, GOOGLE_SHEETS_CREDENTIALS_FILE: createTestServiceAccount(started.fakes).keyFile } }),

@@ -39,7 +39,9 @@ test('a rate limit in the window form runs as its average rate; the per-second f
   const perSecond = parseRegistry(provider({ rateLimitPerSecond: 5 })).p!;
   expect(perSecond).toMatchObject({ rateLimitPerSecond: 5, rateLimit: { requests: 5, windowSeconds: 1 } });
   expect(parseRegistry(provider({})).p!.rateLimitPerSecond).toBe(10);
-  expect(() => parseRegistry(provider({ rateLimitPerSecond: 5, rateLimit: { requests: 100, windowSeconds: 60 } }))).toThrow(/rateLimit or rateLimitPerSecond, not both/);
+  expect(() => parseRegistry(provider({ rateLimitPerSecond: 5, rateLimit: { requests: 100, windowSeconds: 60 } }))).toThrow(/rateLimit and rateLimitPerSecond disagree/);
+  // A parsed entry carries both, in agreement: written back (GET /config → PROVIDERS_FILE), it parses.
+  expect(parseRegistry(provider({ rateLimitPerSecond: 2.5, rateLimit: { requests: 250, windowSeconds: 100 } })).p!.rateLimitPerSecond).toBe(2.5);
   expect(() => parseRegistry(provider({ rateLimit: { requests: 0, windowSeconds: 60 } }))).toThrow(/rateLimit\.requests/);
 });
 
