@@ -11,7 +11,7 @@ import { createActivities } from '../activities';
 import type { Keyring } from '../lib/security/keyring';
 import { payloadDataConverter } from '../lib/security/payload-codec';
 import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
-import type { ProviderRegistry } from '../lib/config/registry';
+import { callableProviders, type ProviderRegistry } from '../lib/config/registry';
 import { activityMetricsInterceptor, type WorkerMetrics } from './metrics';
 
 export interface CreateWorkerOptions {
@@ -132,8 +132,7 @@ export async function createWorkers(options: CreateWorkerOptions): Promise<Worke
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...shutdown,
   });
-  // A provider without operations (a monitor-only entry, providers/monitor) is probed, never called: no worker polls for it.
-  const callable = Object.values(options.registry).filter((provider) => Object.keys(provider.operations).length > 0);
+  const callable = callableProviders(options.registry);
   const providerWorkers = await Promise.all(
     callable.map((provider) =>
       Worker.create({

@@ -25,7 +25,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { pendingMigrations } from '../../db/migrate';
 import type { Config } from '../../lib/config/config';
-import type { ProviderRegistry } from '../../lib/config/registry';
+import { callableProviders, type ProviderRegistry } from '../../lib/config/registry';
 import { pingDatabase } from '../../lib/data/db';
 import { providerHealthRows } from '../../lib/data/probes';
 import { timedCheck, type TimedCheck } from '../../lib/dependency-checks';
@@ -114,7 +114,8 @@ function healthDetailContext({ config, workflows, pool, registry }: HealthDetail
     const queues: Array<[string, QueueType]> = [
       [config.TEMPORAL_TASK_QUEUE, 'workflow'],
       [config.TEMPORAL_TASK_QUEUE, 'activity'],
-      ...Object.values(registry).map((p): [string, QueueType] => [`${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name}`, 'activity']),
+      // Monitor-only entries have no queue: nothing polls one for them (workers/worker.ts).
+      ...callableProviders(registry).map((p): [string, QueueType] => [`${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name}`, 'activity']),
     ];
     const [pg, temporalCheck, ns, taskQueues, probes] = await Promise.all([
       postgres(),

@@ -306,6 +306,14 @@ export function operationNamed(provider: Pick<ProviderConfig, 'operations'>, nam
   return Object.hasOwn(provider.operations, name) ? provider.operations[name] : undefined;
 }
 
+/**
+ * The providers Switchyard calls: those with operations, each with its own task queue and worker.
+ * A monitor-only entry (providers/monitor) is probed, never called, so nothing polls a queue for it.
+ */
+export function callableProviders(registry: ProviderRegistry): ProviderConfig[] {
+  return Object.values(registry).filter((provider) => Object.keys(provider.operations).length > 0);
+}
+
 /** The declared cost of one call of `operation` on `provider`; 0 when either is unknown. */
 export function operationCost(registry: ProviderRegistry, provider: string, operation: string): number {
   const config = providerNamed(registry, provider);

@@ -22,6 +22,8 @@ import { eventually, startApi, startStack, startWorker, testConfig, type Running
 const run = randomUUID().slice(0, 8);
 const first = `hd-a-${run}`;
 const second = `hd-b-${run}`;
+/** A monitor-only entry: probed, never called, so it has no task queue to poll (found through npm start). */
+const watched = `hd-watch-${run}`;
 
 let stack: TestStack;
 
@@ -29,10 +31,12 @@ beforeAll(async () => {
   stack = await startStack({
     registry: (r) => {
       const base = r.stripe!;
+      const monitorOnly = r.resend!;
       for (const name of Object.keys(r)) delete r[name];
       const clone = (name: string): ProviderConfig => ({ ...structuredClone(base), name });
       r[first] = clone(first);
       r[second] = clone(second);
+      r[watched] = { ...structuredClone(monitorOnly), name: watched };
     },
   });
 });
@@ -52,6 +56,7 @@ const probed = (provider: string, status: 'up' | 'down') =>
 test('200 ok: PostgreSQL (migrated), Temporal, the namespace, pollers on every task queue and fresh probes, each with its latency', async () => {
   await probed(first, 'up');
   await probed(second, 'up');
+  await probed(watched, 'up');
   // A worker's first poll takes a moment to show in DescribeTaskQueue.
   const { status, body } = await eventually(async () => {
     const answer = await health();
@@ -76,6 +81,7 @@ test('200 ok: PostgreSQL (migrated), Temporal, the namespace, pollers on every t
   expect(providers.providers).toEqual([
     expect.objectContaining({ provider: first, status: 'up', lastProbeOk: true, lastLatencyMs: 42, stale: false }),
     expect.objectContaining({ provider: second, status: 'up', lastProbeOk: true, lastLatencyMs: 42, stale: false }),
+    expect.objectContaining({ provider: watched, status: 'up', stale: false }),
   ]);
   for (const check of [postgres, temporal, namespace, providers, ...taskQueues]) expect(check.latencyMs).toBeGreaterThanOrEqual(0);
 });
