@@ -157,14 +157,15 @@ async function closedExecutions(s: TestStack): Promise<WorkflowExecutionInfo[]> 
     const open = executions.filter((e) => e.status.name === 'RUNNING');
     // An alert stays open until resolved. Besides the burst's own, the SLA report raises one when
     // the test database's probe rows (other suites') put stripe under its target: resolve it too.
-    // Each once; a signal that failed is sent again at the next look.
-    const unresolved = open.filter((e) => e.type === 'alert' && !resolved.has(e.workflowId));
+    // Each run once (a report raising the alert again after its resolve starts a new run of the same
+    // id, which must be resolved too); a signal that failed is sent again at the next look.
+    const unresolved = open.filter((e) => e.type === 'alert' && !resolved.has(`${e.workflowId} ${e.runId}`));
     await Promise.all(
       unresolved.map((e) =>
         client.workflow
-          .getHandle(e.workflowId)
+          .getHandle(e.workflowId, e.runId)
           .signal('resolve', { reason: 'burst over' })
-          .then(() => resolved.add(e.workflowId), () => undefined),
+          .then(() => resolved.add(`${e.workflowId} ${e.runId}`), () => undefined),
       ),
     );
     if (open.length > 0) throw new Error(`still open: ${open.map((e) => `${e.type} ${e.workflowId}`).join(', ')}`);
