@@ -135,6 +135,24 @@ export async function markCrossings(pool: Queryable, done: 'notified' | 'resolve
   }
 }
 
+/**
+ * A reservation refused past the throttle line (after its transaction was rolled back): the line
+ * is recorded once per provider and period, and paged (budgetCrossings); the failure to throw.
+ */
+async function refused(
+  query: Queryable,
+  call: { provider: string; operation: string },
+  refusal: NonNullable<ReturnType<typeof budgetRefusal>>,
+): Promise<ApplicationFailure> {
+  await recordCrossing(query, call.provider, refusal.period, BUDGET_THROTTLE_PERCENT, refusal.use);
+  return ApplicationFailure.create({
+    message: refusal.reason,
+    type: callErrorTypes.budgetExceeded,
+    nonRetryable: true,
+    details: [{ provider: call.provider, operation: call.operation }],
+  });
+}
+
 export function createBudgets(pool: Pool, registry: ProviderRegistry) {
   async function useOf(provider: string, query: Pick<Pool, 'query'> = pool): Promise<BudgetUse> {
     const budget = providerNamed(registry, provider)?.budget ?? null;
@@ -181,14 +199,7 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
         const refusal = budgetRefusal(r.provider, before, r.amountUsd, r.critical);
         if (refusal) {
           await client.query('ROLLBACK');
-          // The throttle line reached: recorded once per provider and period, and paged (budgetCrossings).
-          await recordCrossing(pool, r.provider, refusal.period, BUDGET_THROTTLE_PERCENT, refusal.use);
-          throw ApplicationFailure.create({
-            message: refusal.reason,
-            type: callErrorTypes.budgetExceeded,
-            nonRetryable: true,
-            details: [{ provider: r.provider, operation: r.operation }],
-          });
+          throw await refused(pool, r, refusal);
         }
         await client.query(
           `INSERT INTO cost_ledger (reservation, tenant, provider, operation, workflow_id, amount_usd, status, critical)
@@ -263,13 +274,7 @@ export function createBudgets(pool: Pool, registry: ProviderRegistry) {
         const refusal = budgetRefusal(open.provider, await useOf(open.provider, client), amountUsd - Number(open.amount_usd), open.critical);
         if (refusal) {
           await client.query('ROLLBACK');
-          await recordCrossing(pool, open.provider, refusal.period, BUDGET_THROTTLE_PERCENT, refusal.use);
-          throw ApplicationFailure.create({
-            message: refusal.reason,
-            type: callErrorTypes.budgetExceeded,
-            nonRetryable: true,
-            details: [{ provider: open.provider, operation: open.operation }],
-          });
+          throw await refused(pool, open, refusal);
         }
         await client.query(`UPDATE cost_ledger SET amount_usd = $2 WHERE reservation = $1 AND status = 'reserved'`, [reservation, amountUsd]);
         await client.query('COMMIT');
