@@ -38,8 +38,8 @@ export async function insertWebhookEvent(
 ): Promise<boolean> {
   const inserted = await pool.query<{ status: WebhookState }>(
     `INSERT INTO webhook_events
-       (tenant, provider, event_id, event_type, workflow_id, run_id, status, payload, received_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $8)
+       (tenant, provider, event_id, event_type, workflow_id, run_id, status, payload, received_at, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $8, now())
      ON CONFLICT (tenant, provider, event_id) DO NOTHING
      RETURNING status`,
     [
@@ -163,7 +163,7 @@ export async function pruneLedgerBodies(pool: Queryable, olderThanDays: number, 
   const result = await pool.query(
     `UPDATE webhook_events SET payload = NULL, payload_pruned_at = now()
       WHERE id IN (SELECT id FROM webhook_events
-                    WHERE payload IS NOT NULL AND received_at < now() - make_interval(days => $1)
+                    WHERE payload IS NOT NULL AND started_at IS NOT NULL AND received_at < now() - make_interval(days => $1)
                     ORDER BY received_at LIMIT $2
                     FOR UPDATE SKIP LOCKED)`,
     [olderThanDays, batchSize],
