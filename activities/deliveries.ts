@@ -26,7 +26,7 @@ import { outboundRefusal, strictOutboundPolicy, type OutboundPolicy } from '../l
 import { SecretBoxError } from '../lib/security/secret-box';
 import { configuredSecretsKeyring, openSubscriberSecret } from '../lib/security/stored-secrets';
 import { finishDeliveryRow, recordDeliveryAttempt, recordDeliveryAttemptError, upsertPendingDelivery } from '../lib/data/deliveries';
-import { enabledSubscriberFilters, matchesFilter, subscriberEnabled, subscriberTarget } from '../lib/data/subscribers';
+import { matchingSubscriberIds, subscriberEnabled, subscriberTarget } from '../lib/data/subscribers';
 import { webhookEventBody } from '../lib/data/webhook-events';
 import { deliveryErrorTypes } from '../contracts/errors';
 import type { DeliveryAttempt, DeliveryInput, DeliveryOutcome, DeliveryPlan } from '../contracts/delivery';
@@ -73,12 +73,7 @@ export function createDeliveryActivities({ pool, retrySchedule, timeoutMs = 10_0
   const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000, connect: outbound.connector() });
   return {
     async matchSubscribers(event: { tenant: string; provider: string; eventType: string }): Promise<{ subscriberIds: string[] }> {
-      const rows = await enabledSubscriberFilters(pool, event.tenant);
-      return {
-        subscriberIds: rows
-          .filter((s) => matchesFilter(s.providers, event.provider) && matchesFilter(s.event_types, event.eventType))
-          .map((s) => s.id),
-      };
+      return { subscriberIds: await matchingSubscriberIds(pool, event) };
     },
 
     async planDelivery(input: DeliveryInput): Promise<DeliveryPlan> {

@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { insertWebhookEvent, updateWebhookEvent, webhookEventState } from '../lib/data/webhook-events';
+import { matchingSubscriberIds } from '../lib/data/subscribers';
 import { withAttempt } from './attempts';
 import type { AttemptInfo, LedgerRecord, LedgerUpdate, WebhookEvent } from '../contracts/webhook';
 
@@ -31,6 +32,21 @@ export function createLedgerActivities(pool: Pool) {
 
     async markWebhookEvent(update: LedgerUpdate): Promise<{ updated: boolean } & AttemptInfo> {
       return withAttempt(async () => ({ updated: await updateWebhookEvent(pool, update) }));
+    },
+
+    /**
+     * An inboxed run's last step, one local activity: the final ledger status and, once completed,
+     * the subscribers the event fans out to (what markWebhookEvent and matchSubscribers do apart).
+     * Both are idempotent, so a retried attempt or a replayed task answers the same.
+     */
+    async finishWebhookEvent(update: LedgerUpdate & { eventType: string }): Promise<{ updated: boolean; subscriberIds: string[] } & AttemptInfo> {
+      return withAttempt(async () => {
+        const [updated, subscriberIds] = await Promise.all([
+          updateWebhookEvent(pool, update),
+          update.status === 'completed' ? matchingSubscriberIds(pool, update) : Promise.resolve([]),
+        ]);
+        return { updated, subscriberIds };
+      });
     },
   };
 }

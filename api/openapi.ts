@@ -17,27 +17,30 @@ import * as s from './schemas';
 type Operation = Pick<RouteDeclaration, 'summary' | 'tag' | 'query' | 'body' | 'headers' | 'responses'>;
 
 const webhookDoc: Operation = {
-  summary: "A provider's webhook, verified by its signature scheme (docs/WEBHOOKS.md); starts processWebhook once per event id",
+  summary: "A provider's webhook, verified by its signature scheme (docs/WEBHOOKS.md); committed to the inbox, which starts processWebhook once per event id",
   tag: 'webhooks',
   body: z.unknown(),
   responses: {
-    202: answer('accepted: durably started', s.webhookAccepted),
+    202: answer('accepted: the ledger row is committed; the drainer starts the workflow (runId absent until then)', s.webhookAccepted),
     200: answer('a duplicate of an accepted event: the same workflow', s.webhookAccepted),
     400: failure('malformed body'),
     401: failure('signature missing, invalid or stale'),
     404: failure('unknown source'),
     413: failure('body over WEBHOOK_BODY_LIMIT_BYTES'),
     415: failure('unsupported media type'),
-    503: failure('no secret configured, or Temporal unreachable: retry later'),
+    403: failure('address outside the source allowlist'),
+    429: failure("over the source's limit for the tenant: retry after Retry-After"),
+    503: failure('no secret configured, or PostgreSQL cannot commit the row: retry after Retry-After'),
   },
 };
 
 const publicDocs: Record<string, Operation> = {
   'GET /healthz': { summary: 'Liveness', tag: 'health', responses: { 200: answer('alive', s.healthAnswer) } },
   'GET /readyz': {
-    summary: 'Readiness: Temporal and PostgreSQL answer (503 if not); degraded (still 200) while no worker polls the main task queue. Metrics are on API_METRICS_PORT, not here',
+    summary:
+      'Readiness: PostgreSQL answers (503 if not: webhooks cannot be committed); degraded (still 200) while Temporal is unreachable or no worker polls the main task queue. Metrics are on API_METRICS_PORT, not here',
     tag: 'health',
-    responses: { 200: answer('ready, or degraded: no worker polling', s.readyAnswer), 503: answer('not ready', s.readyAnswer) },
+    responses: { 200: answer('ready, or degraded: Temporal unreachable or no worker polling', s.readyAnswer), 503: answer('not ready: PostgreSQL unreachable', s.readyAnswer) },
   },
   'GET /startupz': {
     summary: 'Start-up probe: 503 until every migration is applied and Temporal answers for the namespace, then 200 for the life of the process',

@@ -279,17 +279,21 @@ export const callAnswer = workflowRef.extend({
 /** GET /calls/:id, /bookings/:id, /webhooks/events/:id: the workflow's status query and description. */
 export const workflowView = z.looseObject({
   workflowId: id,
-  runId: id,
+  /** null while a webhook waits in the inbox (executionStatus QUEUED): accepted, not started yet. */
+  runId: id.nullable(),
   executionStatus: z.string(),
-  startTime: isoDateTime,
+  startTime: isoDateTime.nullable(),
   closeTime: isoDateTime.nullable(),
   /** The workflow's own status query; null while no worker has answered it. */
   status: z.string().nullable(),
 });
 
+/** An accepted event: its workflow id, and its run id once the inbox drainer started it (a fresh 202 has none yet). */
+const inboxRef = z.object({ workflowId: id, runId: id.optional() });
+
 export const webhookAccepted = z.union([
-  workflowRef.extend({ duplicate: z.literal(true).optional() }),
-  z.object({ events: z.array(workflowRef.extend({ duplicate: z.boolean().optional() })) }),
+  inboxRef.extend({ duplicate: z.literal(true).optional() }),
+  z.object({ events: z.array(inboxRef.extend({ eventId: z.string(), duplicate: z.boolean().optional() })) }),
 ]);
 
 export const batchItemAccepted = z.looseObject({

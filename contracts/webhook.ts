@@ -13,6 +13,12 @@ export interface WebhookEvent {
   receivedAt: string;
   /** The provider's parsed JSON body. */
   payload: Record<string, unknown>;
+  /**
+   * Set by the inbox drainer: the API committed the ledger row before answering, so the workflow
+   * does not write it again. Absent in runs the API started itself (before the inbox) and in an
+   * operator's retry.
+   */
+  inboxed?: boolean;
 }
 
 export type WebhookState = 'received' | 'processing' | 'completed' | 'failed';

@@ -28,6 +28,7 @@ import { loadMonitoringConfig } from '../lib/config/monitoring-config';
 import { payloadEncryptionState } from '../lib/security/payload-codec';
 import { connectClient } from '../lib/temporal/connection';
 import { syncSchedules } from './schedules';
+import { drainInbox } from './inbox-drainer';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   started.group = workers;
+  // Committed webhooks become processWebhook runs from here; every replica drains, none twice.
+  const drainer = drainInbox({ config, pool, logger, starts: metrics.inboxStarts });
+  const drained = { stopping: undefined as Promise<void> | undefined };
+  const stopDraining = (): Promise<void> => (drained.stopping ??= drainer.stop().catch((err: unknown) => logger.warn({ err }, 'inbox drainer stopped with an error')));
   process.off('SIGINT', stopBeforeStart).off('SIGTERM', stopBeforeStart);
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -92,7 +97,8 @@ async function main(): Promise<void> {
       { signal, graceMs: config.SHUTDOWN_GRACE_MS },
       'worker shutting down: polling stopped, running activities may finish within the grace time',
     );
-    workers.shutdown();
+    // Claim nothing more; the starts in flight commit, then the workers drain their tasks.
+    void stopDraining().then(() => workers.shutdown());
   };
   process.on('SIGINT', stop).on('SIGTERM', stop);
   const running = workers.run(); // settles after a shutdown signal once in-flight tasks are done
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     exitCode = 1;
     logger.error({ err, signal: stopping }, 'workers stopped with an error');
   }
+  await closeStep(logger, 'inbox drainer stopped', stopDraining);
   await closeStep(logger, 'metrics server closed', () => closeServer(metricsServer));
   await closeStep(logger, 'temporal connection closed', () => connection.close());
   await closeStep(logger, 'postgres pool closed', () => pool.end());

@@ -4,7 +4,7 @@
  * its start-up and readiness probes, served with them on WORKER_METRICS_PORT (lib/metrics-server.ts).
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Pool } from 'pg';
 import { pendingMigrations } from '../db/migrate';
 import { startupProbe, timedCheck } from '../lib/dependency-checks';
@@ -14,6 +14,8 @@ import type { WorkerGroup } from './worker';
 export interface WorkerMetrics {
   registry: Registry;
   activityDuration: Histogram<'activity' | 'outcome'>;
+  /** The inbox drainer's processWebhook starts: started, existing (the run was there), failed (the row waits). */
+  inboxStarts: Counter<'outcome'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -28,6 +30,16 @@ export function createWorkerMetrics(): WorkerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    inboxStarts: (() => {
+      const counter = new Counter({
+        name: 'webhook_inbox_starts_total',
+        help: 'processWebhook starts by the inbox drainer, by outcome (failed: the row stays in the inbox and is retried)',
+        labelNames: ['outcome'],
+        registers: [registry],
+      });
+      for (const outcome of ['started', 'existing', 'failed']) counter.inc({ outcome }, 0);
+      return counter;
+    })(),
   };
 }
 

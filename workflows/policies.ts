@@ -63,6 +63,12 @@ export const activityPolicies = {
     startToCloseTimeout: '10 seconds',
     retry: databaseRetry, // no maximumAttempts: unlimited
   },
+  /** An inboxed run's final status plus its subscribers (markWebhookEvent + matchSubscribers in one step); same guarantee. */
+  finishWebhookEvent: {
+    kind: 'local',
+    startToCloseTimeout: '10 seconds',
+    retry: databaseRetry, // no maximumAttempts: unlimited
+  },
   /** Every routed webhook handler (workflows/webhook-routes.ts), e.g. recordStripePayment. */
   ...webhookHandlerPolicies(),
   /** Candidates, order, task queues and costs for a provider call (reads registry and circuits). */

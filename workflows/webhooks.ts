@@ -28,6 +28,7 @@ type Activities = ReturnType<typeof createActivities>;
 const { recordWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('recordWebhookEvent'));
 const { markWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('markWebhookEvent'));
 const { matchSubscribers } = proxyLocalActivities<Activities>(localActivityOptions('matchSubscribers'));
+const { finishWebhookEvent } = proxyLocalActivities<Activities>(localActivityOptions('finishWebhookEvent'));
 /** One local-activity proxy per routed handler, each under the handler policy. */
 const handlers = {} as Record<WebhookHandlerName, (event: WebhookEvent) => Promise<HandlerResult>>;
 for (const name of webhookHandlerNames) handlers[name] = proxyLocalActivities<Activities>(localActivityOptions(name))[name];
@@ -46,6 +47,8 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
     lastError: null,
   };
   setHandler(webhookStatusQuery, () => status);
+  if (event.inboxed) return processInboxed(event, handler, status);
+  // Runs the API started itself (before the inbox) and an operator's retry: the ledger step first.
   // Patches are read before the first local activity, so their marker is the run's first command.
   // Read after one, the marker can land in the next task (the SDK completes a task at its heartbeat,
   // between a local activity's result and the code that runs on it); a replay then reads the patch
@@ -111,9 +114,58 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
   return status;
 }
 
+/**
+ * A run the inbox drainer started: the API committed the ledger row (and found any duplicate)
+ * before it answered, so the run is the handler, one finishing step (final status and the
+ * subscribers to fan out to) and one search-attribute update. Chosen by the input, never by a
+ * patch: no marker in new histories, and runs from before the inbox take the path above.
+ */
+async function processInboxed(event: WebhookEvent, handler: WebhookHandlerName | null, status: WebhookStatus): Promise<WebhookStatus> {
+  status.steps.ledger.state = 'done';
+  status.status = 'processing';
+  const finish = async (final: 'completed' | 'failed'): Promise<string[]> => {
+    const { subscriberIds } = await runStep(status.steps.finalize, () =>
+      finishWebhookEvent({
+        tenant: event.tenant,
+        provider: event.provider,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        status: final,
+        handler,
+        outcome: status.outcome,
+        lastError: status.lastError,
+      }),
+    );
+    status.status = final;
+    upsertSearchAttributes([{ key: webhookStatusKey, value: final }]);
+    return subscriberIds;
+  };
+  if (handler === null) {
+    status.outcome = 'unhandled';
+    status.steps.handler.state = 'skipped';
+  } else {
+    try {
+      await runStep(status.steps.handler, () => handlers[handler](event));
+      status.outcome = 'handled';
+    } catch {
+      status.lastError = status.steps.handler.lastError;
+      await finish('failed');
+      log.warn('webhook handler failed', { handler, eventId: event.eventId, error: status.lastError });
+      throw ApplicationFailure.nonRetryable(`handler ${handler} failed for ${workflowInfo().workflowId}: ${status.lastError}`, 'WebhookHandlerFailed');
+    }
+  }
+  const subscriberIds = await finish('completed');
+  status.deliveries = await startDeliveries(event, subscriberIds);
+  return status;
+}
+
 /** Starts one deliverEvent child per matching subscriber; they outlive this workflow. */
 async function fanOut(event: WebhookEvent): Promise<string[]> {
   const { subscriberIds } = await matchSubscribers({ tenant: event.tenant, provider: event.provider, eventType: event.eventType });
+  return startDeliveries(event, subscriberIds);
+}
+
+async function startDeliveries(event: WebhookEvent, subscriberIds: string[]): Promise<string[]> {
   const started: string[] = [];
   for (const subscriberId of subscriberIds) {
     const deliveryId = deliveryWorkflowId(subscriberId, event.provider, event.eventId);

@@ -2,11 +2,12 @@
  * Liveness, start-up and readiness. /healthz answers while the process runs. /startupz is 503 until
  * start-up has finished once (every migration of db/migrations applied to PostgreSQL, Temporal's
  * frontend answering for the namespace), then 200 for the life of the process: an orchestrator
- * holds liveness and readiness back until then (deploy/k8s/). /readyz is 503 when Temporal or
- * PostgreSQL does not answer, so a load balancer stops sending webhooks we cannot accept. Whether a
- * worker polls the main task queue is reported too, but a missing worker only makes the API
- * `degraded` (still 200): webhooks are durable starts that run once a worker returns, so taking
- * the API out of the balancer would only turn providers' deliveries into retries.
+ * holds liveness and readiness back until then (deploy/k8s/). /readyz is 503 when PostgreSQL does
+ * not answer, so a load balancer stops sending webhooks we cannot accept. Temporal unreachable and
+ * no worker polling the main task queue are reported but only make the API `degraded` (still
+ * 200): webhooks are committed to the inbox in PostgreSQL and started once Temporal and a worker
+ * are back, so taking the API out of the balancer would only turn providers' deliveries into
+ * retries. The inbox's backlog never makes the API unready: it drains on its own.
  * GET /health/detailed (api/routes/health-detailed.ts) names every dependency with its latency.
  * Metrics are not here: they are on API_METRICS_PORT (api/server.ts, lib/metrics-server.ts).
  */
@@ -125,8 +126,8 @@ export function healthRoutes({ config, workflows, pool, checkTimeoutMs = 2000, w
       check(() => withTimeout(pingDatabase(pool), checkTimeoutMs, 'PostgreSQL')),
       workers(),
     ]);
-    const ready = temporalCheck.ok && postgres.ok;
-    const status = !ready ? 'not_ready' : worker.ok ? 'ready' : 'degraded';
+    const ready = postgres.ok;
+    const status = !ready ? 'not_ready' : temporalCheck.ok && worker.ok ? 'ready' : 'degraded';
     res.status(ready ? 200 : 503).json({ status, worker: worker.status, checks: { temporal: temporalCheck, postgres, worker } });
   });
 

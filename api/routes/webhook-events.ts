@@ -135,9 +135,25 @@ export const getEvent = route({
     if (!tenant) return;
     const { workflowId } = req.params;
     if (!workflowBelongsTo(workflowId, tenant)) return sendError(res, 404, 'not_found', `no workflow with id ${workflowId}`);
+    // Accepted, not started yet: the row waits in the inbox (no worker draining, Temporal down),
+    // and the ledger alone answers.
+    const queued = await ledgerRow(tenant, workflowId);
+    if (queued && queued.started_at === null) {
+      res.json({
+        workflowId,
+        runId: null,
+        executionStatus: 'QUEUED',
+        startTime: null,
+        closeTime: null,
+        status: 'received',
+        ledger: { ...eventSummary(queued), payloadSummary: payloadSummaryOf(queued) },
+        deliveries: [],
+      });
+      return;
+    }
     try {
       const view = await viewWorkflow(workflows, workflowId, webhookStatusQuery, config.TEMPORAL_START_TIMEOUT_MS, logger);
-      const row = await ledgerRow(tenant, workflowId);
+      const row = queued;
       const deliveries = await deliveriesOfEvent(pool, { tenant, provider: row?.provider ?? '', eventId: row?.event_id ?? '' });
       res.json({
         ...view,

@@ -1,12 +1,15 @@
 /**
  * Provider webhooks, every scheme through one path: keep the raw body, check the content type,
  * verify the signature with the source's live secrets (rotation), extract the provider's events,
- * then start one `processWebhook` per event by its idempotency id and answer only once the server
- * acknowledged every start.
- *   202 accepted · 200 duplicate · 400 malformed · 401 bad signature · 403 address not in the
- *   source's allowlist · 404 unknown source · 413 too large · 415 wrong content type · 429 over
- *   the source's limit for the tenant (Retry-After) · 503 Temporal unreachable or no secret configured.
- * Never a 2xx without a durable start; nothing refused starts a workflow or writes a ledger row.
+ * then commit one ledger row per event to the inbox (lib/data/webhook-inbox.ts) and answer. The
+ * drainer in every worker (workers/inbox-drainer.ts) starts `processWebhook` for each committed
+ * row; the answer never waits for Temporal, so a Temporal outage does not refuse webhooks.
+ *   202 accepted (the workflow id; the run id once started) · 200 duplicate (the ledger had the
+ *   event) · 400 malformed · 401 bad signature · 403 address not in the source's allowlist ·
+ *   404 unknown source · 413 too large · 415 wrong content type · 429 over the source's limit for
+ *   the tenant (Retry-After) · 503 + Retry-After when PostgreSQL cannot commit the row or no
+ *   secret is configured.
+ * Never a 2xx without a committed row; nothing refused writes a ledger row.
  * The address and the limit are checked before the body is read; signature failures are watched
  * per tenant and source and raise an alert past a threshold (lib/temporal/webhook-signature-alerts.ts).
  */
@@ -17,20 +20,20 @@ import type { Logger } from '../../lib/logger';
 import { webhookWorkflowId } from '../../contracts/webhook';
 import { sendError } from '../errors';
 import { webhookOutcomes, type ApiMetrics, type WebhookOutcome } from '../metrics';
-import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { schemes } from '../webhook-schemes';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
-import { startWebhook } from '../start-work';
+import { acceptIntoInbox, type InboxAnswer } from '../../lib/data/webhook-inbox';
 import type { ThrottleNotices } from '../throttle-notices';
 import type { SignatureFailureWatch } from '../../lib/temporal/webhook-signature-alerts';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { Pool } from 'pg';
 
 export interface WebhookRouteDeps {
   config: Config;
-  workflows: WorkflowStarter;
+  /** Where the inbox rows are committed. */
+  pool: Pool;
   metrics: ApiMetrics;
   logger: Logger;
   webhookSources: WebhookSources;
@@ -46,15 +49,8 @@ export interface WebhookRouteDeps {
 /** How a route's `:source` becomes a source name: as is, `generic:<name>`, or `google-<api>`. */
 type SourcePrefix = '' | 'generic:' | 'google-';
 
-interface Accepted {
-  eventId: string;
-  workflowId: string;
-  runId: string;
-  duplicate: boolean;
-}
-
 export function webhookRoutes(deps: WebhookRouteDeps): Router {
-  const { config, workflows, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets, throttles, signatureWatch } = deps;
+  const { config, pool, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets, throttles, signatureWatch } = deps;
   const router = Router({ mergeParams: true });
   const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
     metrics.webhooksReceived.inc({ provider, outcome }, n);
@@ -186,36 +182,45 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
           return sendError(res, 400, 'invalid_event', extracted.reason, extracted.fields);
         }
 
-        const accepted: Accepted[] = [];
-        for (const event of extracted.events) {
-          const workflowId = webhookWorkflowId(tenant, source.provider, event.eventId);
-          res.locals.workflowId = workflowId;
-          try {
-            const outcome = await startWebhook(workflows, config, {
+        let accepted: InboxAnswer[];
+        try {
+          accepted = await acceptIntoInbox(
+            pool,
+            extracted.events.map((event) => ({
               tenant,
               provider: source.provider,
               eventId: event.eventId,
               eventType: event.eventType,
               receivedAt: now.toISOString(),
               payload: event.payload,
-            });
-            res.locals.runId = outcome.runId;
-            accepted.push({ eventId: event.eventId, workflowId, runId: outcome.runId, duplicate: !outcome.started });
-          } catch (err) {
-            // Events started before this one stay started; the provider's retry finds them as duplicates.
-            count(source.provider, sendStartFailure(res, err, logger, workflowId));
-            return;
-          }
+              workflowId: webhookWorkflowId(tenant, source.provider, event.eventId),
+            })),
+            config.TEMPORAL_TASK_QUEUE,
+          );
+        } catch (err) {
+          // Nothing was committed (one statement): the provider keeps the event and retries.
+          count(source.provider, 'unavailable');
+          logger.error({ err, tenant, source: source.name }, 'webhook not accepted: the inbox could not be written');
+          res.setHeader('Retry-After', '5');
+          return sendError(res, 503, 'inbox_unavailable', 'the event could not be durably recorded right now; retry later');
         }
         const fresh = accepted.filter((a) => !a.duplicate).length;
         count(source.provider, 'accepted', fresh);
         count(source.provider, 'duplicate', accepted.length - fresh);
+        res.locals.workflowId = accepted[0]?.workflowId;
+        res.locals.runId = accepted[0]?.runId ?? undefined;
         const status = fresh > 0 ? 202 : 200;
-        if (accepted.length === 1 && extracted.events.length === 1) {
-          const [only] = accepted as [Accepted];
-          res.status(status).json(only.duplicate ? { workflowId: only.workflowId, runId: only.runId, duplicate: true } : { workflowId: only.workflowId, runId: only.runId });
+        const shown = accepted.map((a) => ({
+          eventId: a.eventId,
+          workflowId: a.workflowId,
+          ...(a.runId ? { runId: a.runId } : {}),
+          ...(a.duplicate ? { duplicate: true } : {}),
+        }));
+        if (shown.length === 1) {
+          const { eventId: _eventId, ...only } = shown[0]!;
+          res.status(status).json(only);
         } else {
-          res.status(status).json({ events: accepted });
+          res.status(status).json({ events: shown });
         }
       },
     ] as const;

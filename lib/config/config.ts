@@ -151,6 +151,19 @@ export const configSchema = z.object({
         'workflows the worker keeps in its sticky cache; `0` replays every workflow task from the start of its history (slow; `npm run test:cache-off` runs the integration suite so to check determinism)',
       shownDefault: "*(the SDK's default)*",
     }),
+  INBOX_DRAIN_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(64)
+    .describe('most processWebhook starts one worker keeps in flight while draining the webhook inbox (four claiming lanes share them)'),
+  INBOX_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(1000)
+    .describe('how often the inbox drainer looks for waiting rows when no NOTIFY woke it (a lost notification, a reconnecting listener)'),
   AUTH_JWT_SECRET: z
     .string()
     .min(32, 'at least 32 characters')

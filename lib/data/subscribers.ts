@@ -86,6 +86,13 @@ export async function enabledSubscriberFilters(
   return rows;
 }
 
+/** The ids of the tenant's enabled subscribers whose filters take this provider and event type. */
+export async function matchingSubscriberIds(pool: Queryable, event: { tenant: string; provider: string; eventType: string }): Promise<string[]> {
+  return (await enabledSubscriberFilters(pool, event.tenant))
+    .filter((s) => matchesFilter(s.providers, event.provider) && matchesFilter(s.event_types, event.eventType))
+    .map((s) => s.id);
+}
+
 /** Whether the subscriber is enabled; undefined when it is gone. */
 export async function subscriberEnabled(pool: Queryable, tenant: string, id: string): Promise<Pick<SubscriberRow, 'enabled'> | undefined> {
   const { rows } = await pool.query<SubscriberRow>('SELECT enabled FROM subscribers WHERE id = $1 AND tenant = $2', [id, tenant]);

@@ -25,6 +25,8 @@ export interface LedgerRow {
   payload_pruned_at: Date | null;
   received_at: Date;
   completed_at: Date | null;
+  /** NULL while the row waits in the inbox for its workflow's start. */
+  started_at: Date | null;
 }
 
 /**

@@ -52,8 +52,13 @@ export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEve
       taskQueue,
     ],
   );
-  const fresh = new Set(rows.map((r) => r.event_id));
-  const duplicates = events.filter((e) => !fresh.has(e.eventId));
+  const inserted = new Set(rows.map((r) => r.event_id));
+  // An id twice in one request: the first is the new one, the second its duplicate.
+  const firstOfId = new Set<InboxEvent>();
+  const seen = new Set<string>();
+  for (const e of events) if (!seen.has(e.eventId) && seen.add(e.eventId)) firstOfId.add(e);
+  const isFresh = (e: InboxEvent): boolean => inserted.has(e.eventId) && firstOfId.has(e);
+  const duplicates = events.filter((e) => !isFresh(e));
   const runs = new Map<string, string | null>();
   if (duplicates.length > 0) {
     const existing = await pool.query<{ workflow_id: string; run_id: string | null }>(
@@ -66,8 +71,8 @@ export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEve
   return events.map((e) => ({
     eventId: e.eventId,
     workflowId: e.workflowId,
-    runId: fresh.has(e.eventId) ? null : (runs.get(e.workflowId) ?? null),
-    duplicate: !fresh.has(e.eventId),
+    runId: isFresh(e) ? null : (runs.get(e.workflowId) ?? null),
+    duplicate: !isFresh(e),
   }));
 }
 

@@ -252,8 +252,8 @@ withChromium('console in headless Chromium', () => {
     const tenantB = `b${run}`;
     const insert = (tenant: string, eventId: string) =>
       pool.query(
-        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-         VALUES ($1, 'stripe', $2, 'invoice.paid', $3, 'failed', '{}', now())`,
+        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+         VALUES ($1, 'stripe', $2, 'invoice.paid', $3, 'failed', '{}', now(), now())`,
         [tenant, eventId, `webhook:${tenant}:stripe:${eventId}`],
       );
     await insert(tenantA, `evt_a_${run}`);
@@ -339,8 +339,8 @@ withChromium('console in headless Chromium', () => {
   test('events paginate with a total: 50 a page, Next and Previous, the count of every match', async () => {
     const type = `page.test.${run}`;
     await pool.query(
-      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-       SELECT $1, 'stripe', 'evt_page_' || $2 || '_' || i, $3, 'webhook:' || $1 || ':stripe:evt_page_' || $2 || '_' || i, 'completed', '{}', now() - make_interval(secs => i)
+      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+       SELECT $1, 'stripe', 'evt_page_' || $2 || '_' || i, $3, 'webhook:' || $1 || ':stripe:evt_page_' || $2 || '_' || i, 'completed', '{}', now() - make_interval(secs => i), now()
          FROM generate_series(1, 61) AS i`,
       [config.DEFAULT_TENANT, run, type],
     );
@@ -383,8 +383,8 @@ withChromium('console in headless Chromium', () => {
     const slow = await startWorker(slowConfig, pool, { registry, deliveryRetrySchedule: ['1 hour'], env: fakeCredentials });
     const eventId = `evt_retry_${run}`;
     await pool.query(
-      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-       VALUES ($1, 'stripe', $2, $3, $4, 'completed', '{}', now())`,
+      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+       VALUES ($1, 'stripe', $2, $3, $4, 'completed', '{}', now(), now())`,
       [config.DEFAULT_TENANT, eventId, `never.${run}`, `webhook:${config.DEFAULT_TENANT}:stripe:${eventId}`],
     );
     const input: DeliveryInput = { deliveryId: deliveryWorkflowId(subscriberId, 'stripe', eventId), tenant: config.DEFAULT_TENANT, subscriberId, provider: 'stripe', eventId, eventType: `never.${run}` };

@@ -94,8 +94,8 @@ test('each audited action through the API leaves exactly one row: actor, role, t
   const eventId = `evt_audit_${randomUUID().slice(0, 8)}`;
   const eventWorkflow = `webhook:${tenant}:stripe:${eventId}`;
   await pool.query(
-    `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-     VALUES ($1, 'stripe', $2, 'payment_intent.succeeded', $3, 'failed', '{}', now())`,
+    `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+     VALUES ($1, 'stripe', $2, 'payment_intent.succeeded', $3, 'failed', '{}', now(), now())`,
     [tenant, eventId, eventWorkflow],
   );
   started.push(eventWorkflow);

@@ -18,6 +18,7 @@ import { webhookWorkflowId } from '../../contracts/webhook';
 import type { FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount } from '../support/google-service-account';
 import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 /** Unique names per run: circuits, outcomes and batch workflows are shared state. */
 const run = randomUUID().slice(0, 8);
@@ -207,7 +208,7 @@ describe('change notifications at /webhooks/google/sheets', () => {
     expect(res.status).toBe(202);
     const body = (await res.json()) as { workflowId: string };
     expect(body.workflowId).toBe(webhookWorkflowId(config.DEFAULT_TENANT, 'google-sheets', `${channel}:17`));
-    const status = (await api.workflows.getHandle(body.workflowId).result()) as { status: string; eventType: string; outcome: string };
+    const status = (await (await whenStarted(api.workflows, body.workflowId)).result()) as { status: string; eventType: string; outcome: string };
     expect(status).toMatchObject({ status: 'completed', eventType: 'sheets.update', outcome: 'unhandled' });
     expect(await ledgerRows(`${channel}:17`)).toBe(1);
 

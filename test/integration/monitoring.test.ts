@@ -572,8 +572,8 @@ test('the stream carries webhook outcomes (only the own tenant\'s) and budget wa
   try {
     const insertEvent = async (tenant: string, eventId: string) => {
       await pool.query(
-        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-         VALUES ($1, 'stripe', $2, 'payment_intent.succeeded', $3, 'processing', '{}', now())`,
+        `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+         VALUES ($1, 'stripe', $2, 'payment_intent.succeeded', $3, 'processing', '{}', now(), now())`,
         [tenant, eventId, `webhook:${tenant}:stripe:${eventId}`],
       );
       await pool.query("UPDATE webhook_events SET status = 'completed' WHERE tenant = $1 AND event_id = $2", [tenant, eventId]);

@@ -25,6 +25,7 @@ import { deliveryWorkflowId } from '../../contracts/delivery';
 import type { pruneData } from '../../workflows/retention';
 import { workerDataConverter, workflowsPath } from '../../workers/worker';
 import { eventually, postStripe, signStripe, startStack, startWorker, stripeEvent, TEST_STRIPE_SECRET, type RunningApi, type TestStack } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 const marker = `marker-${randomUUID()}`;
 
@@ -81,7 +82,7 @@ test('a webhook body and a provider call’s arguments and result are ciphertext
   const accepted = await postStripe(api.url, event);
   expect(accepted.status).toBe(202);
   const webhookId = accepted.json.workflowId as string;
-  await client.workflow.getHandle(webhookId).result();
+  await (await whenStarted(client.workflow, webhookId)).result();
 
   const call = await api.fetch('/calls/stripe/createPaymentIntent', {
     method: 'POST',
@@ -278,7 +279,7 @@ describe('payloads are bound to their owner', () => {
     const accepted = await fetch(`${api.url}/tenants/${tenantA}/webhooks/stripe`, { method: 'POST', headers: { ...json, 'stripe-signature': signStripe(body) }, body });
     expect(accepted.status).toBe(202);
     const webhookId = ((await accepted.json()) as { workflowId: string }).workflowId;
-    await client.workflow.getHandle(webhookId).result();
+    await (await whenStarted(client.workflow, webhookId)).result();
     webhook = (await rawHistory(webhookId)).payloads;
     const deliveryId = deliveryWorkflowId(subscriberId, 'stripe', String(event.id));
     delivery = (await eventually(async () => ((await rawHistory(deliveryId)).payloads.length > 0 ? (await rawHistory(deliveryId)).payloads : undefined))).map(toWire);

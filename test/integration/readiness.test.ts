@@ -14,6 +14,7 @@ import { serveMetrics, metricsServerUrl } from '../../lib/metrics-server';
 import { createWorkerMetrics, workerReadiness } from '../../workers/metrics';
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
 import { eventually, postStripe, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 let pool: Pool;
 let config: Config;
@@ -64,7 +65,7 @@ test("the API's /readyz: degraded (200) while no worker polls, webhooks still ac
   expect(after.status).toBe(200);
   expect(after.body).toMatchObject({ worker: 'polling', checks: { worker: { ok: true, status: 'polling' } } });
   expect(after.body.checks.worker.pollers).toBeGreaterThanOrEqual(1);
-  await api.workflows.getHandle(String(accepted.json.workflowId)).result();
+  await (await whenStarted(api.workflows, String(accepted.json.workflowId))).result();
 });
 
 test("the worker's /readyz: 503 before its workers exist and after they stop, 200 while every one is RUNNING", async () => {

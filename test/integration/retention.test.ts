@@ -83,8 +83,8 @@ test('pruneData prunes old rows of every target in bounded batches; a pruned eve
   await pool.query(`UPDATE webhook_events SET received_at = now() - interval '60 days' WHERE tenant = $1 AND event_id = $2`, [tenant, oldEvent.id]);
   for (let i = 0; i < 3; i += 1) {
     await pool.query(
-      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at)
-       VALUES ($1, 'generic', $2, 'test.old', $3, 'completed', '{"old":true}', now() - interval '45 days')`,
+      `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, started_at)
+       VALUES ($1, 'generic', $2, 'test.old', $3, 'completed', '{"old":true}', now() - interval '45 days', now() - interval '45 days')`,
       [tenant, `old-${run}-${i}`, `webhook:${tenant}:generic:old-${run}-${i}`],
     );
   }

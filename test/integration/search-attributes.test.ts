@@ -22,6 +22,7 @@ import { raiseAlertRun } from '../../lib/temporal/alert-runs';
 import { connectClient } from '../../lib/temporal/connection';
 import { desiredSchedules, probeScheduleId, slaScheduleId, syncSchedules } from '../../workers/schedules';
 import { eventually, postStripe, startStack, stripeEvent, sampleBooking, type TestStack } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 /** Events whose Stripe handler fails (a failed webhook). */
 const failing = new Set<string>();
@@ -131,12 +132,12 @@ test('webhooks and their deliveries carry kind, provider, tenant, event type and
   failing.add(String(broken.id));
   const handledId = String((await postStripe(stack.api.url, handled)).json.workflowId);
   const brokenId = String((await postStripe(stack.api.url, broken)).json.workflowId);
-  await client.workflow.getHandle(handledId).result();
-  await expect(client.workflow.getHandle(brokenId).result()).rejects.toThrow();
+  await (await whenStarted(client.workflow, handledId)).result();
+  await expect((await whenStarted(client.workflow, brokenId)).result()).rejects.toThrow();
   const deadId = deliveryWorkflowId(gone, 'stripe', String(handled.id));
   const deliveredId = deliveryWorkflowId(fine, 'stripe', String(handled.id));
-  await client.workflow.getHandle(deadId).result();
-  await client.workflow.getHandle(deliveredId).result();
+  await (await whenStarted(client.workflow, deadId)).result();
+  await (await whenStarted(client.workflow, deliveredId)).result();
 
   const event = { provider: 'stripe', tenant, eventType: 'payment_intent.succeeded' };
   expect(await attributesOf(handledId)).toEqual({ kind: 'webhook', ...event, webhookStatus: 'completed' });

@@ -17,6 +17,7 @@ import { webhookWorkflowId } from '../../contracts/webhook';
 import { startProviderCall } from '../../api/start-work';
 import type { FakeProviders } from '../fakes/provider-server';
 import { startStack, type RunningApi, type TestStack } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 const twilioAuthToken = 'twilio_auth_token_suppressions_0123';
 const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -60,7 +61,7 @@ async function sendgridEvents(forTenant: string, events: Array<Record<string, un
     body,
   });
   expect(res.status).toBeLessThan(300);
-  await Promise.all(withIds.map((event) => api.workflows.getHandle(webhookWorkflowId(forTenant, 'sendgrid', event.sg_event_id)).result()));
+  await Promise.all(withIds.map(async (event) => (await whenStarted(api.workflows, webhookWorkflowId(forTenant, 'sendgrid', event.sg_event_id))).result()));
 }
 
 /** An inbound SMS from `from`: first to the fake Twilio (which keeps its own opt-out list), then Twilio's signed webhook to Switchyard. */
@@ -75,7 +76,7 @@ async function inboundSms(forTenant: string, from: string, text: string): Promis
     body: new URLSearchParams(params).toString(),
   });
   expect(res.status).toBeLessThan(300);
-  await api.workflows.getHandle(webhookWorkflowId(forTenant, 'twilio', `${sid}:received`)).result();
+  await (await whenStarted(api.workflows, webhookWorkflowId(forTenant, 'twilio', `${sid}:received`))).result();
 }
 
 async function call(forTenant: string, provider: string, operation: string, params: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -122,7 +123,7 @@ test('a call that reaches the activity anyway fails permanently: one attempt, Re
   const mailsBefore = fakes.state().mails;
   const workflowId = providerCallWorkflowId(tenant, 'sendgrid', randomUUID());
   await startProviderCall(api.workflows, stack.config, workflowId, { tenant, provider: 'sendgrid', operation: 'sendMail', params: mail('BOUNCED.guest@example.com'), priority: 'normal' });
-  await expect(api.workflows.getHandle(workflowId).result()).rejects.toMatchObject({
+  await expect((await whenStarted(api.workflows, workflowId)).result()).rejects.toMatchObject({
     cause: { type: 'RecipientSuppressed', message: expect.stringMatching(/recipient_suppressed: bounced\.guest@example\.com .*nothing was sent/) as string },
   });
   expect(fakes.state().mails).toBe(mailsBefore);

@@ -15,6 +15,7 @@ import type { ProviderRegistry } from '../../lib/config/registry';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { postStripe, registryAt, startApi, stripeEvent, testConfig, testPool, waitScale, type RunningApi } from '../support/harness';
 import { assertWorkerBuilt, exited, startWorkerProcess } from '../support/worker-process';
+import { whenStarted } from '../support/inbox';
 
 // A third as many in CI's cache-off step, where every activation replays its history: the point
 // is the split between two processes, which a hundred webhooks show as well.
@@ -92,7 +93,7 @@ test('two worker processes share the work, and nothing is done twice', async () 
   expect(callAnswers.map((a) => a.status)).toEqual(calls.map(() => 202));
 
   const workflowIds = [...webhookAnswers.map((a) => String(a.json.workflowId)), ...callAnswers.map((a) => a.json.workflowId)];
-  await inParallel(workflowIds, 20, (id) => api.workflows.getHandle(id).result());
+  await inParallel(workflowIds, 20, async (id) => (await whenStarted(api.workflows, id)).result());
 
   // Spread: workflow tasks (webhooks and calls) and provider-call activities ran on both processes.
   const workflowTasksBy = [0, 0];

@@ -8,7 +8,6 @@ import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config/config';
 import type { WebhookEvent } from '../../contracts/webhook';
 import {
-  eventually,
   postStripe,
   startApi,
   startWorker,
@@ -18,6 +17,7 @@ import {
   type RunningApi,
   type RunningWorker,
 } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 let pool: Pool;
 let config: Config;
@@ -61,7 +61,7 @@ async function list(query = '', prefix = ''): Promise<Listed[]> {
 async function deliver(type = 'payment_intent.succeeded', object?: Record<string, unknown>): Promise<string> {
   const res = await postStripe(api.url, stripeEvent(type, object ? { object } : {}));
   const workflowId = String(res.json.workflowId);
-  await api.workflows.getHandle(workflowId).result().catch(() => undefined);
+  await (await whenStarted(api.workflows, workflowId)).result().catch(() => undefined);
   return workflowId;
 }
 
@@ -86,7 +86,7 @@ test('list filters by type and status; detail shows the ledger summary; a failed
   expect((await api.fetch(`/webhooks/events/${encodeURIComponent(handled)}/retry`, { method: 'POST' })).status).toBe(409);
   const retry = await api.fetch(`/webhooks/events/${encodeURIComponent(failed)}/retry`, { method: 'POST' });
   expect(retry.status).toBe(202);
-  await api.workflows.getHandle(failed).result();
+  await (await whenStarted(api.workflows, failed)).result();
   expect((await list('?status=failed')).map((e) => e.workflowId)).toEqual([]);
   const after = (await (await api.fetch(`/webhooks/events/${encodeURIComponent(failed)}`)).json()) as Record<string, unknown>;
   expect(after).toMatchObject({ executionStatus: 'COMPLETED', status: 'completed', ledger: { status: 'completed' } });
@@ -99,18 +99,20 @@ test('another tenant sees none of these events, by list, detail or retry', async
   expect((await api.fetch(`/tenants/someone-else/webhooks/events/${encodeURIComponent(mine)}/retry`, { method: 'POST' })).status).toBe(404);
 });
 
-test('an accepted event no worker has recorded yet is listed from Temporal visibility as received', async () => {
-  const idle = testConfig({ DEFAULT_TENANT: config.DEFAULT_TENANT }); // a task queue no worker polls
+test('an accepted event no worker has started yet is listed from the inbox as received, and shown as QUEUED', async () => {
+  const idle = testConfig({ DEFAULT_TENANT: config.DEFAULT_TENANT }); // a task queue no worker drains
   const idleApi = await startApi(idle, pool);
   try {
     const res = await postStripe(idleApi.url, stripeEvent());
     expect(res.status).toBe(202);
-    const listed = await eventually(async () => {
-      const found = (await list('?status=received')).find((e) => e.workflowId === res.json.workflowId);
-      return found;
-    });
+    const workflowId = String(res.json.workflowId);
+    const listed = (await list('?status=received')).find((e) => e.workflowId === workflowId);
     expect(listed).toMatchObject({ status: 'received', eventType: 'payment_intent.succeeded' });
-    await idleApi.workflows.getHandle(String(res.json.workflowId)).terminate('test cleanup');
+    const shown = await api.fetch(`/webhooks/events/${encodeURIComponent(workflowId)}`);
+    expect(await shown.json()).toMatchObject({ workflowId, runId: null, executionStatus: 'QUEUED', ledger: { status: 'received' } });
+    // Another tenant sees nothing of it.
+    expect((await api.fetch(`/tenants/someone-else/webhooks/events/${encodeURIComponent(workflowId)}`)).status).toBe(404);
+    await pool.query('DELETE FROM webhook_events WHERE workflow_id = $1', [workflowId]);
   } finally {
     await idleApi.close();
   }

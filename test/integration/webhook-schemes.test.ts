@@ -15,6 +15,7 @@ import twilio from 'twilio';
 import type { Config } from '../../lib/config/config';
 import { fingerprintOf } from '../../lib/security/stored-secrets';
 import { startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 const secrets = {
   stripe: 'whsec_scheme_test',
@@ -83,7 +84,7 @@ async function ledgerCount(tenant = config.DEFAULT_TENANT): Promise<number> {
 }
 
 async function completed(workflowIds: string[]): Promise<void> {
-  await Promise.all(workflowIds.map((id) => api.workflows.getHandle(id).result()));
+  await Promise.all(workflowIds.map(async (id) => (await whenStarted(api.workflows, id)).result()));
 }
 
 const signers: Record<string, () => { request: SignedRequest; events: number; provider: string }> = {

@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { payloadDataConverter } from '../../lib/security/payload-codec';
@@ -200,6 +200,11 @@ async function burstAndReplay(worker: WorkerSetup, config: Partial<Config> = {},
             .query(webhookStatusQuery)
             .catch((err: Error) => err);
           if (answer instanceof Error && cacheOff.queries?.test(String((answer.cause as Error | undefined)?.message))) continue;
+          // Accepted into the inbox, not started by the drainer yet.
+          if (answer instanceof WorkflowNotFoundError) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            continue;
+          }
           if (answer instanceof Error) queryProblems.add(`${id}: ${answer.message}${answer.cause instanceof Error ? `: ${answer.cause.message}` : ''}`);
           else if (answer.status === 'completed' || answer.status === 'failed') return;
         }

@@ -26,6 +26,7 @@ import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/config/registry';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
+import { drainInbox } from '../../workers/inbox-drainer';
 import { createWorkers, failureConverterPath, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
 
 // Worker state chatter off; warnings and errors (e.g. a failing workflow task) still show.
@@ -80,6 +81,8 @@ export interface WorkerSetup {
   activities?: CreateWorkerOptions['activities'];
   deliveryRetrySchedule?: CreateWorkerOptions['deliveryRetrySchedule'];
   activityInterceptors?: CreateWorkerOptions['activityInterceptors'];
+  /** false: no inbox drainer beside the worker (webhooks then wait in the inbox). Default: one, as the worker process runs. */
+  drainInbox?: boolean;
 }
 
 export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup = {}): Promise<RunningWorker> {
@@ -102,9 +105,11 @@ export async function startWorker(config: Config, pool: Pool, setup: WorkerSetup
     activityInterceptors: setup.activityInterceptors,
   });
   const running = workers.run();
+  const drainer = setup.drainInbox === false ? undefined : drainInbox({ config, pool, logger: createLogger('inbox-drainer-test', 'silent') });
   return {
     workers,
     async stop() {
+      await drainer?.stop();
       workers.shutdown();
       await running;
       await connection.close();

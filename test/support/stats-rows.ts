@@ -21,8 +21,8 @@ export async function insertCallOutcome(pool: Pool, provider: string, at: Date, 
 export async function insertWebhookRow(pool: Pool, tenant: string, provider: string, at: Date, status: 'received' | 'processing' | 'completed' | 'failed'): Promise<void> {
   const eventId = `evt_${randomUUID()}`;
   await pool.query(
-    `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, completed_at)
-     VALUES ($1, $2, $3, 'seeded.event', $4, $5, '{}', $6, CASE WHEN $5 IN ('completed', 'failed') THEN $6::timestamptz END)`,
+    `INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, completed_at, started_at)
+     VALUES ($1, $2, $3, 'seeded.event', $4, $5, '{}', $6, CASE WHEN $5 IN ('completed', 'failed') THEN $6::timestamptz END, $6)`,
     [tenant, provider, eventId, `webhook:${tenant}:${provider}:${eventId}`, status, at],
   );
 }

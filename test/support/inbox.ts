@@ -1,0 +1,20 @@
+/**
+ * Webhooks are acknowledged once their ledger row is committed; the inbox drainer starts the
+ * workflow a moment later. Tests that follow an accepted webhook into its run wait for the run here.
+ */
+import { WorkflowNotFoundError, type WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+
+/** The handle of `workflowId` once a run of it exists (the drainer started it), or an error after `timeoutMs`. */
+export async function whenStarted(workflows: WorkflowClient, workflowId: string, timeoutMs = 60_000): Promise<WorkflowHandle> {
+  const handle = workflows.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await handle.describe();
+      return handle;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
