@@ -5,8 +5,9 @@
 import { WorkflowNotFoundError, type WorkflowClient, type WorkflowHandle } from '@temporalio/client';
 
 /** The handle of `workflowId` once a run of it exists (the drainer started it), or an error after `timeoutMs`. */
-export async function whenStarted(workflows: WorkflowClient, workflowId: string, timeoutMs = 60_000): Promise<WorkflowHandle> {
-  const handle = workflows.getHandle(workflowId);
+/** The handle's result is `unknown`: callers say what they expect of it. */
+export async function whenStarted(workflows: WorkflowClient, workflowId: string, timeoutMs = 60_000): Promise<WorkflowHandle<() => Promise<unknown>>> {
+  const handle = workflows.getHandle<() => Promise<unknown>>(workflowId);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
