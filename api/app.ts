@@ -24,7 +24,8 @@ import { pathTenant } from './tenant';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
 import { queryPolicy, wellFormedUrl } from './route-input';
-import { statusClass, type ApiMetrics } from './metrics';
+import { exportInboxBacklog, statusClass, type ApiMetrics } from './metrics';
+import { inboxBacklog } from '../lib/data/webhook-inbox';
 import { exportPoolGauges } from '../lib/pool-metrics';
 import { healthRoutes } from './routes/health';
 import { codecCors } from './routes/codec';
@@ -213,6 +214,11 @@ export function createApp(appDeps: AppDeps): express.Express {
       }),
   };
   exportPoolGauges(deps.metrics.registry, deps.pool);
+  exportInboxBacklog(
+    deps.metrics,
+    () => inboxBacklog(deps.pool),
+    (err) => deps.logger.debug({ err }, 'webhook inbox backlog not read: the gauges keep their last values'),
+  );
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

@@ -3,6 +3,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CircuitView } from '../lib/data/circuits';
+import type { InboxBacklog } from '../lib/data/webhook-inbox';
 
 /**
  * What became of a webhook request: accepted, duplicate, or refused for one of a bounded set of
@@ -79,6 +80,46 @@ export function exportCircuitStates(metrics: ApiMetrics, readCircuits: () => Pro
     async collect() {
       this.reset();
       for (const circuit of await readCircuits()) this.set({ provider: circuit.provider }, circuitStateValue[circuit.state]);
+    },
+  });
+}
+
+/**
+ * The webhook inbox's backlog (lib/data/webhook-inbox.ts), read from PostgreSQL at scrape time:
+ * `webhook_inbox_unstarted` (committed webhook rows whose workflow no drainer has started yet) and
+ * `webhook_inbox_oldest_age_seconds` (how long the oldest of them has waited; 0 when none waits).
+ * Both are system-wide, without labels: every API replica exports the same values (alert on their
+ * max). One read serves both gauges of a scrape. A read that fails keeps the last values (0 before
+ * the first read) and is reported to `onError`: /metrics still answers, and PostgreSQL being down
+ * is /readyz's and ServiceDown's to say.
+ */
+export function exportInboxBacklog(metrics: ApiMetrics, readBacklog: () => Promise<InboxBacklog>, onError: (err: unknown) => void = () => undefined): void {
+  let last: InboxBacklog = { unstarted: 0, oldestAgeSeconds: 0 };
+  let reading: Promise<InboxBacklog> | undefined;
+  const read = (): Promise<InboxBacklog> =>
+    (reading ??= readBacklog()
+      .then(
+        (backlog) => (last = backlog),
+        (err: unknown) => {
+          onError(err);
+          return last;
+        },
+      )
+      .finally(() => (reading = undefined)));
+  new Gauge({
+    name: 'webhook_inbox_unstarted',
+    help: 'Webhooks committed to the inbox (webhook_events) whose workflow is not started yet, across every task queue',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).unstarted);
+    },
+  });
+  new Gauge({
+    name: 'webhook_inbox_oldest_age_seconds',
+    help: 'Seconds the oldest webhook waiting in the inbox for its workflow start has waited (0 when none waits)',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).oldestAgeSeconds);
     },
   });
 }

@@ -598,6 +598,11 @@ export const detailedHealth = z.object({
         }),
       ),
     }),
+    /**
+     * The webhook inbox, system-wide (counts only, no tenant): webhooks committed whose workflow is
+     * not started yet, and how long the oldest has waited (0 when none). Never failing nor degraded.
+     */
+    inbox: z.object({ ...dependencyCheck, unstarted: z.number().int().optional(), oldestAgeSeconds: z.number().optional() }),
   }),
 });
 /** `started` once every migration is applied and Temporal answers for the namespace (then for good); `starting` before (503). */

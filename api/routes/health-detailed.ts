@@ -10,7 +10,11 @@
  *   (activity pollers) has a worker that polled within POLLER_FRESH_MS (DescribeTaskQueue);
  * - `providers`: the latest provider probe summary (provider_health): each provider's status,
  *   whether its last probe answered, its latency, and whether that probe is stale (older than
- *   three probe intervals: its Schedule is not running).
+ *   three probe intervals: its Schedule is not running);
+ * - `inbox`: the webhook inbox's backlog (webhooks committed whose workflow no drainer has started
+ *   yet, and the oldest one's wait), system-wide counts only. Reported, never `failing` nor
+ *   `degraded`: a backlog drains on its own once a worker is back, and the WebhookInboxBacklog
+ *   alert (ops/alert-rules.yml) speaks when it does not.
  *
  * Contract: 503 `failing` when PostgreSQL, Temporal, the namespace or a task queue fails (the
  * system cannot do its work), with each failing part named in `failing`; 200 `degraded` when only
@@ -28,6 +32,7 @@ import type { Config } from '../../lib/config/config';
 import { callableProviders, type ProviderRegistry } from '../../lib/config/registry';
 import { pingDatabase } from '../../lib/data/db';
 import { providerHealthRows } from '../../lib/data/probes';
+import { inboxBacklog } from '../../lib/data/webhook-inbox';
 import { timedCheck, type TimedCheck } from '../../lib/dependency-checks';
 import { answer, defineRoute, routeGroup } from '../route';
 import * as s from '../schemas';
@@ -109,6 +114,11 @@ function healthDetailContext({ config, workflows, pool, registry }: HealthDetail
     return { ...outcome(check), providers: check.ok ? list : [] };
   }
 
+  async function inbox() {
+    const check = await timedCheck('PostgreSQL', timeoutMs, () => inboxBacklog(pool));
+    return { ...outcome(check), ...(check.value ? { unstarted: check.value.unstarted, oldestAgeSeconds: Math.round(check.value.oldestAgeSeconds * 10) / 10 } : {}) };
+  }
+
   async function detailedHealth() {
     const started = process.hrtime.bigint();
     const queues: Array<[string, QueueType]> = [
@@ -117,12 +127,13 @@ function healthDetailContext({ config, workflows, pool, registry }: HealthDetail
       // Monitor-only entries have no queue: nothing polls one for them (workers/worker.ts).
       ...callableProviders(registry).map((p): [string, QueueType] => [`${config.PROVIDER_TASK_QUEUE_PREFIX}${p.name}`, 'activity']),
     ];
-    const [pg, temporalCheck, ns, taskQueues, probes] = await Promise.all([
+    const [pg, temporalCheck, ns, taskQueues, probes, backlog] = await Promise.all([
       postgres(),
       frontend(),
       namespace(),
       Promise.all(queues.map(([name, type]) => taskQueue(name, type))),
       providers(),
+      inbox(),
     ]);
     const failing = [
       ...(pg.ok ? [] : ['postgres']),
@@ -139,7 +150,7 @@ function healthDetailContext({ config, workflows, pool, registry }: HealthDetail
       degraded,
       checkedAt: new Date().toISOString(),
       durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-      checks: { postgres: pg, temporal: temporalCheck, namespace: ns, taskQueues, providers: probes },
+      checks: { postgres: pg, temporal: temporalCheck, namespace: ns, taskQueues, providers: probes, inbox: backlog },
     };
   }
 
@@ -153,7 +164,7 @@ export const healthDetailed = route({
   path: '/health/detailed',
   permission: 'monitoring:read',
   summary:
-    'Every dependency with its status and latency: PostgreSQL and migrations, Temporal, the namespace, pollers on each task queue, the latest provider probes. 503 naming the failing parts; degraded (200) when only providers are',
+    'Every dependency with its status and latency: PostgreSQL and migrations, Temporal, the namespace, pollers on each task queue, the latest provider probes, and the webhook inbox backlog (reported only). 503 naming the failing parts; degraded (200) when only providers are',
   tag: 'health',
   responses: {
     200: answer('every dependency answers (`ok`), or only providers do not (`degraded`, named in `degraded`)', s.detailedHealth),

@@ -14,6 +14,17 @@ export interface Session {
   temporal: { namespace: string; uiUrl: string };
 }
 
+/** The parts of GET /health/detailed the console reads (api/schemas.ts detailedHealth). */
+export interface DetailedHealth {
+  status: 'ok' | 'degraded' | 'failing';
+  failing: string[];
+  degraded: string[];
+  checks: {
+    /** The webhook inbox, system-wide: webhooks committed whose workflow is not started yet. */
+    inbox?: { ok: boolean; error?: string; unstarted?: number; oldestAgeSeconds?: number };
+  };
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -64,13 +75,14 @@ const base = '';
 export class Api {
   constructor(private readonly credential: string) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** The JSON answer; a status outside 2xx is an ApiError unless listed in `answers` (a 503 that is an answer, say). */
+  async request<T>(method: string, path: string, body?: unknown, answers: readonly number[] = []): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.credential}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     const json: unknown = text ? JSON.parse(text) : null;
-    if (!res.ok) {
+    if (!res.ok && !answers.includes(res.status)) {
       const answer = (json ?? {}) as { error?: string; reason?: string };
       if (res.status === 429) throw new RateLimitedError(answer.reason ?? 'rate limited', retryAfterMs(res.headers.get('retry-after')));
       throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
@@ -88,6 +100,11 @@ export class Api {
 
   whoami(): Promise<Session> {
     return this.get<Session>('/whoami');
+  }
+
+  /** GET /health/detailed: 503 (a dependency failing) is an answer too, with the same body. */
+  detailedHealth(): Promise<DetailedHealth> {
+    return this.request<DetailedHealth>('GET', '/health/detailed', undefined, [503]);
   }
 
   /**

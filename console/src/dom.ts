@@ -31,6 +31,20 @@ export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${Math.round(value)} ms`;
 }
 
+/** A wait in seconds as people read it: `45 s`, `2 min 5 s`, `1 h 3 min`, `2 d 4 h`. */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  if (s < 86_400) {
+    const minutes = Math.floor((s % 3600) / 60);
+    return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
+  }
+  const hours = Math.floor((s % 86_400) / 3600);
+  return `${Math.floor(s / 86_400)} d${hours ? ` ${hours} h` : ''}`;
+}
+
 /** A status word as a coloured badge (`badge-<word>` in style.css). */
 export function badge(word: string): HTMLSpanElement {
   return h('span', { class: `badge badge-${word.replace(/[^a-z_-]/gi, '')}` }, word);

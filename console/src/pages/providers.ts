@@ -1,10 +1,12 @@
 /**
  * Providers: health score, status, circuit state, p95 probe latency and the last probes, as cards,
  * each with a chart of its probe latency (p50/p95) and availability, and its calls' success, over
- * the range chosen (GET /stats/health).
+ * the range chosen (GET /stats/health). Above them, the webhook inbox's backlog (console/src/inbox.ts):
+ * this is the page operators land on.
  */
 import { bucketLabel, chart, colors, rangeOf, rangeQuery, rangeSelect } from '../charts';
 import { badge, h, ms, percent, time } from '../dom';
+import { inboxIndicator } from '../inbox';
 import type { Page } from '../page';
 
 interface Probe {
@@ -49,6 +51,8 @@ export const providersPage: Page = {
   topics: ['provider'],
   async render({ api, query, setQuery }) {
     const range = rangeOf(query, '24h');
+    // Read beside the page's own reads, never holding them up (GET /health/detailed asks Temporal too).
+    const inbox = inboxIndicator(api);
     const [health, circuits, series] = await Promise.all([
       api.get<{ providers: ProviderHealth[] }>('/provider-health'),
       api.get<{ circuits: Circuit[] }>('/circuits'),
@@ -114,6 +118,7 @@ export const providersPage: Page = {
       'section',
       {},
       h('h2', {}, 'Providers'),
+      inbox,
       h('div', { class: 'filters' }, rangeSelect(range, ['1h', '24h', '7d'], (r) => setQuery({ range: r }))),
       h('div', { class: 'cards' }, cards),
     );
