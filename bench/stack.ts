@@ -5,18 +5,22 @@
  * off the API's event loop and let a benchmark read each process's RSS and CPU time, and profile
  * it with --cpu-prof. Everything started here is stopped again, also when the benchmark fails.
  *
- * Run as a script it is the raw baseline server: `node dist/bench/stack.js raw-http <port>`
- * answers every request 202 after reading its body, and does nothing else.
+ * Run as a script it is one of the baseline servers: `node dist/bench/stack.js raw-http <port>`
+ * answers every request 202 after reading its body, and does nothing else;
+ * `node dist/bench/stack.js express-stripe <port>` is Express with the raw body and the Stripe
+ * signature check (STRIPE_WEBHOOK_SECRETS), answering 202 when it holds and 400 when not.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import express from 'express';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from '../db/migrate';
 import { findFreePort, startDevServer, type DevServer } from '../lib/temporal/dev-server';
 import { projectRoot } from '../lib/config/paths';
 import { prepareNamespace } from '../scripts/prepare';
+import { verifyStripeSignature } from '../providers/stripe/webhook';
 
 export interface NodeProcess {
   name: string;
@@ -48,6 +52,13 @@ export interface Stack {
   workDir: string;
   /** Starts the raw node:http baseline server in its own process. */
   startRawServer(): Promise<{ url: string; process: NodeProcess }>;
+  /** Starts the Express + Stripe signature check baseline server in its own process. */
+  startExpressServer(): Promise<{ url: string; process: NodeProcess }>;
+  /**
+   * Runs `node <script> ...args` with the stack's environment (Temporal address, database, the
+   * caller's `env`) and node flags; it is stopped with the stack. Its output goes to `<name>.log`.
+   */
+  spawn(name: string, script: string, args: string[]): NodeProcess;
   /** Stops the API, the worker, then the dev server. */
   stop(): Promise<void>;
 }
@@ -133,6 +144,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       WORKER_METRICS_PORT: String(workerMetricsPort),
       TEMPORAL_SDK_METRICS_PORT: String(sdkMetricsPort),
       SCHEDULES_AT_WORKER_START: 'false', // no probes calling providers in the middle of a measurement
+      // The per-tenant webhook request limit (1 200 a minute by default) would answer the load 429.
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '0',
       ...options.env,
     };
     const worker = spawnNode('worker', [path.join(projectRoot, 'dist', 'workers', 'main.js')], env, path.join(workDir, 'worker.log'), nodeFlags);
@@ -145,6 +158,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The worker polls once its workflow bundle is built; its SDK metrics answer from then on.
     await waitFor('worker polling', 120_000, async () => (await fetch(workerSdkMetricsUrl)).ok, worker.child);
     log(`worker pid ${worker.pid}, API pid ${api.pid} at ${apiUrl}`);
+    const spawnInStack = (name: string, script: string, args: string[]): NodeProcess => {
+      const child = spawnNode(name, [script, ...args], env, path.join(workDir, `${name}.log`), nodeFlags);
+      processes.push(child);
+      return child;
+    };
+    const startBaseline = async (mode: 'raw-http' | 'express-stripe'): Promise<{ url: string; process: NodeProcess }> => {
+      const baselinePort = await findFreePort();
+      const baseline = spawnInStack(mode, __filename, [mode, String(baselinePort)]);
+      const url = `http://127.0.0.1:${baselinePort}`;
+      // Both answer an unsigned body: raw-http 202, express-stripe 400 (no signature).
+      await waitFor(`${mode} server`, 10_000, async () => [202, 400].includes((await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status), baseline.child);
+      return { url, process: baseline };
+    };
     return {
       temporalAddress: server.address,
       temporalPid: server.process.pid ?? -1,
@@ -153,14 +179,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       worker,
       workerSdkMetricsUrl,
       workDir,
-      async startRawServer() {
-        const rawPort = await findFreePort();
-        const raw = spawnNode('raw-http', [__filename, 'raw-http', String(rawPort)], env, path.join(workDir, 'raw-http.log'), nodeFlags);
-        processes.push(raw);
-        const url = `http://127.0.0.1:${rawPort}`;
-        await waitFor('raw node:http server', 10_000, async () => (await fetch(url, { method: 'POST', body: '{}' })).status === 202, raw.child);
-        return { url, process: raw };
-      },
+      startRawServer: () => startBaseline('raw-http'),
+      startExpressServer: () => startBaseline('express-stripe'),
+      spawn: spawnInStack,
       stop: stopAll,
     };
   } catch (err) {
@@ -268,4 +289,27 @@ function serveRaw(port: number): void {
   });
 }
 
+/**
+ * The (f) baseline: Express reading the raw body and checking its Stripe signature with the API's
+ * own verifier (the official library, every configured secret, 300 s tolerance), then 202. No
+ * routing table, no tenant, no logging, no durable step: what the API's accept path costs at least.
+ */
+function serveExpressStripe(port: number): void {
+  const secrets = (process.env.STRIPE_WEBHOOK_SECRETS ?? '').split(',').filter(Boolean);
+  const app = express();
+  app.use(express.raw({ type: 'application/json', limit: '512kb' }));
+  app.use((req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verified = verifyStripeSignature(body, req.header('stripe-signature'), secrets, 300);
+    if (verified.ok) res.status(202).json({ accepted: true });
+    else res.status(400).json({ error: verified.reason });
+  });
+  const server = app.listen(port, '127.0.0.1');
+  process.once('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}
+
 if (require.main === module && process.argv[2] === 'raw-http') serveRaw(Number(process.argv[3]));
+if (require.main === module && process.argv[2] === 'express-stripe') serveExpressStripe(Number(process.argv[3]));
