@@ -18,6 +18,7 @@ import { projectRoot } from '../../lib/config/paths';
 import { findFreePort, startDevServer, temporalCliPath, type DevServer } from '../../lib/temporal/dev-server';
 import { prepareNamespace } from '../../scripts/prepare';
 import { eventually, postStripe, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 const maybe = executablePath ? test : test.skip;
@@ -67,7 +68,7 @@ async function processed(target: RunningApi): Promise<{ workflowId: string; runI
   const accepted = await postStripe(target.url, event);
   expect(accepted.status).toBe(202);
   const workflowId = String(accepted.json.workflowId);
-  const handle = target.workflows.getHandle(workflowId);
+  const handle = await whenStarted(target.workflows, workflowId);
   await handle.result();
   return { workflowId, runId: (await handle.describe()).runId, paymentIntent: (event.data as { object: { id: string } }).object.id };
 }

@@ -25,6 +25,7 @@ import {
   type RunningApi,
   type RunningWorker,
 } from '../support/harness';
+import { whenStarted } from '../support/inbox';
 
 const run = randomUUID().slice(0, 8);
 const provider = `retention-${run}`;
@@ -56,7 +57,7 @@ async function acceptStripe(event: Record<string, unknown>): Promise<string> {
   const res = await postStripe(api.url, event);
   expect(res.status).toBe(202);
   const workflowId = String(res.json.workflowId);
-  await client.workflow.getHandle<typeof processWebhook>(workflowId).result();
+  await (await whenStarted(client.workflow, workflowId)).result();
   return workflowId;
 }
 
