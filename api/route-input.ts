@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { z } from 'zod';
 import { declaredRoute } from './access';
 import { sendError, sendInvalid } from './errors';
-import { isWellFormedText, text } from './schemas';
+import { isWellFormedText } from './schemas';
 
 /** Whether PostgreSQL can store the text as is (and it is Unicode): the text rule. */
 export function storableText(value: string): boolean {
@@ -34,7 +34,8 @@ function decodedText(raw: string): string | undefined {
   } catch {
     return undefined;
   }
-  return text().safeParse(decoded).success ? decoded : undefined;
+  // The text rule's own predicate: building a zod schema per segment cost a tenth of a webhook's CPU.
+  return isWellFormedText(decoded) ? decoded : undefined;
 }
 
 const URL_TEXT = 'must be percent-encoded UTF-8 text without NUL';

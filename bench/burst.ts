@@ -240,6 +240,7 @@ async function main(): Promise<void> {
         ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
       },
       log: say,
+      nodeFlags: process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : undefined,
     });
     await measure(stack, pool, args, run, tenant, keyring, resultsDir);
   } finally {

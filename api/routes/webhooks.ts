@@ -25,7 +25,7 @@ import { schemes } from '../webhook-schemes';
 import type { StoredWebhookSecrets } from '../stored-webhook-secrets';
 import type { WebhookSecrets } from '../webhook-secrets';
 import type { WebhookSource, WebhookSources } from '../webhook-sources';
-import { acceptIntoInbox, type InboxAnswer } from '../../lib/data/webhook-inbox';
+import { InboxWriter, type InboxAnswer } from '../../lib/data/webhook-inbox';
 import type { ThrottleNotices } from '../throttle-notices';
 import type { SignatureFailureWatch } from '../../lib/temporal/webhook-signature-alerts';
 import type { Pool } from 'pg';
@@ -52,6 +52,8 @@ type SourcePrefix = '' | 'generic:' | 'google-';
 export function webhookRoutes(deps: WebhookRouteDeps): Router {
   const { config, pool, metrics, logger, webhookSources, webhookSecrets, storedWebhookSecrets, throttles, signatureWatch } = deps;
   const router = Router({ mergeParams: true });
+  // Concurrent webhooks share a commit (group commit); each is answered once its row is durable.
+  const inbox = new InboxWriter(pool, config.TEMPORAL_TASK_QUEUE);
   const count = (provider: string, outcome: WebhookOutcome, n = 1): void => {
     metrics.webhooksReceived.inc({ provider, outcome }, n);
   };
@@ -184,8 +186,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
 
         let accepted: InboxAnswer[];
         try {
-          accepted = await acceptIntoInbox(
-            pool,
+          accepted = await inbox.accept(
             extracted.events.map((event) => ({
               tenant,
               provider: source.provider,
@@ -195,7 +196,6 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
               payload: event.payload,
               workflowId: webhookWorkflowId(tenant, source.provider, event.eventId),
             })),
-            config.TEMPORAL_TASK_QUEUE,
           );
         } catch (err) {
           // Nothing was committed (one statement): the provider keeps the event and retries.

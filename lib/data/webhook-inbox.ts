@@ -25,21 +25,25 @@ export interface InboxAnswer {
   duplicate: boolean;
 }
 
+/** The ledger's unique key of an event. */
+const keyOf = (e: { tenant: string; provider: string; eventId: string }): string => `${e.tenant}\u0000${e.provider}\u0000${e.eventId}`;
+
 /**
  * Commits the events' rows (one statement, autocommitted: durable when it returns) and answers
- * which were new. A row that was there is a duplicate; its run id is read back when it has one.
+ * which were new. A row that was there is a duplicate, and so is a second sighting of an event in
+ * the same call; a duplicate's run id is read back when it has one.
  */
 export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEvent[], taskQueue: string): Promise<InboxAnswer[]> {
   if (events.length === 0) return [];
   const column = <K extends keyof InboxEvent>(key: K): Array<InboxEvent[K]> => events.map((e) => e[key]);
-  const { rows } = await pool.query<{ event_id: string }>(
+  const { rows } = await pool.query<{ tenant: string; provider: string; event_id: string }>(
     `WITH ins AS (
        INSERT INTO webhook_events (tenant, provider, event_id, event_type, workflow_id, status, payload, received_at, task_queue)
        SELECT t, p, e, ty, w, 'received', pl, r, $9
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[]) AS v(t, p, e, ty, w, pl, r)
        ON CONFLICT (tenant, provider, event_id) DO NOTHING
-       RETURNING event_id)
-     SELECT ins.event_id, pg_notify($8, $9) FROM ins`,
+       RETURNING tenant, provider, event_id)
+     SELECT ins.tenant, ins.provider, ins.event_id, pg_notify($8, $9) FROM ins`,
     [
       column('tenant'),
       column('provider'),
@@ -52,28 +56,96 @@ export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEve
       taskQueue,
     ],
   );
-  const inserted = new Set(rows.map((r) => r.event_id));
-  // An id twice in one request: the first is the new one, the second its duplicate.
-  const firstOfId = new Set<InboxEvent>();
-  const seen = new Set<string>();
-  for (const e of events) if (!seen.has(e.eventId) && seen.add(e.eventId)) firstOfId.add(e);
-  const isFresh = (e: InboxEvent): boolean => inserted.has(e.eventId) && firstOfId.has(e);
-  const duplicates = events.filter((e) => !isFresh(e));
+  const inserted = new Set(rows.map((r) => keyOf({ tenant: r.tenant, provider: r.provider, eventId: r.event_id })));
+  // An event twice in one call: the first sighting is the new one, the second its duplicate.
+  const fresh = new Set<InboxEvent>();
+  for (const e of events) {
+    if (inserted.delete(keyOf(e))) fresh.add(e);
+  }
+  const duplicates = events.filter((e) => !fresh.has(e));
   const runs = new Map<string, string | null>();
   if (duplicates.length > 0) {
-    const existing = await pool.query<{ workflow_id: string; run_id: string | null }>(
-      // Every event of one request has the request's tenant and provider: the ledger's unique key.
-      'SELECT workflow_id, run_id FROM webhook_events WHERE tenant = $1 AND provider = $2 AND event_id = ANY($3::text[])',
-      [events[0]!.tenant, events[0]!.provider, duplicates.map((e) => e.eventId)],
+    const existing = await pool.query<{ tenant: string; provider: string; event_id: string; run_id: string | null }>(
+      `SELECT w.tenant, w.provider, w.event_id, w.run_id FROM webhook_events w
+         JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(t, p, e) ON w.tenant = k.t AND w.provider = k.p AND w.event_id = k.e`,
+      [duplicates.map((e) => e.tenant), duplicates.map((e) => e.provider), duplicates.map((e) => e.eventId)],
     );
-    for (const row of existing.rows) runs.set(row.workflow_id, row.run_id);
+    for (const row of existing.rows) runs.set(keyOf({ tenant: row.tenant, provider: row.provider, eventId: row.event_id }), row.run_id);
   }
   return events.map((e) => ({
     eventId: e.eventId,
     workflowId: e.workflowId,
-    runId: isFresh(e) ? null : (runs.get(e.workflowId) ?? null),
-    duplicate: !isFresh(e),
+    runId: fresh.has(e) ? null : (runs.get(keyOf(e)) ?? null),
+    duplicate: !fresh.has(e),
   }));
+}
+
+interface PendingAccept {
+  events: readonly InboxEvent[];
+  resolve(answers: InboxAnswer[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit for the inbox: requests that arrive while `maxInFlight` statements are running are
+ * committed together in the next one (up to `maxRows` events), so a burst costs one WAL flush per
+ * statement, not per webhook, and a lone request still goes at once. Each request is answered only
+ * once the statement holding its rows has committed. A failed statement of several requests is
+ * retried request by request, so one request's bad row fails only that request.
+ */
+export class InboxWriter {
+  private pending: PendingAccept[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: Queryable,
+    private readonly taskQueue: string,
+    private readonly maxInFlight = 4,
+    private readonly maxRows = 500,
+  ) {}
+
+  accept(events: readonly InboxEvent[]): Promise<InboxAnswer[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
+      const batch: PendingAccept[] = [this.pending.shift()!];
+      let rows = batch[0]!.events.length;
+      while (this.pending.length > 0 && rows + this.pending[0]!.events.length <= this.maxRows) {
+        const next = this.pending.shift()!;
+        rows += next.events.length;
+        batch.push(next);
+      }
+      this.inFlight += 1;
+      void this.write(batch).finally(() => {
+        this.inFlight -= 1;
+        this.flush();
+      });
+    }
+  }
+
+  private async write(batch: PendingAccept[]): Promise<void> {
+    try {
+      const answers = await acceptIntoInbox(this.pool, batch.flatMap((r) => r.events), this.taskQueue);
+      let at = 0;
+      for (const request of batch) {
+        request.resolve(answers.slice(at, at + request.events.length));
+        at += request.events.length;
+      }
+    } catch (err) {
+      if (batch.length === 1) return batch[0]!.reject(err);
+      for (const request of batch) {
+        await acceptIntoInbox(this.pool, request.events, this.taskQueue).then(
+          (answers) => request.resolve(answers),
+          (reason: unknown) => request.reject(reason),
+        );
+      }
+    }
+  }
 }
 
 export interface InboxRow {
