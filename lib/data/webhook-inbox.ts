@@ -33,7 +33,12 @@ const keyOf = (e: { tenant: string; provider: string; eventId: string }): string
  * which were new. A row that was there is a duplicate, and so is a second sighting of an event in
  * the same call; a duplicate's run id is read back when it has one.
  */
-export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEvent[], taskQueue: string): Promise<InboxAnswer[]> {
+export async function acceptIntoInbox(
+  pool: Queryable,
+  events: readonly InboxEvent[],
+  taskQueue: string,
+  payloadJson: readonly string[] = events.map((e) => JSON.stringify(e.payload)),
+): Promise<InboxAnswer[]> {
   if (events.length === 0) return [];
   const column = <K extends keyof InboxEvent>(key: K): Array<InboxEvent[K]> => events.map((e) => e[key]);
   const { rows } = await pool.query<{ tenant: string; provider: string; event_id: string }>(
@@ -50,7 +55,7 @@ export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEve
       column('eventId'),
       column('eventType'),
       column('workflowId'),
-      events.map((e) => JSON.stringify(e.payload)),
+      payloadJson,
       column('receivedAt'),
       INBOX_CHANNEL,
       taskQueue,
@@ -82,13 +87,16 @@ export async function acceptIntoInbox(pool: Queryable, events: readonly InboxEve
 
 interface PendingAccept {
   events: readonly InboxEvent[];
+  /** Each event's payload as JSON, made once: its length also bounds a statement's size. */
+  json: string[];
+  bytes: number;
   resolve(answers: InboxAnswer[]): void;
   reject(err: unknown): void;
 }
 
 /**
  * Group commit for the inbox: requests that arrive while `maxInFlight` statements are running are
- * committed together in the next one (up to `maxRows` events), so a burst costs one WAL flush per
+ * committed together in the next one (up to `maxRows` events and `maxBytes` of payloads), so a burst costs one WAL flush per
  * statement, not per webhook, and a lone request still goes at once. Each request is answered only
  * once the statement holding its rows has committed. A failed statement of several requests is
  * retried request by request, so one request's bad row fails only that request.
@@ -102,11 +110,14 @@ export class InboxWriter {
     private readonly taskQueue: string,
     private readonly maxInFlight = 4,
     private readonly maxRows = 500,
+    private readonly maxBytes = 4 * 2 ** 20,
   ) {}
 
   accept(events: readonly InboxEvent[]): Promise<InboxAnswer[]> {
+    const json = events.map((e) => JSON.stringify(e.payload));
+    const bytes = json.reduce((sum, j) => sum + j.length, 0);
     return new Promise((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
+      this.pending.push({ events, json, bytes, resolve, reject });
       this.flush();
     });
   }
@@ -115,9 +126,11 @@ export class InboxWriter {
     while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
       const batch: PendingAccept[] = [this.pending.shift()!];
       let rows = batch[0]!.events.length;
-      while (this.pending.length > 0 && rows + this.pending[0]!.events.length <= this.maxRows) {
+      let bytes = batch[0]!.bytes;
+      while (this.pending.length > 0 && rows + this.pending[0]!.events.length <= this.maxRows && bytes + this.pending[0]!.bytes <= this.maxBytes) {
         const next = this.pending.shift()!;
         rows += next.events.length;
+        bytes += next.bytes;
         batch.push(next);
       }
       this.inFlight += 1;
@@ -130,7 +143,12 @@ export class InboxWriter {
 
   private async write(batch: PendingAccept[]): Promise<void> {
     try {
-      const answers = await acceptIntoInbox(this.pool, batch.flatMap((r) => r.events), this.taskQueue);
+      const answers = await acceptIntoInbox(
+        this.pool,
+        batch.flatMap((r) => r.events),
+        this.taskQueue,
+        batch.flatMap((r) => r.json),
+      );
       let at = 0;
       for (const request of batch) {
         request.resolve(answers.slice(at, at + request.events.length));
@@ -139,7 +157,7 @@ export class InboxWriter {
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
       for (const request of batch) {
-        await acceptIntoInbox(this.pool, request.events, this.taskQueue).then(
+        await acceptIntoInbox(this.pool, request.events, this.taskQueue, request.json).then(
           (answers) => request.resolve(answers),
           (reason: unknown) => request.reject(reason),
         );
