@@ -4,7 +4,9 @@
 # exactly-once check on Temporal and PostgreSQL. It starts its own PostgreSQL cluster and dev
 # server (temporary directory, free ports), so the shared ones are never touched.
 #   scripts/test-faults.sh [--events=10000] [--duplicates=0.2] [--bad=0.01] [--faults=...] ...
-# Results: a table on stdout, test-artifacts/faults.json, logs in test-artifacts/faults-logs/.
+#   scripts/test-faults.sh --mode=burst --events=800   (unpaced, 64 in flight, the API SIGKILLed too)
+# Results: a table ending with a COUNTS line on stdout, test-artifacts/faults.json, logs in
+# test-artifacts/faults-logs/ (burst mode: faults-burst.json, faults-burst-logs/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci

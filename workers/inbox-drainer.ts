@@ -76,9 +76,11 @@ export function startInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   let listener: PoolClient | undefined;
   const listen = async (): Promise<void> => {
     while (!stopped) {
+      let lost = false;
+      let connected: PoolClient | undefined;
       try {
         const client = await pool.connect();
-        let lost = false;
+        connected = client;
         client.on('notification', (message) => {
           if (message.channel === INBOX_CHANNEL && message.payload === taskQueue) wakeAll('notify');
         });
@@ -95,6 +97,14 @@ export function startInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
         wakeAll('notify'); // rows committed while nobody listened
         return;
       } catch (err) {
+        // LISTEN failed on a connection it got: release it here. Left checked out, it kept the pool
+        // from ending, and its later 'error' started a second listen loop; if that 'error' came
+        // first, the loop it started is the one that goes on.
+        if (connected) {
+          if (lost) return;
+          lost = true;
+          connected.release(err instanceof Error ? err : true);
+        }
         logger.warn({ err }, 'inbox listener could not connect; polling meanwhile');
         await sleep(Math.min(pollMs * 5, MAX_BACKOFF_MS), false);
       }

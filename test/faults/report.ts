@@ -8,7 +8,7 @@ import type { FaultSuiteOptions } from './options';
 import type { DeliveryPlan } from './plan';
 import type { SenderStats } from './sender';
 import type { FaultRecord } from './timeline';
-import type { Verification } from './verify';
+import type { DrainState, Verification } from './verify';
 
 export interface UnplannedExit {
   component: string;
@@ -43,6 +43,8 @@ export interface FaultSuiteReport {
     totalS: number;
     settled: boolean;
   };
+  /** The inbox backlog and run counts when the drain wait ended. */
+  drain: DrainState | null;
   verification: Verification;
 }
 
@@ -60,7 +62,7 @@ export function formatReport(r: FaultSuiteReport): string {
   const accepted = v.acceptedEvents;
   const lines = [
     '',
-    `Switchyard fault suite: ${r.plan.deliveries} deliveries, seed ${r.options.seed}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), load average ${r.machine.loadAverage1mAtStart} → ${r.machine.loadAverage1mAtEnd}`,
+    `Switchyard fault suite (${r.options.mode}${r.options.mode === 'burst' ? `, ${r.options.concurrency} in flight, one burst per fault` : ''}): ${r.plan.deliveries} deliveries, seed ${r.options.seed}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), load average ${r.machine.loadAverage1mAtStart} → ${r.machine.loadAverage1mAtEnd}`,
     'sent',
     row('deliveries', r.plan.deliveries),
     row('first sends (distinct correctly signed events)', r.plan.firstSends),
@@ -75,7 +77,7 @@ export function formatReport(r: FaultSuiteReport): string {
     'faults (share of deliveries dispatched when fired; unavailable = kill until answering again)',
     ...r.faults.map((f) =>
       row(
-        `${f.kind.padEnd(9)} at ${(f.firedAtShare * 100).toFixed(1)}% (t=${f.firedAtS}s)`,
+        `${f.kind.padEnd(9)} at ${(f.firedAtShare * 100).toFixed(1)}% (t=${f.firedAtS}s, ${f.inFlightAtFire} in flight)`,
         `down ${(f.plannedDownMs / 1000).toFixed(1)}s, unavailable ${(f.unavailableMs / 1000).toFixed(1)}s, restart ${(f.restartMs / 1000).toFixed(1)}s${f.error ? `, ERROR ${f.error}` : ''}`,
       ),
     ),
@@ -84,6 +86,8 @@ export function formatReport(r: FaultSuiteReport): string {
     'exactly once (Temporal and PostgreSQL, checked after the run)',
     row('accepted events', accepted, r.plan.firstSends),
     row('not accepted (sender gave up)', v.notAcceptedEvents, 0),
+    row('of those, with a run, ledger row or payment', v.notAcceptedWithTrace, 0),
+    row('inbox rows waiting / runs open when the drain wait ended', r.drain ? `${r.drain.unstarted} / ${r.drain.open}` : 'unknown', '0 / 0'),
     row('accepted with exactly one run, COMPLETED (visibility)', v.temporal.acceptedWithExactlyOneCompletedRun, accepted),
     row('accepted COMPLETED (describe)', v.temporal.describedCompleted, accepted),
     row('accepted whose workflow result says handled', v.temporal.resultSaysHandled, accepted),
@@ -104,6 +108,7 @@ export function formatReport(r: FaultSuiteReport): string {
     row('end to end: first delivery until all accepted completed s', `${r.timings.endToEndS}${r.timings.settled ? '' : ' (NOT SETTLED)'}`),
     row('verification s', r.timings.verifyS),
     row('total s', r.timings.totalS),
+    counts(r),
     v.violations.length === 0 && r.ok ? 'RESULT: no violations' : 'RESULT: VIOLATIONS',
     ...v.violations.map((x) => `  ${x.rule}: ${x.count}\n    e.g. ${x.examples.join('\n         ')}`),
     '',
@@ -111,9 +116,33 @@ export function formatReport(r: FaultSuiteReport): string {
   return lines.join('\n');
 }
 
-export function writeReport(dir: string, report: FaultSuiteReport): string {
+/** One line with the figures that matter, the same in both modes (CI logs grep for `COUNTS`). */
+export function counts(r: FaultSuiteReport): string {
+  const v = r.verification;
+  const refused = Object.entries(r.sender.answers)
+    .filter(([status]) => /^4\d\d$/.test(status))
+    .reduce((n, [, k]) => n + k, 0);
+  const completedRuns = v.temporal.describedCompleted;
+  return [
+    `COUNTS mode=${r.options.mode}`,
+    `acknowledged=${v.acceptedEvents}`,
+    `unacknowledged=${v.notAcceptedEvents + v.badEvents}`,
+    `answered202=${r.sender.answers['202'] ?? 0}`,
+    `duplicates200=${r.sender.answers['200'] ?? 0}`,
+    `refused4xx=${refused}`,
+    `unanswered=${(r.sender.answers.connection ?? 0) + (r.sender.answers.timeout ?? 0)}`,
+    `answered5xx=${Object.entries(r.sender.answers).filter(([s]) => /^5\d\d$/.test(s)).reduce((n, [, k]) => n + k, 0)}`,
+    `ledgerRows=${v.postgres.ledgerRows}`,
+    `payments=${v.postgres.paymentRows}`,
+    `runs=${v.temporal.processWebhookRuns}`,
+    `completedRuns=${completedRuns}`,
+    `violations=${v.violations.length}`,
+  ].join(' ');
+}
+
+export function writeReport(dir: string, report: FaultSuiteReport, fileName = 'faults.json'): string {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'faults.json');
+  const file = path.join(dir, fileName);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }

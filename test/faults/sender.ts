@@ -2,7 +2,9 @@
  * A webhook sender that behaves like a real provider: every delivery is signed at send time (as
  * Stripe does on each attempt), retried with jittered exponential backoff on 5xx, timeouts and
  * connection errors until it gives up, and never retried on a 4xx. An event counts as accepted
- * once any of its deliveries got a 2xx.
+ * once any of its deliveries got a 2xx. A request that got no answer (the API was SIGKILLed with it
+ * in flight: a reset or refused connection) may or may not have committed its row; like a provider,
+ * the sender retries it with the same event id until an answer says which.
  */
 import Stripe from 'stripe';
 import { Agent, request } from 'undici';
@@ -91,6 +93,11 @@ export class ProviderSender {
   readonly outcomes = new Map<string, EventOutcome>();
   private readonly agent: Agent;
   private readonly startedAt = Date.now();
+
+  /** Deliveries dispatched and not finished yet (some may be waiting to retry). */
+  get inFlight(): number {
+    return this.stats.dispatched - this.stats.finished;
+  }
 
   constructor(private readonly options: SenderOptions) {
     this.agent = new Agent({ connections: options.concurrency * 2, keepAliveTimeout: 10_000 });

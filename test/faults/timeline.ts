@@ -3,6 +3,8 @@
  * component down (SIGKILL for the worker and the Temporal server, a fast shutdown for
  * PostgreSQL), keeps it down for the planned time, starts it again and records how long it
  * was unavailable. Faults run one after another, alongside the send, which never pauses.
+ * In burst mode the send is cut into one burst per fault (`burstSegments`): each fault fires inside
+ * its burst, and the next burst begins once it has recovered (`idle`).
  */
 import type { Logger } from '../../lib/logger';
 import type { FaultKind, FaultSpec } from './options';
@@ -18,6 +20,8 @@ export interface FaultRecord {
   plannedAt: number;
   /** Share of deliveries dispatched when it fired. */
   firedAtShare: number;
+  /** Deliveries in flight (dispatched, no final answer yet) when it fired. */
+  inFlightAtFire: number;
   /** Seconds since the send began. */
   firedAtS: number;
   plannedDownMs: number;
@@ -28,6 +32,7 @@ export interface FaultRecord {
 }
 
 const how: Record<FaultKind, string> = {
+  api: 'SIGKILL API process (requests in flight get no answer), start a new one on the same port',
   worker: 'SIGKILL worker process, start a new one',
   temporal: 'SIGKILL temporal dev server, start it again on the same SQLite file and port',
   postgres: 'pg_ctl stop -m fast, then pg_ctl start',
@@ -46,6 +51,7 @@ export class FaultTimeline {
     private readonly actions: FaultActions,
     private readonly logger: Logger,
     private readonly sendStartedAt: number,
+    private readonly inFlight: () => number = () => 0,
   ) {}
 
   /** Called after every dispatch; fires each fault whose share has been reached. */
@@ -63,13 +69,14 @@ export class FaultTimeline {
       how: how[fault.kind],
       plannedAt: fault.at,
       firedAtShare: Number(share.toFixed(4)),
+      inFlightAtFire: this.inFlight(),
       firedAtS: Number(((firedAt - this.sendStartedAt) / 1000).toFixed(1)),
       plannedDownMs: fault.downMs,
       unavailableMs: 0,
       restartMs: 0,
       error: null,
     };
-    this.logger.warn({ fault: fault.kind, share: record.firedAtShare, downMs: fault.downMs }, 'fault: taking component down');
+    this.logger.warn({ fault: fault.kind, share: record.firedAtShare, inFlight: record.inFlightAtFire, downMs: fault.downMs }, 'fault: taking component down');
     try {
       await this.actions.down(fault.kind);
       await sleep(fault.downMs);
@@ -85,9 +92,28 @@ export class FaultTimeline {
     this.records.push(record);
   }
 
+  /** Resolves when every fault fired so far has recovered (the next burst may begin). */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
   /** Resolves when every fault fired so far has recovered; fires those not reached yet first. */
   async finish(): Promise<void> {
     this.onProgress(Number.POSITIVE_INFINITY);
     await this.chain;
   }
+}
+
+/**
+ * Burst mode's cuts: where one burst ends and the next begins, half-way between two faults'
+ * shares, as delivery counts ending with `total`. Each fault then fires inside its own burst, with
+ * deliveries of that burst before and after it.
+ */
+export function burstSegments(faults: FaultSpec[], total: number): number[] {
+  const ends: number[] = [];
+  for (let i = 0; i + 1 < faults.length; i++) {
+    const end = Math.round(((faults[i]!.at + faults[i + 1]!.at) / 2) * total);
+    if (end > (ends.at(-1) ?? 0) && end < total) ends.push(end);
+  }
+  return [...ends, total];
 }

@@ -1,13 +1,18 @@
 /**
  * The exactly-once check, on the real systems after the run: Temporal (every run of every
  * processWebhook in visibility, plus a describe of each id the sender used) and PostgreSQL (ledger
- * and payment rows per event). Every accepted event must have exactly one run, completed, one
- * completed ledger row written by that run and one payment; every bad event nothing at all.
+ * and payment rows per event). Every accepted (acknowledged: any 2xx) event must have exactly one
+ * run, completed, one completed ledger row written by that run and one payment; every event never
+ * acknowledged (bad signatures, and any the sender gave up on) nothing at all. With the webhook
+ * inbox a 2xx means "a committed row" and the drainer starts the run later, so the check waits
+ * first for the inbox to drain and every run to close (`waitForDrain`).
  */
 import { inParallel } from '../support/concurrency';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { webhookWorkflowId, type WebhookStatus } from '../../contracts/webhook';
+import { inboxBacklog } from '../../lib/data/webhook-inbox';
+import type { Logger } from '../../lib/logger';
 import type { PlannedEvent } from './plan';
 import type { EventOutcome } from './sender';
 
@@ -37,6 +42,8 @@ export interface Verification {
     badWithAnyRow: number;
     rowsForUnknownEvents: number;
   };
+  /** Good events the sender gave up on that left a run, ledger row or payment (after an unanswered attempt: allowed). */
+  notAcceptedWithTrace: number;
   answers202PerEvent: Record<string, number>;
   violations: Violation[];
 }
@@ -58,6 +65,51 @@ export async function listWebhookRuns(client: Client): Promise<Map<string, RunSu
     runs.set(info.workflowId, list);
   }
   return runs;
+}
+
+export interface DrainState {
+  /** Inbox rows not started yet (`started_at` NULL). */
+  unstarted: number;
+  open: number;
+  completed: number;
+  failed: number;
+}
+
+export interface DrainResult {
+  drained: boolean;
+  waitedMs: number;
+  last: DrainState | undefined;
+}
+
+/**
+ * Waits until the inbox is drained (no row waits for its start) and every accepted event's run has
+ * closed: no processWebhook open and at least `accepted` closed. Both are read again after a second
+ * to rule out a start in flight; errors (a component still restarting) are retried until `boundMs`.
+ */
+export async function waitForDrain(args: { client: Client; pool: Pool; accepted: number; boundMs: number; logger: Logger; everyMs?: number }): Promise<DrainResult> {
+  const { client, pool, accepted, boundMs, logger } = args;
+  const began = Date.now();
+  let last: DrainState | undefined;
+  let lastLine = 0;
+  let doneOnce = false;
+  while (Date.now() - began < boundMs) {
+    const state = await Promise.all([inboxBacklog(pool), countOpenRuns(client)])
+      .then(([backlog, runs]): DrainState => ({ unstarted: backlog.unstarted, ...runs }))
+      .catch((err: unknown) => {
+        logger.warn({ err: String(err) }, 'drain check failed; retrying');
+        return undefined;
+      });
+    if (state) last = state;
+    const done = state !== undefined && state.unstarted === 0 && state.open === 0 && state.completed + state.failed >= accepted;
+    if (done && doneOnce) return { drained: true, waitedMs: Date.now() - began, last };
+    doneOnce = done;
+    if (state && !done && Date.now() - lastLine >= (args.everyMs ?? 5000)) {
+      lastLine = Date.now();
+      logger.info({ ...state, accepted, waitedS: Math.round((Date.now() - began) / 1000), boundS: Math.round(boundMs / 1000) }, 'waiting for the inbox to drain and the runs to close');
+    }
+    await new Promise((resolve) => setTimeout(resolve, done ? 1000 : 500));
+  }
+  return { drained: false, waitedMs: Date.now() - began, last };
 }
 
 /** How many processWebhook runs are still open (the wait loop's progress). */
@@ -164,6 +216,12 @@ export async function verifyRun(args: {
   const unknownRows = [...ledgerById.keys(), ...paymentsById.keys()].filter((id) => !eventIds.has(id));
   flag('ledger or payment row for an event the sender never sent', unknownRows);
   flag('not-accepted event has more than one ledger row or payment', notAccepted.filter((e) => (ledgerById.get(e.eventId)?.n ?? 0) > 1 || (paymentsById.get(e.eventId)?.n ?? 0) > 1).map((e) => e.eventId));
+  // Never acknowledged: a trace is possible only if some attempt got no answer or a 5xx (the row may
+  // have committed before the API died or its connection did); with only 4xx answers, none.
+  const traceOf = (e: PlannedEvent): boolean => ledgerById.has(e.eventId) || paymentsById.has(e.eventId) || runs.has(idOf(e)) || describedById.get(e.eventId)?.status !== 'NOT_FOUND';
+  const unanswered = (e: PlannedEvent): boolean => Object.keys(outcomes.get(e.eventId)?.answers ?? {}).some((s) => s === 'timeout' || s === 'connection' || /^5\d\d$/.test(s));
+  const notAcceptedWithTrace = notAccepted.filter(traceOf);
+  flag('never-acknowledged event left a trace although every attempt was answered with a refusal', notAcceptedWithTrace.filter((e) => !unanswered(e)).map((e) => e.eventId));
 
   return {
     acceptedEvents: accepted.length,
@@ -185,6 +243,7 @@ export async function verifyRun(args: {
       badWithAnyRow: badWithRow.length,
       rowsForUnknownEvents: unknownRows.length,
     },
+    notAcceptedWithTrace: notAcceptedWithTrace.length,
     answers202PerEvent,
     violations,
   };
