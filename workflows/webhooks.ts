@@ -85,23 +85,7 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
   }
 
   status.status = 'processing';
-  if (handler === null) {
-    status.outcome = 'unhandled';
-    status.steps.handler.state = 'skipped';
-  } else {
-    try {
-      await runStep(status.steps.handler, () => handlers[handler](event));
-      status.outcome = 'handled';
-    } catch {
-      status.lastError = status.steps.handler.lastError;
-      await finish('failed');
-      log.warn('webhook handler failed', { handler, eventId: event.eventId, error: status.lastError });
-      throw ApplicationFailure.nonRetryable(
-        `handler ${handler} failed for ${workflowInfo().workflowId}: ${status.lastError}`,
-        'WebhookHandlerFailed',
-      );
-    }
-  }
+  await runHandler(event, handler, status, finish);
   // Added after the first histories were recorded: old runs replay without the fan-out. The old
   // branch can go once no run started before the fan-out is open or within the namespace's
   // retention (7 days by default) and the pre-fan-out recordings in test/replay/histories/
@@ -112,6 +96,32 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
   }
   await finish('completed');
   return status;
+}
+
+/**
+ * The routed handler, or `unhandled` when the event type has none. A failed handler records the
+ * run as failed (`finish`) and fails it, non-retryable: the handler's own retry policy has run out.
+ */
+async function runHandler(
+  event: WebhookEvent,
+  handler: WebhookHandlerName | null,
+  status: WebhookStatus,
+  finish: (final: 'failed') => Promise<unknown>,
+): Promise<void> {
+  if (handler === null) {
+    status.outcome = 'unhandled';
+    status.steps.handler.state = 'skipped';
+    return;
+  }
+  try {
+    await runStep(status.steps.handler, () => handlers[handler](event));
+    status.outcome = 'handled';
+  } catch {
+    status.lastError = status.steps.handler.lastError;
+    await finish('failed');
+    log.warn('webhook handler failed', { handler, eventId: event.eventId, error: status.lastError });
+    throw ApplicationFailure.nonRetryable(`handler ${handler} failed for ${workflowInfo().workflowId}: ${status.lastError}`, 'WebhookHandlerFailed');
+  }
 }
 
 /**
@@ -140,20 +150,7 @@ async function processInboxed(event: WebhookEvent, handler: WebhookHandlerName |
     upsertSearchAttributes([{ key: webhookStatusKey, value: final }]);
     return subscriberIds;
   };
-  if (handler === null) {
-    status.outcome = 'unhandled';
-    status.steps.handler.state = 'skipped';
-  } else {
-    try {
-      await runStep(status.steps.handler, () => handlers[handler](event));
-      status.outcome = 'handled';
-    } catch {
-      status.lastError = status.steps.handler.lastError;
-      await finish('failed');
-      log.warn('webhook handler failed', { handler, eventId: event.eventId, error: status.lastError });
-      throw ApplicationFailure.nonRetryable(`handler ${handler} failed for ${workflowInfo().workflowId}: ${status.lastError}`, 'WebhookHandlerFailed');
-    }
-  }
+  await runHandler(event, handler, status, finish);
   const subscriberIds = await finish('completed');
   status.deliveries = await startDeliveries(event, subscriberIds);
   return status;
