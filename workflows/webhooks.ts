@@ -21,7 +21,7 @@ import { localActivityOptions } from './policies';
 import { startAttributes, webhookStatusKey } from '../contracts/search-attributes';
 import { routeWebhook, webhookHandlerNames, type WebhookHandlerName } from './webhook-routes';
 import { pendingStep, runStep } from './steps';
-import { webhookStatusQuery, type HandlerResult, type WebhookEvent, type WebhookStatus } from '../contracts/webhook';
+import { webhookStatusQuery, type HandlerResult, type LedgerUpdate, type WebhookEvent, type WebhookStatus } from '../contracts/webhook';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -58,15 +58,7 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
 
   const finish = async (final: 'completed' | 'failed'): Promise<void> => {
     await runStep(status.steps.finalize, () =>
-      markWebhookEvent({
-        tenant: event.tenant,
-        provider: event.provider,
-        eventId: event.eventId,
-        status: final,
-        handler,
-        outcome: status.outcome,
-        lastError: status.lastError,
-      }),
+      markWebhookEvent(ledgerUpdate(event, handler, status, final)),
     );
     status.status = final;
     upsertSearchAttributes([{ key: webhookStatusKey, value: final }]);
@@ -96,6 +88,11 @@ export async function processWebhook(event: WebhookEvent): Promise<WebhookStatus
   }
   await finish('completed');
   return status;
+}
+
+/** The run's final ledger status, as both paths record it. */
+function ledgerUpdate(event: WebhookEvent, handler: WebhookHandlerName | null, status: WebhookStatus, final: 'completed' | 'failed'): LedgerUpdate {
+  return { tenant: event.tenant, provider: event.provider, eventId: event.eventId, status: final, handler, outcome: status.outcome, lastError: status.lastError };
 }
 
 /**
@@ -135,16 +132,7 @@ async function processInboxed(event: WebhookEvent, handler: WebhookHandlerName |
   status.status = 'processing';
   const finish = async (final: 'completed' | 'failed'): Promise<string[]> => {
     const { subscriberIds } = await runStep(status.steps.finalize, () =>
-      finishWebhookEvent({
-        tenant: event.tenant,
-        provider: event.provider,
-        eventId: event.eventId,
-        eventType: event.eventType,
-        status: final,
-        handler,
-        outcome: status.outcome,
-        lastError: status.lastError,
-      }),
+      finishWebhookEvent({ ...ledgerUpdate(event, handler, status, final), eventType: event.eventType }),
     );
     status.status = final;
     upsertSearchAttributes([{ key: webhookStatusKey, value: final }]);
