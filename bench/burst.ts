@@ -23,15 +23,13 @@ import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
-import { migrate } from '../db/migrate';
-import { createPool } from '../lib/data/db';
-import { newKeyringEntry, parseKeyring, type Keyring } from '../lib/security/keyring';
+import type { Keyring } from '../lib/security/keyring';
 import { payloadDataConverter } from '../lib/security/payload-codec';
 import { projectRoot } from '../lib/config/paths';
 import { lineChartSvg } from './chart';
-import { CpuAccount, httpLoad, readVersion, round, stripeEventBody, summarise, type CpuShare, type LoadResult, type Samples } from './common';
+import { CpuAccount, httpLoad, readVersion, round, stripeEventBody, summarise, withInboxStack, type CpuShare, type LoadResult, type Samples } from './common';
 import type { benchFloor } from './floor-workflows';
-import { percentile, startStack, type NodeProcess, type Stack } from './stack';
+import { percentile, type NodeProcess, type Stack } from './stack';
 
 const TARGETS = { acceptPerSecond: 2000, acceptVsExpress: 0.3, acceptP99Ms: 25, ackWithinMs: 5000, drainVsFloor: 1.0 };
 const SIGNING_SECRET = 'whsec_bench_burst';
@@ -222,34 +220,9 @@ async function main(): Promise<void> {
 
   // An earlier run that stopped mid-burst leaves inbox rows nobody started; the drainer would take
   // them (oldest first) before this run's. The bench database is the benchmarks' own.
-  await migrate(databaseUrl);
-  const pool = createPool(databaseUrl, { max: 3 });
-  const stale = await pool.query(`DELETE FROM webhook_events WHERE started_at IS NULL AND tenant LIKE 'bench%'`);
-  if ((stale.rowCount ?? 0) > 0) say(`removed ${stale.rowCount} never-started inbox rows of earlier benchmark runs`);
-
-  const keyringEntry = args.payloads === 'encrypted' ? newKeyringEntry('bench-payload-1') : undefined;
-  const keyring = keyringEntry === undefined ? undefined : (parseKeyring(keyringEntry) as { keyring: Keyring }).keyring;
-  let stack: Stack | undefined;
-  try {
-    stack = await startStack({
-      databaseUrl,
-      env: {
-        STRIPE_WEBHOOK_SECRETS: SIGNING_SECRET,
-        DEFAULT_TENANT: tenant,
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-        ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
-      },
-      log: say,
-      nodeFlags: process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : undefined,
-    });
-    await measure(stack, pool, args, run, tenant, keyring, resultsDir);
-  } finally {
-    await stack?.stop();
-    // (g)'s load is not drained (nothing is measured after it): its never-started rows go.
-    const left = await pool.query(`DELETE FROM webhook_events WHERE tenant = $1 AND started_at IS NULL`, [tenant]).catch(() => undefined);
-    if ((left?.rowCount ?? 0) > 0) say(`removed ${left?.rowCount} never-started inbox rows of this run`);
-    await pool.end();
-  }
+  await withInboxStack({ databaseUrl, tenant, signingSecret: SIGNING_SECRET, payloads: args.payloads, say }, (stack, pool, keyring) =>
+    measure(stack, pool, args, run, tenant, keyring, resultsDir),
+  );
 }
 
 async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant: string, keyring: Keyring | undefined, resultsDir: string): Promise<void> {

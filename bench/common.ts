@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { projectRoot } from '../lib/config/paths';
-import { cpuSeconds, percentile, rssBytes } from './stack';
+import type { Pool } from 'pg';
+import { migrate } from '../db/migrate';
+import { createPool } from '../lib/data/db';
+import { newKeyringEntry, parseKeyring, type Keyring } from '../lib/security/keyring';
+import { cpuSeconds, percentile, rssBytes, startStack, type Stack } from './stack';
 
 /** A Stripe payment_intent.succeeded event as Stripe sends it, with its own event and intent ids. */
 export function stripeEventBody(eventId: string): string {
@@ -145,5 +149,46 @@ export function readVersion(): string {
     return readFileSync(path.join(projectRoot, '.tools', 'bin', 'temporal.version'), 'utf8').trim();
   } catch {
     return 'unknown';
+  }
+}
+
+/**
+ * A benchmark of the webhook inbox on its own stack (bench/stack.ts) and database: migrates, deletes
+ * never-started rows an interrupted run of any `bench…` tenant left (they would be drained first),
+ * starts the stack for `tenant` (payloads encrypted with a keyring made for the run, or plain;
+ * BENCH_NODE_FLAGS for profiles), runs `body`, then stops the stack and deletes this run's rows
+ * that never started. One benchmark per database: the clean-up at start is another run's loss.
+ */
+export async function withInboxStack(
+  options: { databaseUrl: string; tenant: string; signingSecret: string; payloads: 'encrypted' | 'plain'; say: (line: string) => void },
+  body: (stack: Stack, pool: Pool, keyring: Keyring | undefined) => Promise<void>,
+): Promise<void> {
+  const { databaseUrl, tenant, say } = options;
+  await migrate(databaseUrl);
+  const pool = createPool(databaseUrl, { max: 3 });
+  const stale = await pool.query(`DELETE FROM webhook_events WHERE started_at IS NULL AND tenant LIKE 'bench%'`);
+  if ((stale.rowCount ?? 0) > 0) say(`removed ${stale.rowCount} never-started inbox rows of earlier benchmark runs`);
+  const keyringEntry = options.payloads === 'encrypted' ? newKeyringEntry('bench-payload-1') : undefined;
+  const keyring = keyringEntry === undefined ? undefined : (parseKeyring(keyringEntry) as { keyring: Keyring }).keyring;
+  let stack: Stack | undefined;
+  try {
+    stack = await startStack({
+      databaseUrl,
+      env: {
+        STRIPE_WEBHOOK_SECRETS: options.signingSecret,
+        DEFAULT_TENANT: tenant,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
+      },
+      log: say,
+      nodeFlags: process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : undefined,
+    });
+    await body(stack, pool, keyring);
+  } finally {
+    await stack?.stop();
+    // A load that is not drained (nothing is measured after it): its never-started rows go.
+    const left = await pool.query(`DELETE FROM webhook_events WHERE tenant = $1 AND started_at IS NULL`, [tenant]).catch(() => undefined);
+    if ((left?.rowCount ?? 0) > 0) say(`removed ${left?.rowCount} never-started inbox rows of this run`);
+    await pool.end();
   }
 }

@@ -22,12 +22,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
-import { migrate } from '../db/migrate';
-import { createPool } from '../lib/data/db';
-import { newKeyringEntry } from '../lib/security/keyring';
 import { projectRoot } from '../lib/config/paths';
-import { readVersion, round, stripeEventBody } from './common';
-import { percentile, rssBytes, startStack, type Stack } from './stack';
+import { readVersion, round, stripeEventBody, withInboxStack } from './common';
+import { percentile, rssBytes, type Stack } from './stack';
 
 /**
  * What the verdicts call flat, stable and bounded.
@@ -296,32 +293,7 @@ async function main(): Promise<void> {
     say(`the rate should be half this machine's drain capacity: run \`npm run bench:burst -- --phases=h\` and pass its "(h) drain … completions/s" as --capacity=N (or --rate=N/2)`);
   }
 
-  await migrate(databaseUrl);
-  const pool = createPool(databaseUrl, { max: 3 });
-  // Never-started rows of an interrupted benchmark would be drained first and count as this run's lag.
-  const stale = await pool.query(`DELETE FROM webhook_events WHERE started_at IS NULL AND tenant LIKE 'bench%'`);
-  if ((stale.rowCount ?? 0) > 0) say(`removed ${stale.rowCount} never-started inbox rows of earlier benchmark runs`);
-  const keyringEntry = args.payloads === 'encrypted' ? newKeyringEntry('bench-payload-1') : undefined;
-  let stack: Stack | undefined;
-  try {
-    stack = await startStack({
-      databaseUrl,
-      env: {
-        STRIPE_WEBHOOK_SECRETS: SIGNING_SECRET,
-        DEFAULT_TENANT: tenant,
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-        ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
-      },
-      log: say,
-      nodeFlags: process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : undefined,
-    });
-    await soak(stack, pool, args, run, tenant);
-  } finally {
-    await stack?.stop();
-    const left = await pool.query(`DELETE FROM webhook_events WHERE tenant = $1 AND started_at IS NULL`, [tenant]).catch(() => undefined);
-    if ((left?.rowCount ?? 0) > 0) say(`removed ${left?.rowCount} never-started inbox rows of this run`);
-    await pool.end();
-  }
+  await withInboxStack({ databaseUrl, tenant, signingSecret: SIGNING_SECRET, payloads: args.payloads, say }, (stack, pool) => soak(stack, pool, args, run, tenant));
 }
 
 async function soak(stack: Stack, pool: Pool, args: Args, run: string, tenant: string): Promise<void> {
