@@ -15,8 +15,13 @@
  * (h)'s backlog samples) and the backlog chart docs/images/burst-backlog.svg.
  *   node dist/bench/burst.js [--phases=f,g,h,i] [--burst=20000] [--connections=64] [--duration=10]
  *     [--warmup=500] [--drain-timeout=S] [--payloads=encrypted|plain] [--svg=path|none]
+ *     [--workers=1] [--temporal=host:port [--temporal-pid=N]] [--results=bench/results/burst.json]
+ * --workers runs that many worker processes (each with its drainer); --temporal uses a Temporal
+ * server that is already running instead of an own dev server, e.g. `npm run temporal:postgres`
+ * (127.0.0.1:7433), whose pid (for the CPU figures) is read from .data/temporal-postgres/server.pid
+ * unless --temporal-pid gives it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -49,9 +54,22 @@ interface Args {
   drainTimeout: number;
   payloads: 'encrypted' | 'plain';
   svg: string;
+  workers: number;
+  /** An already running Temporal server (address, pid), or undefined for an own dev server. */
+  temporal: { address: string; pid: number } | undefined;
+  results: string;
 }
 
-const USAGE = '--phases=f,g,h,i --burst=n --connections=n --duration=s --warmup=n --drain-timeout=s --payloads=encrypted|plain --svg=path|none';
+const USAGE =
+  '--phases=f,g,h,i --burst=n --connections=n --duration=s --warmup=n --drain-timeout=s --payloads=encrypted|plain --svg=path|none --workers=n --temporal=host:port --temporal-pid=n --results=path';
+
+/** The pid of the server `npm run temporal:postgres` started, from its pid file. */
+function temporalPostgresPid(): number {
+  const file = path.join(projectRoot, '.data', 'temporal-postgres', 'server.pid');
+  const pid = Number(existsSync(file) ? readFileSync(file, 'utf8').trim() : NaN);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`--temporal needs --temporal-pid=N (the server's process id, for the CPU figures): ${path.relative(projectRoot, file)} holds none`);
+  return pid;
+}
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -63,7 +81,11 @@ function parseArgs(argv: string[]): Args {
     drainTimeout: 0,
     payloads: 'encrypted',
     svg: path.join(projectRoot, 'docs', 'images', 'burst-backlog.svg'),
+    workers: 1,
+    temporal: undefined,
+    results: path.join(projectRoot, 'bench', 'results', 'burst.json'),
   };
+  let temporalPid: number | undefined;
   for (const arg of argv) {
     const [name, value = ''] = arg.replace(/^--/, '').split('=') as [string, string | undefined];
     if (name === 'phases') {
@@ -76,13 +98,21 @@ function parseArgs(argv: string[]): Args {
       args.payloads = value;
     } else if (name === 'svg') {
       args.svg = value === 'none' ? '' : path.resolve(value);
-    } else if (name === 'burst' || name === 'connections' || name === 'duration' || name === 'warmup' || name === 'drain-timeout') {
+    } else if (name === 'results') {
+      args.results = path.resolve(value);
+    } else if (name === 'temporal') {
+      if (!/^[\w.-]+:\d+$/.test(value)) throw new Error(`--temporal is host:port, got "${value}"`);
+      args.temporal = { address: value, pid: NaN };
+    } else if (['burst', 'connections', 'duration', 'warmup', 'drain-timeout', 'workers', 'temporal-pid'].includes(name)) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < (name === 'warmup' || name === 'drain-timeout' ? 0 : 1)) throw new Error(`--${name} needs a whole number, got "${value}"`);
       if (name === 'drain-timeout') args.drainTimeout = n;
-      else args[name] = n;
+      else if (name === 'temporal-pid') temporalPid = n;
+      else args[name as 'burst' | 'connections' | 'duration' | 'warmup' | 'workers'] = n;
     } else throw new Error(`unknown argument "${arg}" (${USAGE})`);
   }
+  if (args.temporal) args.temporal.pid = temporalPid ?? temporalPostgresPid();
+  else if (temporalPid !== undefined) throw new Error('--temporal-pid goes with --temporal');
   return args;
 }
 
@@ -215,19 +245,22 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_bench';
   const run = Date.now().toString(36);
   const tenant = `bench${run}`;
-  const resultsDir = path.join(projectRoot, 'bench', 'results');
-  say(`burst: phases ${[...args.phases].join(',')}, ${args.connections} connections, burst ${args.burst}, ${args.duration} s per timed phase, ${args.payloads} payloads`);
+  say(
+    `burst: phases ${[...args.phases].join(',')}, ${args.connections} connections, burst ${args.burst}, ${args.duration} s per timed phase, ${args.payloads} payloads, ` +
+    `${args.workers} worker process${args.workers === 1 ? '' : 'es'}, Temporal ${args.temporal ? `at ${args.temporal.address}` : 'dev server (own)'}`,
+  );
 
   // An earlier run that stopped mid-burst leaves inbox rows nobody started; the drainer would take
   // them (oldest first) before this run's. The bench database is the benchmarks' own.
-  await withInboxStack({ databaseUrl, tenant, signingSecret: SIGNING_SECRET, payloads: args.payloads, say }, (stack, pool, keyring) =>
-    measure(stack, pool, args, run, tenant, keyring, resultsDir),
+  await withInboxStack(
+    { databaseUrl, tenant, signingSecret: SIGNING_SECRET, payloads: args.payloads, say, temporal: args.temporal, workers: args.workers },
+    (stack, pool, keyring) => measure(stack, pool, args, run, tenant, keyring),
   );
 }
 
-async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant: string, keyring: Keyring | undefined, resultsDir: string): Promise<void> {
+async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant: string, keyring: Keyring | undefined): Promise<void> {
   const has = (phase: Phase): boolean => args.phases.has(phase);
-  const pids: Record<string, number> = { 'temporal server': stack.temporalPid, worker: stack.worker.pid, api: stack.api.pid };
+  const pids: Record<string, number> = { 'temporal server': stack.temporalPid, ...Object.fromEntries(stack.workers.map((w) => [w.name, w.pid])), api: stack.api.pid };
   let sequence = 0;
   const nextId = (prefix: string): string => `evt_${prefix}${run}_${(sequence++).toString(36).padStart(7, '0')}`;
   const signedWebhook = (prefix: string) => (): autocannon.Request => {
@@ -462,8 +495,8 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
   );
   console.log(lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n'));
 
-  mkdirSync(resultsDir, { recursive: true });
-  const out = path.join(resultsDir, 'burst.json');
+  mkdirSync(path.dirname(args.results), { recursive: true });
+  const out = args.results;
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}`, temporalCli: readVersion() };
   writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), machine, args: { ...args, phases: [...args.phases] }, ...report, ratios, targets, cpu }, null, 2)}\n`);
   say(`wrote ${path.relative(projectRoot, out)}`);

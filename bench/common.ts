@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { migrate } from '../db/migrate';
 import { createPool } from '../lib/data/db';
 import { newKeyringEntry, parseKeyring, type Keyring } from '../lib/security/keyring';
-import { cpuSeconds, percentile, rssBytes, startStack, type Stack } from './stack';
+import { cpuSeconds, percentile, rssBytes, startStack, type Stack, type StackOptions } from './stack';
 
 /** A Stripe payment_intent.succeeded event as Stripe sends it, with its own event and intent ids. */
 export function stripeEventBody(eventId: string): string {
@@ -158,9 +158,10 @@ export function readVersion(): string {
  * starts the stack for `tenant` (payloads encrypted with a keyring made for the run, or plain;
  * BENCH_NODE_FLAGS for profiles), runs `body`, then stops the stack and deletes this run's rows
  * that never started. One benchmark per database: the clean-up at start is another run's loss.
+ * `temporal` and `workers` are passed to startStack (an external Temporal server, more workers).
  */
 export async function withInboxStack(
-  options: { databaseUrl: string; tenant: string; signingSecret: string; payloads: 'encrypted' | 'plain'; say: (line: string) => void },
+  options: { databaseUrl: string; tenant: string; signingSecret: string; payloads: 'encrypted' | 'plain'; say: (line: string) => void } & Pick<StackOptions, 'temporal' | 'workers'>,
   body: (stack: Stack, pool: Pool, keyring: Keyring | undefined) => Promise<void>,
 ): Promise<void> {
   const { databaseUrl, tenant, say } = options;
@@ -181,6 +182,8 @@ export async function withInboxStack(
         ...(keyringEntry === undefined ? {} : { PAYLOAD_ENCRYPTION_KEYS: keyringEntry }),
       },
       log: say,
+      temporal: options.temporal,
+      workers: options.workers,
       nodeFlags: process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : undefined,
     });
     await body(stack, pool, keyring);

@@ -37,16 +37,27 @@ export interface StackOptions {
   /** Node flags for the worker, the API and the raw server, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
   nodeFlags?: string[];
   log?: (line: string) => void;
+  /**
+   * An already running Temporal server to use instead of an own dev server, e.g. the one
+   * `npm run temporal:postgres` starts: its frontend address and its process id (for the CPU
+   * accounting). It is left running when the stack stops.
+   */
+  temporal?: { address: string; pid: number };
+  /** Worker processes to run (default 1), each with its own metrics ports and inbox drainer. */
+  workers?: number;
 }
 
 export interface Stack {
   temporalAddress: string;
-  /** The dev server's process (its RSS and CPU time). */
+  /** The Temporal server's process (its RSS and CPU time). */
   temporalPid: number;
   apiUrl: string;
   api: NodeProcess;
+  /** The first worker process. */
   worker: NodeProcess;
-  /** The worker's Temporal SDK Prometheus endpoint (sticky cache size and friends). */
+  /** Every worker process, the first one included. */
+  workers: NodeProcess[];
+  /** The first worker's Temporal SDK Prometheus endpoint (sticky cache size and friends). */
   workerSdkMetricsUrl: string;
   /** Folder of the dev server's SQLite file and the processes' logs. */
   workDir: string;
@@ -59,7 +70,7 @@ export interface Stack {
    * caller's `env`) and node flags; it is stopped with the stack. Its output goes to `<name>.log`.
    */
   spawn(name: string, script: string, args: string[]): NodeProcess;
-  /** Stops the API, the worker, then the dev server. */
+  /** Stops the API, the workers, then the dev server (not a server given in `temporal`). */
   stop(): Promise<void>;
 }
 
@@ -117,47 +128,59 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const nodeFlags = options.nodeFlags ?? [];
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
   await migrate(options.databaseUrl);
-  const port = await findFreePort();
-  const server: DevServer = await startDevServer({ port, dbFile: path.join(workDir, 'temporal.db'), logFile: path.join(workDir, 'temporal-server.log') });
-  if (server.process.pid !== undefined) started.add(server.process);
-  log(`temporal dev server on ${server.address} (SQLite WAL in ${workDir})`);
+  let server: DevServer | undefined;
+  let temporal = options.temporal;
+  if (temporal === undefined) {
+    server = await startDevServer({ port: await findFreePort(), dbFile: path.join(workDir, 'temporal.db'), logFile: path.join(workDir, 'temporal-server.log') });
+    if (server.process.pid !== undefined) started.add(server.process);
+    temporal = { address: server.address, pid: server.process.pid ?? -1 };
+    log(`temporal dev server on ${server.address} (SQLite WAL in ${workDir})`);
+  } else log(`temporal server at ${temporal.address} (pid ${temporal.pid}), not started here`);
+  const temporalAddress = temporal.address;
   const processes: NodeProcess[] = [];
   const stopAll = async (): Promise<void> => {
     for (const p of processes.splice(0).reverse()) await p.stop();
+    if (!server) return;
     await server.stop();
     // The SQLite files are large and of no use afterwards; the logs stay for a look after a failure.
     for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(workDir, `temporal.db${suffix}`), { force: true });
   };
   try {
-    await prepareNamespace(server.address, 'default');
-    const [apiPort, workerMetricsPort, sdkMetricsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+    await prepareNamespace(temporalAddress, 'default');
+    const apiPort = await findFreePort();
     // ALERT_* channels of the caller's shell must not be notified by a benchmark's alerts; whether
     // payloads are encrypted is the benchmark's choice (options.env), not the shell's.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ALERT_') && !key.startsWith('PAYLOAD_ENCRYPTION_KEYS')));
     const env: NodeJS.ProcessEnv = {
       ...inherited,
-      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
       DATABASE_URL: options.databaseUrl,
       PORT: String(apiPort),
       API_METRICS_PORT: '0',
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      TEMPORAL_SDK_METRICS_PORT: String(sdkMetricsPort),
       SCHEDULES_AT_WORKER_START: 'false', // no probes calling providers in the middle of a measurement
       // The per-tenant webhook request limit (1 200 a minute by default) would answer the load 429.
       WEBHOOK_RATE_LIMIT_PER_MINUTE: '0',
       ...options.env,
     };
-    const worker = spawnNode('worker', [path.join(projectRoot, 'dist', 'workers', 'main.js')], env, path.join(workDir, 'worker.log'), nodeFlags);
-    processes.push(worker);
+    const workers: NodeProcess[] = [];
+    const sdkMetricsUrls: string[] = [];
+    for (let i = 1; i <= (options.workers ?? 1); i++) {
+      const [workerMetricsPort, sdkMetricsPort] = [await findFreePort(), await findFreePort()];
+      const name = i === 1 ? 'worker' : `worker ${i}`;
+      const workerEnv = { ...env, WORKER_METRICS_PORT: String(workerMetricsPort), TEMPORAL_SDK_METRICS_PORT: String(sdkMetricsPort) };
+      const worker = spawnNode(name, [path.join(projectRoot, 'dist', 'workers', 'main.js')], workerEnv, path.join(workDir, `${name.replace(' ', '-')}.log`), nodeFlags);
+      processes.push(worker);
+      workers.push(worker);
+      sdkMetricsUrls.push(`http://127.0.0.1:${sdkMetricsPort}/metrics`);
+    }
     const api = spawnNode('api', [path.join(projectRoot, 'dist', 'api', 'server.js')], env, path.join(workDir, 'api.log'), nodeFlags);
     processes.push(api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const workerSdkMetricsUrl = `http://127.0.0.1:${sdkMetricsPort}/metrics`;
     await waitFor('API /readyz 200', 60_000, async () => (await fetch(`${apiUrl}/readyz`)).status === 200, api.child);
-    // The worker polls once its workflow bundle is built; its SDK metrics answer from then on.
-    await waitFor('worker polling', 120_000, async () => (await fetch(workerSdkMetricsUrl)).ok, worker.child);
-    log(`worker pid ${worker.pid}, API pid ${api.pid} at ${apiUrl}`);
+    // A worker polls once its workflow bundle is built; its SDK metrics answer from then on.
+    for (const [i, worker] of workers.entries()) await waitFor(`${worker.name} polling`, 120_000, async () => (await fetch(sdkMetricsUrls[i]!)).ok, worker.child);
+    log(`${workers.map((w) => `${w.name} pid ${w.pid}`).join(', ')}, API pid ${api.pid} at ${apiUrl}`);
     const spawnInStack = (name: string, script: string, args: string[]): NodeProcess => {
       const child = spawnNode(name, [script, ...args], env, path.join(workDir, `${name}.log`), nodeFlags);
       processes.push(child);
@@ -172,12 +195,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return { url, process: baseline };
     };
     return {
-      temporalAddress: server.address,
-      temporalPid: server.process.pid ?? -1,
+      temporalAddress,
+      temporalPid: temporal.pid,
       apiUrl,
       api,
-      worker,
-      workerSdkMetricsUrl,
+      worker: workers[0]!,
+      workers,
+      workerSdkMetricsUrl: sdkMetricsUrls[0]!,
       workDir,
       startRawServer: () => startBaseline('raw-http'),
       startExpressServer: () => startBaseline('express-stripe'),
