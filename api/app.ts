@@ -32,7 +32,7 @@ import { codecCors } from './routes/codec';
 import { serviceRouteGroups } from './routes';
 import { routerOf } from './service-router';
 import { webhookRoutes } from './routes/webhooks';
-import type { WorkflowStarter } from './workflow-starter';
+import type { WorkflowStarter } from '../lib/temporal/workflow-starter';
 
 export interface AppDeps {
   config: Config;

@@ -25,7 +25,7 @@ import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 import { serveDevCodec } from './dev-codec';
 import { metricsServerUrl, serveMetrics } from '../lib/metrics-server';
-import { WorkflowStarter } from './workflow-starter';
+import { WorkflowStarter } from '../lib/temporal/workflow-starter';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -6,7 +6,7 @@
 import type { Response } from 'express';
 import type { Logger } from '../lib/logger';
 import { sendError } from './errors';
-import { grpcCode } from './workflow-starter';
+import { grpcCode } from '../lib/temporal/workflow-starter';
 
 export function sendStartFailure(res: Response, err: unknown, logger: Logger, workflowId: string): 'unavailable' | 'error' {
   const code = (err as { code?: number }).code;

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger';
 import type { Config } from '../lib/config/config';
 import { sendError } from './errors';
 import { requireTenant, workflowBelongsTo } from './tenant';
-import type { WorkflowStarter } from './workflow-starter';
+import type { WorkflowStarter } from '../lib/temporal/workflow-starter';
 
 export interface WorkflowView {
   workflowId: string;

@@ -17,7 +17,7 @@ import { createApp } from '../api/app';
 import { createApiMetrics } from '../api/metrics';
 import { createWebhookSecrets } from '../api/webhook-secrets';
 import { loadWebhookSources } from '../api/webhook-sources';
-import { WorkflowStarter } from '../api/workflow-starter';
+import { WorkflowStarter } from '../lib/temporal/workflow-starter';
 import { migrate } from '../db/migrate';
 import { createApiKey } from '../lib/security/api-keys';
 import { loadConfig } from '../lib/config/config';

@@ -71,7 +71,7 @@ async function bareStarts(client: Client, connections: number, seconds: number, 
         const event = makeEvent();
         const t = performance.now();
         try {
-          // Exactly what api/start-work.ts asks for: id, conflict and reuse policies, search attributes.
+          // Exactly what lib/temporal/start-work.ts asks for: id, conflict and reuse policies, search attributes.
           await client.workflow.start('processWebhook', {
             taskQueue: TASK_QUEUE,
             workflowId: webhookWorkflowId(event.tenant, event.provider, event.eventId),

@@ -16,8 +16,8 @@ import type { Counter } from 'prom-client';
 import { claimInboxRows, INBOX_CHANNEL, markInboxStarted, type InboxRow } from '../lib/data/webhook-inbox';
 import type { Logger } from '../lib/logger';
 import type { WebhookEvent } from '../contracts/webhook';
-import { startWebhook, type StartConfig } from '../api/start-work';
-import { WorkflowStarter, type StartOutcome } from '../api/workflow-starter';
+import { startWebhook, type StartConfig } from '../lib/temporal/start-work';
+import { WorkflowStarter, type StartOutcome } from '../lib/temporal/workflow-starter';
 import type { Config } from '../lib/config/config';
 import { payloadDataConverter } from '../lib/security/payload-codec';
 

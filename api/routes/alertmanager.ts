@@ -21,7 +21,7 @@ import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { alertmanagerAnswer, alertmanagerBody } from '../schemas';
 import { sendStartFailure } from '../start-failure';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 export interface AlertmanagerRouteDeps {
   config: Config;

@@ -38,8 +38,8 @@ import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
 import { viewWorkflow } from '../workflow-view';
 import { waitUntil } from '../wait-until';
-import { startProviderCall } from '../start-work';
-import { grpcCode, type WorkflowStarter } from '../workflow-starter';
+import { startProviderCall } from '../../lib/temporal/start-work';
+import { grpcCode, type WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 export interface BatchRouteDeps {
   config: Config;

@@ -33,8 +33,8 @@ import { sendStartFailure } from '../start-failure';
 import { providerKey, tenantKey } from '../../contracts/search-attributes';
 import { requireTenant } from '../tenant';
 import { workflowViewHandler } from '../workflow-view';
-import { startBooking, startProviderCall } from '../start-work';
-import type { StartOutcome, WorkflowStarter } from '../workflow-starter';
+import { startBooking, startProviderCall } from '../../lib/temporal/start-work';
+import type { StartOutcome, WorkflowStarter } from '../../lib/temporal/workflow-starter';
 import { waitUntil } from '../wait-until';
 
 export interface CallRouteDeps {

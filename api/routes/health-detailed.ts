@@ -36,7 +36,7 @@ import { inboxBacklog } from '../../lib/data/webhook-inbox';
 import { timedCheck, type TimedCheck } from '../../lib/dependency-checks';
 import { answer, defineRoute, routeGroup } from '../route';
 import * as s from '../schemas';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 import { POLLER_FRESH_MS } from './health';
 
 export interface HealthDetailRouteDeps {

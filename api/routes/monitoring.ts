@@ -22,7 +22,7 @@ import { sendError, zodFieldErrors } from '../errors';
 import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
 import type { ApiMetrics } from '../metrics';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 /** How many recent probes GET /provider-health lists per provider. */
 const LAST_PROBES = 5;

@@ -31,7 +31,7 @@ import { answer, defineRoute, failure, routeGroup } from '../route';
 import * as s from '../schemas';
 import { cacheStatsQuery, periodMs, periodQuery } from '../schemas';
 import { requireTenant } from '../tenant';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 /** Open batches one GET /batch-queues asks (each through its query); more are counted, not listed. */
 export const MAX_LISTED_BATCHES = 200;

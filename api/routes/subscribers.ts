@@ -25,7 +25,7 @@ import { answer, defineRoute, failure, routeGroup } from '../route';
 import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant } from '../tenant';
-import type { WorkflowStarter } from '../workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 export interface SubscriberRouteDeps {
   config: Config;

@@ -19,8 +19,8 @@ import { unknownIfUnstorable } from '../route-input';
 import { sendStartFailure } from '../start-failure';
 import { requireTenant, workflowBelongsTo } from '../tenant';
 import { sendViewFailure, viewWorkflow } from '../workflow-view';
-import { startWebhook } from '../start-work';
-import type { WorkflowStarter } from '../workflow-starter';
+import { startWebhook } from '../../lib/temporal/start-work';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 
 export interface WebhookEventRouteDeps {
   config: Config;

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { createActivities } from '../../activities';
-import { startBooking, startProviderCall } from '../../api/start-work';
+import { startBooking, startProviderCall } from '../../lib/temporal/start-work';
 import { bookingWorkflowId, providerCallWorkflowId } from '../../contracts/call';
 import { deliveryWorkflowId } from '../../contracts/delivery';
 import { customSearchAttributes } from '../../contracts/search-attributes';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import twilio from 'twilio';
 import { providerCallWorkflowId } from '../../contracts/call';
 import { webhookWorkflowId } from '../../contracts/webhook';
-import { startProviderCall } from '../../api/start-work';
+import { startProviderCall } from '../../lib/temporal/start-work';
 import type { FakeProviders } from '../fakes/provider-server';
 import { startStack, type RunningApi, type TestStack } from '../support/harness';
 import { whenStarted } from '../support/inbox';

@@ -16,7 +16,7 @@ import type { Config } from '../../lib/config/config';
 import { createLogger } from '../../lib/logger';
 import { findFreePort } from '../../lib/temporal/dev-server';
 import { createPool } from '../../lib/data/db';
-import { startWebhook } from '../../api/start-work';
+import { startWebhook } from '../../lib/temporal/start-work';
 import { drainInbox, type InboxDrainer } from '../../workers/inbox-drainer';
 import { inParallel } from '../support/concurrency';
 import { eventually, postStripe, startApi, startWorker, stripeEvent, testConfig, testPool, type RunningApi, type RunningWorker } from '../support/harness';

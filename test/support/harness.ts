@@ -16,7 +16,7 @@ import { createWebhookSecrets } from '../../api/webhook-secrets';
 import { loadWebhookSources, type WebhookSources } from '../../api/webhook-sources';
 import { createApiMetrics, type ApiMetrics } from '../../api/metrics';
 import { metricsServerUrl, serveMetrics } from '../../lib/metrics-server';
-import { WorkflowStarter } from '../../api/workflow-starter';
+import { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 import { loadConfig, tenantPattern, type Config } from '../../lib/config/config';
 import { outboundPolicyOf } from '../../lib/security/outbound-policy';
 import { payloadDataConverter } from '../../lib/security/payload-codec';

@@ -16,7 +16,7 @@ import express from 'express';
 import type { Pool } from 'pg';
 import { parse, parseAllDocuments } from 'yaml';
 import { healthRoutes } from '../../api/routes/health';
-import type { WorkflowStarter } from '../../api/workflow-starter';
+import type { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 import { loadConfig } from '../../lib/config/config';
 import { metricsServerUrl, serveMetrics } from '../../lib/metrics-server';
 import { createWorkerMetrics, workerProbes } from '../../workers/metrics';

@@ -2,10 +2,10 @@
  * Each workflow the API starts from more than one route, declared once: its task queue, search
  * attributes and reuse rule, on top of WorkflowStarter's idempotent start.
  */
-import type { Config } from '../lib/config/config';
-import type { BookingRequest, ProviderCallInput } from '../contracts/call';
-import { startAttributes } from '../contracts/search-attributes';
-import { webhookWorkflowId, type WebhookEvent } from '../contracts/webhook';
+import type { Config } from '../config/config';
+import type { BookingRequest, ProviderCallInput } from '../../contracts/call';
+import { startAttributes } from '../../contracts/search-attributes';
+import { webhookWorkflowId, type WebhookEvent } from '../../contracts/webhook';
 import type { IdempotentStart, StartOutcome, WorkflowStarter } from './workflow-starter';
 
 export type StartConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'>;
