@@ -52,7 +52,14 @@ export function startInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   let stopped = false;
   /** Lanes asleep until the next notification, poll or stop; a backing-off lane wakes only on stop. */
   let sleepers: Array<{ wake: () => void; onNotify: boolean }> = [];
+  /**
+   * Counts notifications. A lane reads it before it claims: a notification that came while it was
+   * claiming (its rows committed after the claim's snapshot) woke nobody, and the lane would sleep a
+   * whole poll on them; a changed count sends it to claim again at once instead.
+   */
+  let notified = 0;
   const wakeAll = (reason: 'notify' | 'stop'): void => {
+    if (reason === 'notify') notified += 1;
     const woken = sleepers.filter((s) => reason === 'stop' || s.onNotify);
     sleepers = sleepers.filter((s) => !woken.includes(s));
     for (const s of woken) s.wake();
@@ -160,11 +167,12 @@ export function startInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     let backoffMs = 0;
     while (!stopped) {
       try {
+        const notifiedBefore = notified;
         const { claimed, failed } = await drainBatch();
         if (failed > 0) backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2));
         else backoffMs = 0;
         if (backoffMs > 0) await sleep(backoffMs, false);
-        else if (claimed < batchSize) await sleep(pollMs);
+        else if (claimed < batchSize && notified === notifiedBefore) await sleep(pollMs);
       } catch (err) {
         backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2));
         logger.warn({ err, lane: index, retryInMs: backoffMs }, 'inbox drain failed; retrying');

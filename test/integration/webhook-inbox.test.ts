@@ -6,7 +6,8 @@
  *     once a drainer reaches the server; each runs once.
  *   - A run that exists while its row still waits (a drainer killed between the start and its
  *     commit) is found by the idempotent start and marked, never run twice.
- *   - A NOTIFY wakes the drainer: with a one-minute poll, an event still starts within seconds.
+ *   - A NOTIFY wakes the drainer: with a one-minute poll, an event still starts within seconds,
+ *     also when the notification arrives while the drainer's lane is in the middle of an empty claim.
  *   - Concurrent bursts with duplicates across requests, drained by two drainers at once: one row,
  *     one run and one payment per event.
  */
@@ -143,6 +144,52 @@ test('a NOTIFY wakes the drainer: with a one-minute poll, a webhook still starts
   expect(res.status).toBe(202);
   // Well under the poll: only the notification can have woken it.
   await whenStarted(api.workflows, String(res.json.workflowId), 30_000);
+});
+
+test('a NOTIFY that arrives while the lane claims (its row committed after the claim looked) is not lost: the lane claims again', async () => {
+  // The drainer's own pool, whose claim answers only once the test lets it: the row is committed
+  // and notified after the claim read the inbox and before the lane goes to sleep.
+  const gatedPool = testPool();
+  let holding = true;
+  let claimReturned!: () => void;
+  const claimHeld = new Promise<void>((resolve) => (claimReturned = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let listened!: () => void;
+  const listening = new Promise<void>((resolve) => (listened = resolve));
+  const connect = gatedPool.connect.bind(gatedPool);
+  // pg's overloads of query() cannot be restated here; the wrapper passes every call through unchanged.
+  type AnyQuery = (...args: unknown[]) => Promise<unknown>;
+  gatedPool.connect = (async () => {
+    const client = await connect();
+    const query = (client.query as AnyQuery).bind(client);
+    (client as unknown as { query: AnyQuery }).query = async (...args: unknown[]) => {
+      const result = await query(...args);
+      if (typeof args[0] === 'string' && args[0].startsWith('LISTEN')) listened();
+      if (holding && typeof args[0] === 'string' && args[0].includes('FOR UPDATE SKIP LOCKED')) {
+        holding = false;
+        claimReturned();
+        await released;
+      }
+      return result;
+    };
+    return client;
+  }) as typeof gatedPool.connect;
+  const drainer = drainInbox({ config: { ...config, INBOX_DRAIN_CONCURRENCY: 1 }, pool: gatedPool, logger: silent });
+  try {
+    // One lane: its first claim found nothing and is held; the drainer listens.
+    await Promise.all([claimHeld, listening]);
+    const res = await postStripe(api.url, stripeEvent());
+    expect(res.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the notification has come and gone
+    release();
+    // Well under the one-minute poll: only the notification seen mid-claim can have sent it back.
+    await whenStarted(api.workflows, String(res.json.workflowId), 30_000);
+  } finally {
+    release();
+    await drainer.stop();
+    await gatedPool.end();
+  }
 });
 
 test('bursts with duplicates across requests, drained by two drainers at once: one row, one run, one payment per event', async () => {
