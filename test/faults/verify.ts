@@ -143,8 +143,8 @@ export async function verifyRun(args: {
   flag('correctly signed delivery refused with a 4xx', good.filter((e) => Object.keys(outcomes.get(e.eventId)?.answers ?? {}).some((s) => /^4\d\d$/.test(s))).map((e) => e.eventId));
   // A bad delivery may also meet a fault: no answer (the API killed) or 503 (PostgreSQL down, so the
   // stored secrets cannot be read and the provider must retry). Never a 2xx, and in the end a 401.
-  const transient = new Set(['401', '503', 'connection', 'timeout']);
-  flag('bad delivery answered other than 401 (or a fault\'s 503 / no answer)', bad.filter((e) => Object.keys(outcomes.get(e.eventId)?.answers ?? {}).some((s) => !transient.has(s))).map((e) => e.eventId));
+  const badDeliveryAnswers = new Set(['401', '503', 'connection', 'timeout']);
+  flag('bad delivery answered other than 401 (or a fault\'s 503 / no answer)', bad.filter((e) => Object.keys(outcomes.get(e.eventId)?.answers ?? {}).some((s) => !badDeliveryAnswers.has(s))).map((e) => e.eventId));
   flag('bad delivery never answered 401', bad.filter((e) => !outcomes.get(e.eventId)?.answers['401']).map((e) => e.eventId));
   const answers202PerEvent: Record<string, number> = {};
   for (const e of good) {
