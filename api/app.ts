@@ -31,7 +31,7 @@ import { healthRoutes } from './routes/health';
 import { codecCors } from './routes/codec';
 import { serviceRouteGroups } from './routes';
 import { routerOf } from './service-router';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookIntake, type RequestRecorder } from './webhook-intake';
 import type { WorkflowStarter } from '../lib/temporal/workflow-starter';
 
 export interface AppDeps {
@@ -78,29 +78,40 @@ function routeLabel(req: express.Request, res: express.Response): string {
 }
 
 /** Records the duration histogram and one JSON log line per request; never headers or bodies. */
-function requestObserver({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'>): RequestHandler {
+function requestRecorder({ metrics, logger }: Pick<AppDeps, 'metrics' | 'logger'>): RequestRecorder {
+  return (req, res, route, startedAt, facts) => {
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    const method = methodLabels.has(req.method ?? '') ? req.method! : 'other';
+    metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
+    metrics.httpRequests.inc({ method, route, status: statusClass(res.statusCode) });
+    if (route === '/healthz') return;
+    logger.info(
+      {
+        method: req.method,
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 1e4) / 10,
+        workflowId: facts?.workflowId,
+        runId: facts?.runId,
+        caller: facts?.caller,
+      },
+      'request',
+    );
+  };
+}
+
+/** The recorder on every request the app routes, once it is answered, with its route template. */
+function requestObserver(record: RequestRecorder): RequestHandler {
   return (req, res, next) => {
-    const start = process.hrtime.bigint();
+    const startedAt = process.hrtime.bigint();
     res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = routeLabel(req, res);
-      const method = methodLabels.has(req.method) ? req.method : 'other';
-      metrics.httpDuration.observe({ method, route, status: String(res.statusCode) }, seconds);
-      metrics.httpRequests.inc({ method, route, status: statusClass(res.statusCode) });
-      if (route === '/healthz') return;
-      logger.info(
-        {
-          method: req.method,
-          route,
-          status: res.statusCode,
-          durationMs: Math.round(seconds * 1e4) / 10,
-          workflowId: res.locals.workflowId,
-          runId: res.locals.runId,
-          // The key id or token subject and tenant; never the credential itself.
-          caller: principalOf(res) && { id: principalOf(res)!.id, tenant: principalOf(res)!.tenant, role: principalOf(res)!.role },
-        },
-        'request',
-      );
+      const principal = principalOf(res);
+      record(req, res, routeLabel(req, res), startedAt, {
+        workflowId: res.locals.workflowId as string | undefined,
+        runId: res.locals.runId as string | undefined,
+        // The key id or token subject and tenant; never the credential itself.
+        caller: principal && { id: principal.id, tenant: principal.tenant, role: principal.role },
+      });
     });
     next();
   };
@@ -222,17 +233,27 @@ export function createApp(appDeps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(helmet());
-  app.use(requestObserver(deps));
+  const securityHeaders = helmet();
+  const record = requestRecorder(deps);
+  // Provider webhooks are public: each is verified by its signature, not by a caller credential.
+  // Their intake runs first, on node:http's request and response (api/webhook-intake.ts).
+  const intake = webhookIntake({
+    ...deps,
+    securityHeaders,
+    record,
+    addressOf: (req) => (req as express.Request).ip,
+    protocolOf: (req) => (req as express.Request).protocol,
+  });
+  app.use((req, res, next) => {
+    if (!intake.handle(req, res)) next();
+  });
+  app.use(securityHeaders);
+  app.use(requestObserver(record));
   app.use(wellFormedUrl());
   app.use(healthRoutes(deps));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.use('/console', consoleFiles());
-  // Provider webhooks are public: each is verified by its signature, not by a caller credential.
-  const webhooks = webhookRoutes(deps);
-  app.use(webhooks);
   app.use('/tenants/:tenant', pathTenant());
-  app.use(...atTemplate('/tenants/:tenant', webhooks));
   // The Temporal Web UI's codec calls: its browser preflight is answered before authentication.
   app.use('/codec', codecCors(deps.config));
   app.use(serviceApi(deps));

@@ -47,25 +47,31 @@ const URL_TEXT = 'must be percent-encoded UTF-8 text without NUL';
  */
 export function wellFormedUrl(): RequestHandler {
   return (req, res, next) => {
-    const url = req.originalUrl;
-    // Only printable ASCII belongs in a request target; anything else is sent percent-encoded.
-    if (/[^\x21-\x7e]/.test(url)) return sendError(res, 400, 'invalid_url', `the URL ${URL_TEXT}`, { url: URL_TEXT });
-    const queryAt = url.indexOf('?');
-    const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
-    if (pathPart.split('/').some((segment) => decodedText(segment) === undefined)) {
-      return sendError(res, 400, 'invalid_url', `the path ${URL_TEXT}`, { path: URL_TEXT });
-    }
-    if (queryAt !== -1) {
-      for (const pair of url.slice(queryAt + 1).split('&')) {
-        const [name = '', value = ''] = pair.replace(/\+/g, ' ').split(/=(.*)/s);
-        const decodedName = decodedText(name);
-        if (decodedName === undefined || decodedText(value) === undefined) {
-          return sendError(res, 400, 'invalid_url', `query parameter ${decodedName === undefined ? '' : `"${decodedName}" `}${URL_TEXT}`, { [decodedName ?? '(query)']: URL_TEXT });
-        }
-      }
-    }
+    const problem = urlProblem(req.originalUrl);
+    if (problem) return sendError(res, 400, 'invalid_url', problem.reason, problem.fields);
     next();
   };
+}
+
+/** Why a request target is not well formed (the 400's reason and fields), or undefined. */
+export function urlProblem(url: string): { reason: string; fields: Record<string, string> } | undefined {
+  // Only printable ASCII belongs in a request target; anything else is sent percent-encoded.
+  if (/[^\x21-\x7e]/.test(url)) return { reason: `the URL ${URL_TEXT}`, fields: { url: URL_TEXT } };
+  const queryAt = url.indexOf('?');
+  const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (pathPart.split('/').some((segment) => decodedText(segment) === undefined)) {
+    return { reason: `the path ${URL_TEXT}`, fields: { path: URL_TEXT } };
+  }
+  if (queryAt !== -1) {
+    for (const pair of url.slice(queryAt + 1).split('&')) {
+      const [name = '', value = ''] = pair.replace(/\+/g, ' ').split(/=(.*)/s);
+      const decodedName = decodedText(name);
+      if (decodedName === undefined || decodedText(value) === undefined) {
+        return { reason: `query parameter ${decodedName === undefined ? '' : `"${decodedName}" `}${URL_TEXT}`, fields: { [decodedName ?? '(query)']: URL_TEXT } };
+      }
+    }
+  }
+  return undefined;
 }
 
 const noQuery = z.object({});

@@ -6,8 +6,9 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/** `destination`: where the lines go (default stdout); tests read them from a stream. */
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     base: { service: name },
@@ -19,5 +20,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,5 +1,9 @@
-/** Every `METHOD /path` an Express 5 app serves, mounted prefixes included (`:param` form). */
+/**
+ * Every `METHOD /path` the API app serves (`:param` form): its Express 5 routes, mounted prefixes
+ * included, and the webhook intake's, which runs ahead of Express's routing (api/webhook-intake.ts).
+ */
 import type { Express } from 'express';
+import { webhookRouteTemplates } from '../../api/webhook-intake';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -20,5 +24,6 @@ export function expressRoutes(app: Express): string[] {
   };
   // Express 5 keeps its router on `app.router`; its layers are not part of the public types.
   walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  for (const template of webhookRouteTemplates) found.add(`POST ${template}`);
   return [...found].sort();
 }
