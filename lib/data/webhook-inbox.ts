@@ -97,13 +97,15 @@ interface PendingAccept {
 /**
  * Group commit for the inbox: requests that arrive while `maxInFlight` statements are running are
  * committed together in the next one (up to `maxRows` events and `maxBytes` of payloads), so a burst costs one WAL flush per
- * statement, not per webhook, and a lone request still goes at once. Each request is answered only
+ * statement, not per webhook, and a lone request still goes at once (at the end of the event loop's
+ * turn that received it, so the requests read in one turn share a statement). Each request is answered only
  * once the statement holding its rows has committed. A failed statement of several requests is
  * retried request by request, so one request's bad row fails only that request.
  */
 export class InboxWriter {
   private pending: PendingAccept[] = [];
   private inFlight = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly pool: Queryable,
@@ -118,7 +120,14 @@ export class InboxWriter {
     const bytes = json.reduce((sum, j) => sum + j.length, 0);
     return new Promise((resolve, reject) => {
       this.pending.push({ events, json, bytes, resolve, reject });
-      this.flush();
+      // Once per turn: every request parsed in it is pending by then (one socket write to PostgreSQL, not one each).
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
     });
   }
 
