@@ -66,6 +66,8 @@ export function startInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   };
   const sleep = (ms: number, onNotify = true): Promise<void> =>
     new Promise((resolve) => {
+      // A lane that was claiming when stop() woke the sleepers must not then sleep a whole poll.
+      if (stopped) return resolve();
       const sleeper = {
         onNotify,
         wake: (): void => {

@@ -146,11 +146,13 @@ test('a NOTIFY wakes the drainer: with a one-minute poll, a webhook still starts
   await whenStarted(api.workflows, String(res.json.workflowId), 30_000);
 });
 
-test('a NOTIFY that arrives while the lane claims (its row committed after the claim looked) is not lost: the lane claims again', async () => {
-  // The drainer's own pool, whose claim answers only once the test lets it: the row is committed
-  // and notified after the claim read the inbox and before the lane goes to sleep.
+/**
+ * A pool for a drainer whose `held`-th inbox claim answers only once the test releases it (after
+ * the claim has read the inbox and before its lane decides to sleep); `listening` once it LISTENs.
+ */
+function gatedClaimPool(held = 1): { pool: Pool; claimHeld: Promise<void>; listening: Promise<void>; release: () => void } {
   const gatedPool = testPool();
-  let holding = true;
+  let claims = 0;
   let claimReturned!: () => void;
   const claimHeld = new Promise<void>((resolve) => (claimReturned = resolve));
   let release!: () => void;
@@ -166,8 +168,7 @@ test('a NOTIFY that arrives while the lane claims (its row committed after the c
     (client as unknown as { query: AnyQuery }).query = async (...args: unknown[]) => {
       const result = await query(...args);
       if (typeof args[0] === 'string' && args[0].startsWith('LISTEN')) listened();
-      if (holding && typeof args[0] === 'string' && args[0].includes('FOR UPDATE SKIP LOCKED')) {
-        holding = false;
+      if (typeof args[0] === 'string' && args[0].includes('FOR UPDATE SKIP LOCKED') && ++claims === held) {
         claimReturned();
         await released;
       }
@@ -175,20 +176,43 @@ test('a NOTIFY that arrives while the lane claims (its row committed after the c
     };
     return client;
   }) as typeof gatedPool.connect;
-  const drainer = drainInbox({ config: { ...config, INBOX_DRAIN_CONCURRENCY: 1 }, pool: gatedPool, logger: silent });
+  return { pool: gatedPool, claimHeld, listening, release };
+}
+
+test('a NOTIFY that arrives while the lane claims (its row committed after the claim looked) is not lost: the lane claims again', async () => {
+  const gate = gatedClaimPool();
+  const drainer = drainInbox({ config: { ...config, INBOX_DRAIN_CONCURRENCY: 1 }, pool: gate.pool, logger: silent });
   try {
     // One lane: its first claim found nothing and is held; the drainer listens.
-    await Promise.all([claimHeld, listening]);
+    await Promise.all([gate.claimHeld, gate.listening]);
     const res = await postStripe(api.url, stripeEvent());
     expect(res.status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 500)); // the notification has come and gone
-    release();
+    gate.release();
     // Well under the one-minute poll: only the notification seen mid-claim can have sent it back.
     await whenStarted(api.workflows, String(res.json.workflowId), 30_000);
   } finally {
-    release();
+    gate.release();
     await drainer.stop();
-    await gatedPool.end();
+    await gate.pool.end();
+  }
+});
+
+test('a stop that comes while a lane claims ends the drainer at once, not after a poll', async () => {
+  // The second claim: the first one may see the notification the drainer gives itself once it
+  // listens, and would claim again rather than sleep; the second one sees none.
+  const gate = gatedClaimPool(2);
+  const drainer = drainInbox({ config: { ...config, INBOX_DRAIN_CONCURRENCY: 1 }, pool: gate.pool, logger: silent });
+  try {
+    await Promise.all([gate.claimHeld, gate.listening]);
+    const stopping = drainer.stop();
+    gate.release();
+    // The lane's claim ends after the stop; it must not then sleep the one-minute poll.
+    const outcome = await Promise.race([stopping.then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('still stopping after 10 s'), 10_000))]);
+    expect(outcome).toBe('stopped');
+  } finally {
+    gate.release();
+    await gate.pool.end();
   }
 });
 
