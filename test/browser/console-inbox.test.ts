@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Config } from '../../lib/config/config';
 import { projectRoot } from '../../lib/config/paths';
 import { chromiumPath, describeWithChromium, ensureConsoleBuilt, launchChromium, overflowX } from '../support/console-browser';
@@ -62,15 +62,24 @@ async function waiting(ageSeconds: number): Promise<void> {
   );
 }
 
-async function indicator(page: Page): Promise<{ el: Locator; state: string; unstarted: number; oldest: number }> {
-  const el = page.locator('[data-testid=inbox]');
-  await el.and(page.locator(':not([data-state=reading])')).waitFor();
-  return {
-    el,
-    state: (await el.getAttribute('data-state')) ?? '',
-    unstarted: Number(await el.getAttribute('data-unstarted')),
-    oldest: Number(await el.getAttribute('data-oldest-seconds')),
-  };
+/**
+ * The indicator once it has read the inbox, its attributes and text taken in one look. The page
+ * renders again when its live stream connects and on each event of its topic (other suites'
+ * provider events, when jest runs suites side by side), and each render makes a new indicator that
+ * starts at `reading`: read one attribute at a time after a wait, as before, a later read could
+ * come from the new element (seen under load: `reading` right after the wait for another state).
+ */
+async function indicator(page: Page): Promise<{ state: string; unstarted: number; oldest: number; text: string }> {
+  const now = await eventually(async () => {
+    // A string: evaluated in the page (the test's own TypeScript has no DOM types; the console's CSP
+    // refuses page.waitForFunction's string eval, not page.evaluate).
+    const read = await page.evaluate<{ state: string; unstarted?: string; oldest?: string; text: string | null } | null>(`(() => {
+      const el = document.querySelector('[data-testid=inbox]');
+      return el && { state: el.dataset.state, unstarted: el.dataset.unstarted, oldest: el.dataset.oldestSeconds, text: el.textContent };
+    })()`);
+    return read && read.state !== 'reading' ? read : undefined;
+  }, 30_000);
+  return { state: now.state, unstarted: Number(now.unstarted), oldest: Number(now.oldest), text: now.text ?? '' };
 }
 
 async function screenshotsAtBothWidths(page: Page, name: string): Promise<void> {
@@ -98,7 +107,7 @@ withChromium('console inbox indicator in headless Chromium', () => {
       expect(['warn', 'critical']).toContain(warn.state);
       expect(warn.unstarted).toBeGreaterThanOrEqual(ROWS);
       expect(warn.oldest).toBeGreaterThanOrEqual(90);
-      expect(await warn.el.textContent()).toMatch(/^Webhook inbox: \d+ waiting for their workflow start · oldest \d+ (min|h|d)( \d+ (s|min|h))? \(are the workers running\?\)$/);
+      expect(warn.text).toMatch(/^Webhook inbox: \d+ waiting for their workflow start · oldest \d+ (min|h|d)( \d+ (s|min|h))? \(are the workers running\?\)$/);
       if (warn.state === 'warn') await screenshotsAtBothWidths(page, 'inbox-warn');
 
       await waiting(600);
@@ -106,7 +115,7 @@ withChromium('console inbox indicator in headless Chromium', () => {
       const critical = await indicator(page);
       expect(critical.state).toBe('critical');
       expect(critical.oldest).toBeGreaterThanOrEqual(600);
-      if (critical.oldest < 660) expect(await critical.el.textContent()).toContain('oldest 10 min');
+      if (critical.oldest < 660) expect(critical.text).toContain('oldest 10 min');
       await screenshotsAtBothWidths(page, 'inbox-critical');
 
       // Other suites' rows wait too (rows written straight into the ledger have no start): the

@@ -23,13 +23,14 @@ import { Worker } from '@temporalio/worker';
 import { payloadDataConverter } from '../../lib/security/payload-codec';
 import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/temporal/dev-server';
 import { prepareNamespace } from '../../scripts/prepare';
-import { workerDataConverter, workflowsPath } from '../../workers/worker';
+import { workerDataConverter } from '../../workers/worker';
 import { eventually, postStripe, sampleBooking, startStack, stripeEvent, testConfig, type TestStack, type WorkerSetup } from '../support/harness';
 import type { Config } from '../../lib/config/config';
 import type { AlertInput } from '../../contracts/monitoring';
 import { alertWorkflowId } from '../../contracts/monitoring';
 import { webhookStatusQuery } from '../../contracts/webhook';
 import { splitAtLocalActivityMarkers, type History } from '../support/split-tasks';
+import { workflowBundle } from '../support/workflow-bundle';
 
 jest.setTimeout(240_000);
 
@@ -234,7 +235,7 @@ async function burstAndReplay(worker: WorkerSetup, config: Partial<Config> = {},
     expect(histories.filter((h) => h.workflowId.endsWith(')')).length).toBeGreaterThan(executions.length / 2);
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath, dataConverter: workerDataConverter(s.config.PAYLOAD_ENCRYPTION_KEYS) }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: workerDataConverter(s.config.PAYLOAD_ENCRYPTION_KEYS) }, histories)) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message.slice(0, 400)}`);
     }

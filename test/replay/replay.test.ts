@@ -11,7 +11,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config/config';
-import { workerDataConverter, workflowsPath } from '../../workers/worker';
+import { workerDataConverter } from '../../workers/worker';
+import { workflowBundle } from '../support/workflow-bundle';
 
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -28,5 +29,5 @@ test('encrypted histories are among them', () => {
 
 test.each(files)('%s replays without non-determinism', async (file) => {
   const history: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-  await Worker.runReplayHistory({ workflowsPath, dataConverter }, history, file.replace(/\.json$/, ''));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter }, history, file.replace(/\.json$/, ''));
 });

@@ -1,10 +1,11 @@
 /**
- * Jest global set-up: the test database (migrated) and a real Temporal dev server on a free port
- * (or the one at TEMPORAL_TEST_ADDRESS), with Switchyard's search attributes registered. Test
- * files read the addresses from the environment set here.
+ * Jest global set-up: the test database (migrated), a real Temporal dev server on a free port
+ * (or the one at TEMPORAL_TEST_ADDRESS), with Switchyard's search attributes registered, and the
+ * workflow bundle of this run's workflows/ source. Test files read the addresses and the bundle's
+ * path from the environment set here.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -12,10 +13,27 @@ import { migrate } from '../../db/migrate';
 import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/temporal/dev-server';
 import { projectRoot } from '../../lib/config/paths';
 import { prepareNamespace } from '../../scripts/prepare';
+import { makeWorkflowBundle } from './workflow-bundle';
 
 declare global {
   var __switchyardDevServer: DevServer | undefined;
   var __switchyardDevServerDir: string | undefined;
+  var __switchyardBundleDir: string | undefined;
+}
+
+/**
+ * The workflow bundle, made once per jest run (webpack takes seconds, and jest gives every test
+ * file its own module registry, so a bundle cached in a support module was made again by every
+ * suite) from the source as it is now, into a temporary folder the teardown removes. Its path goes
+ * to the test files as TEST_WORKFLOW_BUNDLE (test/support/workflow-bundle.ts).
+ */
+async function bundleWorkflows(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-bundle-'));
+  globalThis.__switchyardBundleDir = dir;
+  const { code } = await makeWorkflowBundle();
+  const file = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(file, code);
+  process.env.TEST_WORKFLOW_BUNDLE = file;
 }
 
 /**
@@ -50,6 +68,9 @@ function useTestKeyrings(): void {
 
 export default async function globalSetup(): Promise<void> {
   useTestKeyrings();
+  // Bundled while the database and the dev server start (awaited last; a failure fails the set-up).
+  const bundled = bundleWorkflows();
+  bundled.catch(() => undefined);
   const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_test';
   process.env.DATABASE_URL = databaseUrl;
   await migrate(databaseUrl);
@@ -80,4 +101,5 @@ export default async function globalSetup(): Promise<void> {
   // would hit the fake providers of unrelated tests. The monitoring test creates its own.
   process.env.SCHEDULES_AT_WORKER_START = 'false';
   await prepareNamespace(address, 'default');
+  await bundled;
 }

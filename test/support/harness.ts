@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
 import { createApp } from '../../api/app';
@@ -25,9 +25,9 @@ import { createLogger } from '../../lib/logger';
 import { fakeCredentials } from '../fakes/credentials';
 import { startFakeProviders, type FakeProviders } from '../fakes/provider-server';
 import { baseUrlOverrideVariable, loadRegistry, type ProviderConfig, type ProviderRegistry } from '../../lib/config/registry';
-import { PinoSdkLogger } from '../../workers/sdk-logger';
 import { drainInbox } from '../../workers/inbox-drainer';
-import { createWorkers, failureConverterPath, workflowsPath, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
+import { createWorkers, type CreateWorkerOptions, type WorkerGroup } from '../../workers/worker';
+import { workflowBundle } from './workflow-bundle';
 
 // Worker state chatter off; warnings and errors (e.g. a failing workflow task) still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -50,14 +50,6 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export function testPool(): Pool {
   return createPool(process.env.DATABASE_URL!);
-}
-
-let bundle: Promise<{ code: string }> | undefined;
-/** One workflow bundle per test file (bundling takes seconds). */
-function workflowBundle(): Promise<{ code: string }> {
-  // With the encrypting workers' failure converter (workers/worker.ts workerDataConverter): every test worker has a keyring.
-  bundle ??= bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
-  return bundle;
 }
 
 export { fakeCredentials };
