@@ -1,12 +1,15 @@
 /**
  * Burst benchmark (issue 21, the durable inbox): on the real stack (bench/stack.ts), side by side
- * in one run and at the same concurrency (64 connections by default):
+ * in one run:
  *   (f) Express + Stripe signature check alone: the least the API's accept path can cost;
  *   (g) burst accept rate through the full API: signed, unique Stripe webhooks, accepted/s and ack
- *       latency, and the ratio to (f);
- *   (h) a burst of N webhooks as fast as the load generator sends them: every ack's latency, the
- *       5xx count, then the drain (the burst's ledger rows sampled every 250 ms until all are
- *       completed) and "processed exactly once" (N completed ledger rows, N payment rows);
+ *       latency, and the ratio to (f) at the same connections (both at every --accept-connections,
+ *       16 and 64 by default: every (f), then every (g)); each (g) twice, the API alone (the workers
+ *       paused) and with the drain running beside it;
+ *   (h) a burst of N webhooks as fast as the load generator sends them (64 connections by
+ *       default): every ack's latency, the 5xx count, then the drain (the burst's ledger rows
+ *       sampled every 250 ms until all are completed) and "processed exactly once" (N completed
+ *       ledger rows, N payment rows);
  *   (i) the Temporal floor: a bench-only worker (bench/floor.ts) running a workflow of two no-op
  *       local activities, executed by a client at the same concurrency, right after (h)'s drain;
  *       the ratio (h) drained completions/s ÷ (i) completions/s.
@@ -14,8 +17,11 @@
  * follow it back to back; (f) and (g) follow each other. Writes bench/results/burst.json (with
  * (h)'s backlog samples) and the backlog chart docs/images/burst-backlog.svg.
  *   node dist/bench/burst.js [--phases=f,g,h,i] [--burst=20000] [--connections=64] [--duration=10]
- *     [--warmup=500] [--drain-timeout=S] [--payloads=encrypted|plain] [--svg=path|none]
- *     [--workers=1] [--temporal=host:port [--temporal-pid=N]] [--results=bench/results/burst.json]
+ *     [--accept-connections=16,64] [--drain-nice=10] [--warmup=500] [--drain-timeout=S]
+ *     [--payloads=encrypted|plain] [--svg=path|none] [--workers=1]
+ *     [--temporal=host:port [--temporal-pid=N]] [--results=bench/results/burst.json]
+ * --drain-nice runs the drain's processes (the own dev server, the workers) at that nice value, so
+ * that on one shared machine the API's answers get the CPU first, as an API on its own cores would;
  * --workers runs that many worker processes (each with its drainer); --temporal uses a Temporal
  * server that is already running instead of an own dev server, e.g. `npm run temporal:postgres`
  * (127.0.0.1:7433), whose pid (for the CPU figures) is read from .data/temporal-postgres/server.pid
@@ -28,6 +34,7 @@ import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
+import { DRAIN_NICE, renice } from '../lib/process-priority';
 import type { Keyring } from '../lib/security/keyring';
 import { payloadDataConverter } from '../lib/security/payload-codec';
 import { projectRoot } from '../lib/config/paths';
@@ -55,13 +62,17 @@ interface Args {
   payloads: 'encrypted' | 'plain';
   svg: string;
   workers: number;
+  /** Connections of (f) and (g), each measured at every one of them. */
+  acceptConnections: number[];
+  /** Nice value of the drain's processes (the own Temporal dev server and the workers); 0: as started. */
+  drainNice: number;
   /** An already running Temporal server (address, pid), or undefined for an own dev server. */
   temporal: { address: string; pid: number } | undefined;
   results: string;
 }
 
 const USAGE =
-  '--phases=f,g,h,i --burst=n --connections=n --duration=s --warmup=n --drain-timeout=s --payloads=encrypted|plain --svg=path|none --workers=n --temporal=host:port --temporal-pid=n --results=path';
+  '--phases=f,g,h,i --burst=n --connections=n --duration=s --warmup=n --drain-timeout=s --payloads=encrypted|plain --svg=path|none --workers=n --accept-connections=n,n --drain-nice=n --temporal=host:port --temporal-pid=n --results=path';
 
 /** The pid of the server `npm run temporal:postgres` started, from its pid file. */
 function temporalPostgresPid(): number {
@@ -82,6 +93,8 @@ function parseArgs(argv: string[]): Args {
     payloads: 'encrypted',
     svg: path.join(projectRoot, 'docs', 'images', 'burst-backlog.svg'),
     workers: 1,
+    acceptConnections: [16, 64],
+    drainNice: DRAIN_NICE,
     temporal: undefined,
     results: path.join(projectRoot, 'bench', 'results', 'burst.json'),
   };
@@ -100,6 +113,14 @@ function parseArgs(argv: string[]): Args {
       args.svg = value === 'none' ? '' : path.resolve(value);
     } else if (name === 'results') {
       args.results = path.resolve(value);
+    } else if (name === 'accept-connections') {
+      const list = value.split(',').map(Number);
+      if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--accept-connections is a list of whole numbers, got "${value}"`);
+      args.acceptConnections = list;
+    } else if (name === 'drain-nice') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`--drain-nice is 0 to 19, got "${value}"`);
+      args.drainNice = n;
     } else if (name === 'temporal') {
       if (!/^[\w.-]+:\d+$/.test(value)) throw new Error(`--temporal is host:port, got "${value}"`);
       args.temporal = { address: value, pid: NaN };
@@ -114,6 +135,20 @@ function parseArgs(argv: string[]): Args {
   if (args.temporal) args.temporal.pid = temporalPid ?? temporalPostgresPid();
   else if (temporalPid !== undefined) throw new Error('--temporal-pid goes with --temporal');
   return args;
+}
+
+/**
+ * (f) and (g) at one concurrency; (g) twice: with the workers paused (SIGSTOP: the API alone on the
+ * machine, what an API on its own cores accepts) and with the drain running beside it.
+ */
+interface AcceptPair {
+  connections: number;
+  f?: LoadResult;
+  cpuF?: CpuShare;
+  gAlone?: LoadResult;
+  cpuGAlone?: CpuShare;
+  g?: LoadResult;
+  cpuG?: CpuShare;
 }
 
 /** (h) as the load generator saw it: every response's status and latency. */
@@ -272,6 +307,22 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
       headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SIGNING_SECRET }) },
     };
   };
+  /**
+   * Requests for a timed phase of `seconds`, signed beforehand (up to 6 000 a second; any beyond
+   * are signed as they go), so the load generator's HMACs do not compete with what it measures.
+   */
+  const presigned = (prefix: string, seconds: number): (() => autocannon.Request) => {
+    const live = signedWebhook(prefix);
+    const ready = Array.from({ length: seconds * 6000 }, live);
+    let next = 0;
+    return () => (next < ready.length ? ready[next++]! : live());
+  };
+  // The drain (the own Temporal dev server and the workers) yields the CPU to the API's answers.
+  const drainPids = [...(args.temporal ? [] : [stack.temporalPid]), ...stack.workers.map((w) => w.pid)];
+  if (args.drainNice > 0) {
+    for (const pid of drainPids) renice(pid, args.drainNice);
+    say(`drain processes (pids ${drainPids.join(', ')}) at nice ${args.drainNice}`);
+  }
   const cpu: Record<string, CpuShare> = {};
   const report: Record<string, unknown> = {};
 
@@ -401,6 +452,7 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
     const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection, namespace: 'default', dataConverter: payloadDataConverter(keyring) });
     const floorWorker = stack.spawn('floor-worker', path.join(__dirname, 'floor.js'), [FLOOR_TASK_QUEUE]);
+    if (args.drainNice > 0) renice(floorWorker.pid, args.drainNice);
     try {
       let floorSeq = 0;
       const once = async (): Promise<void> => {
@@ -420,39 +472,61 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
     }
   }
 
-  // (f) then (g), at the same connections.
-  let express: LoadResult | undefined;
+  // (f) at each of the accept connections, then (g) at each: every (f) before any (g), so that no
+  // (f) shares the machine with the drain of a (g)'s load. The requests are signed before each
+  // timed phase, so the load generator's own HMACs are not part of what it measures.
+  const accepts: AcceptPair[] = args.acceptConnections.map((connections) => ({ connections }));
   if (has('f')) {
     const server = await stack.startExpressServer();
-    await httpLoad(server.url, args.connections, 2, signedWebhook('fw_')); // warm-up
-    const account = new CpuAccount({ ...pids, 'express server': server.process.pid });
-    express = summarise([await account.run(() => httpLoad(server.url, args.connections, args.duration, signedWebhook('f_')))]);
-    cpu.f = account.share();
+    for (const pair of accepts) {
+      await httpLoad(server.url, pair.connections, 2, presigned(`fw${pair.connections}_`, 2)); // warm-up
+      const account = new CpuAccount({ ...pids, 'express server': server.process.pid });
+      const requests = presigned(`f${pair.connections}_`, args.duration);
+      pair.f = summarise([await account.run(() => httpLoad(server.url, pair.connections, args.duration, requests))]);
+      pair.cpuF = account.share();
+      say(`(f) Express + signature check at ${pair.connections} connections: ${pair.f.perSecond}/s, p50 ${pair.f.p50Ms} ms, p99 ${pair.f.p99Ms} ms, ${pair.f.failures} failures`);
+    }
     await server.process.stop();
-    report.f = express;
-    say(`(f) Express + signature check: ${express.perSecond}/s, p50 ${express.p50Ms} ms, p99 ${express.p99Ms} ms, ${express.failures} failures`);
   }
-  let accept: LoadResult | undefined;
   if (has('g')) {
-    const account = new CpuAccount(pids);
-    accept = summarise([await account.run(() => httpLoad(stack.apiUrl, args.connections, args.duration, signedWebhook('g_')))]);
-    cpu.g = account.share();
-    report.g = accept;
-    say(`(g) burst accept via API: ${accept.perSecond}/s, p50 ${accept.p50Ms} ms, p99 ${accept.p99Ms} ms, ${accept.failures} failures`);
+    const workers = stack.workers.map((w) => w.child);
+    for (const pair of accepts) {
+      // The API alone: the workers stopped (nothing drains, the dev server idles), then resumed.
+      const alone = presigned(`ga${pair.connections}_`, args.duration);
+      for (const w of workers) w.kill('SIGSTOP');
+      try {
+        const account = new CpuAccount(pids);
+        pair.gAlone = summarise([await account.run(() => httpLoad(stack.apiUrl, pair.connections, args.duration, alone))]);
+        pair.cpuGAlone = account.share();
+      } finally {
+        for (const w of workers) w.kill('SIGCONT');
+      }
+      say(`(g) burst accept via API alone at ${pair.connections} connections: ${pair.gAlone.perSecond}/s, p50 ${pair.gAlone.p50Ms} ms, p99 ${pair.gAlone.p99Ms} ms, ${pair.gAlone.failures} failures`);
+      const account = new CpuAccount(pids);
+      const requests = presigned(`g${pair.connections}_`, args.duration);
+      pair.g = summarise([await account.run(() => httpLoad(stack.apiUrl, pair.connections, args.duration, requests))]);
+      pair.cpuG = account.share();
+      say(`(g) burst accept via API, drain running, at ${pair.connections} connections: ${pair.g.perSecond}/s, p50 ${pair.g.p50Ms} ms, p99 ${pair.g.p99Ms} ms, ${pair.g.failures} failures`);
+    }
   }
+  report.accept = accepts;
 
+  const vsExpress = (g: LoadResult | undefined, f: LoadResult | undefined): number => (g && f ? round(g.perSecond / f.perSecond, 3) : NaN);
   const ratios = {
-    acceptVsExpress: accept && express ? round(accept.perSecond / express.perSecond, 3) : NaN,
+    acceptVsExpress: Object.fromEntries(accepts.map((a) => [a.connections, { alone: vsExpress(a.gAlone, a.f), drainRunning: vsExpress(a.g, a.f) }])),
     drainVsFloor: round(drainPerSecond / floorPerSecond, 3),
     /** The same with the drain's part after the last ack only: the API idle, as it is during (i). */
     drainAfterAckVsFloor: round(drainAfterAckPerSecond / floorPerSecond, 3),
   };
   const verdict = (met: boolean | undefined): string => (met === undefined ? 'not measured' : met ? 'met' : 'MISSED');
   const h = report.h as { send: BurstSend; drain: DrainResult } | undefined;
+  const acceptTargets = (g: LoadResult | undefined, f: LoadResult | undefined) => ({
+    acceptPerSecond: { target: `≥ ${TARGETS.acceptPerSecond}/s`, met: g && g.perSecond >= TARGETS.acceptPerSecond },
+    acceptVsExpress: { target: `≥ ${TARGETS.acceptVsExpress}`, met: g && f && vsExpress(g, f) >= TARGETS.acceptVsExpress },
+    acceptP99Ms: { target: `≤ ${TARGETS.acceptP99Ms} ms`, met: g && g.p99Ms <= TARGETS.acceptP99Ms },
+  });
   const targets = {
-    acceptPerSecond: { target: `≥ ${TARGETS.acceptPerSecond}/s`, met: accept && accept.perSecond >= TARGETS.acceptPerSecond },
-    acceptVsExpress: { target: `≥ ${TARGETS.acceptVsExpress}`, met: accept && express && ratios.acceptVsExpress >= TARGETS.acceptVsExpress },
-    acceptP99Ms: { target: `≤ ${TARGETS.acceptP99Ms} ms`, met: accept && accept.p99Ms <= TARGETS.acceptP99Ms },
+    accept: Object.fromEntries(accepts.map((a) => [a.connections, { alone: acceptTargets(a.gAlone, a.f), drainRunning: acceptTargets(a.g, a.f) }])),
     everyAckWithin5s: { target: 'every ack ≤ 5 s', met: h?.send.everyAckWithin5s },
     no5xx: { target: '0 5xx', met: h && h.send.status5xx === 0 },
     exactlyOnce: { target: 'N ledger rows completed, N payments', met: h?.drain.exactlyOnce },
@@ -468,19 +542,29 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
     r ? `| ${name} | ${r.perSecond} | ${r.p50Ms} / ${r.p99Ms} | ${r.failures} | ${cores(share)} |` : `| ${name} | not run | | | |`;
   const lines = [
     '',
-    `| measurement (${args.connections} connections, ${args.payloads} payloads) | per second | p50 / p99 ms | failures | busy cores |`,
+    `| measurement (${args.payloads} payloads; (h) and (i) at ${args.connections} connections) | per second | p50 / p99 ms | failures | busy cores |`,
     '|---|---|---|---|---|',
-    row('(f) Express + Stripe signature alone', express, cpu.f),
-    row('(g) burst accept via API', accept, cpu.g),
+    ...accepts.flatMap((a) => [
+      row(`(f) Express + Stripe signature alone, ${a.connections} connections`, a.f, a.cpuF),
+      row(`(g) burst accept via API alone (workers paused), ${a.connections} connections`, a.gAlone, a.cpuGAlone),
+      row(`(g) burst accept via API, drain running, ${a.connections} connections`, a.g, a.cpuG),
+    ]),
     h
       ? `| (h) burst of ${args.burst}: accepted | ${h.send.perSecond} | ${h.send.p50Ms} / ${h.send.p99Ms} (max ${h.send.maxMs}) | 5xx ${h.send.status5xx}, 4xx ${h.send.status4xx}, errors ${h.send.errors} | ${cores(cpu.hSend)} |`
       : '| (h) burst | not run | | | |',
     h ? `| (h) drain: completions | ${h.drain.completionsPerSecond} | — | ${h.drain.failed} failed | ${cores(cpu.hDrain)} |` : '',
     row('(i) Temporal floor (2 local no-ops)', report.i as LoadResult | undefined, cpu.i),
     '',
-    `(g) accepted/s = ${accept?.perSecond ?? 'n/a'} (target ${targets.acceptPerSecond.target}: ${verdict(targets.acceptPerSecond.met)})`,
-    `(g)/(f) = ${ratios.acceptVsExpress} (target ${targets.acceptVsExpress.target}: ${verdict(targets.acceptVsExpress.met)})`,
-    `(g) p99 = ${accept?.p99Ms ?? 'n/a'} ms (target ${targets.acceptP99Ms.target}: ${verdict(targets.acceptP99Ms.met)})`,
+    ...accepts.flatMap((a) =>
+      ([['alone', a.gAlone], ['drain running', a.g]] as const).map(([how, g]) => {
+        const t = acceptTargets(g, a.f);
+        return (
+          `(g) ${how}, ${a.connections} connections: ${g?.perSecond ?? 'n/a'} accepted/s (target ${t.acceptPerSecond.target}: ${verdict(t.acceptPerSecond.met)}), ` +
+          `(g)/(f) = ${vsExpress(g, a.f)} (target ${t.acceptVsExpress.target}: ${verdict(t.acceptVsExpress.met)}), ` +
+          `p99 ${g?.p99Ms ?? 'n/a'} ms (target ${t.acceptP99Ms.target}: ${verdict(t.acceptP99Ms.met)})`
+        );
+      }),
+    ),
   ];
   if (h) {
     lines.push(

@@ -14,6 +14,7 @@ import { isTemporalReachable } from '../lib/temporal/connection';
 import { loadRegistry } from '../lib/config/registry';
 import { useFakesForUnconfiguredProviders } from './fakes-for-unconfigured';
 import { prepareNamespace } from './prepare';
+import { DRAIN_NICE, renice } from '../lib/process-priority';
 
 const say = (line: string): void => console.log(`[switchyard] ${line}`);
 
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
   const fakes = await useFakesForUnconfiguredProviders(loadRegistry());
 
   const worker = startNode('worker', 'workers/main.js');
+  // The API's answers get the CPU first; the inbox drain (worker, dev server) takes what is left.
+  for (const pid of [worker.pid, devServer?.process.pid]) if (pid !== undefined) renice(pid, DRAIN_NICE);
   const api = startNode('api', 'api/server.js');
 
   say('running:');
