@@ -17,7 +17,7 @@ import type { ProviderConfig } from '../../lib/config/registry';
 import { webhookWorkflowId } from '../../contracts/webhook';
 import type { FakeProviders } from '../fakes/provider-server';
 import { createTestServiceAccount } from '../support/google-service-account';
-import { eventually, fakeCredentials, startStack, type RunningApi, type TestStack } from '../support/harness';
+import { eventually, fakeCredentials, startStack, waitScale, type RunningApi, type TestStack } from '../support/harness';
 import { whenStarted } from '../support/inbox';
 
 /** Unique names per run: circuits, outcomes and batch workflows are shared state. */
@@ -41,7 +41,9 @@ beforeAll(async () => {
         name: sheetsProvider,
         rateLimitPerSecond: 50,
         // Fixed sizing: these tests count the ranges each request carries (adaptive sizing is batches.test.ts's).
-        batch: { ...base.batch!, adaptiveSize: false, maxSize: 10, maxWaitMs: { high: 400, medium: 400, low: 400 } },
+        // The window must hold every item a test sends at once: 400 ms split a batch of four in CI's
+        // cache-off step, two suites at a time (the first item went alone).
+        batch: { ...base.batch!, adaptiveSize: false, maxSize: 10, maxWaitMs: { high: 2000 * waitScale, medium: 2000 * waitScale, low: 2000 * waitScale } },
       };
     },
     worker: (started) => ({ env: { ...fakeCredentials, GOOGLE_SHEETS_CREDENTIALS_FILE: createTestServiceAccount(started.fakes).keyFile } }),
