@@ -10,7 +10,12 @@ export function sendError(
   reason: string,
   fields?: Record<string, string>,
 ): void {
-  res.status(status).json(fields ? { error, reason, fields } : { error, reason });
+  res.status(status).json(errorBody(error, reason, fields));
+}
+
+/** The error answer's body, for a response written without Express (api/webhook-intake.ts). */
+export function errorBody(error: string, reason: string, fields?: Record<string, string>): { error: string; reason: string; fields?: Record<string, string> } {
+  return fields ? { error, reason, fields } : { error, reason };
 }
 
 /** Field path → message, for a 400 that says exactly which field is wrong (lib/zod-issues.ts's `issueFields`). */

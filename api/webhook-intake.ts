@@ -29,6 +29,7 @@ import type { Logger } from '../lib/logger';
 import { webhookWorkflowId } from '../contracts/webhook';
 import { InboxWriter, type InboxAnswer } from '../lib/data/webhook-inbox';
 import type { SignatureFailureWatch } from '../lib/temporal/webhook-signature-alerts';
+import { errorBody } from './errors';
 import { webhookOutcomes, type ApiMetrics, type WebhookOutcome } from './metrics';
 import { urlProblem } from './route-input';
 import { tenantPattern } from './tenant';
@@ -108,10 +109,6 @@ function answer(res: ServerResponse, status: number, body: unknown, headers: Rec
   res.end(text);
 }
 
-function refusal(error: string, reason: string, fields?: Record<string, string>): { error: string; reason: string; fields?: Record<string, string> } {
-  return fields ? { error, reason, fields } : { error, reason };
-}
-
 /** The stream that inflates a body sent with this Content-Encoding, or undefined: one not taken. */
 function inflaterFor(encoding: string): Transform | undefined {
   switch (encoding) {
@@ -178,7 +175,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     const source = webhookSources.get(name);
     if (!source || (prefix !== 'generic:' && name.startsWith('generic:'))) {
       count('unknown', 'unknown_source');
-      answer(res, 404, refusal('unknown_source', `no webhook source "${name}" is configured`));
+      answer(res, 404, errorBody('unknown_source', `no webhook source "${name}" is configured`));
       return undefined;
     }
     return source;
@@ -195,7 +192,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     res.setHeader('RateLimit', `limit=${limit}, remaining=${Math.max(0, limit - seen)}, reset=${resetSeconds}`);
     if (seen <= limit) return true;
     count(source.provider, 'rate_limited');
-    answer(res, 429, refusal('rate_limited', `more than ${limit} ${source.name} webhooks a minute for tenant ${tenant}; retry after the Retry-After seconds`), {
+    answer(res, 429, errorBody('rate_limited', `more than ${limit} ${source.name} webhooks a minute for tenant ${tenant}; retry after the Retry-After seconds`), {
       'retry-after': String(resetSeconds),
     });
     throttles?.throttled({
@@ -216,7 +213,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (scheme.contentTypes.includes(type)) return true;
     count(source.provider, 'unsupported_media_type');
-    answer(res, 415, refusal('unsupported_media_type', `${source.name} webhooks are ${scheme.contentTypes.join(' or ')}, not "${type || 'none'}"`));
+    answer(res, 415, errorBody('unsupported_media_type', `${source.name} webhooks are ${scheme.contentTypes.join(' or ')}, not "${type || 'none'}"`));
     return false;
   }
 
@@ -254,21 +251,23 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
   function bodyRefused(res: ServerResponse, source: WebhookSource, err: BodyError): boolean {
     if (err.type === 'entity.too.large') {
       count(source.provider, 'too_large');
-      answer(res, 413, refusal('body_too_large', `body exceeds ${config.WEBHOOK_BODY_LIMIT_BYTES} bytes`));
+      answer(res, 413, errorBody('body_too_large', `body exceeds ${config.WEBHOOK_BODY_LIMIT_BYTES} bytes`));
       return true;
     }
     const status = err.status ?? 400;
     if (status < 400 || status >= 500) return false;
     count(source.provider, 'malformed');
-    answer(res, status, refusal('unreadable_body', err.message));
+    answer(res, status, errorBody('unreadable_body', err.message));
     return true;
   }
 
   async function receive(req: IncomingMessage, res: ServerResponse, source: WebhookSource, tenant: string, ids: RequestFacts): Promise<void> {
-    if (source.allowIps && !source.allowIps.allows(deps.addressOf(req))) {
-      count(source.provider, 'forbidden_address');
-      const from = deps.addressOf(req) ?? 'an unknown address';
-      return answer(res, 403, refusal('forbidden_address', `${source.name} webhooks are received only from the source's allowed addresses (allowIps); this request came from ${from}`));
+    if (source.allowIps) {
+      const address = deps.addressOf(req);
+      if (!source.allowIps.allows(address)) {
+        count(source.provider, 'forbidden_address');
+        return answer(res, 403, errorBody('forbidden_address', `${source.name} webhooks are received only from the source's allowed addresses (allowIps); this request came from ${address ?? 'an unknown address'}`));
+      }
     }
     if (!withinLimit(res, source, tenant) || !contentTypeAllowed(req, res, source)) return;
     let rawBody: Buffer;
@@ -293,25 +292,25 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     if (secrets.length === 0 && stored.complete) {
       count(source.provider, 'not_configured');
       // 503, not 4xx: the provider keeps the event and retries once a secret is configured.
-      return answer(res, 503, refusal('not_configured', `no signing secret is configured for ${source.name} (tenant ${tenant})`), { 'retry-after': '60' });
+      return answer(res, 503, errorBody('not_configured', `no signing secret is configured for ${source.name} (tenant ${tenant})`), { 'retry-after': '60' });
     }
     const verified = scheme.verify(inbound, secrets, source.options);
     if (!verified.ok && !stored.complete) {
       // A stored secret could not be read: the event may be signed with it, so the provider must retry.
       count(source.provider, 'secrets_unavailable');
-      return answer(res, 503, refusal('secrets_unavailable', `the stored signing secrets of ${source.name} (tenant ${tenant}) cannot be read right now`), { 'retry-after': '60' });
+      return answer(res, 503, errorBody('secrets_unavailable', `the stored signing secrets of ${source.name} (tenant ${tenant}) cannot be read right now`), { 'retry-after': '60' });
     }
     const watched = { tenant, source: source.name, provider: source.provider };
     if (!verified.ok) {
       count(source.provider, 'invalid_signature');
       signatureWatch?.failed(watched);
-      return answer(res, 401, refusal('invalid_signature', verified.reason));
+      return answer(res, 401, errorBody('invalid_signature', verified.reason));
     }
     signatureWatch?.verified(watched);
     const extracted = scheme.extract(inbound, source.options);
     if (!extracted.ok) {
       count(source.provider, 'malformed');
-      return answer(res, 400, refusal('invalid_event', extracted.reason, extracted.fields));
+      return answer(res, 400, errorBody('invalid_event', extracted.reason, extracted.fields));
     }
 
     let accepted: InboxAnswer[];
@@ -331,7 +330,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
       // Nothing was committed (one statement): the provider keeps the event and retries.
       count(source.provider, 'unavailable');
       logger.error({ err, tenant, source: source.name }, 'webhook not accepted: the inbox could not be written');
-      return answer(res, 503, refusal('inbox_unavailable', 'the event could not be durably recorded right now; retry later'), { 'retry-after': '5' });
+      return answer(res, 503, errorBody('inbox_unavailable', 'the event could not be durably recorded right now; retry later'), { 'retry-after': '5' });
     }
     const fresh = accepted.filter((a) => !a.duplicate).length;
     if (fresh > 0) count(source.provider, 'accepted', fresh);
@@ -365,7 +364,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
       const tenantNamed = pathTenant === undefined ? undefined : decodeURIComponent(pathTenant);
       if (tenantNamed !== undefined && !tenantPattern.test(tenantNamed)) return false;
       const prefix: SourcePrefix = kind === undefined ? '' : kind.toLowerCase() === 'generic' ? 'generic:' : 'google-';
-      const route = `${pathTenant === undefined ? '' : '/tenants/:tenant'}/webhooks/${prefix === '' ? '' : prefix === 'generic:' ? 'generic/' : 'google/'}:source`;
+      const route = `${pathTenant === undefined ? '' : '/tenants/:tenant'}/webhooks/${kind === undefined ? '' : `${kind.toLowerCase()}/`}:source`;
       const startedAt = process.hrtime.bigint();
       const ids: RequestFacts = {};
       res.once('finish', () => deps.record(req, res, route, startedAt, ids));
@@ -376,7 +375,7 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
       const tenant = tenantNamed ?? source.tenant ?? config.DEFAULT_TENANT;
       receive(req, res, source, tenant, ids).catch((err: unknown) => {
         logger.error({ err }, 'unhandled error');
-        answer(res, 500, refusal('internal_error', 'unexpected error'));
+        answer(res, 500, errorBody('internal_error', 'unexpected error'));
       });
       return true;
     },

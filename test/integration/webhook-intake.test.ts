@@ -54,8 +54,7 @@ test('Express path matching: any case, a trailing slash, a percent-encoded sourc
   // Not webhook paths: an empty source, an extra segment, a doubled slash: the app's 401 or 404.
   for (const path of ['/webhooks/', '/webhooks/stripe/extra', '//webhooks/stripe']) {
     const res = await post(path, '{}', {});
-    expect([path, res.status]).toEqual([path, expect.any(Number)]);
-    expect([401, 404]).toContain(res.status);
+    expect([path, [401, 404].includes(res.status)]).toEqual([path, true]);
   }
 });
 
