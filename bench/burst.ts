@@ -30,6 +30,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -476,37 +477,37 @@ async function measure(stack: Stack, pool: Pool, args: Args, run: string, tenant
   // (f) shares the machine with the drain of a (g)'s load. The requests are signed before each
   // timed phase, so the load generator's own HMACs are not part of what it measures.
   const accepts: AcceptPair[] = args.acceptConnections.map((connections) => ({ connections }));
+  /**
+   * One timed (f) or (g) load at `connections`: its requests signed first, then `paused` stopped
+   * (SIGSTOP) for the measurement and resumed; the busy cores of `accounted` while it runs.
+   */
+  const timedAccept = async (label: string, url: string, connections: number, prefix: string, accounted: Record<string, number>, paused: ChildProcess[] = []) => {
+    const requests = presigned(prefix, args.duration);
+    const account = new CpuAccount(accounted);
+    for (const p of paused) p.kill('SIGSTOP');
+    let result: LoadResult;
+    try {
+      result = summarise([await account.run(() => httpLoad(url, connections, args.duration, requests))]);
+    } finally {
+      for (const p of paused) p.kill('SIGCONT');
+    }
+    say(`${label} at ${connections} connections: ${result.perSecond}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.failures} failures`);
+    return { result, share: account.share() };
+  };
   if (has('f')) {
     const server = await stack.startExpressServer();
     for (const pair of accepts) {
       await httpLoad(server.url, pair.connections, 2, presigned(`fw${pair.connections}_`, 2)); // warm-up
-      const account = new CpuAccount({ ...pids, 'express server': server.process.pid });
-      const requests = presigned(`f${pair.connections}_`, args.duration);
-      pair.f = summarise([await account.run(() => httpLoad(server.url, pair.connections, args.duration, requests))]);
-      pair.cpuF = account.share();
-      say(`(f) Express + signature check at ${pair.connections} connections: ${pair.f.perSecond}/s, p50 ${pair.f.p50Ms} ms, p99 ${pair.f.p99Ms} ms, ${pair.f.failures} failures`);
+      ({ result: pair.f, share: pair.cpuF } = await timedAccept('(f) Express + signature check', server.url, pair.connections, `f${pair.connections}_`, { ...pids, 'express server': server.process.pid }));
     }
     await server.process.stop();
   }
   if (has('g')) {
-    const workers = stack.workers.map((w) => w.child);
     for (const pair of accepts) {
       // The API alone: the workers stopped (nothing drains, the dev server idles), then resumed.
-      const alone = presigned(`ga${pair.connections}_`, args.duration);
-      for (const w of workers) w.kill('SIGSTOP');
-      try {
-        const account = new CpuAccount(pids);
-        pair.gAlone = summarise([await account.run(() => httpLoad(stack.apiUrl, pair.connections, args.duration, alone))]);
-        pair.cpuGAlone = account.share();
-      } finally {
-        for (const w of workers) w.kill('SIGCONT');
-      }
-      say(`(g) burst accept via API alone at ${pair.connections} connections: ${pair.gAlone.perSecond}/s, p50 ${pair.gAlone.p50Ms} ms, p99 ${pair.gAlone.p99Ms} ms, ${pair.gAlone.failures} failures`);
-      const account = new CpuAccount(pids);
-      const requests = presigned(`g${pair.connections}_`, args.duration);
-      pair.g = summarise([await account.run(() => httpLoad(stack.apiUrl, pair.connections, args.duration, requests))]);
-      pair.cpuG = account.share();
-      say(`(g) burst accept via API, drain running, at ${pair.connections} connections: ${pair.g.perSecond}/s, p50 ${pair.g.p50Ms} ms, p99 ${pair.g.p99Ms} ms, ${pair.g.failures} failures`);
+      const workers = stack.workers.map((w) => w.child);
+      ({ result: pair.gAlone, share: pair.cpuGAlone } = await timedAccept('(g) burst accept via API alone', stack.apiUrl, pair.connections, `ga${pair.connections}_`, pids, workers));
+      ({ result: pair.g, share: pair.cpuG } = await timedAccept('(g) burst accept via API, drain running,', stack.apiUrl, pair.connections, `g${pair.connections}_`, pids));
     }
   }
   report.accept = accepts;
