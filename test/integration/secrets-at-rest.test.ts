@@ -101,12 +101,18 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function auditDetails(tenant: string, actionPrefix: string): Promise<string> {
-  const { rows } = await pool.query<{ action: string; target: string | null; detail: unknown }>(
-    'SELECT action, target, detail FROM audit_log WHERE tenant = $1 AND action LIKE $2',
-    [tenant, `${actionPrefix}%`],
-  );
-  return JSON.stringify(rows);
+/**
+ * The tenant's audit rows for actions starting with the prefix, as JSON, once one for `waitFor` is
+ * there: rows are written after the answer is sent (api/audit-middleware.ts).
+ */
+async function auditDetails(tenant: string, actionPrefix: string, waitFor: string): Promise<string> {
+  return eventually(async () => {
+    const { rows } = await pool.query<{ action: string; target: string | null; detail: unknown }>(
+      'SELECT action, target, detail FROM audit_log WHERE tenant = $1 AND action LIKE $2',
+      [tenant, `${actionPrefix}%`],
+    );
+    return rows.some((row) => row.action === waitFor) ? JSON.stringify(rows) : undefined;
+  });
 }
 
 test('a subscriber secret: shown once, stored encrypted, never returned, and deliveries are signed with it', async () => {
@@ -132,7 +138,7 @@ test('a subscriber secret: shown once, stored encrypted, never returned, and del
     expect(text).not.toContain(created.signingSecret.slice('whsec_'.length, 20));
     expect(text).not.toMatch(/signingSecret|whsec_/);
   }
-  expect(await auditDetails(config.DEFAULT_TENANT, 'subscriber.')).not.toContain(created.signingSecret.slice('whsec_'.length, 20));
+  expect(await auditDetails(config.DEFAULT_TENANT, 'subscriber.', 'subscriber.create')).not.toContain(created.signingSecret.slice('whsec_'.length, 20));
 
   const event = stripeEvent();
   expect((await postStripe(api.url, event)).status).toBe(202);
@@ -255,7 +261,7 @@ test('webhook signing secrets in PostgreSQL: generated or supplied, verified, li
   expect((await api.fetch(`/webhook-secrets/${standard.id}`, { method: 'DELETE' })).status).toBe(404);
   expect((await postStandard(standard.secret)).status).toBe(503);
 
-  const audit = await auditDetails(config.DEFAULT_TENANT, 'webhook-secret.');
+  const audit = await auditDetails(config.DEFAULT_TENANT, 'webhook-secret.', 'webhook-secret.delete');
   expect(audit).toContain('webhook-secret.create');
   expect(audit).toContain('webhook-secret.update');
   expect(audit).toContain('webhook-secret.delete');
