@@ -89,7 +89,8 @@ test('two worker processes share the work, and nothing is done twice', async () 
       return { status: res.status, json: (await res.json()) as { workflowId: string } };
     }),
   ]);
-  expect(webhookAnswers.map((a) => a.status)).toEqual(events.map(() => 202));
+  // Any other answer is shown with its body (its error and reason): a full local run once saw six 503s here, not reproduced since.
+  expect(webhookAnswers.filter((a) => a.status !== 202)).toEqual([]);
   expect(callAnswers.map((a) => a.status)).toEqual(calls.map(() => 202));
 
   const workflowIds = [...webhookAnswers.map((a) => String(a.json.workflowId)), ...callAnswers.map((a) => a.json.workflowId)];
