@@ -28,14 +28,11 @@ import { cliActor } from '../lib/data/audit-log';
 import { loadConfig, tenantPattern } from '../lib/config/config';
 import { tenantNameRule } from '../lib/security/tenant-name';
 import { createPool } from '../lib/data/db';
-import { loadRegistry } from '../lib/config/registry';
 import { readStdin } from '../lib/stdin';
-import { createWebhookSecrets, envSecretsVariable } from '../api/webhook-secrets';
-import { loadWebhookSources, type WebhookSource } from '../api/webhook-sources';
+import type { WebhookSource } from '../api/webhook-sources';
 import { SwitchyardApiError, SwitchyardClient, SwitchyardConnectionError, SwitchyardTimeoutError, webhookPath } from '../client';
 import { OperationFailed, UsageError } from './errors';
 import { addSecretsCommands, type SecretsSession } from './secrets';
-import { signTestWebhook, UnsignableSourceError } from './sign-webhook';
 import { show, table } from './table';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -109,17 +106,23 @@ const choicesOf = (field: { unwrap(): { options: readonly string[] } }) => field
 
 // ---------------------------------------------------------------- send-webhook
 
-function findSource(name: string): WebhookSource {
-  const sources = loadWebhookSources();
+function findSource(sources: ReadonlyMap<string, WebhookSource>, name: string): WebhookSource {
   const source = sources.get(name) ?? sources.get(`generic:${name}`);
   if (!source) throw new UsageError(`unknown webhook source "${name}"; configured: ${[...sources.keys()].join(', ')}`);
   return source;
 }
 
 async function sendWebhook(sourceName: string, options: { type?: string; id?: string }, command: Command): Promise<void> {
+  // Loaded for this command only: the sources and their schemes bring every provider module, a
+  // third of the CLI's start-up, which no other command needs.
+  const [{ loadWebhookSources }, { createWebhookSecrets, envSecretsVariable }, { signTestWebhook, UnsignableSourceError }] = await Promise.all([
+    import('../api/webhook-sources'),
+    import('../api/webhook-secrets'),
+    import('./sign-webhook'),
+  ]);
   const globals = globalsOf(command);
   const client = clientFor(command);
-  const source = findSource(sourceName);
+  const source = findSource(loadWebhookSources(), sourceName);
   const config = loadConfig();
   const tenant = globals.tenant ?? source.tenant ?? config.DEFAULT_TENANT;
   const secrets = createWebhookSecrets({
@@ -238,6 +241,7 @@ async function webhookSecretsAdd(sourceName: string, options: { generate?: boole
 /** `secrets` commands run on DATABASE_URL with the configured master keys and registry. */
 const secretsSession: SecretsSession = async (use) => {
   const config = loadConfig();
+  const { loadRegistry } = await import('../lib/config/registry'); // every provider module: only for these commands
   const registry = loadRegistry();
   const pool = createPool(config.DATABASE_URL, { max: 2 });
   try {
