@@ -5,6 +5,7 @@
  * SHUTDOWN_GRACE_MS to finish (then they are cancelled and retried elsewhere), and only then are
  * the metrics server, the native connection and the pool closed; exit 0 (1 if draining failed).
  */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config/config';
@@ -30,8 +31,16 @@ import { connectClient } from '../lib/temporal/connection';
 import { syncSchedules } from './schedules';
 import { drainInbox } from './inbox-drainer';
 
+/** WORKFLOW_BUNDLE_PATH's bundle, refused at start with its path when it is not there. */
+function workflowBundleAt(codePath: string | undefined): { codePath: string } | undefined {
+  if (codePath === undefined) return undefined;
+  if (!existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE_PATH ${codePath} does not exist (npm run bundle:workflows writes dist/workflow-bundle.js)`);
+  return { codePath };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  const workflowBundle = workflowBundleAt(config.WORKFLOW_BUNDLE_PATH);
   const registry = loadRegistry();
   const logger = createLogger('switchyard-worker', config.LOG_LEVEL);
   Runtime.install({
@@ -79,6 +88,7 @@ async function main(): Promise<void> {
     outboundPolicy: outboundPolicyOf(config),
     payloadKeys: config.PAYLOAD_ENCRYPTION_KEYS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    workflowBundle,
   });
   started.group = workers;
   // Committed webhooks become processWebhook runs from here; every replica drains, none twice.

@@ -4,8 +4,8 @@
  * with the registry's rate limit as `maxTaskQueueActivitiesPerSecond`, which the server enforces
  * across all workers. Used by the worker process and by the integration tests (same wiring).
  */
-import { type ActivityInterceptorsFactory, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
+import { bundleWorkflowCode, type ActivityInterceptorsFactory, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Duration, Logger as SdkLogger } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { Keyring } from '../lib/security/keyring';
@@ -73,6 +73,15 @@ const SHUTDOWN_FORCE_MARGIN_MS = 5_000;
 export const workflowsPath = require.resolve('../workflows');
 /** Loaded in the workflow sandbox and the worker when payloads are encrypted (workflows/failure-converter.ts). */
 export const failureConverterPath = require.resolve('../workflows/failure-converter');
+
+/**
+ * The workflow bundle every worker runs (webpack over workflows/, with the failure converter the
+ * encrypting workers load): made at start unless WORKFLOW_BUNDLE_PATH names one made before
+ * (`npm run bundle:workflows`), and once per jest run for the tests.
+ */
+export function bundleWorkflows(logger?: SdkLogger): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath, failureConverterPath, logger });
+}
 
 /**
  * A worker's data converter: with PAYLOAD_ENCRYPTION_KEYS, the payload codec plus the failure

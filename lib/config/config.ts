@@ -141,6 +141,15 @@ export const configSchema = z.object({
     .describe(
       'the IP address the metrics ports (API, worker with its probes, Temporal SDK) listen on; metrics name tenants and providers, so by default only this host scrapes them; `0.0.0.0` where Prometheus is elsewhere, behind a network that keeps others out (docker-compose sets it and publishes none of them)',
     ),
+  WORKFLOW_BUNDLE_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        'a workflow bundle made beforehand from the same release (`npm run bundle:workflows` writes `dist/workflow-bundle.js`): the worker starts without bundling `workflows/` (seconds of CPU); a bundle from other code than the worker\'s would not replay its histories',
+      shownDefault: '*(none: bundled at start)*',
+    }),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce
     .number()
     .int()

@@ -11,7 +11,7 @@
  * Exit code 0 only when no rule was violated.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,6 +27,8 @@ import { apiComponent, assertBuilt, httpReady, temporalComponent, workerComponen
 import { parseOptions, type FaultKind } from './options';
 import { planDeliveries, seededRandom } from './plan';
 import { createPostgresCluster, stopQuietly, type PostgresCluster } from './postgres-cluster';
+import { PinoSdkLogger } from '../../workers/sdk-logger';
+import { bundleWorkflows } from '../../workers/worker';
 import { formatReport, writeReport, type FaultSuiteReport, type UnplannedExit } from './report';
 import { ProviderSender } from './sender';
 import { burstSegments, FaultTimeline } from './timeline';
@@ -118,6 +120,9 @@ async function main(): Promise<number> {
 
     // Payload encryption on, as in production: the faults hit a worker and API that seal every payload.
     const payloadKeys = newKeyringEntry(`faults-${runId}`);
+    // Bundled once: every worker (re)start loads it instead of running webpack over workflows/ again.
+    const workflowBundle = path.join(tmp, 'workflow-bundle.js');
+    writeFileSync(workflowBundle, (await bundleWorkflows(new PinoSdkLogger(createLogger('bundler', 'warn')))).code);
     const shared = {
       DATABASE_URL: cluster.url,
       TEMPORAL_ADDRESS: temporal.address,
@@ -125,6 +130,7 @@ async function main(): Promise<number> {
       DEFAULT_TENANT: TENANT,
       LOG_LEVEL: 'warn',
       PAYLOAD_ENCRYPTION_KEYS: payloadKeys,
+      WORKFLOW_BUNDLE_PATH: workflowBundle,
     };
     components.worker = workerComponent(shared, path.join(logs, 'worker.log'), onUnplannedExit);
     await components.worker.start();

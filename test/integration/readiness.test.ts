@@ -5,6 +5,8 @@
  * a worker is back); and the worker answers /healthz and /readyz on its metrics port, ready while
  * every one of its workers runs and polls.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
@@ -107,7 +109,8 @@ test('the worker process serves /healthz and /readyz on WORKER_METRICS_PORT (127
   const seen: number[] = [];
   let child: ChildProcess | undefined;
   let done = false;
-  const starting = startWorkerProcess(testConfig(), {}, 'http://127.0.0.1:9', { WORKER_METRICS_PORT: String(port) }).finally(() => (done = true));
+  // No prebuilt bundle here (the other suites' workers load jest's): this worker bundles workflows/ at start, as by default.
+  const starting = startWorkerProcess(testConfig(), {}, 'http://127.0.0.1:9', { WORKER_METRICS_PORT: String(port), WORKFLOW_BUNDLE_PATH: undefined }).finally(() => (done = true));
   try {
     // While it starts (bundling the workflows, connecting): alive, not ready.
     while (!done) {
@@ -133,3 +136,9 @@ test('the worker process serves /healthz and /readyz on WORKER_METRICS_PORT (127
     if (child) await exited(child);
   }
 }, 120_000);
+
+test('a worker whose WORKFLOW_BUNDLE_PATH is not there refuses to start, naming it', async () => {
+  assertWorkerBuilt();
+  const missing = path.join(os.tmpdir(), `no-such-bundle-${process.pid}.js`);
+  await expect(startWorkerProcess(testConfig(), {}, 'http://127.0.0.1:9', { WORKFLOW_BUNDLE_PATH: missing })).rejects.toThrow(`WORKFLOW_BUNDLE_PATH ${missing} does not exist`);
+});

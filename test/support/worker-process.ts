@@ -27,6 +27,8 @@ export function startWorkerProcess(config: Config, registry: ProviderRegistry, f
       WORKER_METRICS_PORT: '0',
       TEMPORAL_SDK_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
+      // The bundle jest's global set-up made of this run's workflows/: no webpack in every worker start.
+      ...(process.env.TEST_WORKFLOW_BUNDLE ? { WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE } : {}),
       OUTBOUND_ALLOW: config.OUTBOUND_ALLOW.join(','),
       OUTBOUND_ALLOW_HTTP: String(config.OUTBOUND_ALLOW_HTTP),
       ...Object.fromEntries(Object.keys(registry).map((name) => [baseUrlOverrideVariable(name), fakesUrl])),

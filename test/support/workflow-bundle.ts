@@ -3,17 +3,17 @@
  * run's workflows/ source (TEST_WORKFLOW_BUNDLE, test/support/global-setup.ts), or, without it,
  * one made here, once per test file (bundling takes seconds).
  */
-import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import { createLogger } from '../../lib/logger';
 import { PinoSdkLogger } from '../../workers/sdk-logger';
-import { failureConverterPath, workflowsPath } from '../../workers/worker';
+import { bundleWorkflows } from '../../workers/worker';
 
 /**
  * Made with the encrypting workers' failure converter (workers/worker.ts workerDataConverter):
  * every test worker and replay has a keyring (global-setup.ts useTestKeyrings).
  */
 export function makeWorkflowBundle(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
+  return bundleWorkflows(new PinoSdkLogger(createLogger('bundler', 'warn')));
 }
 
 let bundle: Promise<{ code: string }> | undefined;
