@@ -37,8 +37,9 @@ mkdir -p test-artifacts
 report=test-artifacts/cache-off.json
 # Two suites at a time, as in npm test. This step mostly waits (task timeouts, the longer waits),
 # and three at a time left the machine 40-70 % idle and once took 324 s; but in a clean-clone
-# rehearsal the extra load made google-sheets' batch enqueues answer 503 (their update-with-start
-# outlived the API's wait) and the suite hang to its timeout, which cost more than it saved.
+# rehearsal, under the extra load, google-sheets' batch enqueues answered 503 (update-with-start
+# not acknowledged: api/start-failure.ts) and the suite hung to its timeout, which cost more than
+# it saved.
 # The ignore pattern last: jest's array options take every argument after them.
 if npx jest --forceExit --json "--outputFile=$report" "$@" test/integration "--testPathIgnorePatterns=$ignore"; then
   exit 0
