@@ -49,8 +49,9 @@ beforeAll(async () => {
       clone(sendgrid, names.sized, { ...sendgrid.batch!, maxSize: 4, maxWaitMs: { high: 60_000, medium: 60_000, low: 60_000 } });
       const quick = { high: 300, medium: 300, low: 300 };
       clone(r.twilio!, names.sms, { ...r.twilio!.batch!, adaptiveSize: false, mode: 'fan-out', maxSize: 10, concurrency: 5, maxWaitMs: quick });
-      // Its tests send three items at once and expect one request: under CI's load three requests
-      // to the API were seen to span more than 300 ms (2 + 1), so this batch waits longer.
+      // Its tests (and the generic endpoint's, below) send three items at once and expect one request:
+      // under CI's load three requests to the API were seen to span more than 300 ms (2 + 1), so
+      // these batches wait longer.
       const together = { high: 2000, medium: 2000, low: 2000 };
       clone(r.twilio!, names.notify, { ...r.twilio!.batch!, adaptiveSize: false, maxSize: 10, maxWaitMs: together });
       clone(r.twilio!, names.budgeted, {
@@ -65,7 +66,7 @@ beforeAll(async () => {
       r[names.budgeted]!.budget = { dailyUsd: 10, monthlyUsd: 1000 };
       r[names.budgeted]!.operations.sendSms = { ...r.twilio!.operations.sendSms!, costUsd: 1 };
       for (const sms of [names.sms, names.notify, names.budgeted]) r[sms]!.failover = null;
-      clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: quick });
+      clone(r.httpbin!, names.crm, { ...r.twilio!.batch!, mode: 'items', batchOperation: 'upsertContacts', maxSize: 10, maxWaitMs: together });
       r[names.crm]!.operations.upsertContacts = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/batch', batchEndpoint: true };
       r[names.crm]!.operations.upsertContact = { costUsd: 0, failoverCapable: false, method: 'POST', path: '/anything/contacts', batchEndpoint: false };
       clone(sendgrid, names.renewing, { ...sendgrid.batch!, maxSize: 1, flushesPerRun: 2, maxWaitMs: quick });
