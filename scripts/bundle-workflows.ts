@@ -5,18 +5,14 @@
  * Make it from the same build the workers run: a bundle of other workflow code would not replay
  * their histories.
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../lib/config/paths';
-import { createLogger } from '../lib/logger';
-import { PinoSdkLogger } from '../workers/sdk-logger';
-import { bundleWorkflows } from '../workers/worker';
+import { writeWorkflowBundle } from '../workers/worker';
 
 async function main(): Promise<void> {
   const file = path.resolve(process.argv[2] ?? path.join(projectRoot, 'dist', 'workflow-bundle.js'));
-  const { code } = await bundleWorkflows(new PinoSdkLogger(createLogger('bundler', 'warn')));
-  writeFileSync(file, code);
-  console.log(`wrote ${path.relative(process.cwd(), file)} (${Math.round(code.length / 1024)} KiB): start workers with WORKFLOW_BUNDLE_PATH=${file}`);
+  const bytes = await writeWorkflowBundle(file);
+  console.log(`wrote ${path.relative(process.cwd(), file)} (${Math.round(bytes / 1024)} KiB): start workers with WORKFLOW_BUNDLE_PATH=${file}`);
 }
 
 main().catch((err: unknown) => {

@@ -4,8 +4,9 @@
  * with the registry's rate limit as `maxTaskQueueActivitiesPerSecond`, which the server enforces
  * across all workers. Used by the worker process and by the integration tests (same wiring).
  */
+import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode, type ActivityInterceptorsFactory, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Duration, Logger as SdkLogger } from '@temporalio/common';
+import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { Keyring } from '../lib/security/keyring';
@@ -13,6 +14,8 @@ import { payloadDataConverter } from '../lib/security/payload-codec';
 import { strictOutboundPolicy, type OutboundPolicy } from '../lib/security/outbound-policy';
 import { callableProviders, type ProviderRegistry } from '../lib/config/registry';
 import { activityMetricsInterceptor, type WorkerMetrics } from './metrics';
+import { createLogger } from '../lib/logger';
+import { PinoSdkLogger } from './sdk-logger';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -75,12 +78,19 @@ export const workflowsPath = require.resolve('../workflows');
 export const failureConverterPath = require.resolve('../workflows/failure-converter');
 
 /**
- * The workflow bundle every worker runs (webpack over workflows/, with the failure converter the
- * encrypting workers load): made at start unless WORKFLOW_BUNDLE_PATH names one made before
- * (`npm run bundle:workflows`), and once per jest run for the tests.
+ * The workflow bundle an encrypting worker makes at start (webpack over workflows/, with its
+ * failure converter; webpack's own messages at warn), made beforehand: by `npm run
+ * bundle:workflows` for WORKFLOW_BUNDLE_PATH, and once per jest run and fault-suite run for the tests.
  */
-export function bundleWorkflows(logger?: SdkLogger): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, failureConverterPath, logger });
+export function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new PinoSdkLogger(createLogger('bundler', 'warn')) });
+}
+
+/** Writes the workflow bundle to `file`, for WORKFLOW_BUNDLE_PATH; returns its size in bytes. */
+export async function writeWorkflowBundle(file: string): Promise<number> {
+  const { code } = await bundleWorkflows();
+  writeFileSync(file, code);
+  return code.length;
 }
 
 /**

@@ -11,7 +11,7 @@
  * Exit code 0 only when no rule was violated.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -27,8 +27,7 @@ import { apiComponent, assertBuilt, httpReady, temporalComponent, workerComponen
 import { parseOptions, type FaultKind } from './options';
 import { planDeliveries, seededRandom } from './plan';
 import { createPostgresCluster, stopQuietly, type PostgresCluster } from './postgres-cluster';
-import { PinoSdkLogger } from '../../workers/sdk-logger';
-import { bundleWorkflows } from '../../workers/worker';
+import { writeWorkflowBundle } from '../../workers/worker';
 import { formatReport, writeReport, type FaultSuiteReport, type UnplannedExit } from './report';
 import { ProviderSender } from './sender';
 import { burstSegments, FaultTimeline } from './timeline';
@@ -122,7 +121,7 @@ async function main(): Promise<number> {
     const payloadKeys = newKeyringEntry(`faults-${runId}`);
     // Bundled once: every worker (re)start loads it instead of running webpack over workflows/ again.
     const workflowBundle = path.join(tmp, 'workflow-bundle.js');
-    writeFileSync(workflowBundle, (await bundleWorkflows(new PinoSdkLogger(createLogger('bundler', 'warn')))).code);
+    await writeWorkflowBundle(workflowBundle);
     const shared = {
       DATABASE_URL: cluster.url,
       TEMPORAL_ADDRESS: temporal.address,

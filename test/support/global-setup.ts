@@ -5,7 +5,7 @@
  * path from the environment set here.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -13,7 +13,7 @@ import { migrate } from '../../db/migrate';
 import { findFreePort, startDevServer, workflowTaskTimeoutConfig, type DevServer } from '../../lib/temporal/dev-server';
 import { projectRoot } from '../../lib/config/paths';
 import { prepareNamespace } from '../../scripts/prepare';
-import { makeWorkflowBundle } from './workflow-bundle';
+import { writeWorkflowBundle } from '../../workers/worker';
 
 declare global {
   var __switchyardDevServer: DevServer | undefined;
@@ -27,12 +27,11 @@ declare global {
  * suite) from the source as it is now, into a temporary folder the teardown removes. Its path goes
  * to the test files as TEST_WORKFLOW_BUNDLE (test/support/workflow-bundle.ts).
  */
-async function bundleWorkflows(): Promise<void> {
+async function bundleForTheRun(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-bundle-'));
   globalThis.__switchyardBundleDir = dir;
-  const { code } = await makeWorkflowBundle();
   const file = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(file, code);
+  await writeWorkflowBundle(file);
   process.env.TEST_WORKFLOW_BUNDLE = file;
 }
 
@@ -69,7 +68,7 @@ function useTestKeyrings(): void {
 export default async function globalSetup(): Promise<void> {
   useTestKeyrings();
   // Bundled while the database and the dev server start (awaited last; a failure fails the set-up).
-  const bundled = bundleWorkflows();
+  const bundled = bundleForTheRun();
   bundled.catch(() => undefined);
   const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_test';
   process.env.DATABASE_URL = databaseUrl;
