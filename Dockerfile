@@ -28,9 +28,7 @@ COPY workers ./workers
 COPY workflows ./workflows
 COPY console ./console
 # tsconfig.json compiles the tests too (they share types with the code); only what runs is copied on.
-# The workflow bundle is made here, once, from the same build (dist/workflow-bundle.js): workers
-# start from it (WORKFLOW_BUNDLE_PATH below) instead of running webpack at every start.
-RUN npx tsc -p tsconfig.json && npx vite build console --logLevel warn && node dist/scripts/bundle-workflows.js
+RUN npx tsc -p tsconfig.json && npx vite build console --logLevel warn
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -39,7 +37,7 @@ COPY package.json package-lock.json ./
 # Production dependencies only (their install scripts fetch nothing: @swc/core picks its bundled
 # platform package); the npm cache is not kept in the layer.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-# What the processes run: the API, the worker (from the workflow bundle the build stage made), the migrations
+# What the processes run: the API, the worker (it bundles dist/workflows at start), the migrations
 # (dist/scripts/prepare.js reads db/migrations), the CLI (bin/), the console's static files.
 COPY --from=build /app/dist/api ./dist/api
 COPY --from=build /app/dist/activities ./dist/activities
@@ -53,8 +51,6 @@ COPY --from=build /app/dist/scripts ./dist/scripts
 COPY --from=build /app/dist/workers ./dist/workers
 COPY --from=build /app/dist/workflows ./dist/workflows
 COPY --from=build /app/dist/console ./dist/console
-COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
-ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY db/migrations ./db/migrations
 COPY bin ./bin
 # The node image's unprivileged user (uid 1000), numeric so that Kubernetes' runAsNonRoot can

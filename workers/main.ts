@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../lib/config/config';
+import { loadConfig, type Config } from '../lib/config/config';
 import { outboundPolicyOf } from '../lib/security/outbound-policy';
 import { loadRegistry } from '../lib/config/registry';
 import { createPool } from '../lib/data/db';
@@ -31,16 +31,24 @@ import { connectClient } from '../lib/temporal/connection';
 import { syncSchedules } from './schedules';
 import { drainInbox } from './inbox-drainer';
 
-/** WORKFLOW_BUNDLE_PATH's bundle, refused at start with its path when it is not there. */
-function workflowBundleAt(codePath: string | undefined): { codePath: string } | undefined {
+/**
+ * WORKFLOW_BUNDLE_PATH's bundle, refused at start when it is not there, and without payload
+ * encryption: a prebuilt bundle holds the encrypting workers' failure converter
+ * (workers/worker.ts bundleWorkflows), which a worker without keys must not run.
+ */
+function workflowBundleAt(config: Config): { codePath: string } | undefined {
+  const codePath = config.WORKFLOW_BUNDLE_PATH;
   if (codePath === undefined) return undefined;
   if (!existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE_PATH ${codePath} does not exist (npm run bundle:workflows writes dist/workflow-bundle.js)`);
+  if (config.PAYLOAD_ENCRYPTION_KEYS === undefined) {
+    throw new Error('WORKFLOW_BUNDLE_PATH needs PAYLOAD_ENCRYPTION_KEYS: a prebuilt bundle carries the encrypting workers\' failure converter; without payload encryption, leave it unset (the worker bundles at start)');
+  }
   return { codePath };
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const workflowBundle = workflowBundleAt(config.WORKFLOW_BUNDLE_PATH);
+  const workflowBundle = workflowBundleAt(config);
   const registry = loadRegistry();
   const logger = createLogger('switchyard-worker', config.LOG_LEVEL);
   Runtime.install({

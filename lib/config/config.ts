@@ -147,7 +147,7 @@ export const configSchema = z.object({
     .optional()
     .meta({
       description:
-        'a workflow bundle made beforehand from the same release (`npm run bundle:workflows` writes `dist/workflow-bundle.js`): the worker starts without bundling `workflows/` (seconds of CPU); a bundle from other code than the worker\'s would not replay its histories',
+        'a workflow bundle made beforehand from the same release (`npm run bundle:workflows` writes `dist/workflow-bundle.js`): the worker starts without bundling `workflows/` (seconds of CPU); a bundle from other code than the worker\'s would not replay its histories. Only with `PAYLOAD_ENCRYPTION_KEYS` (the bundle carries the encrypting workers\' failure converter); the worker refuses it otherwise',
       shownDefault: '*(none: bundled at start)*',
     }),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce

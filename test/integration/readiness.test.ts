@@ -142,3 +142,9 @@ test('a worker whose WORKFLOW_BUNDLE_PATH is not there refuses to start, naming 
   const missing = path.join(os.tmpdir(), `no-such-bundle-${process.pid}.js`);
   await expect(startWorkerProcess(testConfig(), {}, 'http://127.0.0.1:9', { WORKFLOW_BUNDLE_PATH: missing })).rejects.toThrow(`WORKFLOW_BUNDLE_PATH ${missing} does not exist`);
 });
+
+test('a worker without payload encryption refuses a prebuilt bundle (it carries the encrypting workers\' failure converter)', async () => {
+  assertWorkerBuilt();
+  const bundle = process.env.TEST_WORKFLOW_BUNDLE!;
+  await expect(startWorkerProcess(testConfig(), {}, 'http://127.0.0.1:9', { WORKFLOW_BUNDLE_PATH: bundle, PAYLOAD_ENCRYPTION_KEYS: undefined })).rejects.toThrow('WORKFLOW_BUNDLE_PATH needs PAYLOAD_ENCRYPTION_KEYS');
+});
