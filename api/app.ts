@@ -2,6 +2,7 @@
  * The Express app factory: everything the API does, testable without listening on a port.
  */
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import cors from 'cors';
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -32,6 +33,7 @@ import { codecCors } from './routes/codec';
 import { serviceRouteGroups } from './routes';
 import { routerOf } from './service-router';
 import { webhookIntake, type RequestRecorder } from './webhook-intake';
+import { clientAddress, clientProtocol, type TrustProxy } from './forwarded';
 import type { WorkflowStarter } from '../lib/temporal/workflow-starter';
 
 export interface AppDeps {
@@ -207,6 +209,36 @@ function consoleFiles(): RequestHandler {
   };
 }
 
+/**
+ * The headers a helmet middleware sets, read once: with helmet's defaults none depends on the
+ * request, so the webhook intake sets them without running helmet's chain for every answer
+ * (test/integration/webhook-intake.test.ts compares them with the app's).
+ */
+function headersSetBy(middleware: ReturnType<typeof helmet>): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: unknown) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  middleware({ headers: {} } as IncomingMessage, res as unknown as ServerResponse, () => undefined);
+  return headers;
+}
+
+/**
+ * Offers every request to `first` before Express handles it: the function express() returns
+ * calls its `app.handle` for each request (express/lib/express.js), and this `handle` runs
+ * `first`, passing on to Express's own what `first` does not take. Express's request set-up and
+ * router then cost nothing on the webhook path.
+ */
+function ahead(app: express.Express, first: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  type Handle = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;
+  const handled = app as unknown as { handle: Handle };
+  const expressHandle = handled.handle.bind(app);
+  handled.handle = (req, res, next) => {
+    if (!first(req, res)) expressHandle(req, res, next);
+  };
+}
+
 export function createApp(appDeps: AppDeps): express.Express {
   const deps: AppDeps = {
     ...appDeps,
@@ -236,17 +268,17 @@ export function createApp(appDeps: AppDeps): express.Express {
   const securityHeaders = helmet();
   const record = requestRecorder(deps);
   // Provider webhooks are public: each is verified by its signature, not by a caller credential.
-  // Their intake runs first, on node:http's request and response (api/webhook-intake.ts).
+  // Their intake runs ahead of Express, on node:http's request and response (api/webhook-intake.ts),
+  // reading `trust proxy` as it is at each request (it can be changed at run time).
+  const trusted = (): TrustProxy => app.get('trust proxy fn') as TrustProxy;
   const intake = webhookIntake({
     ...deps,
-    securityHeaders,
+    securityHeaders: headersSetBy(securityHeaders),
     record,
-    addressOf: (req) => (req as express.Request).ip,
-    protocolOf: (req) => (req as express.Request).protocol,
+    addressOf: (req) => clientAddress(req, trusted()),
+    protocolOf: (req) => clientProtocol(req, trusted()),
   });
-  app.use((req, res, next) => {
-    if (!intake.handle(req, res)) next();
-  });
+  ahead(app, (req, res) => intake.handle(req, res));
   app.use(securityHeaders);
   app.use(requestObserver(record));
   app.use(wellFormedUrl());

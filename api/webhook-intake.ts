@@ -14,10 +14,12 @@
  * per tenant and source and raise an alert past a threshold (lib/temporal/webhook-signature-alerts.ts).
  *
  * This is the API's hot path (a provider's burst), so it runs on node:http's request and response
- * directly, ahead of Express's routing, middleware chain and body parser: the first thing the app
- * does (api/app.ts). It takes only a POST to one of `webhookRouteTemplates` whose URL is well
- * formed and whose path tenant, if any, is a tenant name; anything else, those refusals included,
- * goes on to the app, which answers it as for any route.
+ * directly, ahead of Express itself (its request set-up, routing, middleware chain and body
+ * parser): the app calls it before Express sees the request (api/app.ts), so it reads the
+ * client's address and protocol by Express's `trust proxy` rules (api/forwarded.ts) and sets
+ * helmet's headers, read once. It takes only a POST to one of `webhookRouteTemplates` whose URL
+ * is well formed and whose path tenant, if any, is a tenant name; anything else, those refusals
+ * included, goes on to Express, which answers it as for any route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
@@ -84,8 +86,8 @@ export interface WebhookIntakeDeps {
   throttles?: ThrottleNotices;
   /** Counts signature failures per tenant and source, raising the alert; none: not watched. */
   signatureWatch?: SignatureFailureWatch;
-  /** The app's security headers (helmet), set on every answer as on the app's own. */
-  securityHeaders: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /** The app's security headers (helmet's, read once), set on every answer as on the app's own. */
+  securityHeaders: Readonly<Record<string, string>>;
   record: RequestRecorder;
   /**
    * The caller's address for `allowIps`, following the app's `trust proxy` setting (an
@@ -99,14 +101,6 @@ export interface WebhookIntakeDeps {
 export interface WebhookIntake {
   /** Takes the request if it is a webhook (see above) and answers it; false: the app's. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-}
-
-/** An answer to a webhook: JSON, with the security headers already set. */
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 /** The stream that inflates a body sent with this Content-Encoding, or undefined: one not taken. */
@@ -168,6 +162,14 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     for (const outcome of webhookOutcomes) count(provider, outcome, 0);
   }
   const limitOf = (source: WebhookSource): number => source.rateLimitPerMinute ?? config.WEBHOOK_RATE_LIMIT_PER_MINUTE;
+
+  /** An answer to a webhook: JSON, with the app's security headers. */
+  function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { ...deps.securityHeaders, ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
 
   /** The source a path names, or undefined after a 404. */
   function sourceFor(res: ServerResponse, prefix: SourcePrefix, named: string): WebhookSource | undefined {
@@ -368,7 +370,6 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
       const startedAt = process.hrtime.bigint();
       const ids: RequestFacts = {};
       res.once('finish', () => deps.record(req, res, route, startedAt, ids));
-      deps.securityHeaders(req, res, () => undefined);
       const source = sourceFor(res, prefix, decodeURIComponent(named!));
       if (!source) return true;
       // Without /tenants/:tenant the source's own tenant, if configured, is the default.

@@ -115,6 +115,27 @@ test('answers carry the app security headers and JSON; metrics name the route te
   const refused = await post('/webhooks/no-such-source', '{}', {});
   expect(refused.status).toBe(404);
   expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+  // Helmet's headers, read once for the intake, are the ones the app sets on its own answers.
+  const helmetHeaders = [
+    'content-security-policy',
+    'cross-origin-opener-policy',
+    'cross-origin-resource-policy',
+    'origin-agent-cluster',
+    'referrer-policy',
+    'strict-transport-security',
+    'x-content-type-options',
+    'x-dns-prefetch-control',
+    'x-download-options',
+    'x-frame-options',
+    'x-permitted-cross-domain-policies',
+    'x-xss-protection',
+  ];
+  const appAnswer = await fetch(`${api.url}/webhooks/stripe`);
+  expect(appAnswer.status).toBe(401);
+  const valuesOf = (headers: Headers): Array<[string, string | null]> => helmetHeaders.map((name) => [name, headers.get(name)]);
+  expect(valuesOf(res.headers)).toEqual(valuesOf(appAnswer.headers));
+  expect(valuesOf(refused.headers)).toEqual(valuesOf(appAnswer.headers));
+  expect(valuesOf(res.headers).filter(([, value]) => value === null)).toEqual([]);
   const text = await api.scrapeMetrics();
   expect(text).toMatch(/http_requests_total\{method="POST",route="\/tenants\/:tenant\/webhooks\/:source",status="2xx"\} [1-9]/);
   expect(text).toMatch(/http_requests_total\{method="POST",route="\/webhooks\/:source",status="4xx"\} [1-9]/);
