@@ -354,31 +354,45 @@ export function webhookIntake(deps: WebhookIntakeDeps): WebhookIntake {
     }
   }
 
+  /** A bug's answer, as the app's last resort gives it: 500, logged. */
+  function failed(res: ServerResponse, err: unknown): void {
+    logger.error({ err }, 'unhandled error');
+    answer(res, 500, errorBody('internal_error', 'unexpected error'));
+  }
+
+  /** The intake's `handle`, which may throw. */
+  function take(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    const queryAt = url.indexOf('?');
+    const match = webhookPath.exec(queryAt === -1 ? url : url.slice(0, queryAt));
+    // A malformed URL or path tenant is the app's to refuse, as on every route.
+    if (!match || urlProblem(url) !== undefined) return false;
+    const [, pathTenant, kind, named] = match;
+    const tenantNamed = pathTenant === undefined ? undefined : decodeURIComponent(pathTenant);
+    if (tenantNamed !== undefined && !tenantPattern.test(tenantNamed)) return false;
+    const prefix: SourcePrefix = kind === undefined ? '' : kind.toLowerCase() === 'generic' ? 'generic:' : 'google-';
+    const route = `${pathTenant === undefined ? '' : '/tenants/:tenant'}/webhooks/${kind === undefined ? '' : `${kind.toLowerCase()}/`}:source`;
+    const startedAt = process.hrtime.bigint();
+    const ids: RequestFacts = {};
+    res.once('finish', () => deps.record(req, res, route, startedAt, ids));
+    const source = sourceFor(res, prefix, decodeURIComponent(named!));
+    if (!source) return true;
+    // Without /tenants/:tenant the source's own tenant, if configured, is the default.
+    const tenant = tenantNamed ?? source.tenant ?? config.DEFAULT_TENANT;
+    receive(req, res, source, tenant, ids).catch((err: unknown) => failed(res, err));
+    return true;
+  }
+
   return {
     handle(req, res) {
-      if (req.method !== 'POST') return false;
-      const url = req.url ?? '';
-      const queryAt = url.indexOf('?');
-      const match = webhookPath.exec(queryAt === -1 ? url : url.slice(0, queryAt));
-      // A malformed URL or path tenant is the app's to refuse, as on every route.
-      if (!match || urlProblem(url) !== undefined) return false;
-      const [, pathTenant, kind, named] = match;
-      const tenantNamed = pathTenant === undefined ? undefined : decodeURIComponent(pathTenant);
-      if (tenantNamed !== undefined && !tenantPattern.test(tenantNamed)) return false;
-      const prefix: SourcePrefix = kind === undefined ? '' : kind.toLowerCase() === 'generic' ? 'generic:' : 'google-';
-      const route = `${pathTenant === undefined ? '' : '/tenants/:tenant'}/webhooks/${kind === undefined ? '' : `${kind.toLowerCase()}/`}:source`;
-      const startedAt = process.hrtime.bigint();
-      const ids: RequestFacts = {};
-      res.once('finish', () => deps.record(req, res, route, startedAt, ids));
-      const source = sourceFor(res, prefix, decodeURIComponent(named!));
-      if (!source) return true;
-      // Without /tenants/:tenant the source's own tenant, if configured, is the default.
-      const tenant = tenantNamed ?? source.tenant ?? config.DEFAULT_TENANT;
-      receive(req, res, source, tenant, ids).catch((err: unknown) => {
-        logger.error({ err }, 'unhandled error');
-        answer(res, 500, errorBody('internal_error', 'unexpected error'));
-      });
-      return true;
+      // Ahead of Express nothing catches a throw but node:http, which would end the process.
+      try {
+        return take(req, res);
+      } catch (err) {
+        failed(res, err);
+        return true;
+      }
     },
   };
 }

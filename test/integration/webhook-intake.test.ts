@@ -14,7 +14,7 @@ import { createLogger } from '../../lib/logger';
 import { createApp } from '../../api/app';
 import { createApiMetrics } from '../../api/metrics';
 import { createWebhookSecrets } from '../../api/webhook-secrets';
-import { loadWebhookSources } from '../../api/webhook-sources';
+import { loadWebhookSources, type WebhookSources } from '../../api/webhook-sources';
 import { WorkflowStarter } from '../../lib/temporal/workflow-starter';
 import { Connection } from '@temporalio/client';
 import { signStripe, startApi, stripeEvent, testConfig, testPool, TEST_STRIPE_SECRET, type RunningApi } from '../support/harness';
@@ -156,7 +156,8 @@ test('what the intake does not take goes to the app: other methods, a malformed 
   }
 });
 
-test('the request log line names the route template and the workflow id, never the signature', async () => {
+/** An app of its own on a free port, its log lines kept; `webhookSources` replaced when given. */
+async function ownApp(webhookSources: WebhookSources = loadWebhookSources()): Promise<{ url: string; lines: string[]; close(): Promise<void> }> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -164,32 +165,65 @@ test('the request log line names the route template and the workflow id, never t
       done();
     },
   });
-  const logger = createLogger('api-log-test', 'info', sink);
-  const metrics = createApiMetrics();
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const app = createApp({
     config,
     workflows: new WorkflowStarter({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     pool,
     registry: {},
-    webhookSources: loadWebhookSources(),
+    webhookSources,
     webhookSecrets: createWebhookSecrets({ env: { STRIPE_WEBHOOK_SECRETS: TEST_STRIPE_SECRET }, defaultTenant: config.DEFAULT_TENANT }),
-    metrics,
-    logger,
+    metrics: createApiMetrics(),
+    logger: createLogger('api-log-test', 'info', sink),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    async close() {
+      server.close();
+      await connection.close().catch(() => undefined);
+    },
+  };
+}
+
+test('the request log line names the route template and the workflow id, never the signature', async () => {
+  const own = await ownApp();
   try {
-    const { port } = server.address() as { port: number };
     const { body, signature } = signed();
-    const res = await fetch(`http://127.0.0.1:${port}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body });
+    const res = await fetch(`${own.url}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body });
     expect(res.status).toBe(202);
     const { workflowId } = (await res.json()) as { workflowId: string };
-    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
+    const line = own.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
     expect(line).toMatchObject({ method: 'POST', route: '/webhooks/:source', status: 202, workflowId });
-    expect(lines.join('')).not.toContain(signature);
+    expect(own.lines.join('')).not.toContain(signature);
   } finally {
-    server.close();
-    await connection.close().catch(() => undefined);
+    await own.close();
+  }
+});
+
+test('a bug in the intake before it reads the body is a logged 500, not the end of the process', async () => {
+  // Ahead of Express, a throw would reach node:http's request listener: an uncaught exception.
+  const sources = loadWebhookSources();
+  const buggy: WebhookSources = Object.assign(new Map(sources), {
+    get(name: string) {
+      if (name === 'buggy') throw new Error('a bug in a source lookup');
+      return sources.get(name);
+    },
+  });
+  const own = await ownApp(buggy);
+  try {
+    const res = await fetch(`${own.url}/webhooks/buggy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error: 'internal_error' });
+    expect(own.lines.join('')).toContain('a bug in a source lookup');
+    // The same process still answers webhooks.
+    const { body, signature } = signed();
+    const next = await fetch(`${own.url}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body });
+    expect(next.status).toBe(202);
+  } finally {
+    await own.close();
   }
 });
