@@ -75,8 +75,10 @@ test('the estimate is reserved while the call runs; the ledger is settled at usa
   const started = await call(provider, params, false);
   expect(started.status).toBe(202);
   const workflowId = started.json.workflowId!;
-  // While OpenAI is answering, the call holds the estimate of its params.
-  await eventually(async () => ((await ledger(workflowId)).some((row) => row.status === 'reserved' && row.amount === estimate) ? true : undefined), 10_000);
+  // While OpenAI is answering, the call holds the estimate of its params. The wait covers a slow
+  // first workflow task on a loaded machine: in a CI rehearsal the call reached the provider 12 s
+  // after its start, past the 10 s this waited, and then took the next test's fault.
+  await eventually(async () => ((await ledger(workflowId)).some((row) => row.status === 'reserved' && row.amount === estimate) ? true : undefined), 30_000);
 
   // GET /calls/{id} answers the call's status, whose result is the provider's data.
   const done = await eventually(async () => {
