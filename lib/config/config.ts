@@ -91,7 +91,15 @@ export const configSchema = z.object({
     .default('false')
     .transform((v) => v === 'true')
     .describe('`true`: plain `http://` subscriber and provider URLs are accepted (default: https only; `npm start` sets it when it uses the fakes)'),
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(512 * 1024).describe('larger webhook bodies get 413'),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    // An accepted event must fit in a workflow start: the Temporal server refuses payloads over 2 MiB
+    // by default, and a row it refuses would wait in the inbox for ever.
+    .max(1024 * 1024, 'at most 1048576 (1 MiB): each accepted event is carried by a Temporal workflow start, and Temporal refuses payloads over 2 MiB by default')
+    .default(512 * 1024)
+    .describe('larger webhook bodies get 413; at most 1 MiB, so that every accepted event fits in a Temporal workflow start'),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce
     .number()
     .int()

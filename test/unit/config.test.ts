@@ -33,6 +33,9 @@ test('bad values fail with the variable named', () => {
   expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
   expect(() => loadConfig({ DEFAULT_TENANT: 'Has Spaces' })).toThrow(/DEFAULT_TENANT/);
   expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+  // A body Temporal could not carry in a workflow start would be accepted and never processed.
+  expect(() => loadConfig({ WEBHOOK_BODY_LIMIT_BYTES: String(4 * 1024 * 1024) })).toThrow(/WEBHOOK_BODY_LIMIT_BYTES.*1 MiB.*Temporal/s);
+  expect(loadConfig({ WEBHOOK_BODY_LIMIT_BYTES: String(1024 * 1024) }).WEBHOOK_BODY_LIMIT_BYTES).toBe(1024 * 1024);
 });
 
 describe('sources: CONFIG_FILE, environment, <NAME>_FILE', () => {
